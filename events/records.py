@@ -1,0 +1,60 @@
+"""Checks a record against its schema before encoding, naming the first bad field.
+
+Messages name fields and types, never values: values may be personal data and errors get logged.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from fastavro.validation import ValidationError, validate
+
+from events.errors import ContractError, Reason
+from events.versions import SchemaVersion
+
+
+def check_record(version: SchemaVersion, record: Mapping[str, Any]) -> None:
+    """Raise a `schema_violation` unless `record` fits `version` exactly."""
+    _check_field_names(version, record)
+    naive = _naive_datetime(record, version.wire_name)
+    if naive:
+        raise ContractError(Reason.SCHEMA_VIOLATION, f"{naive} is a datetime without a time zone")
+    try:
+        validate(dict(record), version.parsed, raise_errors=True, strict=True)
+    except ValidationError as error:
+        bad = error.errors[0]
+        field = ".".join(bad.field.split(".")[-2:])
+        expected = _type_name(bad.schema)
+        got = type(bad.datum).__name__
+        raise ContractError(
+            Reason.SCHEMA_VIOLATION, f"{field} must be {expected}, got {got}"
+        ) from None
+
+
+def _check_field_names(version: SchemaVersion, record: Mapping[str, Any]) -> None:
+    fields = version.parsed["fields"]
+    unknown = sorted(set(record) - {field["name"] for field in fields})
+    missing = [f["name"] for f in fields if f["name"] not in record and "default" not in f]
+    problems = [f"unknown field {version.wire_name}.{name}" for name in unknown]
+    problems += [f"missing field {version.wire_name}.{name}" for name in missing]
+    if problems:
+        raise ContractError(Reason.SCHEMA_VIOLATION, "; ".join(problems))
+
+
+def _type_name(schema: Any) -> str:
+    if isinstance(schema, Mapping):
+        return str(schema.get("logicalType") or schema.get("type"))
+    return str(schema)
+
+
+def _naive_datetime(value: Any, path: str) -> str | None:
+    """Path of the first datetime without a time zone inside `value`, if any."""
+    if isinstance(value, datetime):
+        return path if value.tzinfo is None else None
+    if isinstance(value, Mapping):
+        children: Iterable[tuple[str, Any]] = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        children = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    return next((found for p, v in children if (found := _naive_datetime(v, p))), None)
