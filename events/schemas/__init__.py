@@ -1,0 +1,1 @@
+"""The current Avro schemas of the contract, one `.avsc` per record (package data)."""

@@ -1,0 +1,1 @@
+"""Earlier versions of the schemas, kept so messages written with them stay readable."""
