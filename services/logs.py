@@ -33,6 +33,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # kafka-python logs every reconnect attempt and warns that SASL_PLAINTEXT is plaintext;
+    # the backbone logs what matters itself.
+    logging.getLogger("kafka").setLevel(logging.ERROR)
     _configured = True
 
 

@@ -29,9 +29,7 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="", description="host:port list; empty: the local broker started in home"
     )
-    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = (
-        "SASL_PLAINTEXT"
-    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "SASL_PLAINTEXT"
     kafka_sasl_mechanism: str = "SCRAM-SHA-256"
     kafka_username: str = "backbone"
     kafka_password: str = Field(default="", description="empty: read from the local broker")

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The two set-up commands of the README, for a fresh machine:
+#   bash deploy/dev.sh run    the backbone on the embedded default, with a simulated province
+#   bash deploy/dev.sh test   lint, types and the whole test suite on a real broker and database
+# Each creates .venv (if missing) and installs what it needs; nothing is installed by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then echo "please install: $*" >&2; exit 1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+
+setup() {
+  need java || apt_install openjdk-17-jre-headless
+  need mvn || apt_install maven
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "Python 3.11 or newer is needed" >&2; exit 1; }
+  if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+  stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+  if [ ! -e "$stamp" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[dev]'
+    touch "$stamp"
+  fi
+}
+
+case "${1:-}" in
+  run)
+    setup
+    shift
+    exec .venv/bin/backbone run "$@"
+    ;;
+  test)
+    setup
+    shift
+    .venv/bin/ruff check .
+    .venv/bin/mypy
+    set +e
+    .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+    code=$?
+    set -e
+    # pytest exits 5 when it collected no test: that is a failure here, never a pass.
+    if [ "$code" = 5 ]; then echo "no tests were collected" >&2; exit 1; fi
+    exit "$code"
+    ;;
+  *)
+    echo "usage: bash deploy/dev.sh run|test [args]" >&2
+    exit 2
+    ;;
+esac

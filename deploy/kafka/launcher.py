@@ -1,0 +1,237 @@
+"""A real single-node Apache Kafka 4 broker (KRaft) from Maven Central, without Docker.
+
+The jars are resolved once with the machine's Maven into a cache outside git
+(``$BACKBONE_CACHE_DIR`` or ``~/.cache/referral-backbone``). Each broker home keeps its
+``server.properties``, its ports, its generated SCRAM password and its KRaft log dir, so a
+stopped broker comes back on the same port with its data intact.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy.process import (
+    LaunchError,
+    free_port,
+    is_running,
+    read_state,
+    spawn,
+    terminate,
+    wait_until,
+    write_state,
+)
+
+HERE = Path(__file__).resolve().parent
+KAFKA_VERSION = "4.1.1"
+SUPER_USER = "backbone"
+MECHANISM = "SCRAM-SHA-256"
+
+
+def cache_root() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "referral-backbone"
+    return Path(os.environ.get("BACKBONE_CACHE_DIR", default))
+
+
+def resolve_jars() -> Path:
+    """Resolve the broker's runtime classpath with Maven (once) and return the jar folder."""
+    lib = cache_root() / f"kafka-{KAFKA_VERSION}" / "lib"
+    if (lib / f"kafka_2.13-{KAFKA_VERSION}.jar").exists():
+        return lib
+    if shutil.which("mvn") is None:
+        raise LaunchError("Maven (mvn) is needed to fetch the Kafka broker jars")
+    tmp = lib.with_name("lib.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    cmd = [
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(HERE / "pom.xml"),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={tmp}",
+        f"-Dkafka.version={KAFKA_VERSION}",
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LaunchError(f"mvn could not resolve the broker: {done.stdout[-2000:]}")
+    tmp.replace(lib)
+    return lib
+
+
+@dataclass(frozen=True)
+class BrokerEndpoint:
+    """How clients reach a running broker."""
+
+    bootstrap_servers: str
+    username: str
+    password: str
+    security_protocol: str = "SASL_PLAINTEXT"
+    sasl_mechanism: str = MECHANISM
+
+
+class LocalKafka:
+    """Start, stop and inspect the broker that lives in ``home``."""
+
+    def __init__(self, home: Path, heap: str = "512m") -> None:
+        self.home = home.resolve()
+        self.heap = heap
+        self.state_file = self.home / "state.json"
+        self.data_dir = self.home / "data"
+        self.log_file = self.home / "broker.log"
+
+    # -- public commands -------------------------------------------------------------------
+    def start(self, timeout: float = 120.0) -> BrokerEndpoint:
+        """Start the broker if it is not running and wait until it answers metadata requests."""
+        state = self._ensure_configured()
+        if not is_running(state.get("pid")):
+            lib = resolve_jars()
+            if not (self.data_dir / "meta.properties").exists():
+                self._format(lib, state)
+            state["pid"] = spawn(
+                self._java(lib, "kafka.Kafka", str(self._properties())), self.log_file
+            )
+            write_state(self.state_file, state)
+        endpoint = self.endpoint()
+        if not wait_until(lambda: self._answers(endpoint), timeout, interval=0.5):
+            raise LaunchError(f"broker did not answer within {timeout}s; see {self.log_file}")
+        return endpoint
+
+    def stop(self, timeout: float = 60.0) -> None:
+        state = read_state(self.state_file)
+        terminate(state.get("pid"), timeout)
+        state.pop("pid", None)
+        if state:
+            write_state(self.state_file, state)
+
+    def kill(self) -> None:
+        """SIGKILL the broker (tests of crash recovery)."""
+        terminate(read_state(self.state_file).get("pid"), timeout=0.0)
+
+    def status(self) -> dict[str, object]:
+        state = read_state(self.state_file)
+        running = is_running(state.get("pid"))
+        return {
+            "running": running,
+            "pid": state.get("pid") if running else None,
+            "bootstrap_servers": f"127.0.0.1:{state['port']}" if state else None,
+            "home": str(self.home),
+            "version": KAFKA_VERSION,
+        }
+
+    def endpoint(self) -> BrokerEndpoint:
+        state = read_state(self.state_file)
+        if not state:
+            raise LaunchError(f"no broker configured in {self.home}; start it first")
+        return BrokerEndpoint(f"127.0.0.1:{state['port']}", SUPER_USER, state["password"])
+
+    # -- internals -------------------------------------------------------------------------
+    def _ensure_configured(self) -> dict[str, Any]:
+        state = read_state(self.state_file)
+        if not state:
+            state = {
+                "port": free_port(),
+                "controller_port": free_port(),
+                "password": secrets.token_urlsafe(24),
+                "cluster_id": _cluster_id(),
+            }
+            write_state(self.state_file, state)
+        self._properties().write_text(self._render_properties(state))
+        return state
+
+    def _properties(self) -> Path:
+        return self.home / "server.properties"
+
+    def _render_properties(self, state: dict[str, object]) -> str:
+        template = (HERE / "server.properties.template").read_text()
+        return template.format(
+            port=state["port"],
+            controller_port=state["controller_port"],
+            password=state["password"],
+            user=SUPER_USER,
+            log_dirs=self.data_dir,
+        )
+
+    def _format(self, lib: Path, state: dict[str, object]) -> None:
+        scram = f"{MECHANISM}=[name={SUPER_USER},password={state['password']}]"
+        args = [
+            "format",
+            "--standalone",
+            "-t",
+            str(state["cluster_id"]),
+            "-c",
+            str(self._properties()),
+            "--add-scram",
+            scram,
+        ]
+        done = subprocess.run(
+            self._java(lib, "kafka.tools.StorageTool", *args),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise LaunchError(f"formatting the KRaft log dir failed: {done.stdout}{done.stderr}")
+
+    def _java(self, lib: Path, main: str, *args: str) -> list[str]:
+        return [
+            "java",
+            f"-Xmx{self.heap}",
+            "-Xms128m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
+            "-cp",
+            f"{lib}/*",
+            main,
+            *args,
+        ]
+
+    def _answers(self, endpoint: BrokerEndpoint) -> bool:
+        from kafka import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        host, port = endpoint.bootstrap_servers.split(",")[0].rsplit(":", 1)
+        if not _listening(host, int(port)):
+            return False
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=endpoint.bootstrap_servers,
+                security_protocol=endpoint.security_protocol,
+                sasl_mechanism=endpoint.sasl_mechanism,
+                sasl_plain_username=endpoint.username,
+                sasl_plain_password=endpoint.password,
+                request_timeout_ms=5000,
+            )
+        except (KafkaError, OSError):
+            return False
+        try:
+            admin.describe_cluster()
+            return True
+        except (KafkaError, OSError):
+            return False
+        finally:
+            admin.close()
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
+    while True:
+        value = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not value.startswith("-"):
+            return value

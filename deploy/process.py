@@ -1,0 +1,106 @@
+"""Small helpers shared by the launchers: free ports, detached processes, state files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+
+class LaunchError(RuntimeError):
+    """A real part (broker, database) could not be started or stopped."""
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    """Write a state file readable by its owner only: it holds generated passwords."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
+def spawn(cmd: Sequence[str], log_file: Path, env: dict[str, str] | None = None) -> int:
+    """Start ``cmd`` in its own session, output appended to ``log_file``; return its pid."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        proc = subprocess.Popen(
+            list(cmd),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
+    return proc.pid
+
+
+def is_running(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # The state letter follows the parenthesised command name.
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def reap(pid: int) -> None:
+    """Collect ``pid`` if it is our child, so that it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def terminate(pid: int | None, timeout: float = 30.0) -> None:
+    """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL."""
+    if pid is None or not is_running(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    if wait_until(lambda: _gone(pid), timeout):
+        return
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: _gone(pid), 10.0)
+
+
+def _gone(pid: int) -> bool:
+    reap(pid)
+    return not is_running(pid)
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    """Poll ``check`` until it returns true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()

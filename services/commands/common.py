@@ -1,0 +1,23 @@
+"""What every sub-command needs: the settings and the logger, set up once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from services.logs import configure_logging
+from services.settings import Settings, load_settings
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """Read the environment once and configure logging for this process."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")

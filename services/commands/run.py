@@ -1,0 +1,69 @@
+"""``backbone run``: the whole backbone on the embedded default, until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+from deploy.kafka.launcher import LocalKafka
+from services.commands.common import settings_for
+from services.kafka.clients import broker_endpoint
+from services.kafka.selfcheck import round_trip
+from services.logs import get_logger
+from services.settings import Settings
+from services.supervisor import StopFlag, Supervisor
+
+log = get_logger(__name__)
+
+# The long-running processes of the backbone, as ``backbone`` sub-command arguments.
+PROCESSES: dict[str, list[str]] = {}
+
+
+def register(subparsers: Any) -> None:
+    text = "run the backbone: local broker, store, processes (and the simulated province)"
+    parser = subparsers.add_parser("run", help=text, description=text)
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=0.0,
+        help="stop by itself after this many seconds (0: run until stopped)",
+    )
+    parser.add_argument(
+        "--keep-broker", action="store_true", help="leave the local broker running on exit"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    stop = StopFlag().install()
+    local = None if settings.kafka_bootstrap_servers else LocalKafka(settings.home / "kafka")
+    if local is not None:
+        log.info("kafka.starting", home=str(local.home))
+        log.info("kafka.ready", bootstrap_servers=local.start().bootstrap_servers)
+    try:
+        return _serve(settings, stop, args.duration)
+    finally:
+        if local is not None and not args.keep_broker:
+            local.stop()
+            log.info("kafka.stopped")
+
+
+def _serve(settings: Settings, stop: StopFlag, duration: float) -> int:
+    endpoint = broker_endpoint(settings)
+    round_trip(endpoint, f"{settings.topic_prefix}.selfcheck")
+    supervisor = Supervisor(env=dict(os.environ))
+    for name, argv in PROCESSES.items():
+        supervisor.start(name, argv)
+    log.info("backbone.running", processes=sorted(PROCESSES), duration=duration or None)
+    deadline = time.monotonic() + duration if duration else None
+    failed: list[str] = []
+    while not stop.wait(1.0):
+        failed = supervisor.failed()
+        if failed or (deadline is not None and time.monotonic() >= deadline):
+            break
+    codes = supervisor.stop()
+    log.info("backbone.stopped", exit_codes=codes, failed=failed)
+    return 1 if failed else 0

@@ -1,0 +1,56 @@
+"""Kafka client settings and topic administration shared by every process."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from deploy.kafka.launcher import BrokerEndpoint, LocalKafka
+from services.settings import Settings
+
+
+def broker_endpoint(settings: Settings) -> BrokerEndpoint:
+    """The configured broker, or the local one that ``backbone kafka start`` runs in home."""
+    if settings.kafka_bootstrap_servers:
+        return BrokerEndpoint(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            username=settings.kafka_username,
+            password=settings.kafka_password,
+            security_protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+        )
+    return LocalKafka(settings.home / "kafka").endpoint()
+
+
+def client_config(endpoint: BrokerEndpoint) -> dict[str, Any]:
+    """Keyword arguments for any kafka-python client talking to ``endpoint``."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": endpoint.bootstrap_servers.split(","),
+        "security_protocol": endpoint.security_protocol,
+    }
+    if endpoint.security_protocol.startswith("SASL"):
+        config |= {
+            "sasl_mechanism": endpoint.sasl_mechanism,
+            "sasl_plain_username": endpoint.username,
+            "sasl_plain_password": endpoint.password,
+        }
+    return config
+
+
+def ensure_topics(
+    endpoint: BrokerEndpoint, names: Iterable[str], partitions: int, replication: int
+) -> None:
+    """Create the topics that do not exist yet; existing ones are left as they are."""
+    admin = KafkaAdminClient(**client_config(endpoint))
+    try:
+        missing = set(names) - set(admin.list_topics())
+        for name in sorted(missing):
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics([NewTopic(name, partitions, replication)])
+    finally:
+        admin.close()

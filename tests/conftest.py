@@ -1,0 +1,89 @@
+"""Session-wide real parts (Kafka, PostgreSQL) and fresh names for every test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy.kafka.launcher import BrokerEndpoint
+from services.settings import Settings, load_settings
+from tests.realparts import create_database, kafka_broker, postgres_server
+
+
+@pytest.fixture(scope="session")
+def kafka_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerEndpoint]:
+    """A running Kafka 4 broker for the whole test session."""
+    with kafka_broker(tmp_path_factory.mktemp("kafka")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A running PostgreSQL server for the whole test session."""
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A fresh name for this test's topics, consumer groups and databases."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, unique_name: str) -> str:
+    """A fresh, empty database: each store test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'events.db'}"
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    return create_database(admin_url, unique_name)
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str, unique_name: str) -> str:
+    """A fresh, empty PostgreSQL database."""
+    return create_database(postgres_admin_url, unique_name)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, unique_name: str) -> Callable[..., Settings]:
+    """Settings on this test's own home, topics and keys; keyword overrides win."""
+
+    def make(**overrides: object) -> Settings:
+        base: dict[str, object] = {
+            "home": tmp_path / "home",
+            "topic_prefix": unique_name,
+            "master_key_file": tmp_path / "master.key",
+            "log_format": "json",
+        }
+        return load_settings(**(base | overrides))
+
+    return make
+
+
+def _broker_overrides(endpoint: BrokerEndpoint) -> dict[str, object]:
+    return {
+        "kafka_bootstrap_servers": endpoint.bootstrap_servers,
+        "kafka_security_protocol": endpoint.security_protocol,
+        "kafka_username": endpoint.username,
+        "kafka_password": endpoint.password,
+    }
+
+
+@pytest.fixture
+def kafka_settings(
+    make_settings: Callable[..., Settings], kafka_endpoint: BrokerEndpoint
+) -> Settings:
+    """Settings on the session broker with fresh topics and an SQLite store."""
+    return make_settings(**_broker_overrides(kafka_endpoint))
+
+
+@pytest.fixture
+def kafka_settings_any_store(
+    make_settings: Callable[..., Settings], kafka_endpoint: BrokerEndpoint, database_url: str
+) -> Settings:
+    """Settings on the session broker with fresh topics, once per store."""
+    return make_settings(database_url=database_url, **_broker_overrides(kafka_endpoint))
