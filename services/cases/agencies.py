@@ -1,0 +1,96 @@
+"""The agency directory, read from ``deploy/config/agencies.toml``.
+
+Agencies change with reorganisations, so each carries the days it is valid on; a step is
+recorded with the role its agency had on the day the step happened.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROLES = frozenset(
+    {
+        "hotline",
+        "commune",
+        "social_affairs",
+        "police",
+        "health",
+        "legal_aid",
+        "procuracy",
+        "court",
+        "education",
+        "supervisor",
+    }
+)
+AGENCIES_FILE = "agencies.toml"
+
+
+@dataclass(frozen=True)
+class Agency:
+    """One agency that may publish steps and receive referrals."""
+
+    id: str
+    name: str
+    role: str
+    area: str
+    valid_from: date
+    valid_to: date | None = None
+    reads_personal_data: bool = False
+
+    def valid_on(self, day: date) -> bool:
+        """True when the agency existed in this form on ``day``."""
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class AgencyDirectory:
+    """All known agencies, by id and by role."""
+
+    def __init__(self, agencies: Iterable[Agency]) -> None:
+        self._by_id: dict[str, Agency] = {}
+        for agency in agencies:
+            if agency.id in self._by_id:
+                raise ValueError(f"agency {agency.id!r} is listed twice")
+            self._by_id[agency.id] = agency
+
+    def get(self, agency_id: str) -> Agency | None:
+        """The agency with this id, or None."""
+        return self._by_id.get(agency_id)
+
+    def by_role(self, role: str) -> list[Agency]:
+        """The agencies that have ``role``, in file order."""
+        return [agency for agency in self._by_id.values() if agency.role == role]
+
+    def all(self) -> list[Agency]:
+        """Every agency, in file order."""
+        return list(self._by_id.values())
+
+
+def load_agencies(config_dir: Path) -> AgencyDirectory:
+    """Read ``agencies.toml`` from ``config_dir``."""
+    with (config_dir / AGENCIES_FILE).open("rb") as file:
+        document = tomllib.load(file)
+    return AgencyDirectory(_parse(table) for table in document.get("agency", []))
+
+
+def _parse(table: Mapping[str, Any]) -> Agency:
+    role = str(table["role"])
+    if role not in ROLES:
+        raise ValueError(f"agency {table['id']!r}: unknown role {role!r}")
+    return Agency(
+        id=str(table["id"]),
+        name=str(table["name"]),
+        role=role,
+        area=str(table["area"]),
+        valid_from=_day(table["valid_from"]),
+        valid_to=_day(table["valid_to"]) if "valid_to" in table else None,
+        reads_personal_data=bool(table.get("reads_personal_data", False)),
+    )
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

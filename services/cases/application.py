@@ -1,0 +1,330 @@
+"""Use cases on cases: report, record a step, read, forget, verify.
+
+One event store for both databases: eventsourcing with the ``eventsourcing_sqlalchemy``
+persistence module on ``settings.effective_database_url`` (SQLite or PostgreSQL). Every use
+case loads the case, asks the aggregate, saves; a version conflict (another agency wrote the
+case meanwhile) reloads and retries, which is safe because the rules are checked again on the
+fresh state. A ``submission_id`` already recorded on the case returns the recorded event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from services.cases import errors
+from services.cases.agencies import Agency, AgencyDirectory, load_agencies
+from services.cases.chain import ChainedEvent, Verification, verify_chain
+from services.cases.domainmodel import (
+    CASE_REPORTED,
+    PERSONAL_DATA_ERASED,
+    PERSONAL_FIELDS,
+    Case,
+    Submission,
+)
+from services.cases.privacy import KeyStore, create_key_engine, load_master_key
+from services.cases.views import CaseView, HistoryEntry, RecordedStep, entry_of, recorded, view_of
+from services.cases.workflow import Workflow, load_workflow
+from services.logs import get_logger
+from services.settings import Settings
+
+WORKFLOW_FILE = "workflow.toml"
+MAX_ATTEMPTS = 8
+log = get_logger(__name__)
+
+
+def store_env(settings: Settings) -> dict[str, str]:
+    """eventsourcing settings for the configured database (no cipher, no compression)."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "SQLALCHEMY_URL": settings.effective_database_url,
+        "CREATE_TABLE": "y",
+        "CIPHER_TOPIC": "",
+        "COMPRESSOR_TOPIC": "",
+        "IS_SNAPSHOTTING_ENABLED": "no",
+    }
+
+
+class CaseService(Application[UUID]):
+    """The write side of cases, over one event store and one key table."""
+
+    name = "Cases"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        workflow: Workflow,
+        agencies: AgencyDirectory,
+        keys: KeyStore,
+    ) -> None:
+        self.workflow = workflow
+        self.agencies = agencies
+        self.keys = keys
+        super().__init__(env=store_env(settings))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CaseService:
+        """Composition root: rules and agencies from ``config_dir``, keys beside the events."""
+        settings.home.mkdir(parents=True, exist_ok=True)
+        keys = KeyStore(
+            create_key_engine(settings.effective_database_url),
+            load_master_key(settings.effective_master_key_file),
+        )
+        keys.create_table()
+        return cls(
+            settings,
+            workflow=load_workflow(settings.config_dir / WORKFLOW_FILE),
+            agencies=load_agencies(settings.config_dir),
+            keys=keys,
+        )
+
+    # Commands
+
+    def report(
+        self,
+        case_id: str,
+        fields: Mapping[str, Any],
+        agency: str,
+        submission_id: str,
+        occurred_at: int,
+        personal_data: Mapping[str, str] | None = None,
+    ) -> RecordedStep:
+        """Open a case with CaseReported; ``case_id`` is the UUID the reporting agency chose."""
+        submission = self._submission(CASE_REPORTED, fields, agency, submission_id, occurred_at)
+        existing = self._existing_report(case_id, submission_id)
+        if existing is not None:
+            return existing
+        Case.report(_case_uuid(case_id), submission, self.workflow)  # refuse before any key
+        sealed = self._seal_new(case_id, personal_data)
+        case = Case.report(_case_uuid(case_id), _with_sealed(submission, sealed), self.workflow)
+        try:
+            self.save(case)
+        except IntegrityError:
+            return self._raced_report(case_id, submission_id)
+        log.info("case.reported", case_id=case_id, agency=agency, submission_id=submission_id)
+        return recorded(case_id, case.last_receipt, duplicate=False)
+
+    def record(
+        self,
+        case_id: str,
+        step: str,
+        fields: Mapping[str, Any],
+        agency: str,
+        submission_id: str,
+        occurred_at: int,
+        personal_data: Mapping[str, str] | None = None,
+    ) -> RecordedStep:
+        """Record one step (any wire name; CaseReported opens the case)."""
+        if step == CASE_REPORTED:
+            args = (case_id, fields, agency, submission_id, occurred_at, personal_data)
+            return self.report(*args)
+        submission = self._submission(step, fields, agency, submission_id, occurred_at)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            case = self._load(case_id)
+            if case.receipt(submission_id) is not None:
+                return self._duplicate(case_id, case, submission_id)
+            sealed = self._seal_merged(case_id, case, personal_data)
+            case.record(_with_sealed(submission, sealed), self.workflow)
+            if self._saved(case, case_id, attempt):
+                log.info(
+                    "case.step_recorded",
+                    case_id=case_id,
+                    step=step,
+                    agency=agency,
+                    submission_id=submission_id,
+                    sequence=case.version,
+                )
+                return recorded(case_id, case.last_receipt, duplicate=False)
+        raise errors.ConcurrencyConflict(case_id, MAX_ATTEMPTS)
+
+    def forget(self, case_id: str, by_agency: str) -> RecordedStep:
+        """Erase the case's personal data: record PersonalDataErased, then destroy the key.
+
+        Idempotent: forgetting again returns the recorded erasure and makes sure the key is
+        gone (in case a crash came between the two).
+        """
+        recorded = self.record(
+            case_id,
+            PERSONAL_DATA_ERASED,
+            {},
+            by_agency,
+            submission_id=f"erase-{case_id}",
+            occurred_at=_now_ms(),
+        )
+        self.keys.shred(case_id)
+        log.info("case.personal_data_erased", case_id=case_id, agency=by_agency)
+        return recorded
+
+    # Queries
+
+    def get(self, case_id: str) -> CaseView:
+        """The case as it stands."""
+        return view_of(case_id, self._load(case_id))
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        """Every recorded event of the case, in order (no personal data)."""
+        events = self.repository.event_store.get(_case_uuid(case_id))
+        entries = [entry_of(event) for event in events if isinstance(event, Case.Event)]
+        if not entries:
+            raise errors.CaseNotFound(case_id)
+        return entries
+
+    def entries_since(self, position: int, limit: int) -> list[tuple[int, HistoryEntry]]:
+        """Recorded events of all cases after notification ``position`` (for the relay)."""
+        notifications = self.recorder.select_notifications(
+            start=position, limit=limit, inclusive_of_start=False
+        )
+        return [(n.id, entry_of(self._decode(n))) for n in notifications]
+
+    def read_personal_data(self, case_id: str, agency: str) -> dict[str, str]:
+        """The case's personal data in clear, for agencies with ``reads_personal_data``."""
+        reader = self.agencies.get(agency)
+        if reader is None or not reader.reads_personal_data:
+            raise errors.PersonalDataAccessDenied(agency)
+        case = self._load(case_id)
+        if case.personal_data_erased or self.keys.is_shredded(case_id):
+            raise errors.PersonalDataErasedError(case_id)
+        log.info("case.personal_data_read", case_id=case_id, agency=agency)
+        if not case.sealed_personal_data:
+            return {}
+        return self.keys.unseal(case_id, case.sealed_personal_data)
+
+    def verify(self, case_id: str, head: tuple[int, str] | None = None) -> Verification:
+        """Check the stored hash chain of the case; names the first bad event."""
+        stored = self.recorder.select_events(_case_uuid(case_id))
+        records = [(s.originator_version, self._decode_or_none(s)) for s in stored]
+        result = verify_chain(case_id, records, head)
+        log.info("case.verified", case_id=case_id, ok=result.ok, first_bad=result.first_bad)
+        return result
+
+    def close(self) -> None:
+        """Release the store's and the key table's connections."""
+        super().close()
+        self.keys.close()
+
+    # Helpers
+
+    def _submission(
+        self,
+        step: str,
+        fields: Mapping[str, Any],
+        agency_id: str,
+        submission_id: str,
+        occurred_at: int,
+    ) -> Submission:
+        agency = self._agency(agency_id, occurred_at)
+        addressee = fields.get("to_agency")
+        if isinstance(addressee, str) and addressee and self.agencies.get(addressee) is None:
+            raise errors.UnknownAgency(addressee)
+        return Submission(step, dict(fields), agency.id, agency.role, occurred_at, submission_id)
+
+    def _agency(self, agency_id: str, occurred_at: int) -> Agency:
+        agency = self.agencies.get(agency_id)
+        if agency is None:
+            raise errors.UnknownAgency(agency_id)
+        day = datetime.fromtimestamp(occurred_at / 1000, UTC).date()
+        if not agency.valid_on(day):
+            raise errors.AgencyNotValid(agency_id, day.isoformat())
+        return agency
+
+    def _load(self, case_id: str) -> Case:
+        try:
+            case: Any = self.repository.get(_case_uuid(case_id))
+        except AggregateNotFoundError:
+            raise errors.CaseNotFound(case_id) from None
+        if not isinstance(case, Case):
+            raise errors.CaseNotFound(case_id)
+        return case
+
+    def _existing_report(self, case_id: str, submission_id: str) -> RecordedStep | None:
+        try:
+            case = self._load(case_id)
+        except errors.CaseNotFound:
+            return None
+        if case.receipt(submission_id) is None:
+            raise errors.DuplicateCase(case_id)
+        return self._duplicate(case_id, case, submission_id)
+
+    def _raced_report(self, case_id: str, submission_id: str) -> RecordedStep:
+        existing = self._existing_report(case_id, submission_id)
+        if existing is None:  # the conflict was not on this case: let it surface
+            raise errors.ConcurrencyConflict(case_id, 1)
+        return existing
+
+    def _duplicate(self, case_id: str, case: Case, submission_id: str) -> RecordedStep:
+        receipt = case.receipt(submission_id)
+        if receipt is None:
+            raise errors.CaseNotFound(case_id)
+        log.info("case.duplicate_submission", case_id=case_id, submission_id=submission_id)
+        return recorded(case_id, receipt, duplicate=True)
+
+    def _saved(self, case: Case, case_id: str, attempt: int) -> bool:
+        try:
+            self.save(case)
+        except IntegrityError:
+            log.info("case.version_conflict", case_id=case_id, attempt=attempt)
+            return False
+        return True
+
+    def _seal_new(self, case_id: str, personal_data: Mapping[str, str] | None) -> str:
+        cleaned = _clean(personal_data)
+        if not cleaned:
+            return ""
+        self.keys.ensure_key(case_id)
+        return self.keys.seal(case_id, cleaned)
+
+    def _seal_merged(
+        self, case_id: str, case: Case, personal_data: Mapping[str, str] | None
+    ) -> str:
+        cleaned = _clean(personal_data)
+        if not cleaned:
+            return ""
+        if case.personal_data_erased:
+            raise errors.PersonalDataErasedError(case_id)
+        self.keys.ensure_key(case_id)
+        sealed = case.sealed_personal_data
+        current = self.keys.unseal(case_id, sealed) if sealed else {}
+        return self.keys.seal(case_id, current | cleaned)
+
+    def _decode(self, stored: StoredEvent) -> Case.Event:
+        event = self.mapper.to_domain_event(stored)
+        if not isinstance(event, Case.Event):
+            raise TypeError(f"not a case event: {stored.topic}")
+        return event
+
+    def _decode_or_none(self, stored: StoredEvent) -> ChainedEvent | None:
+        try:
+            return self._decode(stored)
+        except Exception:  # any undecodable state is evidence of tampering, not a crash
+            return None
+
+
+def _clean(personal_data: Mapping[str, str] | None) -> dict[str, str]:
+    """Non-empty PersonalData fields only; an unknown field is a programming error upstream."""
+    if not personal_data:
+        return {}
+    unknown = set(personal_data) - PERSONAL_FIELDS
+    if unknown:
+        raise ValueError(f"unknown personal data fields {sorted(unknown)}")
+    return {key: value for key, value in personal_data.items() if value}
+
+
+def _with_sealed(submission: Submission, sealed: str) -> Submission:
+    return Submission(**{**vars(submission), "sealed_personal_data": sealed})
+
+
+def _case_uuid(case_id: str) -> UUID:
+    try:
+        return UUID(case_id)
+    except (ValueError, TypeError, AttributeError):
+        raise errors.InvalidCaseId(case_id) from None
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)

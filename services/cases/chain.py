@@ -1,0 +1,180 @@
+"""Tamper evidence: every event of a case carries the hash of its predecessor.
+
+``event_hash`` is SHA-256 over a canonical JSON of what an event says (case, position, step,
+fields, who, when, submission, sealed personal data) and the previous event's hash. The
+verifier walks the events as they are stored and names the first one that is altered, missing,
+inserted or reordered. Standard library only: the domain model fills the hashes.
+
+A plain hash chain cannot see events cut off the end of a stream, nor a forger who rewrites
+every hash after the change; pass ``head`` (the latest hash published on Kafka, say) to anchor
+the check to a value held outside the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+GENESIS = ""
+ALTERED = "altered"
+MISSING = "missing"
+INSERTED = "inserted"
+REORDERED = "reordered"
+
+
+class ChainedEvent(Protocol):
+    """The fields of a stored case event that the hash covers."""
+
+    @property
+    def step(self) -> str: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+    @property
+    def agency(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def occurred_at(self) -> int: ...
+    @property
+    def submission_id(self) -> str: ...
+    @property
+    def sealed_personal_data(self) -> str: ...
+    @property
+    def previous_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+def event_hash(case_id: str, sequence: int, event: ChainedEvent) -> str:
+    """The hash ``event`` must carry at position ``sequence`` of case ``case_id``."""
+    content = {
+        "case_id": case_id,
+        "sequence": sequence,
+        "step": event.step,
+        "payload": event.payload,
+        "agency": event.agency,
+        "role": event.role,
+        "occurred_at": event.occurred_at,
+        "submission_id": event.submission_id,
+        "personal_data": event.sealed_personal_data,
+        "previous_hash": event.previous_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Outcome of verifying one case stream."""
+
+    case_id: str
+    checked: int
+    first_bad: int | None = None
+    problem: str = ""
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
+
+
+StoredChain = Sequence[tuple[int, ChainedEvent | None]]
+"""(stored version, decoded event or None when the stored state cannot be decoded)."""
+
+
+def verify_chain(
+    case_id: str, records: StoredChain, head: tuple[int, str] | None = None
+) -> Verification:
+    """Check ``records`` (in stored version order) and name the first bad event."""
+    walker = _Walker(case_id, records)
+    found = walker.walk()
+    if found is None and head is not None:
+        found = walker.check_head(*head)
+    if found is None:
+        return Verification(case_id, checked=len(records))
+    sequence, problem, detail = found
+    return Verification(case_id, len(records), sequence, problem, detail)
+
+
+Finding = tuple[int, str, str]
+
+
+class _Walker:
+    def __init__(self, case_id: str, records: StoredChain) -> None:
+        self.case_id = case_id
+        self.records = records
+        self.accepted: dict[str, int] = {}
+        self.previous = GENESIS
+
+    def walk(self) -> Finding | None:
+        for index, (version, event) in enumerate(self.records):
+            found = self._check(index, version, event)
+            if found:
+                return found
+            assert event is not None
+            self.accepted[event.hash] = version
+            self.previous = event.hash
+        return None
+
+    def _check(self, index: int, version: int, event: ChainedEvent | None) -> Finding | None:
+        expected = index + 1
+        if version > expected:
+            return expected, MISSING, "no event is stored at this position"
+        origin = self._origin(event, version)
+        if event is None or origin is None:
+            if self._skipped_by_next(index, version):
+                return version, INSERTED, "the next event is chained past this one"
+            return version, ALTERED, "the stored event does not match its hash"
+        if origin != version:
+            return self._displaced(index, version, origin)
+        if event.previous_hash != self.previous:
+            return self._broken_link(version, event.previous_hash)
+        return None
+
+    def _origin(self, event: ChainedEvent | None, version: int) -> int | None:
+        """The position the event was hashed for, or None when its hash matches none."""
+        if event is None:
+            return None
+        if event_hash(self.case_id, version, event) == event.hash:
+            return version
+        last = max(v for v, _ in self.records) + len(self.records)
+        for sequence in range(1, last + 1):
+            if event_hash(self.case_id, sequence, event) == event.hash:
+                return sequence
+        return None
+
+    def _skipped_by_next(self, index: int, version: int) -> bool:
+        if index + 1 >= len(self.records):
+            return False
+        next_version, next_event = self.records[index + 1]
+        return (
+            next_event is not None
+            and next_event.previous_hash == self.previous
+            and self._origin(next_event, next_version) == version
+        )
+
+    def _displaced(self, index: int, version: int, origin: int) -> Finding:
+        if origin < version:
+            return origin, INSERTED, f"events were inserted before the event hashed for {origin}"
+        later = self.records[index + 1 :]
+        if any(self._origin(event, v) == version for v, event in later):
+            return version, REORDERED, f"holds the event hashed for position {origin}"
+        return version, MISSING, f"the event hashed for position {version} is gone"
+
+    def _broken_link(self, version: int, previous_hash: str) -> Finding:
+        earlier = self.accepted.get(previous_hash)
+        if earlier is not None:
+            return earlier + 1, INSERTED, f"event {version} is chained to event {earlier}"
+        bad = max(version - 1, 1)
+        return bad, ALTERED, f"event {version} was chained to a different predecessor"
+
+    def check_head(self, sequence: int, expected_hash: str) -> Finding | None:
+        if sequence > len(self.records):
+            return len(self.records) + 1, MISSING, "the stream ends before the published head"
+        _, event = self.records[sequence - 1]
+        if event is None or event.hash != expected_hash:
+            return sequence, ALTERED, "differs from the published head"
+        return None

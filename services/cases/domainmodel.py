@@ -1,0 +1,311 @@
+"""The case aggregate: one child-protection case, the steps agencies record on it.
+
+The rules (which step may follow which, which role may record it) come in as a
+:class:`~services.cases.workflow.Workflow`; a refused command raises a
+:class:`~services.cases.errors.CaseError` and triggers nothing. Applying an event never
+consults the workflow, so old histories replay under a newer rule file. Imports: standard
+library and ``eventsourcing.domain`` only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from services.cases import errors
+from services.cases.chain import GENESIS, event_hash
+from services.cases.workflow import CLOSED, OPEN, StepRule, Workflow
+
+CASE_REPORTED = "CaseReported"
+CASE_CLOSED = "CaseClosed"
+CASE_REOPENED = "CaseReopened"
+PERSONAL_DATA_ERASED = "PersonalDataErased"
+PERSONAL_FIELDS = frozenset(
+    {
+        "child_name",
+        "child_birth_date",
+        "child_address",
+        "child_contact",
+        "reporter_name",
+        "reporter_contact",
+    }
+)
+"""Fields of the PersonalData record: they travel sealed, never in a step payload."""
+
+Primitive = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One step as an agency submitted it: the data of a command."""
+
+    step: str
+    payload: Mapping[str, Any]
+    agency: str
+    role: str
+    occurred_at: int
+    """Milliseconds since the epoch, UTC (the wire's timestamp-millis)."""
+    submission_id: str
+    sealed_personal_data: str = ""
+    """Personal data already encrypted with the case's key (base64), or ""."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Where a submission landed in the case stream."""
+
+    sequence: int
+    step: str
+    submission_id: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A submission placed in the chain, before its own hash is known."""
+
+    step: str
+    payload: dict[str, Any]
+    agency: str
+    role: str
+    occurred_at: int
+    submission_id: str
+    sealed_personal_data: str
+    previous_hash: str
+    hash: str = ""
+
+
+def _draft(case_id: UUID, sequence: int, submission: Submission, previous: str) -> _Draft:
+    base = _Draft(
+        step=submission.step,
+        payload=dict(submission.payload),
+        agency=submission.agency,
+        role=submission.role,
+        occurred_at=submission.occurred_at,
+        submission_id=submission.submission_id,
+        sealed_personal_data=submission.sealed_personal_data,
+        previous_hash=previous,
+    )
+    signed = event_hash(str(case_id), sequence, base)
+    return _Draft(**{**vars(base), "hash": signed})
+
+
+class Case(Aggregate):
+    """A case stream: reported once, then steps until closed (and reopened)."""
+
+    class Event(Aggregate.Event):
+        """Every case event carries the step, who recorded it, and its chain link."""
+
+        step: str
+        payload: dict[str, Any]
+        agency: str
+        role: str
+        occurred_at: int
+        submission_id: str
+        sealed_personal_data: str
+        previous_hash: str
+        hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._evolve(self)
+
+    class Reported(Event, Aggregate.Created):
+        """The first event: a report of abuse or risk reached an agency."""
+
+    class StepRecorded(Event):
+        """Any later step, named by its wire name in ``step``."""
+
+    class PersonalDataErased(Event):
+        """The case key was destroyed: the sealed personal data is unreadable from now on."""
+
+    def __init__(self) -> None:
+        self._status = OPEN
+        self._counts: Counter[str] = Counter()
+        self._payloads: dict[str, list[dict[str, Any]]] = {}
+        self._receipts: dict[str, Receipt] = {}
+        self._last: Receipt | None = None
+        self._head = GENESIS
+        self._sealed = ""
+        self._erased = False
+
+    # Commands
+
+    @classmethod
+    def report(cls, case_id: UUID, submission: Submission, workflow: Workflow) -> Case:
+        """Open a case with its first step (CaseReported)."""
+        rule = _admit(workflow, submission)
+        if not rule.first:
+            raise errors.CaseNotReported(
+                submission.step, "not reported", "a case starts with a first step"
+            )
+        draft = _draft(case_id, cls.INITIAL_VERSION, submission, GENESIS)
+        return cls._create(cls.Reported, id=case_id, **vars(draft))
+
+    def record(self, submission: Submission, workflow: Workflow) -> None:
+        """Record a later step, if the workflow allows it on the case as it stands."""
+        rule = _admit(workflow, submission)
+        self._check(rule, submission)
+        event_class = (
+            self.PersonalDataErased
+            if submission.step == PERSONAL_DATA_ERASED
+            else self.StepRecorded
+        )
+        draft = _draft(self.id, self.version + 1, submission, self._head)
+        self.trigger_event(event_class, **vars(draft))
+
+    # Queries
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def head_hash(self) -> str:
+        return self._head
+
+    @property
+    def sealed_personal_data(self) -> str:
+        """The latest sealed personal data ("" if none was given)."""
+        return self._sealed
+
+    @property
+    def personal_data_erased(self) -> bool:
+        return self._erased
+
+    @property
+    def step_counts(self) -> Mapping[str, int]:
+        return dict(self._counts)
+
+    def receipt(self, submission_id: str) -> Receipt | None:
+        """Where ``submission_id`` was recorded, if it was (idempotency)."""
+        return self._receipts.get(submission_id)
+
+    @property
+    def last_receipt(self) -> Receipt:
+        """Where the latest event was recorded."""
+        if self._last is None:
+            raise errors.CaseNotReported("-", "not reported", "the case has no events")
+        return self._last
+
+    # Rules
+
+    def _check(self, rule: StepRule, submission: Submission) -> None:
+        self._check_state(rule)
+        self._check_history(rule)
+        _check_choices(rule, self._status, submission.payload)
+        self._check_defines(rule, submission.payload)
+        self._check_reference(rule, submission)
+        if submission.sealed_personal_data and self._erased:
+            raise errors.PersonalDataErasedError(str(self.id))
+
+    def _check_state(self, rule: StepRule) -> None:
+        if rule.first:
+            raise errors.AlreadyRecorded(rule.step, self._status, "only a case's first event")
+        if self._status in rule.states:
+            return
+        if self._status == CLOSED:
+            raise errors.CaseClosedError(
+                rule.step, CLOSED, "after closure only reopening, consent and erasure"
+            )
+        raise errors.StepNotAllowed(rule.step, self._status, f"only while {sorted(rule.states)}")
+
+    def _check_history(self, rule: StepRule) -> None:
+        if rule.once and self._counts[rule.step]:
+            raise errors.AlreadyRecorded(rule.step, self._status, "may be recorded only once")
+        missing = [step for step in rule.requires if not self._counts[step]]
+        if missing:
+            raise errors.MissingPrerequisite(rule.step, self._status, f"needs {missing} first")
+        if rule.requires_any and not any(self._counts[s] for s in rule.requires_any):
+            why = f"needs one of {list(rule.requires_any)} first"
+            raise errors.MissingPrerequisite(rule.step, self._status, why)
+
+    def _check_defines(self, rule: StepRule, payload: Mapping[str, Any]) -> None:
+        if not rule.defines:
+            return
+        value = _required_id(rule, self._status, payload, rule.defines)
+        if self._find(rule.step, rule.defines, value) is not None:
+            why = f"{rule.defines} {value!r} is already in use"
+            raise errors.DuplicateReference(rule.step, self._status, why)
+
+    def _check_reference(self, rule: StepRule, submission: Submission) -> None:
+        ref = rule.refers_to
+        if ref is None or (ref.optional and not submission.payload.get(ref.field)):
+            return
+        value = _required_id(rule, self._status, submission.payload, ref.field)
+        earlier = self._find(ref.step, ref.field, value)
+        if earlier is None:
+            why = f"no earlier {ref.step} with {ref.field} {value!r}"
+            raise errors.UnknownReference(rule.step, self._status, why)
+        if ref.addressee and earlier.get(ref.addressee) not in ("", None, submission.agency):
+            why = f"{ref.step} {value!r} was addressed to another agency"
+            raise errors.NotAddressee(rule.step, self._status, why)
+
+    def _find(self, step: str, key: str, value: str) -> dict[str, Any] | None:
+        for payload in self._payloads.get(step, ()):
+            if payload.get(key) == value:
+                return payload
+        return None
+
+    # Evolution (never consults the workflow)
+
+    def _evolve(self, event: Case.Event) -> None:
+        self._counts[event.step] += 1
+        self._payloads.setdefault(event.step, []).append(dict(event.payload))
+        self._last = Receipt(event.originator_version, event.step, event.submission_id, event.hash)
+        self._receipts[event.submission_id] = self._last
+        self._head = event.hash
+        if event.sealed_personal_data:
+            self._sealed = event.sealed_personal_data
+        self._status = _next_status(self._status, event.step)
+        if event.step == PERSONAL_DATA_ERASED:
+            self._erased = True
+
+
+def _next_status(status: str, step: str) -> str:
+    if step == CASE_CLOSED:
+        return CLOSED
+    if step == CASE_REOPENED:
+        return OPEN
+    return status
+
+
+def _admit(workflow: Workflow, submission: Submission) -> StepRule:
+    """Checks that do not depend on the case: the step, the role, the payload's shape."""
+    rule = workflow.rule(submission.step)
+    if rule is None:
+        raise errors.UnknownStep(submission.step)
+    if submission.role not in rule.roles:
+        raise errors.RoleNotAllowed(submission.role, submission.step)
+    leaked = sorted(PERSONAL_FIELDS & set(submission.payload))
+    if leaked:
+        raise errors.PersonalDataInPayload(submission.step, leaked)
+    if not all(_is_plain(value) for value in submission.payload.values()):
+        raise errors.InvalidValue(submission.step, "-", "payload fields must be primitives")
+    return rule
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return all(_is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return isinstance(value, Primitive)
+
+
+def _check_choices(rule: StepRule, status: str, payload: Mapping[str, Any]) -> None:
+    for key, allowed in rule.choices.items():
+        if payload.get(key) not in allowed:
+            why = f"{key} must be one of {sorted(allowed)}"
+            raise errors.InvalidValue(rule.step, status, why)
+
+
+def _required_id(rule: StepRule, status: str, payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value:
+        raise errors.InvalidValue(rule.step, status, f"{key} must be a non-empty string")
+    return value

@@ -1,0 +1,144 @@
+"""Field-level encryption of personal data with one key per case (crypto-shredding).
+
+Each case gets a random 32-byte key, stored wrapped (encrypted) by the master key in the
+``case_keys`` table of the event store's database. Personal data enters events only sealed with
+the case key. ``shred`` destroys the case key: every copy of the sealed data, in the store, in
+backups and on Kafka, becomes unreadable, while the rest of the history stays auditable.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nacl.exceptions
+import nacl.secret
+import nacl.utils
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from services.cases.errors import PersonalDataErasedError
+from services.logs import get_logger
+
+KEY_SIZE = nacl.secret.SecretBox.KEY_SIZE
+log = get_logger(__name__)
+
+metadata = sa.MetaData()
+case_keys = sa.Table(
+    "case_keys",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("shredded_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
+def load_master_key(path: Path) -> bytes:
+    """Read the master key, creating it (mode 0600) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it meanwhile
+        else:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(nacl.utils.random(KEY_SIZE))
+    key = path.read_bytes()
+    if len(key) != KEY_SIZE:
+        raise ValueError(f"master key file {path} must hold exactly {KEY_SIZE} bytes")
+    return key
+
+
+def create_key_engine(database_url: str) -> Engine:
+    """An engine for the key table; on SQLite, deleted keys are overwritten on disk."""
+    if not database_url.startswith("sqlite"):
+        return sa.create_engine(database_url, pool_pre_ping=True)
+    engine = sa.create_engine(database_url, connect_args={"timeout": 30})
+    sa.event.listen(engine, "connect", _sqlite_secure_delete)
+    return engine
+
+
+def _sqlite_secure_delete(connection: Any, _: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.close()
+
+
+class KeyStore:
+    """Per-case keys, wrapped by the master key, in the ``case_keys`` table."""
+
+    def __init__(self, engine: Engine, master_key: bytes) -> None:
+        self._engine = engine
+        self._master = nacl.secret.SecretBox(master_key)
+
+    def create_table(self) -> None:
+        """Create ``case_keys`` if it does not exist."""
+        metadata.create_all(self._engine, checkfirst=True)
+
+    def ensure_key(self, case_id: str) -> None:
+        """Give the case a key unless it has one (or had one: a shredded key stays gone)."""
+        wrapped = self._master.encrypt(nacl.utils.random(KEY_SIZE))
+        row = {"case_id": case_id, "wrapped_key": bytes(wrapped), "created_at": _now()}
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(case_keys.insert().values(**row))
+        except sa.exc.IntegrityError:
+            return
+        log.info("case.key_created", case_id=case_id)
+
+    def seal(self, case_id: str, personal_data: Mapping[str, str]) -> str:
+        """Encrypt ``personal_data`` with the case key; base64 text for the event."""
+        plain = json.dumps(dict(personal_data), sort_keys=True).encode("utf-8")
+        sealed = nacl.secret.SecretBox(self._case_key(case_id)).encrypt(plain)
+        return base64.b64encode(bytes(sealed)).decode("ascii")
+
+    def unseal(self, case_id: str, sealed: str) -> dict[str, str]:
+        """Decrypt what :meth:`seal` produced; raises once the key is shredded."""
+        box = nacl.secret.SecretBox(self._case_key(case_id))
+        try:
+            plain = box.decrypt(base64.b64decode(sealed))
+        except nacl.exceptions.CryptoError:
+            raise ValueError(f"sealed personal data of case {case_id} is corrupt") from None
+        data: dict[str, str] = json.loads(plain)
+        return data
+
+    def shred(self, case_id: str) -> None:
+        """Destroy the case key for good (idempotent)."""
+        erase = (
+            case_keys.update()
+            .where(case_keys.c.case_id == case_id, case_keys.c.wrapped_key.is_not(None))
+            .values(wrapped_key=None, shredded_at=_now())
+        )
+        with self._engine.begin() as connection:
+            connection.execute(erase)
+        log.info("case.key_shredded", case_id=case_id)
+
+    def is_shredded(self, case_id: str) -> bool:
+        """True when the case had a key and it was destroyed."""
+        row = self._row(case_id)
+        return row is not None and row.wrapped_key is None
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _case_key(self, case_id: str) -> bytes:
+        row = self._row(case_id)
+        if row is None or row.wrapped_key is None:
+            raise PersonalDataErasedError(case_id)
+        return bytes(self._master.decrypt(row.wrapped_key))
+
+    def _row(self, case_id: str) -> sa.Row[Any] | None:
+        query = sa.select(case_keys).where(case_keys.c.case_id == case_id)
+        with self._engine.connect() as connection:
+            return connection.execute(query).first()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

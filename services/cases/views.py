@@ -1,0 +1,102 @@
+"""What the case use cases return: plain, frozen values with ids and no personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from services.cases.domainmodel import Case, Receipt
+
+EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:referral-backbone:case-event")
+
+
+@dataclass(frozen=True)
+class RecordedStep:
+    """Where a submission was recorded; ``duplicate`` when it had been recorded before."""
+
+    case_id: str
+    sequence: int
+    step: str
+    submission_id: str
+    hash: str
+    duplicate: bool
+
+    @property
+    def event_id(self) -> str:
+        return event_id(self.case_id, self.sequence)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded event as auditors and the relay see it (personal data only as a flag)."""
+
+    event_id: str
+    case_id: str
+    sequence: int
+    step: str
+    payload: Mapping[str, Any]
+    agency: str
+    role: str
+    occurred_at: int
+    recorded_at: int
+    submission_id: str
+    previous_hash: str
+    hash: str
+    has_personal_data: bool
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as it stands."""
+
+    case_id: str
+    status: str
+    version: int
+    head_hash: str
+    step_counts: Mapping[str, int]
+    has_personal_data: bool
+    personal_data_erased: bool
+
+
+def event_id(case_id: str, sequence: int) -> str:
+    """Stable id of the event at ``sequence`` of a case (consumers drop duplicates by it)."""
+    return str(uuid5(EVENT_ID_NAMESPACE, f"{UUID(case_id)}/{sequence}"))
+
+
+def recorded(case_id: str, receipt: Receipt, duplicate: bool) -> RecordedStep:
+    return RecordedStep(
+        case_id, receipt.sequence, receipt.step, receipt.submission_id, receipt.hash, duplicate
+    )
+
+
+def entry_of(event: Case.Event) -> HistoryEntry:
+    case_id = str(event.originator_id)
+    return HistoryEntry(
+        event_id=event_id(case_id, event.originator_version),
+        case_id=case_id,
+        sequence=event.originator_version,
+        step=event.step,
+        payload=dict(event.payload),
+        agency=event.agency,
+        role=event.role,
+        occurred_at=event.occurred_at,
+        recorded_at=int(event.timestamp.timestamp() * 1000),
+        submission_id=event.submission_id,
+        previous_hash=event.previous_hash,
+        hash=event.hash,
+        has_personal_data=bool(event.sealed_personal_data),
+    )
+
+
+def view_of(case_id: str, case: Case) -> CaseView:
+    return CaseView(
+        case_id=case_id,
+        status=case.status,
+        version=case.version,
+        head_hash=case.head_hash,
+        step_counts=case.step_counts,
+        has_personal_data=bool(case.sealed_personal_data),
+        personal_data_erased=case.personal_data_erased,
+    )
