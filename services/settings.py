@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     master_key_file: Path | None = Field(
         default=None, description="key that wraps the per-case keys; default home/master.key"
     )
+    sealing_key_file: Path | None = Field(
+        default=None, description="backbone's private key for sealed personal data"
+    )
+    credentials_dir: Path | None = Field(
+        default=None, description="agency credentials made by provisioning; default home/agencies"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     batch_size: int = Field(default=500, ge=1)
@@ -51,6 +57,15 @@ class Settings(BaseSettings):
     @cached_property
     def effective_master_key_file(self) -> Path:
         return self.master_key_file or self.home / "master.key"
+
+
+    @cached_property
+    def effective_sealing_key_file(self) -> Path:
+        return self.sealing_key_file or self.home / "sealing.key"
+
+    @cached_property
+    def effective_credentials_dir(self) -> Path:
+        return self.credentials_dir or self.home / "agencies"
 
 
 def load_settings(**overrides: object) -> Settings:

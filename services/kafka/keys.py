@@ -1,0 +1,37 @@
+"""Sealing keys: the backbone's own key pair, and each agency's for its inbox.
+
+Agencies seal personal data to the backbone's public key before it touches Kafka; the relay
+seals what an agency may read to that agency's public key. Private keys live in files readable
+by their owner only; the local set-up generates missing ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from events.sealing import KeyPair, generate_keypair
+from services.settings import Settings
+
+
+def _load_or_create(path: Path) -> KeyPair:
+    if path.exists():
+        data = json.loads(path.read_text())
+        return KeyPair(data["public_key"], data["private_key"])
+    pair = generate_keypair()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"public_key": pair.public_key, "private_key": pair.private_key}))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return pair
+
+
+def backbone_keypair(settings: Settings) -> KeyPair:
+    """The backbone's sealing key pair (created on first use)."""
+    return _load_or_create(settings.effective_sealing_key_file)
+
+
+def agency_keypair(settings: Settings, agency: str) -> KeyPair:
+    """An agency's inbox key pair, kept with its credentials (created on first use)."""
+    return _load_or_create(settings.effective_credentials_dir / f"{agency}.key")
