@@ -9,6 +9,8 @@ fresh state. A ``submission_id`` already recorded on the case returns the record
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +36,8 @@ from services.logs import get_logger
 from services.settings import Settings
 
 WORKFLOW_FILE = "workflow.toml"
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12
+BACKOFF_SECONDS = 0.002
 log = get_logger(__name__)
 
 
@@ -269,6 +272,7 @@ class CaseService(Application[UUID]):
             self.save(case)
         except IntegrityError:
             log.info("case.version_conflict", case_id=case_id, attempt=attempt)
+            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 8)))
             return False
         return True
 

@@ -1,0 +1,158 @@
+"""The case service on a real store: every test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from services.cases import errors
+from services.cases.application import CaseService
+from services.settings import Settings
+
+NOW = 1_700_000_000_000  # 2023-11-14, while every sample agency exists
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], database_url: str) -> Settings:
+    return make_settings(database_url=database_url)
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[CaseService]:
+    app = CaseService.from_settings(settings)
+    yield app
+    app.close()
+
+
+def report(service: CaseService, **personal_data: str) -> str:
+    case_id = str(uuid.uuid4())
+    service.report(case_id, {"channel": "hotline"}, "hotline-111", "sub-0", NOW, personal_data)
+    return case_id
+
+
+def record(
+    service: CaseService, case_id: str, step: str, agency: str, sub: str, **fields: Any
+) -> None:
+    service.record(case_id, step, fields, agency, sub, NOW)
+
+
+def test_recorded_steps_are_read_back_by_a_new_process(
+    service: CaseService, settings: Settings
+) -> None:
+    case_id = report(service)
+    record(service, case_id, "TransferredToCommune", "hotline-111", "sub-1", commune_code="22738")
+    again = CaseService.from_settings(settings)
+    try:
+        steps = [(e.sequence, e.step, e.agency, e.role) for e in again.history(case_id)]
+    finally:
+        again.close()
+    assert steps == [
+        (1, "CaseReported", "hotline-111", "hotline"),
+        (2, "TransferredToCommune", "hotline-111", "hotline"),
+    ]
+
+
+def test_a_refused_step_records_nothing(service: CaseService) -> None:
+    case_id = report(service)
+    with pytest.raises(errors.MissingPrerequisite) as refused:
+        record(service, case_id, "VerdictDelivered", "court-ninh-thuan", "sub-1", outcome="x")
+    assert refused.value.reason == "missing_prerequisite"
+    assert service.get(case_id).version == 1
+
+
+def test_an_unknown_agency_is_refused(service: CaseService) -> None:
+    case_id = report(service)
+    with pytest.raises(errors.UnknownAgency):
+        record(service, case_id, "NeedsAssessed", "nobody", "sub-1", needs=[])
+
+
+def test_a_resubmission_returns_the_recorded_event(service: CaseService) -> None:
+    case_id = report(service)
+    first = service.record(case_id, "NeedsAssessed", {"needs": []}, "commune-22738", "s1", NOW)
+    second = service.record(case_id, "NeedsAssessed", {"needs": []}, "commune-22738", "s1", NOW)
+    assert (second.sequence, second.hash, second.duplicate) == (first.sequence, first.hash, True)
+    assert len(service.history(case_id)) == 2
+
+
+def test_a_case_id_is_reported_once(service: CaseService) -> None:
+    case_id = report(service)
+    with pytest.raises(errors.DuplicateCase):
+        service.report(case_id, {}, "hotline-111", "another", NOW)
+
+
+def test_two_agencies_writing_at_once_lose_no_event(
+    service: CaseService, settings: Settings
+) -> None:
+    case_id = report(service)
+    other = CaseService.from_settings(settings)
+    writers = [
+        (service, "EmergencyMeasureApplied", "police-ninh-thuan", {"measure": "shelter"}),
+        (other, "NeedsAssessed", "commune-22738", {"needs": ["school"]}),
+    ]
+
+    failures: list[BaseException] = []
+
+    def write(app: CaseService, step: str, agency: str, fields: dict[str, Any]) -> None:
+        try:
+            for n in range(10):
+                app.record(case_id, step, fields, agency, f"{agency}-{n}", NOW)
+        except BaseException as failure:
+            failures.append(failure)
+
+    threads = [threading.Thread(target=write, args=w) for w in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    other.close()
+    assert failures == []
+    history = service.history(case_id)
+    assert len(history) == 21
+    assert len({e.submission_id for e in history}) == 21
+    assert service.verify(case_id).ok
+
+
+def test_personal_data_is_readable_by_entitled_agencies_only(service: CaseService) -> None:
+    case_id = report(service, child_name="Trần Thị Bé")
+    assert service.read_personal_data(case_id, "commune-22738") == {"child_name": "Trần Thị Bé"}
+    with pytest.raises(errors.PersonalDataAccessDenied):
+        service.read_personal_data(case_id, "doet-ninh-thuan")
+
+
+def test_later_personal_data_is_merged_with_the_earlier(service: CaseService) -> None:
+    case_id = report(service, child_name="Trần Thị Bé")
+    service.record(
+        case_id,
+        "NeedsAssessed",
+        {"needs": []},
+        "commune-22738",
+        "s1",
+        NOW,
+        {"child_address": "Thôn 3"},
+    )
+    data = service.read_personal_data(case_id, "police-ninh-thuan")
+    assert data == {"child_name": "Trần Thị Bé", "child_address": "Thôn 3"}
+
+
+def test_forgetting_shreds_the_personal_data_and_keeps_an_auditable_history(
+    service: CaseService,
+) -> None:
+    case_id = report(service, child_name="Trần Thị Bé")
+    erased = service.forget(case_id, "dolisa-ninh-thuan")
+    with pytest.raises(errors.PersonalDataErasedError):
+        service.read_personal_data(case_id, "dolisa-ninh-thuan")
+    assert service.keys.is_shredded(case_id)
+    assert [e.step for e in service.history(case_id)] == ["CaseReported", "PersonalDataErased"]
+    assert service.verify(case_id).ok
+    assert service.forget(case_id, "dolisa-ninh-thuan").sequence == erased.sequence
+
+
+def test_only_entitled_roles_may_forget(service: CaseService) -> None:
+    case_id = report(service, child_name="Trần Thị Bé")
+    with pytest.raises(errors.RoleNotAllowed):
+        service.forget(case_id, "police-ninh-thuan")
+    assert service.read_personal_data(case_id, "police-ninh-thuan")

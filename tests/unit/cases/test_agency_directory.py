@@ -1,0 +1,53 @@
+"""The agency directory read from deploy/config/agencies.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services.cases.agencies import ROLES, load_agencies
+from services.cases.workflow import load_workflow
+from services.settings import DEFAULT_CONFIG_DIR
+
+DIRECTORY = load_agencies(DEFAULT_CONFIG_DIR)
+
+
+def test_the_province_agencies_are_listed_by_role() -> None:
+    assert [a.id for a in DIRECTORY.by_role("court")] == ["court-ninh-thuan"]
+    police = DIRECTORY.get("police-ninh-thuan")
+    assert police is not None and police.role == "police" and police.reads_personal_data
+
+
+def test_an_unknown_agency_is_none() -> None:
+    assert DIRECTORY.get("nobody") is None
+
+
+def test_district_committees_end_with_the_2025_reorganisation() -> None:
+    district = DIRECTORY.get("district-584")
+    assert district is not None
+    assert district.valid_on(date(2024, 5, 1))
+    assert not district.valid_on(date(2025, 7, 1))
+
+
+def test_every_agency_area_is_a_known_unit() -> None:
+    areas = tomllib.loads((DEFAULT_CONFIG_DIR / "areas.toml").read_text(encoding="utf-8"))
+    codes = {"00"} | {
+        u["code"] for kind in ("province", "district", "commune") for u in areas[kind]
+    }
+    assert {a.area for a in DIRECTORY.all()} <= codes
+
+
+def test_every_workflow_role_is_an_agency_role() -> None:
+    workflow = load_workflow(DEFAULT_CONFIG_DIR / "workflow.toml")
+    assert set().union(*(rule.roles for rule in workflow.steps.values())) <= ROLES
+
+
+def test_an_unknown_role_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "agencies.toml").write_text(
+        '[[agency]]\nid = "x"\nname = "X"\nrole = "wizard"\narea = "58"\nvalid_from = 2022-01-01\n'
+    )
+    with pytest.raises(ValueError, match="wizard"):
+        load_agencies(tmp_path)
