@@ -15,7 +15,7 @@ from fastavro import schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 
 from events.errors import ContractError, Reason
-from events.records import check_record
+from events.records import check_record, with_defaults
 from events.versions import Schema, SchemaVersion, load_schema, parse
 
 MARKER = b"\xc3\x01"
@@ -85,7 +85,7 @@ class Codec:
         check_record(version, record)
         body = io.BytesIO()
         try:
-            schemaless_writer(body, version.parsed, dict(record))
+            schemaless_writer(body, version.parsed, with_defaults(version, record))
         except (ValueError, TypeError, OverflowError) as error:
             what = type(error).__name__  # not its text: that may quote a value
             raise ContractError(Reason.SCHEMA_VIOLATION, f"{wire_name}: {what}") from None

@@ -20,7 +20,7 @@ def check_record(version: SchemaVersion, record: Mapping[str, Any]) -> None:
     if naive:
         raise ContractError(Reason.SCHEMA_VIOLATION, f"{naive} is a datetime without a time zone")
     try:
-        validate(dict(record), version.parsed, raise_errors=True, strict=True)
+        validate(with_defaults(version, record), version.parsed, raise_errors=True, strict=True)
     except ValidationError as error:
         bad = error.errors[0]
         field = ".".join(bad.field.split(".")[-2:])
@@ -29,6 +29,20 @@ def check_record(version: SchemaVersion, record: Mapping[str, Any]) -> None:
         raise ContractError(
             Reason.SCHEMA_VIOLATION, f"{field} must be {expected}, got {got}"
         ) from None
+
+
+def with_defaults(version: SchemaVersion, record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` with its omitted top-level fields set to their defaults, in Python types.
+
+    JSON cannot hold bytes, so Avro writes a bytes default as a string of code points 0-255.
+    """
+    filled = dict(record)
+    for field in version.parsed["fields"]:
+        if field["name"] not in filled and "default" in field:
+            default = field["default"]
+            is_bytes = field["type"] == "bytes" and isinstance(default, str)
+            filled[field["name"]] = default.encode("latin-1") if is_bytes else default
+    return filled
 
 
 def _check_field_names(version: SchemaVersion, record: Mapping[str, Any]) -> None:

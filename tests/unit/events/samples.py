@@ -93,6 +93,7 @@ SAMPLES["CaseEvent"] = {
     "payload": b"\xc3\x01payload",
     "previous_hash": "",
     "hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "personal_data": b"",
 }
 SAMPLES["Rejection"] = {
     "rejection_id": "e2a4c6d8-1357-4b9d-8f0e-2468ace13579",

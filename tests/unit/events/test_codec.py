@@ -66,3 +66,9 @@ def test_fields_left_out_take_their_defaults(codec: Codec) -> None:
     record: dict[str, Any] = dict(SAMPLES["ReferralSent"])
     del record["due_at"]
     assert codec.decode(codec.encode("ReferralSent", record)).record["due_at"] == EPOCH
+
+
+def test_an_omitted_bytes_field_is_written_with_its_default() -> None:
+    codec = Codec.from_directory()
+    record = {k: v for k, v in SAMPLES["CaseEvent"].items() if k != "personal_data"}
+    assert codec.decode(codec.encode("CaseEvent", record)).record["personal_data"] == b""
