@@ -1,0 +1,201 @@
+"""The obligation engine: pure, incremental, one case at a time.
+
+``ObligationEngine.apply(state, fact)`` returns the next state and the obligations that are new
+or changed by the fact, so a projection can upsert them as rows event by event. Facts of a case
+must come in sequence order (the Kafka key is the case id); a fact whose sequence was already
+applied changes nothing, which makes redelivery harmless. Every instant is the fact's
+``occurred_at`` (business time): an obligation is opened, closed and extended when the step
+happened, whatever the moment it was recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cached_property
+
+from projections.calendar import WorkCalendar
+from projections.policy import Closer, Policy, Rule
+from projections.stalled.deadlines import rule_cap, rule_due, scale_for
+from projections.stalled.model import (
+    CaseFact,
+    CaseState,
+    DueTime,
+    FactError,
+    Obligation,
+    aware,
+    instant,
+)
+
+
+@dataclass(frozen=True)
+class ObligationEngine:
+    """Applies case facts to a case's obligations, following ``policy`` on ``calendar``."""
+
+    policy: Policy
+    calendar: WorkCalendar
+
+    def apply(self, state: CaseState, fact: CaseFact) -> tuple[CaseState, tuple[Obligation, ...]]:
+        """Apply one fact; return the new state and the obligations it opened or changed."""
+        if fact.sequence <= state.last_sequence:
+            return state, ()
+        fact = _checked(fact, state.case_id)
+        context = self._remember(state.context, fact)
+        obligations = self._close(state.obligations, fact, context)
+        obligations = self._extend(obligations, fact)
+        obligations += self._open(obligations, fact, context)
+        new_state = CaseState(state.case_id, fact.sequence, context, obligations)
+        return new_state, _changes(state.obligations, obligations)
+
+    def replay(self, case_id: str, facts: Iterable[CaseFact]) -> CaseState:
+        """Fold a case's facts from the start (rebuilds, tests, audits)."""
+        state = CaseState(case_id)
+        for fact in facts:
+            state, _ = self.apply(state, fact)
+        return state
+
+    @cached_property
+    def _context_keys(self) -> frozenset[str]:
+        return self.policy.context_keys()
+
+    def _remember(self, context: Mapping[str, object], fact: CaseFact) -> Mapping[str, object]:
+        updates: dict[str, object] = {}
+        for key in self._context_keys:
+            event, _, name = key.partition(".")
+            if event == fact.event_type and name == "occurred_at":
+                updates[key] = fact.occurred_at
+            elif event == fact.event_type and name in fact.fields:
+                updates[key] = fact.fields[name]
+        return {**context, **updates} if updates else context
+
+    def _close(
+        self, obligations: tuple[Obligation, ...], fact: CaseFact, context: Mapping[str, object]
+    ) -> tuple[Obligation, ...]:
+        close_all = fact.event_type in self.policy.settings.closes_all
+        return tuple(
+            _closed(ob, fact)
+            if ob.is_open and (close_all or self._closes(ob, fact, context))
+            else ob
+            for ob in obligations
+        )
+
+    def _closes(self, ob: Obligation, fact: CaseFact, context: Mapping[str, object]) -> bool:
+        rule = self.policy.rule(ob.rule_id)
+        return rule is not None and any(
+            _matches(closer, ob, fact, context) for closer in rule.closed_by
+        )
+
+    def _extend(
+        self, obligations: tuple[Obligation, ...], fact: CaseFact
+    ) -> tuple[Obligation, ...]:
+        if fact.event_type != self.policy.settings.extension_event:
+            return obligations
+        rule_id, _, key = str(fact.fields.get("obligation", "")).partition(":")
+        new_due = instant(fact.fields.get("new_due_at"))
+        if new_due is None:
+            raise FactError(f"{fact.event_type} #{fact.sequence}: new_due_at is missing")
+        return tuple(
+            _extended(ob, new_due, fact)
+            if ob.is_open and ob.rule_id == rule_id and key in ("", ob.key)
+            else ob
+            for ob in obligations
+        )
+
+    def _open(
+        self, obligations: tuple[Obligation, ...], fact: CaseFact, context: Mapping[str, object]
+    ) -> tuple[Obligation, ...]:
+        opened: list[Obligation] = []
+        for rule in self.policy.rules:
+            if rule.opened_by.event != fact.event_type:
+                continue
+            for subject in _subjects(rule, fact):
+                new = self._new(rule, subject, fact, context)
+                if new is not None and not _already_open((*obligations, *opened), new):
+                    opened.append(new)
+        return tuple(opened)
+
+    def _new(
+        self, rule: Rule, subject: Mapping[str, object], fact: CaseFact,
+        context: Mapping[str, object],
+    ) -> Obligation | None:  # fmt: skip
+        if not all(condition.holds(subject, context) for condition in rule.opened_by.when):
+            return None
+        factor = scale_for(self.policy, rule, context, self.calendar)
+        start = context.get(f"{rule.start_event}.occurred_at", fact.occurred_at)
+        carried = instant(subject.get(rule.due_field)) if rule.due_field else None
+        due = carried or rule_due(rule, _as_time(start), factor, self.policy, self.calendar)
+        return Obligation(
+            fact.case_id, rule.id, _text(subject, rule.key_field) or "", fact.sequence,
+            fact.occurred_at, due, _text(subject, rule.role_field) or rule.responsible_role,
+            _text(subject, rule.agency_field), rule.citation, (DueTime(fact.occurred_at, due),),
+            rule_cap(rule, fact.occurred_at, due, factor, self.policy, self.calendar),
+        )  # fmt: skip
+
+
+def _checked(fact: CaseFact, case_id: str) -> CaseFact:
+    if fact.case_id != case_id:
+        raise FactError(f"fact of case {fact.case_id!r} applied to case {case_id!r}")
+    return replace(fact, occurred_at=aware(fact.occurred_at))
+
+
+def _matches(closer: Closer, ob: Obligation, fact: CaseFact, context: Mapping[str, object]) -> bool:
+    if closer.event != fact.event_type:
+        return False
+    if not all(condition.holds(fact.fields, context) for condition in closer.when):
+        return False
+    return not closer.key_field or str(fact.fields.get(closer.key_field, "")) == ob.key
+
+
+def _closed(ob: Obligation, fact: CaseFact) -> Obligation:
+    closed_at = max(fact.occurred_at, ob.opened_at)
+    late = closed_at > ob.due_as_of(closed_at)
+    return replace(ob, closed_at=closed_at, closed_by=fact.event_type, met_late=late)
+
+
+def _extended(ob: Obligation, requested: datetime, fact: CaseFact) -> Obligation:
+    """Move the due time; past the cap it stops at the cap and the refusal is flagged."""
+    refused = ob.max_due_at is not None and requested > ob.max_due_at
+    due = ob.max_due_at if refused and ob.max_due_at is not None else requested
+    change = DueTime(max(fact.occurred_at, ob.opened_at), due)
+    return replace(
+        ob,
+        due_at=due,
+        due_history=(*ob.due_history, change),
+        extended=ob.extended + 1,
+        extension_refused=ob.extension_refused or refused,
+    )
+
+
+def _subjects(rule: Rule, fact: CaseFact) -> list[Mapping[str, object]]:
+    """The event's fields, or one merged mapping per element of its ``each`` list."""
+    if not rule.each:
+        return [fact.fields]
+    elements = fact.fields.get(rule.each, [])
+    if not isinstance(elements, list | tuple) or not all(isinstance(e, Mapping) for e in elements):
+        raise FactError(
+            f"{fact.event_type} #{fact.sequence}: '{rule.each}' is not a list of records"
+        )
+    return [{**fact.fields, **element} for element in elements]
+
+
+def _already_open(obligations: Iterable[Obligation], new: Obligation) -> bool:
+    return any(ob.is_open and ob.rule_id == new.rule_id and ob.key == new.key for ob in obligations)
+
+
+def _changes(
+    before: tuple[Obligation, ...], after: tuple[Obligation, ...]
+) -> tuple[Obligation, ...]:
+    previous = {ob.ident: ob for ob in before}
+    return tuple(ob for ob in after if previous.get(ob.ident) != ob)
+
+
+def _text(subject: Mapping[str, object], field: str) -> str | None:
+    value = subject.get(field) if field else None
+    return str(value) if value not in (None, "") else None
+
+
+def _as_time(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise FactError(f"remembered start time {value!r} is not a datetime")
+    return value

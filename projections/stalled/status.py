@@ -1,0 +1,86 @@
+"""Stall status of a case at any instant, from its obligations alone (pure, clock injected).
+
+Levels: 0 not yet due; 1 overdue (the responsible agency is late); 2 overdue by more than the
+time that was allowed, i.e. ``at > due + (due - opened)``: escalate to the provincial
+supervisor. "Overdue" means strictly after the due time: an act at the due instant is in time.
+A case is stalled while any obligation open at that instant is overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from projections.stalled.model import Obligation, aware
+
+TICK = timedelta(milliseconds=1)  # resolution of instants on the wire
+NOT_DUE, OVERDUE, ESCALATED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ObligationStatus:
+    """One open obligation as seen at an instant."""
+
+    obligation: Obligation
+    due_at: datetime  # the due time in force at that instant
+    level: int
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the obligation was late at that instant."""
+        return self.level >= OVERDUE
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    """A case's open obligations at ``at``; ``stalled`` when any of them is overdue."""
+
+    at: datetime
+    stalled: bool
+    level: int  # the highest escalation level among the open obligations
+    open: tuple[ObligationStatus, ...]
+    overdue: tuple[ObligationStatus, ...]
+
+
+def escalation_level(ob: Obligation, at: datetime) -> int:
+    """0, 1 or 2 for an obligation assumed open at ``at`` (see the module docstring)."""
+    due = ob.due_as_of(at)
+    if at <= due:
+        return NOT_DUE
+    return ESCALATED if at > due + (due - ob.opened_at) else OVERDUE
+
+
+def status_as_of(obligations: Iterable[Obligation], at: datetime) -> CaseStatus:
+    """The status that held at ``at``: only obligations opened by then and not yet closed,
+    with the due times in force then."""
+    at = aware(at)
+    found = tuple(
+        ObligationStatus(ob, ob.due_as_of(at), escalation_level(ob, at))
+        for ob in obligations
+        if ob.open_at(at)
+    )
+    overdue = tuple(status for status in found if status.overdue)
+    level = max((status.level for status in found), default=NOT_DUE)
+    return CaseStatus(at, bool(overdue), level, found, overdue)
+
+
+def next_change(obligations: Iterable[Obligation], after: datetime) -> datetime | None:
+    """The first instant after ``after`` at which the status may differ (None: never).
+
+    A projection schedules its next evaluation of the case there, so stalls are detected as
+    time passes and not only when events arrive.
+    """
+    after = aware(after)
+    candidates = [t for ob in obligations for t in _turning_points(ob) if t > after]
+    return min(candidates, default=None)
+
+
+def _turning_points(ob: Obligation) -> list[datetime]:
+    points = [ob.opened_at] + ([ob.closed_at] if ob.closed_at is not None else [])
+    for change in ob.due_history:
+        allowed = change.due_at - ob.opened_at
+        points += [change.effective_from, change.due_at + TICK, change.due_at + allowed + TICK]
+    if ob.closed_at is not None:
+        points = [t for t in points if t <= ob.closed_at]
+    return points
