@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import Environment, EnvType
 
 from services.cases import errors
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
@@ -70,6 +71,10 @@ class CaseService(Application[UUID]):
         self.agencies = agencies
         self.keys = keys
         super().__init__(env=store_env(settings))
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the settings passed in: ``services.settings`` alone reads the environment."""
+        return Environment(name, dict(env or {}))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CaseService:
@@ -310,12 +315,14 @@ class CaseService(Application[UUID]):
 
 
 def _clean(personal_data: Mapping[str, str] | None) -> dict[str, str]:
-    """Non-empty PersonalData fields only; an unknown field is a programming error upstream."""
+    """The non-empty PersonalData fields; refuses unknown fields and non-text values."""
     if not personal_data:
         return {}
-    unknown = set(personal_data) - PERSONAL_FIELDS
-    if unknown:
-        raise ValueError(f"unknown personal data fields {sorted(unknown)}")
+    bad = [
+        k for k, v in personal_data.items() if k not in PERSONAL_FIELDS or not isinstance(v, str)
+    ]
+    if bad:
+        raise errors.InvalidPersonalData(sorted(bad))
     return {key: value for key, value in personal_data.items() if value}
 
 

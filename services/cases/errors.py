@@ -84,6 +84,14 @@ class PersonalDataInPayload(CaseError):
         self.fields = fields
 
 
+class InvalidPersonalData(CaseError):
+    reason = "invalid_personal_data"
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(f"personal data fields {fields} are unknown or not text")
+        self.fields = fields
+
+
 class DuplicateCase(CaseError):
     reason = "duplicate_case"
 

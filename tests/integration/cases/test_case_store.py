@@ -156,3 +156,8 @@ def test_only_entitled_roles_may_forget(service: CaseService) -> None:
     with pytest.raises(errors.RoleNotAllowed):
         service.forget(case_id, "police-ninh-thuan")
     assert service.read_personal_data(case_id, "police-ninh-thuan")
+
+
+def test_unknown_personal_data_fields_are_refused(service: CaseService) -> None:
+    with pytest.raises(errors.InvalidPersonalData):
+        report(service, shoe_size="32")
