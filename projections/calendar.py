@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -124,7 +124,7 @@ def load_calendar(path: Path) -> WorkCalendar:
 
 def calendar_from_mapping(data: Mapping[str, object]) -> WorkCalendar:
     """Build a calendar from parsed TOML data (pure; validates every entry)."""
-    zone = ZoneInfo(str(data.get("zone", "Asia/Ho_Chi_Minh")))
+    zone = _zone(str(data.get("zone", "Asia/Ho_Chi_Minh")))
     weekend = frozenset(_weekday(name) for name in _list(data.get("weekend", [])))
     years = data.get("years", {})
     if not isinstance(years, Mapping):
@@ -143,6 +143,13 @@ def _dates(years: Mapping[str, object], key: str) -> frozenset[date]:
                 raise CalendarError(f"years.{year}.{key}: {entry!r} is not a date in {year}")
             found.add(day)
     return frozenset(found)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CalendarError(f"unknown time zone {name!r} (is tzdata installed?)") from None
 
 
 def _list(value: object) -> Iterable[object]:

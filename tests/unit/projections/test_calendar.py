@@ -87,3 +87,8 @@ def test_a_malformed_holiday_is_refused() -> None:
 def test_an_unknown_weekday_is_refused() -> None:
     with pytest.raises(CalendarError, match="unknown weekday"):
         calendar_from_mapping({"weekend": ["caturday"]})
+
+
+def test_an_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(CalendarError, match="unknown time zone"):
+        calendar_from_mapping({"zone": "Asia/Atlantis"})
