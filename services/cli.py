@@ -11,6 +11,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "services.commands.run",
     "services.commands.infra",
+    "services.commands.relay",
 )
 
 

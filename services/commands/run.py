@@ -18,7 +18,7 @@ from services.supervisor import StopFlag, Supervisor
 log = get_logger(__name__)
 
 # The long-running processes of the backbone, as ``backbone`` sub-command arguments.
-PROCESSES: dict[str, list[str]] = {}
+PROCESSES: dict[str, list[str]] = {"relay": ["relay"]}
 
 
 def register(subparsers: Any) -> None:

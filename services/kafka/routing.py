@@ -1,0 +1,93 @@
+"""Which agencies receive a recorded step in their inbox: rules from ``routing.toml``.
+
+Pure: given a step, its payload, its author and the case's participants, say who gets it and
+whether the message may carry personal data.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from services.cases.agencies import AgencyDirectory
+
+ROUTING_FILE = "routing.toml"
+
+
+@dataclass(frozen=True)
+class Route:
+    steps: frozenset[str]
+    roles: frozenset[str] = frozenset()
+    area_field: str = ""
+    addressee_field: str = ""
+    personal_data: bool = False
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One inbox message to send."""
+
+    agency: str
+    personal_data: bool
+
+
+@dataclass(frozen=True)
+class Router:
+    routes: tuple[Route, ...]
+    agencies: AgencyDirectory
+    participants_see_all: bool = True
+
+    def deliveries(
+        self, step: str, payload: Mapping[str, Any], author: str, participants: Collection[str]
+    ) -> list[Delivery]:
+        """The inbox messages for one recorded step (never to its own author)."""
+        chosen: dict[str, bool] = {}
+        if self.participants_see_all:
+            chosen = dict.fromkeys(participants, False)
+        for route in self.routes:
+            if step in route.steps:
+                for agency in self._recipients(route, payload):
+                    chosen[agency] = chosen.get(agency, False) or self._may_read(route, agency)
+        chosen.pop(author, None)
+        return [Delivery(agency, pii) for agency, pii in sorted(chosen.items())]
+
+    def _recipients(self, route: Route, payload: Mapping[str, Any]) -> list[str]:
+        found: list[str] = []
+        if route.addressee_field and isinstance(payload.get(route.addressee_field), str):
+            found.append(payload[route.addressee_field])
+        for role in route.roles:
+            agencies = self.agencies.by_role(role)
+            if route.area_field:
+                area = payload.get(route.area_field)
+                agencies = [a for a in agencies if a.area == area]
+            found += [a.id for a in agencies]
+        return [agency for agency in found if self.agencies.get(agency) is not None]
+
+    def _may_read(self, route: Route, agency_id: str) -> bool:
+        agency = self.agencies.get(agency_id)
+        return route.personal_data and agency is not None and agency.reads_personal_data
+
+
+def load_router(config_dir: Path, agencies: AgencyDirectory) -> Router:
+    """Read ``routing.toml``; a broken file fails at start-up, naming the route."""
+    with (config_dir / ROUTING_FILE).open("rb") as file:
+        document = tomllib.load(file)
+    routes = tuple(_route(i, table) for i, table in enumerate(document.get("route", [])))
+    return Router(routes, agencies, bool(document.get("participants_see_all", True)))
+
+
+def _route(index: int, table: Mapping[str, Any]) -> Route:
+    known = {"steps", "roles", "area_field", "addressee_field", "personal_data"}
+    unknown = set(table) - known
+    if unknown or not table.get("steps"):
+        raise ValueError(f"routing.toml route #{index + 1}: needs steps, unknown keys {unknown}")
+    return Route(
+        steps=frozenset(table["steps"]),
+        roles=frozenset(table.get("roles", ())),
+        area_field=str(table.get("area_field", "")),
+        addressee_field=str(table.get("addressee_field", "")),
+        personal_data=bool(table.get("personal_data", False)),
+    )

@@ -1,0 +1,43 @@
+"""Schema-valid step payloads for tests that record cases directly through CaseService."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from tests.unit.events.samples import STEPS
+
+
+def _primitive(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, list):
+        return [_primitive(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _primitive(v) for k, v in value.items()}
+    return value
+
+
+def payload(step: str, **overrides: Any) -> dict[str, Any]:
+    """The step-specific fields of ``step`` (timestamps as epoch milliseconds)."""
+    fields = {k: _primitive(v) for k, v in STEPS[step].items() if k != "personal_data"}
+    return fields | overrides
+
+
+def new_case_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_submission_id() -> str:
+    return str(uuid.uuid4())
+
+
+PERSONAL = {
+    "child_name": "Phạm Thị Hoa",
+    "child_birth_date": "2014-02-11",
+    "child_address": "Thôn Từ Tâm 1, xã Phước Hải",
+    "child_contact": "0905 111 222",
+    "reporter_name": "Lê Văn Bình",
+    "reporter_contact": "0905 333 444",
+}

@@ -1,0 +1,134 @@
+"""The relay publishes what the store recorded, in order, to case-events and the inboxes."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from events import Codec, Topics, open_sealed
+from services.cases.application import CaseService
+from services.kafka.clients import broker_endpoint
+from services.kafka.keys import agency_keypair
+from services.kafka.wiring import build_relay
+from services.settings import Settings
+from services.supervisor import StopFlag
+from tests.casefactory import PERSONAL, new_case_id, new_submission_id, payload
+from tests.kafkatools import consume
+
+pytestmark = pytest.mark.integration
+NOW = 1_760_000_000_000
+
+
+def record(service: CaseService, case_id: str, step: str, agency: str, **fields: Any) -> None:
+    body = payload(step, **fields)
+    personal = PERSONAL if step == "CaseReported" else None
+    service.record(case_id, step, body, agency, new_submission_id(), NOW, personal_data=personal)
+
+
+def open_case(service: CaseService) -> str:
+    case_id = new_case_id()
+    record(service, case_id, "CaseReported", "hotline-111", commune_code="22741")
+    return case_id
+
+
+def drain(settings: Settings, service: CaseService) -> int:
+    relay = build_relay(settings, service)
+    total = 0
+    while published := relay.step():
+        total += published
+    relay._reset_producer()
+    return total
+
+
+def decoded(codec: Codec, records: list[Any]) -> list[dict[str, Any]]:
+    return [codec.decode(r.value).record for r in records]
+
+
+def test_recorded_events_reach_case_events_in_store_order(
+    kafka_settings: Settings, service: CaseService, codec: Codec
+) -> None:
+    cases = [open_case(service) for _ in range(3)]
+    for case_id in cases:
+        record(service, case_id, "PoliceReportReceived", "police-ninh-thuan")
+        record(service, case_id, "MedicalSupportRequested", "police-ninh-thuan")
+
+    assert drain(kafka_settings, service) == 9
+    topic = Topics(kafka_settings.topic_prefix).case_events
+    events = decoded(codec, consume(broker_endpoint(kafka_settings), topic, count=9))
+
+    by_case: dict[str, list[int]] = defaultdict(list)
+    for event in events:
+        by_case[event["case_id"]].append(event["sequence"])
+    assert by_case == {case_id: [1, 2, 3] for case_id in cases}
+    assert all(event["personal_data"] == b"" for event in events)
+    steps = [codec.decode(e["payload"]).wire_name for e in events if e["case_id"] == cases[0]]
+    assert steps == ["CaseReported", "PoliceReportReceived", "MedicalSupportRequested"]
+
+
+def test_a_referral_reaches_the_addressee_with_the_personal_data_it_may_read(
+    kafka_settings: Settings, service: CaseService, codec: Codec
+) -> None:
+    case_id = open_case(service)
+    record(service, case_id, "ReferralSent", "hotline-111", to_agency="hospital-ninh-thuan")
+    drain(kafka_settings, service)
+    topics = Topics(kafka_settings.topic_prefix)
+
+    inbox = decoded(codec, consume(broker_endpoint(kafka_settings),
+                                   topics.inbox("hospital-ninh-thuan"), count=1))  # fmt: skip
+    assert inbox[0]["event_type"] == "ReferralSent"
+    private = agency_keypair(kafka_settings, "hospital-ninh-thuan").private_key
+    opened = codec.decode(open_sealed(private, inbox[0]["personal_data"])).record
+    assert opened["child_name"] == PERSONAL["child_name"]
+    assert PERSONAL["child_name"].encode() not in inbox[0]["payload"]
+
+
+def test_an_agency_that_may_not_read_personal_data_gets_the_step_without_it(
+    kafka_settings: Settings, service: CaseService, codec: Codec
+) -> None:
+    case_id = open_case(service)
+    record(service, case_id, "ReferralSent", "hotline-111", to_agency="doet-ninh-thuan")
+    drain(kafka_settings, service)
+    topic = Topics(kafka_settings.topic_prefix).inbox("doet-ninh-thuan")
+    inbox = decoded(codec, consume(broker_endpoint(kafka_settings), topic, count=1))
+    assert inbox[0]["event_type"] == "ReferralSent"
+    assert inbox[0]["personal_data"] == b""
+
+
+def test_after_erasure_inbox_messages_carry_no_personal_data(
+    kafka_settings: Settings, service: CaseService, codec: Codec
+) -> None:
+    case_id = open_case(service)
+    service.forget(case_id, "dolisa-ninh-thuan")
+    record(service, case_id, "ReferralSent", "hotline-111", to_agency="hospital-ninh-thuan")
+    drain(kafka_settings, service)
+    topic = Topics(kafka_settings.topic_prefix).inbox("hospital-ninh-thuan")
+    inbox = decoded(codec, consume(broker_endpoint(kafka_settings), topic, count=1))
+    assert inbox[0]["personal_data"] == b""
+
+
+def test_the_relay_resumes_from_its_stored_position(
+    kafka_settings: Settings, service: CaseService, codec: Codec
+) -> None:
+    first = open_case(service)
+    assert drain(kafka_settings, service) == 1
+    second = open_case(service)
+    assert drain(kafka_settings, service) == 1
+    topic = Topics(kafka_settings.topic_prefix).case_events
+    events = decoded(codec, consume(broker_endpoint(kafka_settings), topic, count=2))
+    assert sorted(e["case_id"] for e in events) == sorted([first, second])
+
+
+def test_the_relay_finishes_and_returns_when_stopped(
+    kafka_settings: Settings, service: CaseService
+) -> None:
+    relay = build_relay(kafka_settings, service)
+    stop = StopFlag()
+    worker = threading.Thread(target=relay.run, args=(stop,), kwargs={"idle_wait": 0.05})
+    worker.start()
+    open_case(service)
+    stop.set()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
