@@ -1,0 +1,29 @@
+"""Run ``backbone`` sub-commands as real processes with a test's settings, to kill them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from services.settings import Settings
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """The BACKBONE_* variables that reproduce ``settings`` in a child process."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump(exclude_none=True).items():
+        env[f"BACKBONE_{name.upper()}"] = str(value)
+    return env
+
+
+def spawn(settings: Settings, *args: str, log: Path) -> subprocess.Popen[bytes]:
+    """Start ``backbone ARGS`` in its own process, output to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.cli", *args],
+            env=env_for(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
