@@ -230,7 +230,8 @@ class CaseService(Application[UUID]):
         addressee = fields.get("to_agency")
         if isinstance(addressee, str) and addressee and self.agencies.get(addressee) is None:
             raise errors.UnknownAgency(addressee)
-        return Submission(step, dict(fields), agency.id, agency.role, occurred_at, submission_id)
+        payload = {key: _primitive(value) for key, value in fields.items()}
+        return Submission(step, payload, agency.id, agency.role, occurred_at, submission_id)
 
     def _agency(self, agency_id: str, occurred_at: int) -> Agency:
         agency = self.agencies.get(agency_id)
@@ -324,6 +325,19 @@ def _clean(personal_data: Mapping[str, str] | None) -> dict[str, str]:
     if bad:
         raise errors.InvalidPersonalData(sorted(bad))
     return {key: value for key, value in personal_data.items() if value}
+
+
+def _primitive(value: Any) -> Any:
+    """Timestamps as epoch milliseconds (the wire's timestamp-millis), so events stay JSON."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a timestamp without a time zone")
+        return int(value.timestamp() * 1000)
+    if isinstance(value, list | tuple):
+        return [_primitive(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _primitive(item) for key, item in value.items()}
+    return value
 
 
 def _with_sealed(submission: Submission, sealed: str) -> Submission:

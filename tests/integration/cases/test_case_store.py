@@ -161,3 +161,16 @@ def test_only_entitled_roles_may_forget(service: CaseService) -> None:
 def test_unknown_personal_data_fields_are_refused(service: CaseService) -> None:
     with pytest.raises(errors.InvalidPersonalData):
         report(service, shoe_size="32")
+
+
+def test_timestamps_in_a_payload_are_stored_as_epoch_milliseconds(service: CaseService) -> None:
+    from datetime import UTC, datetime
+
+    case_id = report(service)
+    due = datetime(2025, 3, 21, 10, 0, tzinfo=UTC)
+    fields = {"referral_id": "r1", "to_agency": "hospital-ninh-thuan", "service": "medical",
+              "due_at": due}  # fmt: skip
+    service.record(case_id, "ReferralSent", fields, "hotline-111", "sub-ts", NOW)
+    stored = service.history(case_id)[-1].payload
+    assert stored["due_at"] == int(due.timestamp() * 1000)
+    assert service.verify(case_id).ok
