@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "services.commands.run",
     "services.commands.infra",
     "services.commands.relay",
+    "services.commands.cases",
 )
 
 

@@ -1,0 +1,109 @@
+"""Auditors' commands: replay a case's history (as it stood on a date), verify, forget."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from services.cases.application import CaseService
+from services.cases.errors import CaseError
+from services.cases.views import HistoryEntry
+from services.commands.common import print_json, settings_for
+
+
+def register(subparsers: Any) -> None:
+    text = "replay a case's recorded history, optionally as it stood at a past instant"
+    history = subparsers.add_parser("history", help=text, description=text)
+    history.add_argument("case_id")
+    history.add_argument("--as-of", type=_instant, help="ISO date or time (UTC if no zone)")
+    history.add_argument("--json", action="store_true", help="JSON for scripts")
+    history.set_defaults(func=show_history)
+
+    text = "check the hash chains of cases: names the first altered, missing or moved event"
+    verify = subparsers.add_parser("verify", help=text, description=text)
+    verify.add_argument("case_ids", nargs="+", metavar="CASE_ID")
+    verify.add_argument("--json", action="store_true", help="JSON for scripts")
+    verify.set_defaults(func=verify_cases)
+
+    text = "erase a case's personal data (crypto-shredding); the history stays auditable"
+    forget = subparsers.add_parser("forget", help=text, description=text)
+    forget.add_argument("case_id")
+    forget.add_argument("--by", required=True, metavar="AGENCY", help="agency that orders it")
+    forget.set_defaults(func=forget_case)
+
+
+def show_history(args: argparse.Namespace) -> int:
+    service = CaseService.from_settings(settings_for(args))
+    try:
+        entries = service.history(args.case_id)
+    except CaseError as error:
+        return _refused(error)
+    finally:
+        service.close()
+    if args.as_of is not None:
+        cutoff = int(args.as_of.timestamp() * 1000)
+        entries = [e for e in entries if e.recorded_at <= cutoff]
+    if args.json:
+        print_json([dataclasses.asdict(e) for e in entries])
+    else:
+        Console().print(_history_table(args.case_id, entries))
+    return 0
+
+
+def verify_cases(args: argparse.Namespace) -> int:
+    service = CaseService.from_settings(settings_for(args))
+    try:
+        results = [service.verify(case_id) for case_id in args.case_ids]
+    finally:
+        service.close()
+    rows = [dataclasses.asdict(r) | {"ok": r.ok} for r in results]
+    if args.json:
+        print_json(rows)
+    else:
+        for row in rows:
+            verdict = (
+                "intact" if row["ok"] else f"BAD at event {row['first_bad']}: {row['problem']}"
+            )
+            print(f"{row['case_id']}  {row['checked']} events  {verdict}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def forget_case(args: argparse.Namespace) -> int:
+    service = CaseService.from_settings(settings_for(args))
+    try:
+        done = service.forget(args.case_id, args.by)
+    except CaseError as error:
+        return _refused(error)
+    finally:
+        service.close()
+    print_json({"case_id": done.case_id, "erased_at_sequence": done.sequence})
+    return 0
+
+
+def _history_table(case_id: str, entries: list[HistoryEntry]) -> Table:
+    table = Table(title=f"Case {case_id}")
+    for column in ("#", "step", "agency", "role", "occurred (UTC)", "recorded (UTC)"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(str(e.sequence), e.step, e.agency, e.role, _ms(e.occurred_at),
+                      _ms(e.recorded_at))  # fmt: skip
+    return table
+
+
+def _ms(value: int) -> str:
+    return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _refused(error: CaseError) -> int:
+    print_json({"error": error.reason, "detail": str(error)})
+    return 2

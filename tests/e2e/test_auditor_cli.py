@@ -1,0 +1,105 @@
+"""Auditors replay, verify and erase through the ``backbone`` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from services.cases.application import CaseService
+from services.settings import Settings
+from tests.casefactory import PERSONAL, new_case_id, payload
+from tests.processes import env_for
+
+DAY = 86_400_000
+START = 1_760_000_000_000
+
+
+def backbone(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env_for(settings),
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def case_id(settings: Settings) -> str:
+    service = CaseService.from_settings(settings)
+    case_id = new_case_id()
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("CaseReported", "hotline-111", payload("CaseReported")),
+        ("TransferredToCommune", "hotline-111", payload("TransferredToCommune")),
+        ("PoliceReportReceived", "police-ninh-thuan", payload("PoliceReportReceived")),
+    ]
+    for i, (step, agency, body) in enumerate(steps):
+        personal = PERSONAL if step == "CaseReported" else None
+        service.record(case_id, step, body, agency, f"s{i}", START + i * DAY, personal)
+    service.close()
+    return case_id
+
+
+def test_history_replays_every_step_in_order(settings: Settings, case_id: str) -> None:
+    done = backbone(settings, "history", case_id, "--json")
+    assert done.returncode == 0, done.stderr
+    steps = [(e["sequence"], e["step"]) for e in json.loads(done.stdout)]
+    assert steps == [(1, "CaseReported"), (2, "TransferredToCommune"), (3, "PoliceReportReceived")]
+    assert PERSONAL["child_name"] not in done.stdout + done.stderr
+
+
+def test_history_as_of_a_past_instant_leaves_out_later_records(
+    settings: Settings, case_id: str
+) -> None:
+    full = json.loads(backbone(settings, "history", case_id, "--json").stdout)
+    second_recorded = full[1]["recorded_at"]
+    cutoff = datetime.fromtimestamp(second_recorded / 1000, UTC).isoformat()
+    done = backbone(settings, "history", case_id, "--as-of", cutoff, "--json")
+    assert [e["sequence"] for e in json.loads(done.stdout)] == [1, 2]
+
+
+def test_verify_passes_an_intact_case_and_names_an_altered_event(
+    settings: Settings, case_id: str
+) -> None:
+    assert backbone(settings, "verify", case_id).returncode == 0
+    engine = sa.create_engine(settings.effective_database_url)
+    with engine.begin() as conn:
+        table = next(t for t in sa.inspect(conn).get_table_names() if t.endswith("events"))
+        rows = conn.execute(sa.text(f"SELECT originator_version, state FROM {table}")).all()
+        version, state = next((v, s) for v, s in rows if v == 2)
+        forged = bytes(state).replace(b"22738", b"22741")
+        assert forged != bytes(state)
+        conn.execute(sa.text(f"UPDATE {table} SET state = :s WHERE originator_version = 2"),
+                     {"s": forged})  # fmt: skip
+    engine.dispose()
+    done = backbone(settings, "verify", case_id, "--json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)[0]["first_bad"] == version
+
+
+def test_forget_erases_personal_data_and_keeps_the_history_verifiable(
+    settings: Settings, case_id: str
+) -> None:
+    done = backbone(settings, "forget", case_id, "--by", "dolisa-ninh-thuan")
+    assert done.returncode == 0, done.stderr
+    service = CaseService.from_settings(settings)
+    try:
+        assert service.get(case_id).personal_data_erased
+    finally:
+        service.close()
+    assert backbone(settings, "verify", case_id).returncode == 0
+    steps = [e["step"] for e in json.loads(backbone(settings, "history", case_id, "--json").stdout)]
+    assert steps[-1] == "PersonalDataErased" and len(steps) == 4
+
+
+def test_a_refused_forget_gives_a_machine_readable_reason(settings: Settings, case_id: str) -> None:
+    done = backbone(settings, "forget", case_id, "--by", "court-ninh-thuan")
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["error"] == "role_not_allowed"
