@@ -1,0 +1,94 @@
+"""Provisioning: every topic, each agency's SCRAM user, ACLs, credentials file and inbox keys.
+
+Idempotent: topics that exist are kept, a saved password is granted again rather than replaced
+(so agency systems keep working and a fresh broker gets the users back), keys are created once.
+Passwords live only in owner-only files under ``settings.effective_credentials_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from deploy.kafka.launcher import BrokerEndpoint
+from events import Topics
+from services.cases.agencies import load_agencies
+from services.kafka.access import AgencyCredentials, grant_agency
+from services.kafka.clients import broker_endpoint, ensure_topics
+from services.kafka.keys import agency_keypair, backbone_keypair
+from services.logs import get_logger
+from services.settings import Settings
+
+log = get_logger(__name__)
+
+
+def topic_names(topics: Topics, agencies: Iterable[str]) -> list[str]:
+    """The backbone's topics: case-events, alerts, and intake/rejected/inbox per agency."""
+    names = [topics.case_events, topics.alerts]
+    for agency in agencies:
+        names += [topics.intake(agency), topics.rejected(agency), topics.inbox(agency)]
+    return names
+
+
+def provision(settings: Settings) -> dict[str, AgencyCredentials]:
+    """Create what every agency of the directory needs; return the credentials by agency.
+
+    On a PLAINTEXT broker (containers, compose) there are no users to grant: the result is
+    empty and the skip is logged.
+    """
+    agencies = [agency.id for agency in load_agencies(settings.config_dir).all()]
+    topics = Topics(settings.topic_prefix)
+    endpoint = broker_endpoint(settings)
+    names = topic_names(topics, agencies)
+    ensure_topics(endpoint, names, settings.topic_partitions, settings.topic_replication)
+    backbone_keypair(settings)
+    for agency in agencies:
+        agency_keypair(settings, agency)
+    credentials = _grant_all(settings, endpoint, topics, agencies)
+    log.info("provision.done", agencies=len(agencies), topics=len(names),
+             users=len(credentials))  # fmt: skip
+    return credentials
+
+
+def credentials_file(settings: Settings, agency: str) -> Path:
+    """Where ``agency``'s broker credentials are kept."""
+    return settings.effective_credentials_dir / f"{agency}.json"
+
+
+def load_credentials(settings: Settings, agency: str) -> AgencyCredentials | None:
+    """The saved credentials of ``agency``, or None before provisioning (or on PLAINTEXT)."""
+    path = credentials_file(settings, agency)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return AgencyCredentials(str(data["agency"]), str(data["password"]))
+
+
+def _grant_all(
+    settings: Settings, endpoint: BrokerEndpoint, topics: Topics, agencies: list[str]
+) -> dict[str, AgencyCredentials]:
+    if not endpoint.security_protocol.startswith("SASL"):
+        log.info("provision.acls_skipped", reason="plaintext_broker",
+                 security_protocol=endpoint.security_protocol)  # fmt: skip
+        return {}
+    granted: dict[str, AgencyCredentials] = {}
+    for agency in agencies:
+        saved = load_credentials(settings, agency)
+        granted[agency] = grant_agency(endpoint, topics, agency, saved.password if saved else None)
+        if saved is None:
+            _save(credentials_file(settings, agency), granted[agency])
+        log.info("provision.agency_granted", agency=agency, reused=saved is not None)
+    return granted
+
+
+def _save(path: Path, credentials: AgencyCredentials) -> None:
+    """Write owner-only from the first byte: the file is created with mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    text = json.dumps({"agency": credentials.agency, "password": credentials.password})
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    tmp.replace(path)
