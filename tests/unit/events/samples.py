@@ -107,3 +107,20 @@ SAMPLES["Rejection"] = {
     "original": b"\xc3\x01\x00\x11\x22\x33\x44\x55\x66\x77",
     "rejected_at": WHEN,
 }
+SAMPLES["Alert"] = {
+    "alert_id": "0b7f3e12-58c4-4a9d-8e21-7c3d9f6a5b40:stalled:1",
+    "kind": "stalled",
+    "case_id": COMMON["case_id"],
+    "level": 1,
+    "rule_id": "legal_aid_assigned",
+    "obligation_key": "",
+    "responsible_role": "legal_aid_centre",
+    "responsible_agency": "",
+    "due_at": DUE,
+    "citation": "Law on Legal Aid 2017 art. 30",
+    "province_code": "58",
+    "district_code": "582",
+    "commune_code": "22738",
+    "effective_at": DUE,
+    "raised_at": WHEN,
+}

@@ -16,7 +16,7 @@ STEPS = [
     "LegalAidRequested", "LegalAidAssigned", "PlanReviewed", "CaseClosed", "CaseReopened",
     "ConsentRecorded", "ConsentWithdrawn", "PersonalDataErased",
 ]  # fmt: skip
-OTHERS = ["PersonalData", "CaseEvent", "Rejection"]
+OTHERS = ["PersonalData", "CaseEvent", "Rejection", "Alert"]
 FILES = sorted(SCHEMA_DIR.glob("*.avsc"))
 
 
