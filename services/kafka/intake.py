@@ -1,0 +1,295 @@
+"""The intake: agencies' submissions from ``<prefix>.intake.<agency>`` into the case store.
+
+Each record is applied or rejected, never dropped: the agency comes from the topic name (never
+from the body), the body is decoded with the contract's codec, sealed personal data is opened
+with the backbone's key and handed to the case service, and any refusal goes back to the agency
+on ``<prefix>.rejected.<agency>`` with the original bytes. Offsets are committed only once the
+batch's effects are durable (store appends done, rejections acknowledged), so a crash replays
+the tail of a batch: the case service returns the recorded step for a known submission id and a
+replayed rejection carries the same ``rejection_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from eventsourcing.persistence import PersistenceError
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+from sqlalchemy.exc import SQLAlchemyError
+
+from events import EPOCH, Codec, ContractError, Decoded, Topics, open_sealed
+from services.cases import errors
+from services.cases.application import CaseService
+from services.kafka.clients import broker_endpoint, client_config, ensure_topics
+from services.kafka.keys import backbone_keypair
+from services.kafka.wiring import reliable_producer
+from services.logs import get_logger
+from services.settings import Settings
+from services.supervisor import StopFlag
+
+log = get_logger(__name__)
+COMMON_FIELDS = frozenset({"submission_id", "case_id", "occurred_at"})
+PERSONAL_DATA = "personal_data"
+INTERNAL_ERROR = "internal_error"
+# Worth retrying: the store, the broker or the network is unwell, not the submission.
+TRANSIENT = (PersistenceError, SQLAlchemyError, KafkaError, OSError, errors.ConcurrencyConflict)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rejection to publish."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a submission was not recorded: a reason code and words without personal data."""
+
+    reason: str
+    detail: str
+    submission_id: str = ""
+
+
+class Intake:
+    """Consumes every agency's intake topic in one consumer group and applies the records."""
+
+    def __init__(
+        self,
+        service: CaseService,
+        codec: Codec,
+        topics: Topics,
+        private_key: str,
+        consumer: KafkaConsumer,
+        producer_factory: Callable[[], KafkaProducer],
+        ensure_topic: Callable[[str], None],
+        batch_size: int = 500,
+        poll_ms: int = 200,
+    ) -> None:
+        self.service = service
+        self.codec = codec
+        self.topics = topics
+        self.private_key = private_key
+        self.consumer = consumer
+        self.producer_factory = producer_factory
+        self.ensure_topic = ensure_topic
+        self.batch_size = batch_size
+        self.poll_ms = poll_ms
+        self._producer: KafkaProducer | None = None
+        self._ready_topics: set[str] = set()
+
+    def run(self, stop: StopFlag, retry_wait: float = 0.5, max_wait: float = 15.0) -> None:
+        """Apply batches until ``stop`` is set; the batch in flight is always finished first."""
+        log.info("intake.started", pattern=self.topics.intake_pattern)
+        wait = retry_wait
+        while not stop.stopped:
+            try:
+                self.step()
+                wait = retry_wait
+            except TRANSIENT as error:
+                log.warning("intake.retrying", error=type(error).__name__, wait_s=wait)
+                self._reset_producer()
+                stop.wait(wait)
+                wait = min(wait * 2, max_wait)
+        self.close()
+        log.info("intake.stopped")
+
+    def step(self) -> int:
+        """Poll one batch, apply it, publish its rejections, commit; return its size.
+
+        On a transient error nothing is committed and the batch's partitions are sought back,
+        so the whole batch is applied again after the back-off.
+        """
+        batch = self.consumer.poll(timeout_ms=self.poll_ms, max_records=self.batch_size)
+        if not batch:
+            return 0
+        try:
+            rejections = [r for records in batch.values() for r in map(self.apply, records) if r]
+            self._publish(rejections)
+        except TRANSIENT:
+            for partition, records in batch.items():
+                self.consumer.seek(partition, records[0].offset)
+            raise
+        self._commit(batch)
+        size = sum(len(records) for records in batch.values())
+        log.info("intake.batch_done", records=size, rejected=len(rejections))
+        return size
+
+    def apply(self, record: Any) -> Outgoing | None:
+        """Record one submission; return the rejection to publish if it was refused."""
+        agency = self.topics.agency_of(record.topic)
+        refusal = self._refusal(agency, bytes(record.value or b""))
+        if refusal is None:
+            return None
+        log.info("intake.rejected", agency=agency, topic=record.topic, partition=record.partition,
+                 offset=record.offset, submission_id=refusal.submission_id,
+                 reason=refusal.reason)  # fmt: skip
+        value = self._rejection(record, agency, refusal)
+        key = refusal.submission_id.encode() if refusal.submission_id else None
+        return Outgoing(self.topics.rejected(agency), key, value)
+
+    def close(self) -> None:
+        """Leave the group and release the clients (offsets were committed per batch)."""
+        self._reset_producer()
+        self.consumer.close(autocommit=False)
+
+    def _refusal(self, agency: str, value: bytes) -> Refusal | None:
+        submission_id = ""
+        try:
+            decoded = self.codec.decode(value)
+            submission_id = str(decoded.record.get("submission_id", ""))
+            if self.service.agencies.get(agency) is None:
+                raise errors.UnknownAgency(agency)
+            self._record(agency, decoded)
+        except ContractError as error:
+            return Refusal(error.reason, error.detail, submission_id)
+        except TRANSIENT:
+            raise
+        except errors.CaseError as error:
+            return Refusal(error.reason, str(error), submission_id)
+        except Exception as error:  # a bug must not stop the intake; its text may hold data
+            log.error("intake.internal_error", agency=agency, error=type(error).__name__)
+            return Refusal(INTERNAL_ERROR, type(error).__name__, submission_id)
+        return None
+
+    def _record(self, agency: str, decoded: Decoded) -> None:
+        step = decoded.record
+        if not step.keys() >= COMMON_FIELDS:
+            raise errors.UnknownStep(decoded.wire_name)
+        specific = step.keys() - COMMON_FIELDS - {PERSONAL_DATA}
+        fields = {name: _millis(step[name]) for name in specific}
+        self.service.record(
+            case_id=str(step["case_id"]),
+            step=decoded.wire_name,
+            fields=fields,
+            agency=agency,
+            submission_id=str(step["submission_id"]),
+            occurred_at=_millis(step["occurred_at"]),
+            personal_data=self._personal_data(step.get(PERSONAL_DATA, b"")),
+        )
+
+    def _personal_data(self, sealed: bytes) -> dict[str, str] | None:
+        if not sealed:
+            return None
+        opened = self.codec.decode(open_sealed(self.private_key, sealed))
+        if opened.wire_name != "PersonalData":
+            raise errors.InvalidPersonalData([opened.wire_name])
+        return {key: str(value) for key, value in opened.record.items()}
+
+    def _rejection(self, record: Any, agency: str, refusal: Refusal) -> bytes:
+        return self.codec.encode(
+            "Rejection",
+            {
+                "rejection_id": f"{record.topic}:{record.partition}:{record.offset}",
+                "submission_id": refusal.submission_id,
+                "agency": agency,
+                "source_topic": record.topic,
+                "source_partition": record.partition,
+                "source_offset": record.offset,
+                "reason": refusal.reason,
+                "detail": refusal.detail,
+                "original": bytes(record.value or b""),
+                "rejected_at": datetime.now(UTC),
+            },
+        )
+
+    def _publish(self, messages: list[Outgoing]) -> None:
+        if not messages:
+            return
+        for topic in {m.topic for m in messages} - self._ready_topics:
+            self.ensure_topic(topic)  # an agency outside the directory has no topics yet
+            self._ready_topics.add(topic)
+        producer = self._producer or self.producer_factory()
+        self._producer = producer
+        futures = [producer.send(m.topic, m.value, key=m.key) for m in messages]
+        producer.flush()
+        for future in futures:
+            future.get(timeout=0)  # the broker's refusal, if any, before the commit
+
+    def _commit(self, batch: Mapping[TopicPartition, list[Any]]) -> None:
+        offsets = {tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
+                   for tp, records in batch.items()}  # fmt: skip
+        try:
+            self.consumer.commit(offsets)
+        except KafkaError as error:  # e.g. a rebalance: the next owner replays, idempotently
+            log.warning("intake.commit_failed", error=type(error).__name__)
+
+    def _reset_producer(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+            self._producer = None
+
+
+class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        log.info("intake.partitions_revoked", partitions=_names(revoked))
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("intake.partitions_assigned", partitions=_names(assigned))
+
+
+def _names(partitions: set[TopicPartition]) -> list[str]:
+    return sorted(f"{tp.topic}:{tp.partition}" for tp in partitions)
+
+
+def _millis(value: Any) -> Any:
+    """Aware datetimes (the codec's timestamps) as exact epoch milliseconds, recursively."""
+    if isinstance(value, datetime):
+        return (value - EPOCH) // timedelta(milliseconds=1)
+    if isinstance(value, list):
+        return [_millis(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _millis(item) for key, item in value.items()}
+    return value
+
+
+def intake_consumer(settings: Settings) -> KafkaConsumer:
+    """The intake's consumer: group ``<prefix>.intake`` on every agency's intake topic."""
+    topics = Topics(settings.topic_prefix)
+    consumer = KafkaConsumer(
+        **client_config(broker_endpoint(settings)),
+        group_id=f"{settings.topic_prefix}.intake",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        metadata_max_age_ms=5000,  # finds a new agency's intake topic within seconds
+        # A killed intake's partitions move to the others (or its restart) within seconds.
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=2000,
+        max_poll_records=settings.batch_size,
+    )
+    consumer.subscribe(pattern=topics.intake_pattern, listener=_LogAssignments())
+    return consumer
+
+
+def build_intake(settings: Settings, service: CaseService | None = None) -> Intake:
+    """Composition root of the intake process."""
+    endpoint = broker_endpoint(settings)
+    partitions, replication = settings.topic_partitions, settings.topic_replication
+    return Intake(
+        service=service or CaseService.from_settings(settings),
+        codec=Codec.from_directory(),
+        topics=Topics(settings.topic_prefix),
+        private_key=backbone_keypair(settings).private_key,
+        consumer=intake_consumer(settings),
+        producer_factory=lambda: reliable_producer(settings),
+        ensure_topic=lambda name: ensure_topics(endpoint, [name], partitions, replication),
+        batch_size=settings.batch_size,
+        poll_ms=settings.poll_interval_ms,
+    )
+
+
+def run_intake(settings: Settings, stop: StopFlag, service: CaseService | None = None) -> None:
+    """Run the intake until ``stop`` is set (in a thread for tests, in ``backbone intake``)."""
+    intake = build_intake(settings, service)
+    try:
+        intake.run(stop)
+    finally:
+        if service is None:
+            intake.service.close()
