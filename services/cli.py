@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "services.commands.infra",
     "services.commands.relay",
     "services.commands.cases",
+    "services.commands.agency",
 )
 
 

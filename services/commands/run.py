@@ -10,6 +10,7 @@ from typing import Any
 from deploy.kafka.launcher import LocalKafka
 from services.commands.common import settings_for
 from services.kafka.clients import broker_endpoint
+from services.kafka.provision import provision
 from services.kafka.selfcheck import round_trip
 from services.logs import get_logger
 from services.settings import Settings
@@ -18,7 +19,7 @@ from services.supervisor import StopFlag, Supervisor
 log = get_logger(__name__)
 
 # The long-running processes of the backbone, as ``backbone`` sub-command arguments.
-PROCESSES: dict[str, list[str]] = {"relay": ["relay"]}
+PROCESSES: dict[str, list[str]] = {"relay": ["relay"], "intake": ["intake"]}
 
 
 def register(subparsers: Any) -> None:
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
 def _serve(settings: Settings, stop: StopFlag, duration: float) -> int:
     endpoint = broker_endpoint(settings)
     round_trip(endpoint, f"{settings.topic_prefix}.selfcheck")
+    provision(settings)
     supervisor = Supervisor(env=dict(os.environ))
     for name, argv in PROCESSES.items():
         supervisor.start(name, argv)

@@ -1,0 +1,186 @@
+"""Agency commands: provision and list agencies, run the intake, submit, read inbox/rejections."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from events import Codec
+from services.cases.agencies import load_agencies
+from services.commands.common import print_json, settings_for
+from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
+from services.kafka.intake import run_intake
+from services.kafka.provision import credentials_file, provision
+from services.supervisor import StopFlag
+
+
+def register(subparsers: Any) -> None:
+    _register_agencies(subparsers)
+    text = "apply the agencies' submissions to the store; rejections go back to each agency"
+    subparsers.add_parser("intake", help=text, description=text).set_defaults(func=intake)
+    _register_submit(subparsers)
+    for name, func, what in (("inbox", inbox, "case events addressed to"),
+                             ("rejections", rejections, "rejected submissions of")):  # fmt: skip
+        text = f"read the new {what} an agency (as that agency)"
+        parser = subparsers.add_parser(name, help=text, description=text)
+        parser.add_argument("--agency", required=True)
+        parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
+        parser.add_argument("--max", type=int, default=500, help="at most this many")
+        parser.add_argument("--json", action="store_true", help="JSON for scripts")
+        if name == "inbox":
+            reveal = "print the personal data opened with the agency's key"
+            parser.add_argument("--reveal-personal", action="store_true", help=reveal)
+        parser.set_defaults(func=func)
+
+
+def _register_agencies(subparsers: Any) -> None:
+    text = "the agencies of the directory: provision their topics and users, or list them"
+    parser = subparsers.add_parser("agencies", help=text, description=text)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    text = "create topics, SCRAM users, ACLs, credentials files and inbox keys (idempotent)"
+    actions.add_parser("provision", help=text, description=text).set_defaults(func=provision_all)
+    text = "list the agencies with their role and whether they are provisioned"
+    listing = actions.add_parser("list", help=text, description=text)
+    listing.add_argument("--json", action="store_true", help="JSON for scripts")
+    listing.set_defaults(func=list_agencies)
+
+
+def _register_submit(subparsers: Any) -> None:
+    text = "publish one step as an agency; prints its submission id"
+    parser = subparsers.add_parser("submit", help=text, description=text)
+    parser.add_argument("step", help="wire name, e.g. CaseReported")
+    parser.add_argument("--agency", required=True)
+    parser.add_argument("--case", required=True, dest="case_id", help="case id (a UUID)")
+    parser.add_argument("--field", action="append", default=[], metavar="K=V",
+                        help="step field; arrays comma-separated, times ISO or ms")  # fmt: skip
+    parser.add_argument("--json", dest="json_file", metavar="FILE|-", help="fields as JSON")
+    parser.add_argument("--personal", action="append", default=[], metavar="K=V",
+                        help="personal data (sealed to the backbone before it leaves)")  # fmt: skip
+    parser.add_argument("--occurred-at", type=_instant, help="ISO time (UTC if no zone)")
+    parser.add_argument("--submission-id", help="resend under this id (default: a new UUID)")
+    parser.set_defaults(func=submit)
+
+
+def provision_all(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    granted = provision(settings)
+    print_json({agency: str(credentials_file(settings, agency)) for agency in sorted(granted)})
+    return 0
+
+
+def list_agencies(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    rows = [{"id": a.id, "role": a.role, "area": a.area, "valid_from": a.valid_from,
+             "valid_to": a.valid_to, "provisioned": credentials_file(settings, a.id).exists()}
+            for a in load_agencies(settings.config_dir).all()]  # fmt: skip
+    if args.json:
+        print_json(rows)
+    else:
+        for row in rows:
+            mark = "provisioned" if row["provisioned"] else "-"
+            print(f"{row['id']:<28} {row['role']:<15} {row['area']:<6} {mark}")
+    return 0
+
+
+def intake(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    run_intake(settings, StopFlag().install())
+    return 0
+
+
+def submit(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    codec = Codec.from_directory()
+    fields = _typed(codec.schema(args.step), _json_fields(args.json_file) | _pairs(args.field))
+    with AgencyClient.from_settings(settings, args.agency) as client:
+        submission_id = client.submit(args.step, args.case_id, fields, args.occurred_at,
+                                      _pairs(args.personal) or None,
+                                      args.submission_id)  # fmt: skip
+    print(submission_id)
+    return 0
+
+
+def inbox(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    with AgencyClient.from_settings(settings, args.agency) as client:
+        items = client.inbox(args.timeout, args.max)
+    rows = [_inbox_row(item, args.reveal_personal) for item in items]
+    _show(rows, args.json, ("case_id", "sequence", "event_type", "agency", "event_id"))
+    return 0
+
+
+def rejections(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    with AgencyClient.from_settings(settings, args.agency) as client:
+        items = client.rejections(args.timeout, args.max)
+    _show([_rejection_row(item) for item in items], args.json,
+          ("submission_id", "reason", "detail"))  # fmt: skip
+    return 0
+
+
+def _inbox_row(item: InboxItem, reveal: bool) -> dict[str, Any]:
+    event = {k: v for k, v in item.event.items() if k not in ("payload", "personal_data")}
+    step = {k: v for k, v in item.step.items() if k != "personal_data"}
+    sealed = "sealed (--reveal-personal to open)" if item.personal_data else None
+    return event | {"step": step, "personal_data": item.personal_data if reveal else sealed}
+
+
+def _rejection_row(item: RejectedSubmission) -> dict[str, Any]:
+    row = vars(item) | {"original": base64.b64encode(item.original).decode("ascii")}
+    return dict(row)
+
+
+def _show(rows: list[dict[str, Any]], as_json: bool, columns: Sequence[str]) -> None:
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        print("  ".join(str(row[column]) for column in columns))
+    print(f"({len(rows)} new)", file=sys.stderr)
+
+
+def _pairs(items: Sequence[str]) -> dict[str, str]:
+    pairs = dict(item.split("=", 1) for item in items if "=" in item)
+    bad = [item for item in items if "=" not in item]
+    if bad:
+        raise SystemExit(f"expected KEY=VALUE, got {bad}")
+    return pairs
+
+
+def _json_fields(source: str | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    loaded = json.loads(text)
+    if not isinstance(loaded, dict):
+        raise SystemExit("--json must hold a JSON object of fields")
+    return loaded
+
+
+def _typed(schema: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Text from the command line in the types the step's schema asks for."""
+    kinds = {field["name"]: field["type"] for field in schema["fields"]}
+    return {name: _value(kinds.get(name), value) for name, value in fields.items()}
+
+
+def _value(kind: Any, value: Any) -> Any:
+    if isinstance(kind, Mapping) and kind.get("logicalType") == "timestamp-millis":
+        return _instant(value) if isinstance(value, str) and not value.isdigit() else int(value)
+    if isinstance(kind, Mapping) and kind.get("type") == "array" and isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, str):
+        return value
+    if kind == "boolean":
+        return value.lower() in ("1", "true", "yes")
+    return int(value) if kind in ("int", "long") else value
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
