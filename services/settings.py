@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     def effective_master_key_file(self) -> Path:
         return self.master_key_file or self.home / "master.key"
 
+    def as_environment(self) -> dict[str, str]:
+        """The BACKBONE_* variables that give a child process these same settings."""
+        values = self.model_dump(exclude_none=True)
+        return {f"BACKBONE_{name.upper()}": str(value) for name, value in values.items()}
 
     @cached_property
     def effective_sealing_key_file(self) -> Path:

@@ -12,10 +12,7 @@ from services.settings import Settings
 
 def env_for(settings: Settings) -> dict[str, str]:
     """The BACKBONE_* variables that reproduce ``settings`` in a child process."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump(exclude_none=True).items():
-        env[f"BACKBONE_{name.upper()}"] = str(value)
-    return env
+    return {**os.environ, **settings.as_environment()}
 
 
 def spawn(settings: Settings, *args: str, log: Path) -> subprocess.Popen[bytes]:
