@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "services.commands.relay",
     "services.commands.cases",
     "services.commands.agency",
+    "services.commands.simulate",
 )
 
 

@@ -19,7 +19,11 @@ from services.supervisor import StopFlag, Supervisor
 log = get_logger(__name__)
 
 # The long-running processes of the backbone, as ``backbone`` sub-command arguments.
-PROCESSES: dict[str, list[str]] = {"relay": ["relay"], "intake": ["intake"]}
+PROCESSES: dict[str, list[str]] = {
+    "relay": ["relay"],
+    "intake": ["intake"],
+    "simulator": ["simulate"],
+}
 
 
 def register(subparsers: Any) -> None:
@@ -34,6 +38,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--keep-broker", action="store_true", help="leave the local broker running on exit"
     )
+    parser.add_argument(
+        "--no-simulator", action="store_true", help="do not start the simulated province"
+    )
     parser.set_defaults(func=run)
 
 
@@ -45,21 +52,29 @@ def run(args: argparse.Namespace) -> int:
         log.info("kafka.starting", home=str(local.home))
         log.info("kafka.ready", bootstrap_servers=local.start().bootstrap_servers)
     try:
-        return _serve(settings, stop, args.duration)
+        return _serve(settings, stop, args.duration, _processes(args.no_simulator))
     finally:
         if local is not None and not args.keep_broker:
             local.stop()
             log.info("kafka.stopped")
 
 
-def _serve(settings: Settings, stop: StopFlag, duration: float) -> int:
+def _processes(no_simulator: bool) -> dict[str, list[str]]:
+    """The processes to start: all of PROCESSES, or all but the simulated province."""
+    return {name: argv for name, argv in PROCESSES.items()
+            if not (no_simulator and name == "simulator")}  # fmt: skip
+
+
+def _serve(
+    settings: Settings, stop: StopFlag, duration: float, processes: dict[str, list[str]]
+) -> int:
     endpoint = broker_endpoint(settings)
     round_trip(endpoint, f"{settings.topic_prefix}.selfcheck")
     provision(settings)
     supervisor = Supervisor(env=dict(os.environ))
-    for name, argv in PROCESSES.items():
+    for name, argv in processes.items():
         supervisor.start(name, argv)
-    log.info("backbone.running", processes=sorted(PROCESSES), duration=duration or None)
+    log.info("backbone.running", processes=sorted(processes), duration=duration or None)
     deadline = time.monotonic() + duration if duration else None
     failed: list[str] = []
     while not stop.wait(1.0):
