@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -52,6 +53,19 @@ def store_env(settings: Settings) -> dict[str, str]:
         "COMPRESSOR_TOPIC": "",
         "IS_SNAPSHOTTING_ENABLED": "no",
     }
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    """One submission to record: the arguments of ``record`` as a value."""
+
+    case_id: str
+    step: str
+    fields: Mapping[str, Any]
+    agency: str
+    submission_id: str
+    occurred_at: int
+    personal_data: Mapping[str, str] | None = None
 
 
 class CaseService(Application[UUID]):
@@ -150,6 +164,32 @@ class CaseService(Application[UUID]):
                 )
                 return recorded(case_id, case.last_receipt, duplicate=False)
         raise errors.ConcurrencyConflict(case_id, MAX_ATTEMPTS)
+
+    def record_many(self, requests: Sequence[StepRequest]) -> list[RecordedStep | errors.CaseError]:
+        """Apply submissions in order and save them all in one transaction.
+
+        Each outcome is the recorded step or the refusal of that submission. If another
+        writer changed one of the cases meanwhile, nothing of the batch was saved and each
+        submission is recorded on its own instead (with ``record``'s retries): submission ids
+        make that safe.
+        """
+        cases: dict[str, Case | None] = {}
+        outcomes = [self._apply_in_batch(cases, request) for request in requests]
+        try:
+            self.save(*(case for case in cases.values() if case is not None))
+        except IntegrityError:
+            log.info("case.batch_conflict", submissions=len(requests))
+            return [self._record_alone(request) for request in requests]
+        for outcome in outcomes:
+            if isinstance(outcome, RecordedStep) and not outcome.duplicate:
+                log.info(
+                    "case.step_recorded",
+                    case_id=outcome.case_id,
+                    step=outcome.step,
+                    submission_id=outcome.submission_id,
+                    sequence=outcome.sequence,
+                )
+        return outcomes
 
     def forget(self, case_id: str, by_agency: str) -> RecordedStep:
         """Erase the case's personal data: record PersonalDataErased, then destroy the key.
@@ -250,6 +290,51 @@ class CaseService(Application[UUID]):
         if not isinstance(case, Case):
             raise errors.CaseNotFound(case_id)
         return case
+
+    def _apply_in_batch(
+        self, cases: dict[str, Case | None], request: StepRequest
+    ) -> RecordedStep | errors.CaseError:
+        try:
+            return self._apply(cases, request)
+        except errors.CaseError as refusal:
+            return refusal
+
+    def _apply(self, cases: dict[str, Case | None], request: StepRequest) -> RecordedStep:
+        submission = self._submission(request.step, request.fields, request.agency,
+                                      request.submission_id, request.occurred_at)  # fmt: skip
+        if request.case_id not in cases:
+            cases[request.case_id] = self._find(request.case_id)
+        case = cases[request.case_id]
+        if case is not None and case.receipt(request.submission_id) is not None:
+            return self._duplicate(request.case_id, case, request.submission_id)
+        if request.step == CASE_REPORTED:
+            if case is not None:
+                raise errors.DuplicateCase(request.case_id)
+            case_uuid = _case_uuid(request.case_id)
+            Case.report(case_uuid, submission, self.workflow)  # refuse before any key
+            sealed = self._seal_new(request.case_id, request.personal_data)
+            case = Case.report(case_uuid, _with_sealed(submission, sealed), self.workflow)
+            cases[request.case_id] = case
+        elif case is None:
+            raise errors.CaseNotFound(request.case_id)
+        else:
+            sealed = self._seal_merged(request.case_id, case, request.personal_data)
+            case.record(_with_sealed(submission, sealed), self.workflow)
+        return recorded(request.case_id, case.last_receipt, duplicate=False)
+
+    def _record_alone(self, request: StepRequest) -> RecordedStep | errors.CaseError:
+        try:
+            return self.record(request.case_id, request.step, request.fields, request.agency,
+                               request.submission_id, request.occurred_at,
+                               request.personal_data)  # fmt: skip
+        except errors.CaseError as refusal:
+            return refusal
+
+    def _find(self, case_id: str) -> Case | None:
+        try:
+            return self._load(case_id)
+        except errors.CaseNotFound:
+            return None
 
     def _existing_report(self, case_id: str, submission_id: str) -> RecordedStep | None:
         try:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from services.cases import errors
-from services.cases.application import CaseService
+from services.cases.application import CaseService, StepRequest
+from services.cases.views import RecordedStep
 from services.settings import Settings
 
 NOW = 1_700_000_000_000  # 2023-11-14, while every sample agency exists
@@ -174,3 +175,55 @@ def test_timestamps_in_a_payload_are_stored_as_epoch_milliseconds(service: CaseS
     stored = service.history(case_id)[-1].payload
     assert stored["due_at"] == int(due.timestamp() * 1000)
     assert service.verify(case_id).ok
+
+
+def _request(case_id: str, step: str, agency: str, sub: str, **fields: Any) -> StepRequest:
+    return StepRequest(case_id, step, fields, agency, sub, NOW)
+
+
+def test_a_batch_is_recorded_in_order_with_each_refusal_returned(service: CaseService) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    batch = [
+        _request(first, "CaseReported", "hotline-111", "a0", channel="hotline"),
+        _request(second, "CaseReported", "hotline-111", "b0", channel="hotline"),
+        _request(first, "VerdictDelivered", "court-ninh-thuan", "a1", outcome="x"),
+        _request(first, "PoliceReportReceived", "police-ninh-thuan", "a2", report_id="r"),
+        _request(second, "CaseClosed", "commune-22738", "b1", reason="done"),
+    ]
+    outcomes = service.record_many(batch)
+
+    refused = outcomes[2]
+    assert isinstance(refused, errors.CaseError) and refused.reason == "missing_prerequisite"
+    assert [e.step for e in service.history(first)] == ["CaseReported", "PoliceReportReceived"]
+    assert [e.step for e in service.history(second)] == ["CaseReported", "CaseClosed"]
+
+
+def test_a_batch_sent_twice_is_recorded_once(service: CaseService) -> None:
+    case_id = str(uuid.uuid4())
+    batch = [
+        _request(case_id, "CaseReported", "hotline-111", "s0", channel="hotline"),
+        _request(case_id, "PoliceReportReceived", "police-ninh-thuan", "s1", report_id="r"),
+        _request(case_id, "PoliceReportReceived", "police-ninh-thuan", "s1", report_id="r"),
+    ]
+    service.record_many(batch)
+    again = service.record_many(batch)
+    assert all(isinstance(o, RecordedStep) and o.duplicate for o in again)
+    assert len(service.history(case_id)) == 2
+
+
+def test_a_batch_that_meets_a_concurrent_writer_loses_nothing(
+    service: CaseService, settings: Settings
+) -> None:
+    case_id = report(service)
+    other = CaseService.from_settings(settings)
+    stale = service._load(case_id)  # loaded before the other writer moves the case on
+    other.record(case_id, "PoliceReportReceived", {"report_id": "r1"}, "police-ninh-thuan",
+                 "other", NOW)  # fmt: skip
+    other.close()
+    service._find = lambda _case_id: stale  # type: ignore[method-assign]
+    outcomes = service.record_many(
+        [_request(case_id, "PoliceReportReceived", "police-ninh-thuan", "mine", report_id="r2")]
+    )
+    del service._find
+    assert isinstance(outcomes[0], RecordedStep) and not outcomes[0].duplicate
+    assert [e.submission_id for e in service.history(case_id)] == ["sub-0", "other", "mine"]
