@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "services.commands.cases",
     "services.commands.agency",
     "services.commands.simulate",
+    "services.commands.projections",
 )
 
 

@@ -23,6 +23,7 @@ PROCESSES: dict[str, list[str]] = {
     "relay": ["relay"],
     "intake": ["intake"],
     "simulator": ["simulate"],
+    "projections": ["projections", "run"],
 }
 
 

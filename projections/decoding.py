@@ -1,0 +1,76 @@
+"""Case-event messages to engine facts, or a reason to reject them.
+
+The envelope's ``payload`` is the step record; its own fields (without the common ones) become
+the fact's fields, with every instant turned back into wire epoch milliseconds: the engine reads
+0 as "not given" (e.g. ``ReferralSent.due_at``), which the codec would have made 1970-01-01.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from events import Codec, ContractError
+from projections.rows import to_millis
+from projections.stalled import CaseFact
+
+COMMON_FIELDS = frozenset({"submission_id", "case_id", "occurred_at", "personal_data"})
+NOT_A_CASE_EVENT = "not_a_case_event"
+PAYLOAD_MISMATCH = "payload_mismatch"
+BAD_FACT = "bad_fact"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One recorded step: the engine's fact and the id of the stored event."""
+
+    event_id: str
+    fact: CaseFact
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a message cannot be used; ``detail`` never quotes field values."""
+
+    reason: str
+    detail: str
+
+
+def decode_step(codec: Codec, value: bytes) -> Step | Refusal:
+    """The step a case-event message carries, or why it carries none."""
+    try:
+        envelope = codec.decode(value)
+        if envelope.wire_name != "CaseEvent":
+            return Refusal(NOT_A_CASE_EVENT, f"a {envelope.wire_name} record on case-events")
+        event = envelope.record
+        payload = codec.decode(event["payload"])
+    except ContractError as error:
+        return Refusal(str(error.reason), error.detail)
+    if payload.wire_name != event["event_type"] or payload.record["case_id"] != event["case_id"]:
+        return Refusal(PAYLOAD_MISMATCH, f"payload {payload.wire_name} does not match the envelope")
+    return Step(event["event_id"], _fact(event, payload.record))
+
+
+def _fact(event: dict[str, Any], payload: dict[str, Any]) -> CaseFact:
+    fields = {k: _wire(v) for k, v in payload.items() if k not in COMMON_FIELDS}
+    return CaseFact(
+        case_id=event["case_id"],
+        sequence=event["sequence"],
+        event_type=event["event_type"],
+        occurred_at=event["occurred_at"],
+        recorded_at=event["recorded_at"],
+        agency=event["agency"],
+        role=event["role"],
+        fields=fields,
+    )
+
+
+def _wire(value: object) -> object:
+    if isinstance(value, datetime):
+        return to_millis(value)
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    return value

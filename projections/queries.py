@@ -1,0 +1,153 @@
+"""Supervisors' questions to the read model: which cases are stalled, what a case looks like.
+
+"Stalled now" reads only open obligations whose due time has passed, through the partial index
+on open due times: its cost follows the number of overdue obligations, not of cases. "As of" a
+past instant reads the obligations that could have been overdue then (earliest due time before
+it, opened by then, not closed by then) and evaluates each with the due time in force at that
+instant: an obligation closed later counts as open, an extension recorded later does not apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from projections.readmodel import ReadModel
+from projections.rows import from_millis, obligation_of, to_millis
+from projections.stalled import Obligation, ObligationStatus, escalation_level, status_as_of
+
+AREAS = ("province_code", "district_code", "commune_code")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow the stalled list: responsible agency or role, area code (any level)."""
+
+    agency: str | None = None
+    role: str | None = None
+    area: str | None = None
+
+
+@dataclass(frozen=True)
+class StalledCase:
+    """A case stalled at ``at``, with its overdue obligations (most overdue first)."""
+
+    case_id: str
+    level: int
+    area: dict[str, str]
+    overdue: tuple[ObligationStatus, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a case's timeline."""
+
+    sequence: int
+    event_type: str
+    agency: str
+    role: str
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case's timeline and the obligations open at ``at``."""
+
+    case_id: str
+    at: datetime
+    area: dict[str, str]
+    steps: tuple[Step, ...]
+    open: tuple[ObligationStatus, ...]
+
+
+def stalled_cases(
+    conn: sa.Connection,
+    model: ReadModel,
+    at: datetime,
+    *,
+    as_of: bool = False,
+    filters: Filters = Filters(),
+) -> list[StalledCase]:
+    """The cases stalled at ``at``; ``as_of`` for a past instant (see the module docstring)."""
+    obs, cases = model.obligations, model.cases
+    query = (
+        sa.select(obs, *(cases.c[name] for name in AREAS))
+        .join(cases, cases.c.case_id == obs.c.case_id)
+        .where(*_candidates(obs, to_millis(at), as_of), *_narrowed(obs, cases, filters))
+    )
+    found: dict[str, list[ObligationStatus]] = {}
+    areas: dict[str, dict[str, str]] = {}
+    for row in conn.execute(query).mappings():
+        status = _overdue(obligation_of(row), at)
+        if status is not None:
+            found.setdefault(row["case_id"], []).append(status)
+            areas[row["case_id"]] = {name: row[name] for name in AREAS if row[name]}
+    return sorted(
+        (_stalled(case_id, areas[case_id], items) for case_id, items in found.items()),
+        key=lambda c: (-c.level, c.overdue[0].due_at, c.case_id),
+    )
+
+
+def case_view(conn: sa.Connection, model: ReadModel, case_id: str, at: datetime) -> CaseView | None:
+    """The case's steps recorded by ``at`` and its obligations open then; None if unknown."""
+    case = conn.execute(sa.select(model.cases).where(model.cases.c.case_id == case_id)).first()
+    if case is None:
+        return None
+    tl, obs = model.timeline, model.obligations
+    steps = conn.execute(
+        sa.select(tl)
+        .where(tl.c.case_id == case_id, tl.c.recorded_at <= to_millis(at))
+        .order_by(tl.c.sequence)
+    ).mappings()
+    rows = conn.execute(sa.select(obs).where(obs.c.case_id == case_id)).mappings()
+    status = status_as_of([obligation_of(row) for row in rows], at)
+    area = {name: getattr(case, name) for name in AREAS if getattr(case, name)}
+    return CaseView(case_id, at, area, tuple(_step(row) for row in steps), status.open)
+
+
+def _candidates(obs: sa.Table, at_ms: int, as_of: bool) -> list[Any]:
+    if not as_of:
+        return [obs.c.closed_at.is_(None), obs.c.due_at < at_ms]
+    return [
+        obs.c.earliest_due_at < at_ms,
+        obs.c.opened_at <= at_ms,
+        sa.or_(obs.c.closed_at.is_(None), obs.c.closed_at > at_ms),
+    ]
+
+
+def _narrowed(obs: sa.Table, cases: sa.Table, filters: Filters) -> list[Any]:
+    conditions: list[Any] = []
+    if filters.agency:
+        conditions.append(obs.c.responsible_agency == filters.agency)
+    if filters.role:
+        conditions.append(obs.c.responsible_role == filters.role)
+    if filters.area:
+        conditions.append(sa.or_(*(cases.c[name] == filters.area for name in AREAS)))
+    return conditions
+
+
+def _overdue(ob: Obligation, at: datetime) -> ObligationStatus | None:
+    if not ob.open_at(at):
+        return None
+    level = escalation_level(ob, at)
+    return ObligationStatus(ob, ob.due_as_of(at), level) if level else None
+
+
+def _stalled(case_id: str, area: dict[str, str], items: list[ObligationStatus]) -> StalledCase:
+    items.sort(key=lambda s: (-s.level, s.due_at, s.obligation.ident))
+    return StalledCase(case_id, max(s.level for s in items), area, tuple(items))
+
+
+def _step(row: Any) -> Step:
+    return Step(
+        row["sequence"],
+        row["event_type"],
+        row["agency"],
+        row["role"],
+        from_millis(row["occurred_at"]),
+        from_millis(row["recorded_at"]),
+    )

@@ -1,0 +1,104 @@
+"""Engine records to table rows and back: instants as epoch milliseconds, lists as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from projections.stalled import DueTime, Obligation
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INSTANT = "$instant"
+
+
+def to_millis(instant: datetime) -> int:
+    """An aware instant as epoch milliseconds."""
+    return (instant - EPOCH) // timedelta(milliseconds=1)
+
+
+def from_millis(value: int) -> datetime:
+    """Epoch milliseconds as an aware UTC instant."""
+    return EPOCH + timedelta(milliseconds=value)
+
+
+def _maybe(value: datetime | None) -> int | None:
+    return None if value is None else to_millis(value)
+
+
+def _maybe_instant(value: int | None) -> datetime | None:
+    return None if value is None else from_millis(value)
+
+
+def obligation_row(ob: Obligation) -> dict[str, Any]:
+    """The columns the engine owns (not the alerting ones)."""
+    return {
+        "case_id": ob.case_id,
+        "rule_id": ob.rule_id,
+        "key": ob.key,
+        "opened_seq": ob.opened_seq,
+        "opened_at": to_millis(ob.opened_at),
+        "due_at": to_millis(ob.due_at),
+        "earliest_due_at": min(to_millis(d.due_at) for d in ob.due_history),
+        "max_due_at": _maybe(ob.max_due_at),
+        "closed_at": _maybe(ob.closed_at),
+        "closed_by": ob.closed_by,
+        "responsible_role": ob.responsible_role,
+        "responsible_agency": ob.responsible_agency,
+        "citation": ob.citation,
+        "due_history": json.dumps(
+            [[to_millis(d.effective_from), to_millis(d.due_at)] for d in ob.due_history]
+        ),
+        "met_late": ob.met_late,
+        "extended": ob.extended,
+        "extension_refused": ob.extension_refused,
+    }
+
+
+def obligation_of(row: Mapping[Any, Any]) -> Obligation:
+    """An obligation row back as the engine's record."""
+    history = tuple(
+        DueTime(from_millis(a), from_millis(b)) for a, b in json.loads(row["due_history"])
+    )
+    return Obligation(
+        case_id=row["case_id"],
+        rule_id=row["rule_id"],
+        key=row["key"],
+        opened_seq=row["opened_seq"],
+        opened_at=from_millis(row["opened_at"]),
+        due_at=from_millis(row["due_at"]),
+        responsible_role=row["responsible_role"],
+        responsible_agency=row["responsible_agency"],
+        citation=row["citation"],
+        due_history=history,
+        max_due_at=_maybe_instant(row["max_due_at"]),
+        closed_at=_maybe_instant(row["closed_at"]),
+        closed_by=row["closed_by"],
+        met_late=bool(row["met_late"]),
+        extended=row["extended"],
+        extension_refused=bool(row["extension_refused"]),
+    )
+
+
+def dump_context(context: Mapping[str, object]) -> str:
+    """The engine's per-case context as JSON (instants tagged, keys sorted: stable text)."""
+    return json.dumps(context, default=_tagged, sort_keys=True, separators=(",", ":"))
+
+
+def load_context(text: str) -> dict[str, object]:
+    """The context back, with its instants as aware datetimes."""
+    loaded: dict[str, object] = json.loads(text, object_hook=_untagged)
+    return loaded
+
+
+def _tagged(value: object) -> object:
+    if isinstance(value, datetime):
+        return {_INSTANT: to_millis(value)}
+    raise TypeError(f"cannot store {type(value).__name__} in a case context")
+
+
+def _untagged(value: dict[str, Any]) -> object:
+    if set(value) == {_INSTANT}:
+        return from_millis(value[_INSTANT])
+    return value

@@ -1,0 +1,76 @@
+"""``backbone projections run``: the read models' long-running process.
+
+Each step polls a batch of case events, applies it with its positions in one transaction,
+commits the offsets to the group, runs the timer when it is due and publishes the outbox.
+SIGTERM sets the stop flag: the batch in flight is finished, then the process exits 0.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from kafka.errors import KafkaError
+
+from projections.feed import CaseEventFeed
+from projections.projector import Projector
+from projections.publisher import OutboxPublisher
+from projections.rows import to_millis
+from services.logs import get_logger
+from services.supervisor import StopFlag
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ProjectionRunner:
+    """Drives the projector from Kafka and the clock."""
+
+    projector: Projector
+    feed: CaseEventFeed
+    publisher: OutboxPublisher
+    batch_size: int = 500
+    poll_ms: int = 200
+    tick_every: float = 1.0
+    _next_tick: float = 0.0
+
+    def run(self, stop: StopFlag, retry_wait: float = 2.0) -> None:
+        """Project until ``stop`` is set; a broker error reopens the feed at the stored offsets."""
+        log.info("projection.started", topic=self.feed.topic)
+        opened = False
+        while not stop.stopped:
+            try:
+                if not opened:
+                    self.feed.open(self.projector.positions())
+                    opened = True
+                self.step()
+            except KafkaError as error:
+                log.warning("projection.broker_error", error=type(error).__name__)
+                opened = False
+                self.publisher.close()
+                stop.wait(retry_wait)
+        self.feed.close()
+        self.publisher.close()
+        log.info("projection.stopped")
+
+    def step(self) -> int:
+        """One batch, the timer if due, the outbox; return how many messages were read."""
+        messages = self.feed.poll(self.batch_size, self.poll_ms)
+        if messages:
+            result = self.projector.handle(messages)
+            self.feed.commit(self.projector.positions())
+            log.info(
+                "projection.batch",
+                messages=len(messages),
+                applied=result.applied,
+                duplicates=result.duplicates,
+                rejected=result.rejected,
+                alerts=result.alerts,
+            )
+        if time.monotonic() >= self._next_tick:
+            self._next_tick = time.monotonic() + self.tick_every
+            reviewed = self.projector.tick()
+            if reviewed:
+                log.info("projection.tick", cases=reviewed)
+        self.publisher.publish(to_millis(self.projector.clock()))
+        return len(messages)

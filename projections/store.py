@@ -1,0 +1,171 @@
+"""Reads and writes of the read model inside one transaction (the caller owns it).
+
+Upserts use each dialect's ``ON CONFLICT`` (SQLite and PostgreSQL), so a batch replayed after a
+crash writes the same rows again instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from projections.casefile import AREA_FIELDS, CaseFile
+from projections.readmodel import ReadModel
+from projections.rows import (
+    dump_context,
+    load_context,
+    obligation_of,
+    obligation_row,
+    to_millis,
+)
+from projections.stalled import CaseState
+from projections.stalled.alerts import Watch
+
+Partition = tuple[str, int]
+CHUNK = 500  # ids per IN (...) list
+
+
+def load_positions(conn: sa.Connection, model: ReadModel) -> dict[Partition, int]:
+    """The next offset to read, per (topic, partition)."""
+    rows = conn.execute(sa.select(model.positions))
+    return {(row.topic, row.partition): row.next_offset for row in rows}
+
+
+def save_positions(
+    conn: sa.Connection, model: ReadModel, positions: Mapping[Partition, int]
+) -> None:
+    """Store the next offsets (with the changes they cover)."""
+    rows = [{"topic": t, "partition": p, "next_offset": o} for (t, p), o in positions.items()]
+    upsert(conn, model.positions, rows, ("topic", "partition"))
+
+
+def load_cases(
+    conn: sa.Connection, model: ReadModel, case_ids: Iterable[str]
+) -> dict[str, CaseFile]:
+    """Working copies of the known cases among ``case_ids``, with their open obligations."""
+    files: dict[str, CaseFile] = {}
+    wanted = sorted(set(case_ids))
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        cases, obs = model.cases, model.obligations
+        for row in conn.execute(sa.select(cases).where(cases.c.case_id.in_(chunk))).mappings():
+            files[row["case_id"]] = _case_file(row)
+        query = sa.select(obs).where(obs.c.case_id.in_(chunk), obs.c.closed_at.is_(None))
+        for row in conn.execute(query.order_by(obs.c.case_id, obs.c.opened_seq)).mappings():
+            _add_obligation(files[row["case_id"]], row)
+    return files
+
+
+def save_cases(conn: sa.Connection, model: ReadModel, files: Iterable[CaseFile]) -> None:
+    """Upsert the cases, their open or changed obligations, and insert their new steps."""
+    files = list(files)
+    upsert(conn, model.cases, [_case_row(f) for f in files], ("case_id",))
+    obligations = [row for f in files for row in _obligation_rows(f)]
+    upsert(conn, model.obligations, obligations, ("case_id", "rule_id", "key", "opened_seq"))
+    steps = [_step_row(event_id, fact) for f in files for event_id, fact in f.steps]
+    insert_new(conn, model.timeline, steps, ("case_id", "sequence"))
+
+
+def waking_cases(conn: sa.Connection, model: ReadModel, now_ms: int, limit: int) -> list[str]:
+    """Cases with an obligation whose level may change by ``now_ms`` (index range scan)."""
+    obs = model.obligations
+    query = (
+        sa.select(obs.c.case_id)
+        .where(obs.c.wake_at.isnot(None), obs.c.wake_at <= now_ms)
+        .order_by(obs.c.wake_at)
+        .limit(limit)
+    )
+    return list(dict.fromkeys(conn.execute(query).scalars()))
+
+
+def add_outbox(conn: sa.Connection, model: ReadModel, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue messages to publish; a message id already queued is left as it is."""
+    insert_new(conn, model.outbox, rows, ("message_id",))
+
+
+def upsert(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert ``rows``, or update every other column where the key exists."""
+    if not rows:
+        return
+    stmt = _insert(conn, table)
+    changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes), rows)
+
+
+def insert_new(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert ``rows``, skipping those whose key exists."""
+    if rows:
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+
+
+def _insert(conn: sa.Connection, table: sa.Table) -> Any:
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"read models run on SQLite or PostgreSQL, not {dialect}")
+
+
+def _case_file(row: Mapping[Any, Any]) -> CaseFile:
+    case_id = row["case_id"]
+    state = CaseState(case_id, row["last_sequence"], load_context(row["context"]))
+    watch = Watch(case_id, bool(row["stalled"]), row["level"], row["stall_count"])
+    area = {name: row[name] for name in AREA_FIELDS if row[name]}
+    return CaseFile(state, watch, area, bool(row["is_open"]))
+
+
+def _add_obligation(file: CaseFile, row: Mapping[Any, Any]) -> None:
+    ob = obligation_of(row)
+    file.state = CaseState(
+        file.case_id, file.state.last_sequence, file.state.context, (*file.state.obligations, ob)
+    )
+    file.reported[ob.ident] = row["reported_level"]
+
+
+def _case_row(file: CaseFile) -> dict[str, Any]:
+    return {
+        "case_id": file.case_id,
+        "last_sequence": file.state.last_sequence,
+        "context": dump_context(file.state.context),
+        "is_open": file.is_open,
+        "stalled": file.watch.stalled,
+        "level": file.watch.level,
+        "stall_count": file.watch.stall_count,
+        **{name: file.area.get(name, "") for name in AREA_FIELDS},
+    }
+
+
+def _obligation_rows(file: CaseFile) -> list[dict[str, Any]]:
+    current = {ob.ident: ob for ob in file.state.obligations}
+    rows = []
+    for ident, ob in (file.changed | current).items():
+        wake = file.wake_at.get(ident) if ob.is_open else None
+        rows.append(
+            obligation_row(ob)
+            | {
+                "reported_level": file.reported.get(ident, 0),
+                "wake_at": None if wake is None else to_millis(wake),
+            }
+        )
+    return rows
+
+
+def _step_row(event_id: str, fact: Any) -> dict[str, Any]:
+    return {
+        "case_id": fact.case_id,
+        "sequence": fact.sequence,
+        "event_type": fact.event_type,
+        "agency": fact.agency,
+        "role": fact.role,
+        "occurred_at": to_millis(fact.occurred_at),
+        "recorded_at": to_millis(fact.recorded_at),
+        "event_id": event_id,
+    }

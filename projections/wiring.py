@@ -1,0 +1,66 @@
+"""Composition root of the projection process: everything built from the settings."""
+
+from __future__ import annotations
+
+from kafka import KafkaConsumer
+
+from events import Codec, Topics
+from projections.calendar import load_calendar
+from projections.feed import CaseEventFeed
+from projections.messages import Outbox
+from projections.policy import DEFAULT_POLICY_PATH, load_policy
+from projections.projector import Clock, Projector, system_clock
+from projections.publisher import OutboxPublisher
+from projections.readmodel import ReadModel
+from projections.runner import ProjectionRunner
+from projections.stalled import ObligationEngine
+from services.kafka.clients import broker_endpoint, client_config
+from services.kafka.wiring import database_engine, reliable_producer
+from services.settings import Settings
+
+POLICY_OVERRIDE = "policy.toml"  # a province's overrides, in the config directory
+HOLIDAYS = "holidays.toml"
+
+
+def obligation_engine(settings: Settings) -> ObligationEngine:
+    """The default policy (with the deployment's overrides, if any) on its holiday calendar."""
+    override = settings.config_dir / POLICY_OVERRIDE
+    policy = load_policy(DEFAULT_POLICY_PATH, override if override.exists() else None)
+    return ObligationEngine(policy, load_calendar(settings.config_dir / HOLIDAYS))
+
+
+def build_projector(
+    settings: Settings, model: ReadModel | None = None, clock: Clock = system_clock
+) -> Projector:
+    """The projector on the store's database (``model``: the live tables by default)."""
+    outbox = Outbox(Codec.from_directory(), Topics(settings.topic_prefix))
+    return Projector(
+        database_engine(settings), model or ReadModel(), obligation_engine(settings), outbox, clock
+    )
+
+
+def build_feed(settings: Settings) -> CaseEventFeed:
+    """case-events, committing to the group ``<prefix>.projections``."""
+    config = client_config(broker_endpoint(settings))
+
+    def consumer() -> KafkaConsumer:
+        return KafkaConsumer(
+            **config,
+            group_id=f"{settings.topic_prefix}.projections",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.batch_size,
+        )
+
+    return CaseEventFeed(consumer, Topics(settings.topic_prefix).case_events)
+
+
+def build_runner(settings: Settings, clock: Clock = system_clock) -> ProjectionRunner:
+    """The whole projection process."""
+    projector = build_projector(settings, clock=clock)
+    publisher = OutboxPublisher(
+        projector.db, projector.model, lambda: reliable_producer(settings), settings.batch_size
+    )
+    return ProjectionRunner(
+        projector, build_feed(settings), publisher, settings.batch_size, settings.poll_interval_ms
+    )
