@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from events import MARKER, Codec, Topics, generate_keypair, seal
 from services.cases.application import CaseService
 from services.kafka.agency import AgencyClient, RejectedSubmission
 from services.kafka.clients import broker_endpoint
+from services.kafka.intake import run_intake
 from services.kafka.keys import backbone_keypair
 from services.settings import Settings
 from services.supervisor import StopFlag
@@ -163,3 +166,33 @@ def test_personal_data_is_opened_into_the_store_and_reaches_a_referred_agency(
     assert items[0].step["to_agency"] == "hospital-ninh-thuan"
     assert items[0].personal_data == PERSONAL
     assert hospital.inbox(timeout_s=1.0) == []
+
+
+class FlakyStore(CaseService):
+    """The real service, but the database is down for the first ``outages`` appends."""
+
+    outages = 2
+
+    def record(self, *args: Any, **kwargs: Any) -> Any:
+        if self.outages:
+            self.outages -= 1
+            raise OperationalError("database is down")
+        return super().record(*args, **kwargs)
+
+
+def test_a_database_outage_is_retried_not_rejected(settings: Settings, client: Clients) -> None:
+    flaky = FlakyStore.from_settings(settings)
+    stop = StopFlag()
+    worker = threading.Thread(target=run_intake, args=(settings, stop, flaky), daemon=True)
+    worker.start()
+    hotline = client("hotline-111")
+    try:
+        case_id = new_case_id()
+        submission_id = hotline.submit("CaseReported", case_id, payload("CaseReported"), NOW)
+        poll_until(lambda: len(history(flaky, case_id)) == 1, 30, "recorded after the outage")
+        assert [e.submission_id for e in history(flaky, case_id)] == [submission_id]
+        assert hotline.rejections(timeout_s=1.5) == []
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+        flaky.close()
