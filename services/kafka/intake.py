@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from events import EPOCH, Codec, ContractError, Decoded, Topics, open_sealed
 from services.cases import errors
-from services.cases.application import CaseService
+from services.cases.application import CaseService, StepRequest
+from services.cases.views import RecordedStep
 from services.kafka.clients import broker_endpoint, client_config, ensure_topics
 from services.kafka.keys import backbone_keypair
 from services.kafka.wiring import reliable_producer
@@ -110,70 +111,89 @@ class Intake:
         batch = self.consumer.poll(timeout_ms=self.poll_ms, max_records=self.batch_size)
         if not batch:
             return 0
+        records = [record for part in batch.values() for record in part]
         try:
-            rejections = [r for records in batch.values() for r in map(self.apply, records) if r]
+            rejections = [r for r in self.apply(records) if r is not None]
             self._publish(rejections)
         except TRANSIENT:
-            for partition, records in batch.items():
-                self.consumer.seek(partition, records[0].offset)
+            for partition, part in batch.items():
+                self.consumer.seek(partition, part[0].offset)
             raise
         self._commit(batch)
-        size = sum(len(records) for records in batch.values())
-        log.info("intake.batch_done", records=size, rejected=len(rejections))
-        return size
+        log.info("intake.batch_done", records=len(records), rejected=len(rejections))
+        return len(records)
 
-    def apply(self, record: Any) -> Outgoing | None:
-        """Record one submission; return the rejection to publish if it was refused."""
-        agency = self.topics.agency_of(record.topic)
-        refusal = self._refusal(agency, bytes(record.value or b""))
-        if refusal is None:
-            return None
-        log.info("intake.rejected", agency=agency, topic=record.topic, partition=record.partition,
-                 offset=record.offset, submission_id=refusal.submission_id,
-                 reason=refusal.reason)  # fmt: skip
-        value = self._rejection(record, agency, refusal)
-        key = refusal.submission_id.encode() if refusal.submission_id else None
-        return Outgoing(self.topics.rejected(agency), key, value)
+    def apply(self, records: list[Any]) -> list[Outgoing | None]:
+        """Record the submissions in order (one store transaction); a rejection per refusal."""
+        plans = [self._plan(record) for record in records]
+        requests = [plan for plan in plans if isinstance(plan, StepRequest)]
+        outcomes = iter(self._record(requests))
+        refusals = [plan if isinstance(plan, Refusal) else _refusal_of(next(outcomes), plan)
+                    for plan in plans]  # fmt: skip
+        return [self._rejected(r, refusal) if refusal else None
+                for r, refusal in zip(records, refusals, strict=True)]  # fmt: skip
 
     def close(self) -> None:
         """Leave the group and release the clients (offsets were committed per batch)."""
         self._reset_producer()
         self.consumer.close(autocommit=False)
 
-    def _refusal(self, agency: str, value: bytes) -> Refusal | None:
-        submission_id = ""
+    def _plan(self, record: Any) -> StepRequest | Refusal:
+        """What to ask of the case service, or why not to: agency, body and personal data."""
+        agency, submission_id = self.topics.agency_of(record.topic), ""
         try:
-            decoded = self.codec.decode(value)
+            decoded = self.codec.decode(bytes(record.value or b""))
             submission_id = str(decoded.record.get("submission_id", ""))
             if self.service.agencies.get(agency) is None:
                 raise errors.UnknownAgency(agency)
-            self._record(agency, decoded)
+            return self._request(agency, decoded)
         except ContractError as error:
             return Refusal(error.reason, error.detail, submission_id)
-        except TRANSIENT:
-            raise
         except errors.CaseError as error:
             return Refusal(error.reason, str(error), submission_id)
-        except Exception as error:  # a bug must not stop the intake; its text may hold data
-            log.error("intake.internal_error", agency=agency, error=type(error).__name__)
-            return Refusal(INTERNAL_ERROR, type(error).__name__, submission_id)
-        return None
 
-    def _record(self, agency: str, decoded: Decoded) -> None:
+    def _request(self, agency: str, decoded: Decoded) -> StepRequest:
         step = decoded.record
         if not step.keys() >= COMMON_FIELDS:
             raise errors.UnknownStep(decoded.wire_name)
         specific = step.keys() - COMMON_FIELDS - {PERSONAL_DATA}
-        fields = {name: _millis(step[name]) for name in specific}
-        self.service.record(
+        return StepRequest(
             case_id=str(step["case_id"]),
             step=decoded.wire_name,
-            fields=fields,
+            fields={name: _millis(step[name]) for name in specific},
             agency=agency,
             submission_id=str(step["submission_id"]),
             occurred_at=_millis(step["occurred_at"]),
             personal_data=self._personal_data(step.get(PERSONAL_DATA, b"")),
         )
+
+    def _record(self, requests: list[StepRequest]) -> list[RecordedStep | errors.CaseError]:
+        if not requests:
+            return []
+        try:
+            return self.service.record_many(requests)
+        except TRANSIENT:
+            raise
+        except Exception as error:  # a bug must not stop the intake: find the one it hits
+            log.error("intake.batch_failed", error=type(error).__name__)
+            return [self._record_alone(request) for request in requests]
+
+    def _record_alone(self, request: StepRequest) -> RecordedStep | errors.CaseError:
+        try:
+            return self.service.record_many([request])[0]
+        except TRANSIENT:
+            raise
+        except Exception as error:  # its text may hold data: only the type goes out
+            log.error("intake.internal_error", agency=request.agency, error=type(error).__name__)
+            return InternalError(type(error).__name__)
+
+    def _rejected(self, record: Any, refusal: Refusal) -> Outgoing:
+        agency = self.topics.agency_of(record.topic)
+        log.info("intake.rejected", agency=agency, topic=record.topic, partition=record.partition,
+                 offset=record.offset, submission_id=refusal.submission_id,
+                 reason=refusal.reason)  # fmt: skip
+        key = refusal.submission_id.encode() if refusal.submission_id else None
+        return Outgoing(self.topics.rejected(agency), key, self._rejection(record, agency, refusal))
 
     def _personal_data(self, sealed: bytes) -> dict[str, str] | None:
         if not sealed:
@@ -225,6 +245,20 @@ class Intake:
         if self._producer is not None:
             self._producer.close(timeout=5)
             self._producer = None
+
+
+class InternalError(errors.CaseError):
+    """Recording failed in an unexpected way (a bug); the agency may resend later."""
+
+    reason = INTERNAL_ERROR
+
+
+def _refusal_of(outcome: RecordedStep | errors.CaseError, request: StepRequest) -> Refusal | None:
+    if isinstance(outcome, errors.ConcurrencyConflict):
+        raise outcome  # transient: the batch is applied again
+    if isinstance(outcome, errors.CaseError):
+        return Refusal(outcome.reason, str(outcome), request.submission_id)
+    return None
 
 
 class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]

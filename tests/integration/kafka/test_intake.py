@@ -173,11 +173,11 @@ class FlakyStore(CaseService):
 
     outages = 2
 
-    def record(self, *args: Any, **kwargs: Any) -> Any:
+    def record_many(self, *args: Any, **kwargs: Any) -> Any:
         if self.outages:
             self.outages -= 1
             raise OperationalError("database is down")
-        return super().record(*args, **kwargs)
+        return super().record_many(*args, **kwargs)
 
 
 def test_a_database_outage_is_retried_not_rejected(settings: Settings, client: Clients) -> None:
