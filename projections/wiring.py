@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from kafka import KafkaConsumer
 
 from events import Codec, Topics
@@ -29,13 +30,20 @@ def obligation_engine(settings: Settings) -> ObligationEngine:
     return ObligationEngine(policy, load_calendar(settings.config_dir / HOLIDAYS))
 
 
+def read_model_db(settings: Settings) -> sa.Engine:
+    """The store's database (the embedded SQLite file's home is created when missing)."""
+    if not settings.database_url:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    return database_engine(settings)
+
+
 def build_projector(
     settings: Settings, model: ReadModel | None = None, clock: Clock = system_clock
 ) -> Projector:
     """The projector on the store's database (``model``: the live tables by default)."""
     outbox = Outbox(Codec.from_directory(), Topics(settings.topic_prefix))
     return Projector(
-        database_engine(settings), model or ReadModel(), obligation_engine(settings), outbox, clock
+        read_model_db(settings), model or ReadModel(), obligation_engine(settings), outbox, clock
     )
 
 

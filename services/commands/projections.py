@@ -17,9 +17,8 @@ from projections.queries import CaseView, Filters, StalledCase, case_view, stall
 from projections.readmodel import REBUILD_PREFIX, ReadModel
 from projections.rebuild import Comparison, compare, replace_live, replay
 from projections.stalled import ObligationStatus
-from projections.wiring import build_feed, build_projector, build_runner
+from projections.wiring import build_feed, build_projector, build_runner, read_model_db
 from services.commands.common import print_json, settings_for
-from services.kafka.wiring import database_engine
 from services.supervisor import StopFlag
 
 LEVELS = {0: "in time", 1: "overdue", 2: "ESCALATED"}
@@ -84,7 +83,7 @@ def rebuild_model(args: argparse.Namespace) -> int:
 
 
 def show_stalled(args: argparse.Namespace) -> int:
-    db = database_engine(settings_for(args))
+    db = read_model_db(settings_for(args))
     at = args.as_of or datetime.now(UTC)
     filters = Filters(args.agency, args.role, args.area)
     with db.connect() as conn:
@@ -99,7 +98,7 @@ def show_stalled(args: argparse.Namespace) -> int:
 
 
 def show_case(args: argparse.Namespace) -> int:
-    db = database_engine(settings_for(args))
+    db = read_model_db(settings_for(args))
     at = args.as_of or datetime.now(UTC)
     with db.connect() as conn:
         view = case_view(conn, ReadModel().create(db), args.case_id, at)
