@@ -7,6 +7,7 @@ the due history, so the answer is the one that held at that instant.
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from services.commands.common import print_json, settings_for
 from services.supervisor import StopFlag
 
 LEVELS = {0: "in time", 1: "overdue", 2: "ESCALATED"}
+PIPE_WIDTH = 220
 
 
 def register(subparsers: Any) -> None:
@@ -78,7 +80,7 @@ def rebuild_model(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
-        Console().print(_comparison_table(result, messages, args.replace))
+        _console().print(_comparison_table(result, messages, args.replace))
     return 0 if result.equal or args.replace else 1
 
 
@@ -93,7 +95,7 @@ def show_stalled(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"as_of": at.isoformat(), "cases": [_stalled_json(c, at) for c in found]})
     else:
-        Console().print(_stalled_table(found, at))
+        _console().print(_stalled_table(found, at))
     return 0
 
 
@@ -108,7 +110,7 @@ def show_case(args: argparse.Namespace) -> int:
     if args.json:
         print_json(_case_json(view))
     else:
-        console = Console()
+        console = _console()
         console.print(_timeline_table(view))
         console.print(_obligations_table(view))
     return 0
@@ -245,6 +247,11 @@ def _when(value: datetime) -> str:
 def _late(delta: Any) -> str:
     hours = int(delta.total_seconds() // 3600)
     return f"{hours // 24}d {hours % 24}h"
+
+
+def _console() -> Console:
+    """A console; when the output is not a terminal, wide enough not to cut ids and names."""
+    return Console() if sys.stdout.isatty() else Console(width=PIPE_WIDTH)
 
 
 def _instant(text: str) -> datetime:

@@ -1,0 +1,93 @@
+"""Supervisors read the stalled list and a case's timeline through the ``backbone`` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from projections.wiring import read_model_db
+from services.settings import Settings
+from tests.integration.projections.builders import (
+    DAY,
+    HOUR,
+    T0,
+    CaseStory,
+    FakeClock,
+    Offsets,
+    projector,
+)
+from tests.processes import env_for
+
+
+def backbone(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env_for(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def stories(settings: Settings) -> dict[str, CaseStory]:
+    """A stalled case in commune 22741 and a case whose obligations were all met."""
+    stuck = CaseStory().add("CaseReported", T0, commune_code="22741")
+    done = CaseStory().add("CaseReported", T0, commune_code="22738")
+    done.add("TransferredToCommune", T0 + HOUR, commune_code="22738")
+    done.add("SupportPlanDrafted", T0 + DAY, plan_id="p1", items=[])
+    done.add("SupportPlanApproved", T0 + 2 * DAY, plan_id="p1")
+    proj = projector(settings, read_model_db(settings), FakeClock(T0 + 3 * DAY))
+    proj.handle(Offsets().sources([*stuck.messages, *done.messages]))
+    return {"stuck": stuck, "done": done}
+
+
+def test_stalled_json_lists_the_stalled_cases_with_their_overdue_obligations(
+    settings: Settings, stories: dict[str, CaseStory]
+) -> None:
+    done = backbone(settings, "stalled", "--json")
+    assert done.returncode == 0, done.stderr
+    (case,) = json.loads(done.stdout)["cases"]
+    assert case["case_id"] == stories["stuck"].case_id and case["level"] == 2
+    assert {o["rule_id"] for o in case["overdue"]} == {"report_to_commune", "support_plan_drafted"}
+
+
+def test_stalled_as_of_a_past_instant_and_by_area(
+    settings: Settings, stories: dict[str, CaseStory]
+) -> None:
+    early = backbone(settings, "stalled", "--json", "--as-of", (T0 + HOUR).isoformat())
+    assert json.loads(early.stdout)["cases"] == []
+    elsewhere = backbone(settings, "stalled", "--json", "--area", "22738")
+    assert json.loads(elsewhere.stdout)["cases"] == []
+
+
+def test_stalled_prints_a_readable_table(settings: Settings, stories: dict[str, CaseStory]) -> None:
+    done = backbone(settings, "stalled")
+    assert done.returncode == 0, done.stderr
+    assert "Stalled cases" in done.stdout and "report_to_commune" in done.stdout
+
+
+def test_case_shows_the_timeline_and_open_obligations_with_citations(
+    settings: Settings, stories: dict[str, CaseStory]
+) -> None:
+    shown = backbone(settings, "case", stories["stuck"].case_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    view = json.loads(shown.stdout)
+    assert [s["step"] for s in view["steps"]] == ["CaseReported"]
+    assert all(o["citation"] for o in view["open_obligations"])
+    table = backbone(settings, "case", stories["done"].case_id)
+    assert "SupportPlanApproved" in table.stdout and "timeline" in table.stdout
+
+
+def test_an_unknown_case_is_refused(settings: Settings) -> None:
+    assert backbone(settings, "case", "no-such-case").returncode == 2

@@ -1,0 +1,46 @@
+"""Which alerts a review owes: stall once, escalate once per obligation, recover on action."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from projections.stalled.alerts import Tracked, Watch, review
+from tests.unit.projections.builders import T0, Story, only
+
+DAY = timedelta(days=1)
+
+
+def legal_aid() -> Tracked:
+    return Tracked(only(Story().add("LegalAidRequested", T0).state(), "legal_aid_assigned"))
+
+
+def test_a_case_becoming_overdue_raises_one_stalled_alert() -> None:
+    first = review(Watch("case-1"), [legal_aid()], T0 + 5 * DAY)
+    again = review(first.watch, [Tracked(legal_aid().obligation, 1)], T0 + 6 * DAY)
+    assert [a.kind for a in first.alerts] == ["stalled"] and again.alerts == ()
+    assert first.alerts[0].alert_id == "case-1:stalled:1"
+
+
+def test_escalation_is_raised_once_per_obligation() -> None:
+    first = review(Watch("case-1", True, 1, 1), [Tracked(legal_aid().obligation, 1)], T0 + 12 * DAY)
+    again = review(first.watch, [Tracked(legal_aid().obligation, 2)], T0 + 13 * DAY)
+    assert [a.kind for a in first.alerts] == ["escalated"] and again.alerts == ()
+
+
+def test_nothing_overdue_any_more_recovers_the_case_at_the_step_time() -> None:
+    done = review(Watch("case-1", True, 1, 1), [], T0 + 9 * DAY, cause=T0 + 8 * DAY)
+    (alert,) = done.alerts
+    assert (alert.kind, alert.alert_id, alert.effective_at) == (
+        "recovered",
+        "case-1:recovered:1",
+        T0 + 8 * DAY,
+    )
+    assert not done.watch.stalled
+
+
+def test_the_next_review_is_due_when_the_level_next_changes() -> None:
+    tracked = legal_aid()
+    done = review(Watch("case-1"), [tracked], T0)
+    assert done.wake_at[tracked.obligation.ident] == tracked.obligation.due_at + timedelta(
+        milliseconds=1
+    )
