@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     batch_size: int = Field(default=500, ge=1)
+    intake_hold_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="how long a submission whose case or prerequisite has not arrived yet "
+        "waits for it (it may be on another agency's topic) before it is rejected",
+    )
     poll_interval_ms: int = Field(default=200, ge=1)
 
     @cached_property

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from events import EPOCH
 from tests.unit.events.samples import STEPS
 
 
 def _primitive(value: Any) -> Any:
     if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
+        return (value - EPOCH) // timedelta(milliseconds=1)
     if isinstance(value, list):
         return [_primitive(v) for v in value]
     if isinstance(value, dict):

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -300,8 +300,9 @@ class CaseService(Application[UUID]):
             return refusal
 
     def _apply(self, cases: dict[str, Case | None], request: StepRequest) -> RecordedStep:
-        submission = self._submission(request.step, request.fields, request.agency,
-                                      request.submission_id, request.occurred_at)  # fmt: skip
+        submission = self._submission(
+            request.step, request.fields, request.agency, request.submission_id, request.occurred_at
+        )
         if request.case_id not in cases:
             cases[request.case_id] = self._find(request.case_id)
         case = cases[request.case_id]
@@ -324,9 +325,15 @@ class CaseService(Application[UUID]):
 
     def _record_alone(self, request: StepRequest) -> RecordedStep | errors.CaseError:
         try:
-            return self.record(request.case_id, request.step, request.fields, request.agency,
-                               request.submission_id, request.occurred_at,
-                               request.personal_data)  # fmt: skip
+            return self.record(
+                request.case_id,
+                request.step,
+                request.fields,
+                request.agency,
+                request.submission_id,
+                request.occurred_at,
+                request.personal_data,
+            )
         except errors.CaseError as refusal:
             return refusal
 
@@ -412,12 +419,15 @@ def _clean(personal_data: Mapping[str, str] | None) -> dict[str, str]:
     return {key: value for key, value in personal_data.items() if value}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _primitive(value: Any) -> Any:
     """Timestamps as epoch milliseconds (the wire's timestamp-millis), so events stay JSON."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a timestamp without a time zone")
-        return int(value.timestamp() * 1000)
+        return (value - _EPOCH) // timedelta(milliseconds=1)  # exact: no float rounding
     if isinstance(value, list | tuple):
         return [_primitive(item) for item in value]
     if isinstance(value, Mapping):

@@ -11,6 +11,7 @@ replayed rejection carries the same ``rejection_id``.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,8 @@ log = get_logger(__name__)
 COMMON_FIELDS = frozenset({"submission_id", "case_id", "occurred_at"})
 PERSONAL_DATA = "personal_data"
 INTERNAL_ERROR = "internal_error"
+# Refusals that may stop holding once another agency's submission has been applied.
+NOT_YET = frozenset({"case_not_found", "missing_prerequisite", "unknown_reference"})
 # Worth retrying: the store, the broker or the network is unwell, not the submission.
 TRANSIENT = (PersistenceError, SQLAlchemyError, KafkaError, OSError, errors.ConcurrencyConflict)
 
@@ -73,6 +76,7 @@ class Intake:
         ensure_topic: Callable[[str], None],
         batch_size: int = 500,
         poll_ms: int = 200,
+        hold_s: float = 30.0,
     ) -> None:
         self.service = service
         self.codec = codec
@@ -83,6 +87,8 @@ class Intake:
         self.ensure_topic = ensure_topic
         self.batch_size = batch_size
         self.poll_ms = poll_ms
+        self.hold_s = hold_s
+        self.holding = False
         self._producer: KafkaProducer | None = None
         self._ready_topics: set[str] = set()
 
@@ -94,6 +100,8 @@ class Intake:
             try:
                 self.step()
                 wait = retry_wait
+                if self.holding:  # give the awaited submission a moment to arrive
+                    stop.wait(self.poll_ms / 1000)
             except TRANSIENT as error:
                 log.warning("intake.retrying", error=type(error).__name__, wait_s=wait)
                 self._reset_producer()
@@ -111,27 +119,63 @@ class Intake:
         batch = self.consumer.poll(timeout_ms=self.poll_ms, max_records=self.batch_size)
         if not batch:
             return 0
-        records = [record for part in batch.values() for record in part]
+        records = in_time_order(batch)
         try:
-            rejections = [r for r in self.apply(records) if r is not None]
+            outcomes = after_holds(records, self.apply(records))
+            rejections = [r for r in outcomes if isinstance(r, Outgoing)]
             self._publish(rejections)
         except TRANSIENT:
             for partition, part in batch.items():
                 self.consumer.seek(partition, part[0].offset)
             raise
-        self._commit(batch)
-        log.info("intake.batch_done", records=len(records), rejected=len(rejections))
-        return len(records)
+        held = self._hold(records, outcomes)
+        self.holding = bool(held)
+        self._commit(batch, held)
+        log.info(
+            "intake.batch_done", records=len(records), rejected=len(rejections), held=len(held)
+        )
+        return len(records) - sum(1 for outcome in outcomes if outcome is HELD)
 
-    def apply(self, records: list[Any]) -> list[Outgoing | None]:
-        """Record the submissions in order (one store transaction); a rejection per refusal."""
+    def apply(self, records: list[Any]) -> list[Outgoing | Held | None]:
+        """Record the submissions in order (one store transaction); a rejection per refusal.
+
+        A refusal that only says "not yet" (the case or the step it builds on has not arrived)
+        is held instead while the record is younger than ``hold_s``: another agency's topic may
+        simply not have been read yet.
+        """
         plans = [self._plan(record) for record in records]
         requests = [plan for plan in plans if isinstance(plan, StepRequest)]
         outcomes = iter(self._record(requests))
-        refusals = [plan if isinstance(plan, Refusal) else _refusal_of(next(outcomes), plan)
-                    for plan in plans]  # fmt: skip
-        return [self._rejected(r, refusal) if refusal else None
-                for r, refusal in zip(records, refusals, strict=True)]  # fmt: skip
+        refusals = [
+            plan if isinstance(plan, Refusal) else _refusal_of(next(outcomes), plan)
+            for plan in plans
+        ]
+        return [
+            self._outcome(record, refusal)
+            for record, refusal in zip(records, refusals, strict=True)
+        ]
+
+    def _outcome(self, record: Any, refusal: Refusal | None) -> Outgoing | Held | None:
+        if refusal is None:
+            return None
+        age_s = datetime.now(UTC).timestamp() - record.timestamp / 1000
+        if refusal.reason in NOT_YET and age_s < self.hold_s:
+            return HELD
+        return self._rejected(record, refusal)
+
+    def _hold(
+        self, records: list[Any], outcomes: list[Outgoing | Held | None]
+    ) -> dict[TopicPartition, int]:
+        """Seek each partition back to its first held record; return those offsets."""
+        held: dict[TopicPartition, int] = {}
+        for record, outcome in zip(records, outcomes, strict=True):
+            partition = TopicPartition(record.topic, record.partition)
+            if outcome is HELD and partition not in held:
+                held[partition] = record.offset
+                self.consumer.seek(partition, record.offset)
+        if held:
+            log.info("intake.held", partitions=_names(set(held)))
+        return held
 
     def close(self) -> None:
         """Leave the group and release the clients (offsets were committed per batch)."""
@@ -189,9 +233,15 @@ class Intake:
 
     def _rejected(self, record: Any, refusal: Refusal) -> Outgoing:
         agency = self.topics.agency_of(record.topic)
-        log.info("intake.rejected", agency=agency, topic=record.topic, partition=record.partition,
-                 offset=record.offset, submission_id=refusal.submission_id,
-                 reason=refusal.reason)  # fmt: skip
+        log.info(
+            "intake.rejected",
+            agency=agency,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            submission_id=refusal.submission_id,
+            reason=refusal.reason,
+        )
         key = refusal.submission_id.encode() if refusal.submission_id else None
         return Outgoing(self.topics.rejected(agency), key, self._rejection(record, agency, refusal))
 
@@ -233,9 +283,13 @@ class Intake:
         for future in futures:
             future.get(timeout=0)  # the broker's refusal, if any, before the commit
 
-    def _commit(self, batch: Mapping[TopicPartition, list[Any]]) -> None:
-        offsets = {tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
-                   for tp, records in batch.items()}  # fmt: skip
+    def _commit(
+        self, batch: Mapping[TopicPartition, list[Any]], held: Mapping[TopicPartition, int]
+    ) -> None:
+        offsets = {
+            tp: OffsetAndMetadata(held.get(tp, records[-1].offset + 1), "", -1)
+            for tp, records in batch.items()
+        }
         try:
             self.consumer.commit(offsets)
         except KafkaError as error:  # e.g. a rebalance: the next owner replays, idempotently
@@ -245,6 +299,36 @@ class Intake:
         if self._producer is not None:
             self._producer.close(timeout=5)
             self._producer = None
+
+
+class Held:
+    """A submission put back for a moment: what it builds on may still be on its way."""
+
+
+HELD = Held()
+
+
+def in_time_order(batch: Mapping[TopicPartition, list[Any]]) -> list[Any]:
+    """The batch's records merged by broker timestamp, each partition's order kept.
+
+    Submissions of one case come from several agencies, so on several topics; an agency acts
+    on what it has seen, so publication time is the causal order between them.
+    """
+    return list(heapq.merge(*batch.values(), key=lambda record: record.timestamp))
+
+
+def after_holds(
+    records: list[Any], outcomes: list[Outgoing | Held | None]
+) -> list[Outgoing | Held | None]:
+    """Hold every later record of a partition too: it is read again after the held one."""
+    holding: set[tuple[str, int]] = set()
+    kept: list[Outgoing | Held | None] = []
+    for record, outcome in zip(records, outcomes, strict=True):
+        partition = (record.topic, record.partition)
+        if outcome is HELD:
+            holding.add(partition)
+        kept.append(HELD if partition in holding else outcome)
+    return kept
 
 
 class InternalError(errors.CaseError):
@@ -316,6 +400,7 @@ def build_intake(settings: Settings, service: CaseService | None = None) -> Inta
         ensure_topic=lambda name: ensure_topics(endpoint, [name], partitions, replication),
         batch_size=settings.batch_size,
         poll_ms=settings.poll_interval_ms,
+        hold_s=settings.intake_hold_seconds,
     )
 
 

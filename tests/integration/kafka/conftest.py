@@ -22,8 +22,15 @@ from services.settings import DEFAULT_CONFIG_DIR, Settings
 from services.supervisor import StopFlag
 
 # Enough roles for the rules the tests break; fewer topics to create per test.
-AGENCIES = ("hotline-111", "dolisa-ninh-thuan", "police-ninh-thuan", "hospital-ninh-thuan",
-            "court-ninh-thuan", "doet-ninh-thuan", "commune-22741")  # fmt: skip
+AGENCIES = (
+    "hotline-111",
+    "dolisa-ninh-thuan",
+    "police-ninh-thuan",
+    "hospital-ninh-thuan",
+    "court-ninh-thuan",
+    "doet-ninh-thuan",
+    "commune-22741",
+)
 
 
 def small_config(target: Path) -> Path:
@@ -56,6 +63,8 @@ def intake_settings(
             "kafka_password": kafka_endpoint.password,
             "topic_partitions": 2,
             "poll_interval_ms": 100,
+            # "Not yet" refusals are held this long before they are rejections.
+            "intake_hold_seconds": 1.0,
         }
         return make_settings(**(base | overrides))
 

@@ -26,11 +26,15 @@ NOW = 1_760_000_000_000
 Clients = Callable[[str], AgencyClient]
 
 
-def step_bytes(codec: Codec, step: str, case_id: str, submission_id: str = "", **fields: Any
-               ) -> bytes:  # fmt: skip
+def step_bytes(
+    codec: Codec, step: str, case_id: str, submission_id: str = "", **fields: Any
+) -> bytes:
     """A step record as an agency system would encode it."""
-    common = {"submission_id": submission_id or new_submission_id(), "case_id": case_id,
-              "occurred_at": NOW}  # fmt: skip
+    common = {
+        "submission_id": submission_id or new_submission_id(),
+        "case_id": case_id,
+        "occurred_at": NOW,
+    }
     return codec.encode(step, common | payload(step) | fields)
 
 
@@ -45,8 +49,11 @@ def reported(client: AgencyClient, service: CaseService) -> str:
 def read_rejections(client: AgencyClient, count: int) -> list[RejectedSubmission]:
     """``count`` rejections, then make sure no further one comes."""
     found: list[RejectedSubmission] = []
-    poll_until(lambda: len(found.extend(client.rejections(1.0)) or found) >= count, 30,
-               f"{count} rejections")  # fmt: skip
+    poll_until(
+        lambda: len(found.extend(client.rejections(1.0)) or found) >= count,
+        30,
+        f"{count} rejections",
+    )
     found += client.rejections(1.5)
     return found
 
@@ -196,3 +203,31 @@ def test_a_database_outage_is_retried_not_rejected(settings: Settings, client: C
         stop.set()
         worker.join(timeout=30)
         flaky.close()
+
+
+def test_a_step_read_before_the_report_it_builds_on_waits_for_it(
+    settings: Settings, service: CaseService, intake: StopFlag, client: Clients
+) -> None:
+    hotline, police = client("hotline-111"), client("police-ninh-thuan")
+    case_id = new_case_id()
+    # The police act on a case whose report, on the hotline's topic, the intake reads later.
+    police.submit("PoliceReportReceived", case_id, payload("PoliceReportReceived"), NOW)
+    hotline.submit("CaseReported", case_id, payload("CaseReported"), NOW)
+
+    poll_until(lambda: len(history(service, case_id)) == 2, 30, "both steps recorded")
+    steps = [e.step for e in history(service, case_id)]
+    assert steps == ["CaseReported", "PoliceReportReceived"]
+    assert police.rejections(timeout_s=2.0) == []
+
+
+def test_a_step_whose_case_never_arrives_is_rejected_after_the_hold(
+    settings: Settings, service: CaseService, intake: StopFlag, client: Clients
+) -> None:
+    police = client("police-ninh-thuan")
+    case_id = new_case_id()
+    sent = police.submit("PoliceReportReceived", case_id, payload("PoliceReportReceived"), NOW)
+    marker = police.submit("PoliceReportReceived", case_id, payload("PoliceReportReceived"), NOW)
+
+    rejections = read_rejections(police, 2)
+    assert sorted(r.submission_id for r in rejections) == sorted([sent, marker])
+    assert {r.reason for r in rejections} == {"case_not_found"}
