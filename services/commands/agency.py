@@ -25,8 +25,10 @@ def register(subparsers: Any) -> None:
     text = "apply the agencies' submissions to the store; rejections go back to each agency"
     subparsers.add_parser("intake", help=text, description=text).set_defaults(func=intake)
     _register_submit(subparsers)
-    for name, func, what in (("inbox", inbox, "case events addressed to"),
-                             ("rejections", rejections, "rejected submissions of")):  # fmt: skip
+    for name, func, what in (
+        ("inbox", inbox, "case events addressed to"),
+        ("rejections", rejections, "rejected submissions of"),
+    ):
         text = f"read the new {what} an agency (as that agency)"
         parser = subparsers.add_parser(name, help=text, description=text)
         parser.add_argument("--agency", required=True)
@@ -57,11 +59,21 @@ def _register_submit(subparsers: Any) -> None:
     parser.add_argument("step", help="wire name, e.g. CaseReported")
     parser.add_argument("--agency", required=True)
     parser.add_argument("--case", required=True, dest="case_id", help="case id (a UUID)")
-    parser.add_argument("--field", action="append", default=[], metavar="K=V",
-                        help="step field; arrays comma-separated, times ISO or ms")  # fmt: skip
+    parser.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="step field; arrays comma-separated, times ISO or ms",
+    )
     parser.add_argument("--json", dest="json_file", metavar="FILE|-", help="fields as JSON")
-    parser.add_argument("--personal", action="append", default=[], metavar="K=V",
-                        help="personal data (sealed to the backbone before it leaves)")  # fmt: skip
+    parser.add_argument(
+        "--personal",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="personal data (sealed to the backbone before it leaves)",
+    )
     parser.add_argument("--occurred-at", type=_instant, help="ISO time (UTC if no zone)")
     parser.add_argument("--submission-id", help="resend under this id (default: a new UUID)")
     parser.set_defaults(func=submit)
@@ -76,9 +88,17 @@ def provision_all(args: argparse.Namespace) -> int:
 
 def list_agencies(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    rows = [{"id": a.id, "role": a.role, "area": a.area, "valid_from": a.valid_from,
-             "valid_to": a.valid_to, "provisioned": credentials_file(settings, a.id).exists()}
-            for a in load_agencies(settings.config_dir).all()]  # fmt: skip
+    rows = [
+        {
+            "id": a.id,
+            "role": a.role,
+            "area": a.area,
+            "valid_from": a.valid_from,
+            "valid_to": a.valid_to,
+            "provisioned": credentials_file(settings, a.id).exists(),
+        }
+        for a in load_agencies(settings.config_dir).all()
+    ]
     if args.json:
         print_json(rows)
     else:
@@ -99,9 +119,14 @@ def submit(args: argparse.Namespace) -> int:
     codec = Codec.from_directory()
     fields = _typed(codec.schema(args.step), _json_fields(args.json_file) | _pairs(args.field))
     with AgencyClient.from_settings(settings, args.agency) as client:
-        submission_id = client.submit(args.step, args.case_id, fields, args.occurred_at,
-                                      _pairs(args.personal) or None,
-                                      args.submission_id)  # fmt: skip
+        submission_id = client.submit(
+            args.step,
+            args.case_id,
+            fields,
+            args.occurred_at,
+            _pairs(args.personal) or None,
+            args.submission_id,
+        )
     print(submission_id)
     return 0
 
@@ -119,8 +144,9 @@ def rejections(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     with AgencyClient.from_settings(settings, args.agency) as client:
         items = client.rejections(args.timeout, args.max)
-    _show([_rejection_row(item) for item in items], args.json,
-          ("submission_id", "reason", "detail"))  # fmt: skip
+    _show(
+        [_rejection_row(item) for item in items], args.json, ("submission_id", "reason", "detail")
+    )
     return 0
 
 

@@ -90,8 +90,9 @@ def _history_table(case_id: str, entries: list[HistoryEntry]) -> Table:
     for column in ("#", "step", "agency", "role", "occurred (UTC)", "recorded (UTC)"):
         table.add_column(column)
     for e in entries:
-        table.add_row(str(e.sequence), e.step, e.agency, e.role, _ms(e.occurred_at),
-                      _ms(e.recorded_at))  # fmt: skip
+        table.add_row(
+            str(e.sequence), e.step, e.agency, e.role, _ms(e.occurred_at), _ms(e.recorded_at)
+        )
     return table
 
 

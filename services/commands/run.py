@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _processes(no_simulator: bool) -> dict[str, list[str]]:
     """The processes to start: all of PROCESSES, or all but the simulated province."""
-    return {name: argv for name, argv in PROCESSES.items()
-            if not (no_simulator and name == "simulator")}  # fmt: skip
+    return {
+        name: argv for name, argv in PROCESSES.items() if not (no_simulator and name == "simulator")
+    }
 
 
 def _serve(

@@ -24,9 +24,12 @@ agency credentials (services.kafka.provision: topics, users, keys)."""
 def register(subparsers: Any) -> None:
     text = "simulate the province's agencies publishing realistic case flows over Kafka"
     parser = subparsers.add_parser(
-        "simulate", help=text, description=text, epilog=EPILOG,
+        "simulate",
+        help=text,
+        description=text,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     add = parser.add_argument
     add("--cases", type=_count, default=0, help="cases to tell (default 0: no limit)")
     add("--rate", type=_positive, default=20.0, help="new cases per minute (default 20)")
@@ -56,10 +59,21 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     stop = StopFlag().install()
     seed = args.seed if args.seed is not None else secrets.randbits(32)
-    options = Options(cases=args.cases, rate=args.rate, speed=args.speed,
-                      duration=args.duration, recover_within=args.recover_within)  # fmt: skip
-    log.info("simulator.starting", seed=seed, cases=options.cases, rate=options.rate,
-             speed=options.speed, duration=options.duration)  # fmt: skip
+    options = Options(
+        cases=args.cases,
+        rate=args.rate,
+        speed=args.speed,
+        duration=args.duration,
+        recover_within=args.recover_within,
+    )
+    log.info(
+        "simulator.starting",
+        seed=seed,
+        cases=options.cases,
+        rate=options.rate,
+        speed=options.speed,
+        duration=options.duration,
+    )
     clients = AgencyClients(settings)
     try:
         build_simulator(settings, options, seed, clients).run(stop)

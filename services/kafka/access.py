@@ -50,11 +50,15 @@ def agency_acls(topics: Topics, agency: str) -> list[ACL]:
         return ACL(principal, "*", op, ACLPermissionType.ALLOW, resource)
 
     literal, prefixed = ACLResourcePatternType.LITERAL, ACLResourcePatternType.PREFIXED
-    acls = [allow(op, ResourceType.TOPIC, topics.intake(agency), literal)
-            for op in (ACLOperation.WRITE, ACLOperation.DESCRIBE)]  # fmt: skip
+    acls = [
+        allow(op, ResourceType.TOPIC, topics.intake(agency), literal)
+        for op in (ACLOperation.WRITE, ACLOperation.DESCRIBE)
+    ]
     for readable in (topics.inbox(agency), topics.rejected(agency)):
-        acls += [allow(op, ResourceType.TOPIC, readable, literal)
-                 for op in (ACLOperation.READ, ACLOperation.DESCRIBE)]  # fmt: skip
+        acls += [
+            allow(op, ResourceType.TOPIC, readable, literal)
+            for op in (ACLOperation.READ, ACLOperation.DESCRIBE)
+        ]
     acls.append(
         allow(
             ACLOperation.READ, ResourceType.GROUP, consumer_group_prefix(topics, agency), prefixed
@@ -63,8 +67,9 @@ def agency_acls(topics: Topics, agency: str) -> list[ACL]:
     return acls
 
 
-def grant_agency(admin_endpoint: BrokerEndpoint, topics: Topics, agency: str,
-                 password: str | None = None) -> AgencyCredentials:  # fmt: skip
+def grant_agency(
+    admin_endpoint: BrokerEndpoint, topics: Topics, agency: str, password: str | None = None
+) -> AgencyCredentials:
     """Create (or reset) the agency's SCRAM user and its ACLs; return its credentials."""
     credentials = AgencyCredentials(agency, password or secrets.token_urlsafe(24))
     admin = KafkaAdminClient(**client_config(admin_endpoint))

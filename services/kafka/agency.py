@@ -128,8 +128,13 @@ class AgencyClient:
         value = self.codec.encode(step, record)
         future = self._producer_().send(self._intake, value, key=case_id.encode())
         future.get(timeout=self.ack_timeout_s)
-        log.info("agency.submitted", agency=self.agency, step=step, case_id=case_id,
-                 submission_id=submission_id)  # fmt: skip
+        log.info(
+            "agency.submitted",
+            agency=self.agency,
+            step=step,
+            case_id=case_id,
+            submission_id=submission_id,
+        )
         return submission_id
 
     def inbox(self, timeout_s: float = 10.0, max_records: int = 500) -> list[InboxItem]:
@@ -167,8 +172,9 @@ class AgencyClient:
 
     def _producer_(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = KafkaProducer(**client_config(self.endpoint), acks="all",
-                                           enable_idempotence=True, linger_ms=2)  # fmt: skip
+            self._producer = KafkaProducer(
+                **client_config(self.endpoint), acks="all", enable_idempotence=True, linger_ms=2
+            )
         return self._producer
 
     def _consumer(self, topic: str, group: str) -> KafkaConsumer:
@@ -219,5 +225,11 @@ class AgencyClient:
         except ContractError as error:
             log.warning("agency.unreadable_rejection", agency=self.agency, reason=error.reason)
             return None
-        return RejectedSubmission(r["rejection_id"], r["submission_id"], r["reason"],
-                                  r["detail"], r["original"], r["source_offset"])  # fmt: skip
+        return RejectedSubmission(
+            r["rejection_id"],
+            r["submission_id"],
+            r["reason"],
+            r["detail"],
+            r["original"],
+            r["source_offset"],
+        )

@@ -47,8 +47,7 @@ def provision(settings: Settings) -> dict[str, AgencyCredentials]:
     for agency in agencies:
         agency_keypair(settings, agency)
     credentials = _grant_all(settings, endpoint, topics, agencies)
-    log.info("provision.done", agencies=len(agencies), topics=len(names),
-             users=len(credentials))  # fmt: skip
+    log.info("provision.done", agencies=len(agencies), topics=len(names), users=len(credentials))
     return credentials
 
 
@@ -70,8 +69,11 @@ def _grant_all(
     settings: Settings, endpoint: BrokerEndpoint, topics: Topics, agencies: list[str]
 ) -> dict[str, AgencyCredentials]:
     if not endpoint.security_protocol.startswith("SASL"):
-        log.info("provision.acls_skipped", reason="plaintext_broker",
-                 security_protocol=endpoint.security_protocol)  # fmt: skip
+        log.info(
+            "provision.acls_skipped",
+            reason="plaintext_broker",
+            security_protocol=endpoint.security_protocol,
+        )
         return {}
     granted: dict[str, AgencyCredentials] = {}
     for agency in agencies:

@@ -83,8 +83,9 @@ class Relay:
         messages, joined = self._plan([entry for _, entry in entries], known)
         self._publish(messages)
         self.state.advance(entries[-1][0], joined)
-        log.info("relay.published", events=len(entries), messages=len(messages),
-                 position=entries[-1][0])  # fmt: skip
+        log.info(
+            "relay.published", events=len(entries), messages=len(messages), position=entries[-1][0]
+        )
         return len(entries)
 
     def _plan(
@@ -94,8 +95,9 @@ class Relay:
         joined: dict[str, set[str]] = {}
         for entry in entries:
             participants = known.setdefault(entry.case_id, set())
-            deliveries = self.router.deliveries(entry.step, entry.payload, entry.agency,
-                                                participants)  # fmt: skip
+            deliveries = self.router.deliveries(
+                entry.step, entry.payload, entry.agency, participants
+            )
             key = entry.case_id.encode()
             messages.append(Message(self.topics.case_events, key, self._envelope(entry, b"")))
             for delivery in deliveries:
@@ -110,8 +112,12 @@ class Relay:
         return messages, joined
 
     def _envelope(self, entry: HistoryEntry, personal_data: bytes) -> bytes:
-        step = {**entry.payload, "case_id": entry.case_id,
-                "submission_id": entry.submission_id, "occurred_at": entry.occurred_at}  # fmt: skip
+        step = {
+            **entry.payload,
+            "case_id": entry.case_id,
+            "submission_id": entry.submission_id,
+            "occurred_at": entry.occurred_at,
+        }
         return self.codec.encode(
             "CaseEvent",
             {

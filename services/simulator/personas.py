@@ -12,8 +12,28 @@ from random import Random
 FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Chamaléa")
 MIDDLE_FEMALE = ("Thị", "Ngọc", "Thu", "Mỹ", "Kim")
 MIDDLE_MALE = ("Văn", "Minh", "Đức", "Quốc", "Hữu")
-GIVEN = ("An", "Bình", "Chi", "Dung", "Giang", "Hà", "Khánh", "Lan", "Linh", "Mai", "Nam",
-         "Phúc", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tú", "Vy", "Yến")  # fmt: skip
+GIVEN = (
+    "An",
+    "Bình",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Mai",
+    "Nam",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tú",
+    "Vy",
+    "Yến",
+)
 AGE_RANGES = {"0-5": (0, 5), "6-11": (6, 11), "12-15": (12, 15), "16-17": (16, 17)}
 FAKE_HAMLET = "Thôn Giả Lập"
 FAKE_PHONE_PREFIX = "000"

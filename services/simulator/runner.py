@@ -28,10 +28,15 @@ MAX_WAIT = 1.0
 class Submitter(Protocol):
     """What the simulator needs of an agency client (services.kafka.agency.AgencyClient)."""
 
-    def submit(self, step: str, case_id: str, fields: Mapping[str, Any],
-               occurred_at: datetime | None = None,
-               personal_data: Mapping[str, str] | None = None,
-               submission_id: str | None = None) -> str: ...  # fmt: skip
+    def submit(
+        self,
+        step: str,
+        case_id: str,
+        fields: Mapping[str, Any],
+        occurred_at: datetime | None = None,
+        personal_data: Mapping[str, str] | None = None,
+        submission_id: str | None = None,
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,12 @@ class Simulator:
             if (end is not None and now >= end) or (not self._may_release() and not self._queue):
                 break
             stop.wait(self._idle(now, next_release))
-        log.info("simulator.stopped", cases=self.tally.cases, submitted=self.tally.submitted,
-                 failed=self.tally.failed)  # fmt: skip
+        log.info(
+            "simulator.stopped",
+            cases=self.tally.cases,
+            submitted=self.tally.submitted,
+            failed=self.tally.failed,
+        )
         return self.tally
 
     def _may_release(self) -> bool:
@@ -98,9 +107,14 @@ class Simulator:
         for publication in schedule(story, self.options.speed, self.options.gap):
             self._push(publication)
         self.tally.cases += 1
-        log.info("simulator.case_told", case_id=story.case_id, steps=len(story.steps),
-                 deviation=story.deviation, reported_at=story.reported_at.isoformat(),
-                 closed=story.closed)  # fmt: skip
+        log.info(
+            "simulator.case_told",
+            case_id=story.case_id,
+            steps=len(story.steps),
+            deviation=story.deviation,
+            reported_at=story.reported_at.isoformat(),
+            closed=story.closed,
+        )
 
     def _push(self, publication: Publication) -> None:
         heapq.heappush(self._queue, (publication.publish_at, next(self._order), publication))
@@ -118,21 +132,35 @@ class Simulator:
         for attempt in range(1, RETRIES + 1):
             try:
                 self.submitter(step.agency).submit(
-                    step.step, publication.case_id, step.fields, occurred_at=step.occurred_at,
-                    personal_data=step.personal_data, submission_id=step.submission_id,
-                )  # fmt: skip
+                    step.step,
+                    publication.case_id,
+                    step.fields,
+                    occurred_at=step.occurred_at,
+                    personal_data=step.personal_data,
+                    submission_id=step.submission_id,
+                )
             except Exception as error:  # a broker hiccup must not end the province
                 log.warning(
-                    "simulator.submit_failed", case_id=publication.case_id, step=step.step,
-                    agency=step.agency, attempt=attempt, error=type(error).__name__,
-                )  # fmt: skip
+                    "simulator.submit_failed",
+                    case_id=publication.case_id,
+                    step=step.step,
+                    agency=step.agency,
+                    attempt=attempt,
+                    error=type(error).__name__,
+                )
                 if stop.wait(RETRY_AFTER):
                     break
                 continue
             self.tally.submitted += 1
-            log.info("simulator.submitted", case_id=publication.case_id, step=step.step,
-                     agency=step.agency, submission_id=step.submission_id,
-                     occurred_at=step.occurred_at.isoformat(), timing=step.timing)  # fmt: skip
+            log.info(
+                "simulator.submitted",
+                case_id=publication.case_id,
+                step=step.step,
+                agency=step.agency,
+                submission_id=step.submission_id,
+                occurred_at=step.occurred_at.isoformat(),
+                timing=step.timing,
+            )
             return
         self.tally.failed += 1
         self._abandoned.add(publication.case_id)

@@ -13,8 +13,11 @@ from services.simulator.story import from_millis, millis
 from services.simulator.tracks import Track
 
 HURRY = timedelta(hours=3)  # a serious case: the commune must act within 12 h of the report
-SERVICES_OF_ROLE = {"commune": "counselling", "health": "medical_follow_up",
-                    "education": "education_support"}  # fmt: skip
+SERVICES_OF_ROLE = {
+    "commune": "counselling",
+    "health": "medical_follow_up",
+    "education": "education_support",
+}
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,34 @@ def first_response(track: Track, intake: Intake) -> bool:
     role = t.province.role_of(intake.reporter)
     assessed = {"risk_level": intake.risk_level, "serious_danger": serious}
     if role == "commune":
-        track.timed("InitialRiskAssessed", commune, assessed, "report_to_commune",
-                    intake.reported_at, hurry=hurry)  # fmt: skip
+        track.timed(
+            "InitialRiskAssessed",
+            commune,
+            assessed,
+            "report_to_commune",
+            intake.reported_at,
+            hurry=hurry,
+        )
     else:
         sender = t.province.first("social_affairs") if role == "education" else intake.reporter
-        track.timed("TransferredToCommune", sender, {"commune_code": intake.commune.code},
-                    "report_to_commune", intake.reported_at, hurry=hurry)  # fmt: skip
+        track.timed(
+            "TransferredToCommune",
+            sender,
+            {"commune_code": intake.commune.code},
+            "report_to_commune",
+            intake.reported_at,
+            hurry=hurry,
+        )
         track.then("InitialRiskAssessed", commune, assessed, (0.3, 2.0) if serious else (1, 20))
     if serious and not track.stopped:
-        track.timed("EmergencyMeasureApplied", commune, {"measure": t.rng.choice(v.MEASURES)},
-                    "emergency_intervention", track.at, start=intake.reported_at)  # fmt: skip
+        track.timed(
+            "EmergencyMeasureApplied",
+            commune,
+            {"measure": t.rng.choice(v.MEASURES)},
+            "emergency_intervention",
+            track.at,
+            start=intake.reported_at,
+        )
     return serious
 
 
@@ -54,8 +75,9 @@ def medical(track: Track, commune: str) -> None:
     hospital = track.teller.province.first("health")
     asked = track.then("MedicalSupportRequested", commune, {"facility": hospital}, (0.2, 4.0))
     if asked is not None:
-        track.timed("MedicalSupportProvided", hospital, {"facility": hospital},
-                    "medical_examination", asked)  # fmt: skip
+        track.timed(
+            "MedicalSupportProvided", hospital, {"facility": hospital}, "medical_examination", asked
+        )
 
 
 def support_plan(track: Track, intake: Intake, needs: list[str]) -> list[Track]:
@@ -67,10 +89,12 @@ def support_plan(track: Track, intake: Intake, needs: list[str]) -> list[Track]:
     if slot is None:
         return []
     items = _items(track, slot.at)
-    track.add("SupportPlanDrafted", commune, {"plan_id": plan_id, "items": items}, slot.at,
-              due=slot.due)  # fmt: skip
-    approved = track.timed("SupportPlanApproved", commune, {"plan_id": plan_id},
-                           "support_plan_approved", slot.at)  # fmt: skip
+    track.add(
+        "SupportPlanDrafted", commune, {"plan_id": plan_id, "items": items}, slot.at, due=slot.due
+    )
+    approved = track.timed(
+        "SupportPlanApproved", commune, {"plan_id": plan_id}, "support_plan_approved", slot.at
+    )
     if approved is None:
         return []
     forks = [_deliver_item(track.fork(), item, intake) for item in items]
@@ -95,18 +119,28 @@ def _items(track: Track, drafted: datetime) -> list[dict[str, Any]]:
     rng = track.teller.rng
     roles = ["commune", *rng.sample(["health", "education"], rng.randint(0, 2))]
     return [
-        {"item_id": str(n), "service": SERVICES_OF_ROLE[role], "responsible_role": role,
-         "due_at": millis(drafted + timedelta(days=rng.randint(10, 25)))}
+        {
+            "item_id": str(n),
+            "service": SERVICES_OF_ROLE[role],
+            "responsible_role": role,
+            "due_at": millis(drafted + timedelta(days=rng.randint(10, 25))),
+        }
         for n, role in enumerate(roles, start=1)
-    ]  # fmt: skip
+    ]
 
 
 def _deliver_item(track: Track, item: dict[str, Any], intake: Intake) -> Track:
     role = item["responsible_role"]
     agency = intake.commune.agency if role == "commune" else track.teller.province.first(role)
     fields = {"referral_id": "", "item_id": item["item_id"], "service": item["service"]}
-    track.timed("ServiceDelivered", agency, fields, "support_plan_item", track.at,
-                due=from_millis(item["due_at"]))  # fmt: skip
+    track.timed(
+        "ServiceDelivered",
+        agency,
+        fields,
+        "support_plan_item",
+        track.at,
+        due=from_millis(item["due_at"]),
+    )
     return track
 
 
@@ -118,15 +152,23 @@ def _refer(track: Track, commune: str, need: str) -> Track:
     t = track.teller
     to = t.province.first(_REFERRED[need])
     referral_id = f"CT-{t.new_id()[:8]}"
-    sent = track.then("ReferralSent", commune,
-                      {"referral_id": referral_id, "to_agency": to, "service": need, "due_at": 0},
-                      (1, 24))  # fmt: skip
+    sent = track.then(
+        "ReferralSent",
+        commune,
+        {"referral_id": referral_id, "to_agency": to, "service": need, "due_at": 0},
+        (1, 24),
+    )
     if sent is None:
         return track
     if t.rng.random() < 0.15:
         reason = t.rng.choice(v.DECLINE_REASONS)
-        track.timed("ReferralDeclined", to, {"referral_id": referral_id, "reason": reason},
-                    "referral_service", sent)  # fmt: skip
+        track.timed(
+            "ReferralDeclined",
+            to,
+            {"referral_id": referral_id, "reason": reason},
+            "referral_service",
+            sent,
+        )
         return track
     track.then("ReferralAccepted", to, {"referral_id": referral_id}, (1, 20))
     fields = {"referral_id": referral_id, "item_id": "", "service": need}

@@ -18,10 +18,19 @@ from services.simulator.story import Deviation, Story
 from services.simulator.timing import DueClock
 from services.simulator.tracks import Teller, Track, joined
 
-REPORTERS: v.Weighted[str] = (("hotline", 0.5), ("commune", 0.2), ("education", 0.15),
-                              ("police", 0.15))  # fmt: skip
-CHANNELS = {"hotline-111": "hotline_111", "hotline-18008079": "hotline_18008079",
-            "education": "school", "commune": "commune_officer", "police": "police"}  # fmt: skip
+REPORTERS: v.Weighted[str] = (
+    ("hotline", 0.5),
+    ("commune", 0.2),
+    ("education", 0.15),
+    ("police", 0.15),
+)
+CHANNELS = {
+    "hotline-111": "hotline_111",
+    "hotline-18008079": "hotline_18008079",
+    "education": "school",
+    "commune": "commune_officer",
+    "police": "police",
+}
 DEVIATIONS: v.Weighted[Deviation] = (("none", 0.6), ("late", 0.25), ("missing", 0.15))
 # How long before ``now`` a story began: (share, fewest days, most days).
 AGES = ((0.45, 1 / 24, 6.0), (0.35, 6.0, 45.0), (0.20, 45.0, 300.0))
@@ -63,11 +72,16 @@ def _report(track: Track) -> social.Intake:
     sex, age_group = v.pick(t.rng, v.SEXES), v.pick(t.rng, v.AGE_GROUPS)
     forms, risk = v.pick_some(t.rng, v.FORMS_OF_ABUSE), v.pick(t.rng, v.RISK_LEVELS)
     fields = {
-        "channel": CHANNELS.get(reporter, CHANNELS.get(role, role)), "forms_of_abuse": forms,
-        "setting": v.pick(t.rng, v.SETTINGS), "child_sex": sex, "child_age_group": age_group,
-        "province_code": t.province.code, "district_code": commune.district_code,
-        "commune_code": commune.code, "risk_level": risk,
-    }  # fmt: skip
+        "channel": CHANNELS.get(reporter, CHANNELS.get(role, role)),
+        "forms_of_abuse": forms,
+        "setting": v.pick(t.rng, v.SETTINGS),
+        "child_sex": sex,
+        "child_age_group": age_group,
+        "province_code": t.province.code,
+        "district_code": commune.district_code,
+        "commune_code": commune.code,
+        "risk_level": risk,
+    }
     person = personas.personal_data(t.rng, sex, age_group, commune.name, track.at.date())
     at = track.add("CaseReported", reporter, fields, track.at, personal_data=person)
     return social.Intake(at, reporter, commune, tuple(forms), risk)

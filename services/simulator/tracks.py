@@ -72,17 +72,31 @@ class Track:
         """A new track starting where this one stands."""
         return Track(self.teller, self.at, stopped=self.stopped)
 
-    def then(self, step: str, agency: str, fields: Mapping[str, Any], hours: tuple[float, float],
-             personal_data: Mapping[str, str] | None = None) -> datetime | None:  # fmt: skip
+    def then(
+        self,
+        step: str,
+        agency: str,
+        fields: Mapping[str, Any],
+        hours: tuple[float, float],
+        personal_data: Mapping[str, str] | None = None,
+    ) -> datetime | None:
         """An ungoverned step ``hours`` (low, high) after the previous one."""
         if self.stopped:
             return None
         at = timing.hours_after(self.teller.rng, self.at, *hours)
         return self.add(step, agency, fields, at, personal_data=personal_data)
 
-    def when(self, step: str, rule_id: str, opened: datetime, *, start: datetime | None = None,
-             due: datetime | None = None, earliest: datetime | None = None,
-             hurry: timedelta | None = None) -> Slot | None:  # fmt: skip
+    def when(
+        self,
+        step: str,
+        rule_id: str,
+        opened: datetime,
+        *,
+        start: datetime | None = None,
+        due: datetime | None = None,
+        earliest: datetime | None = None,
+        hurry: timedelta | None = None,
+    ) -> Slot | None:
         """When a step governed by ``rule_id`` (opened at ``opened``) happens, or None when it
         never does. ``due`` overrides the policy (a plan item); ``start`` is the instant the
         deadline counts from; ``earliest`` and ``hurry`` narrow the in-time window."""
@@ -101,22 +115,47 @@ class Track:
         end = min(due, begin + hurry) if hurry else due
         return Slot(timing.in_time(t.rng, begin, max(end, begin)), due)
 
-    def timed(self, step: str, agency: str, fields: Mapping[str, Any], rule_id: str,
-              opened: datetime, **options: Any) -> datetime | None:  # fmt: skip
+    def timed(
+        self,
+        step: str,
+        agency: str,
+        fields: Mapping[str, Any],
+        rule_id: str,
+        opened: datetime,
+        **options: Any,
+    ) -> datetime | None:
         """A governed step (see :meth:`when`), added to the track."""
         slot = self.when(step, rule_id, opened, **options)
         if slot is None:
             return None
         return self.add(step, agency, fields, slot.at, due=slot.due)
 
-    def add(self, step: str, agency: str, fields: Mapping[str, Any], at: datetime, *,
-            due: datetime | None = None,
-            personal_data: Mapping[str, str] | None = None) -> datetime:  # fmt: skip
+    def add(
+        self,
+        step: str,
+        agency: str,
+        fields: Mapping[str, Any],
+        at: datetime,
+        *,
+        due: datetime | None = None,
+        personal_data: Mapping[str, str] | None = None,
+    ) -> datetime:
         """Append a step at ``at`` (never before the previous one)."""
         at = max(at, self.at)
         role = self.teller.province.role_of(agency)
-        self.steps.append(PlannedStep(step, agency, role, dict(fields), at, self.teller.new_id(),
-                                      _timing(at, due), due, personal_data))  # fmt: skip
+        self.steps.append(
+            PlannedStep(
+                step,
+                agency,
+                role,
+                dict(fields),
+                at,
+                self.teller.new_id(),
+                _timing(at, due),
+                due,
+                personal_data,
+            )
+        )
         self.at = at
         return at
 

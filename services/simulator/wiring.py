@@ -14,8 +14,16 @@ from services.simulator.runner import Options, Simulator, Submitter
 from services.simulator.stories import tell
 from services.simulator.story import Story
 
-ROLES_NEEDED = ("hotline", "social_affairs", "police", "health", "legal_aid", "procuracy",
-                "court", "education")  # fmt: skip
+ROLES_NEEDED = (
+    "hotline",
+    "social_affairs",
+    "police",
+    "health",
+    "legal_aid",
+    "procuracy",
+    "court",
+    "education",
+)
 
 
 def build_simulator(

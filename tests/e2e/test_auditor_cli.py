@@ -22,8 +22,14 @@ START = 1_760_000_000_000
 
 
 def backbone(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env_for(settings),
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env_for(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -76,8 +82,9 @@ def test_verify_passes_an_intact_case_and_names_an_altered_event(
         version, state = next((v, s) for v, s in rows if v == 2)
         forged = bytes(state).replace(b"22738", b"22741")
         assert forged != bytes(state)
-        conn.execute(sa.text(f"UPDATE {table} SET state = :s WHERE originator_version = 2"),
-                     {"s": forged})  # fmt: skip
+        conn.execute(
+            sa.text(f"UPDATE {table} SET state = :s WHERE originator_version = 2"), {"s": forged}
+        )
     engine.dispose()
     done = backbone(settings, "verify", case_id, "--json")
     assert done.returncode == 1

@@ -16,13 +16,17 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def agencies(kafka_endpoint: BrokerEndpoint, unique_name: str
-             ) -> tuple[Topics, AgencyCredentials, AgencyCredentials]:  # fmt: skip
+def agencies(
+    kafka_endpoint: BrokerEndpoint, unique_name: str
+) -> tuple[Topics, AgencyCredentials, AgencyCredentials]:
     if not kafka_endpoint.security_protocol.startswith("SASL"):
         pytest.skip("this broker has no SASL listener (ACLs need the project's launcher)")
     topics = Topics(unique_name)
-    names = [f(a) for a in ("police-a", "court-b") for f in (topics.intake, topics.inbox,
-                                                            topics.rejected)]  # fmt: skip
+    names = [
+        f(a)
+        for a in ("police-a", "court-b")
+        for f in (topics.intake, topics.inbox, topics.rejected)
+    ]
     create_topics(kafka_endpoint, names)
     police = grant_agency(kafka_endpoint, topics, "police-a")
     court = grant_agency(kafka_endpoint, topics, "court-b")
@@ -83,6 +87,10 @@ def test_the_broker_refuses_reading_another_agencys_inbox(
         assert read == [], "police read the court's inbox"
     finally:
         consumer.close()
-    own = consume(court.endpoint(kafka_endpoint), topics.inbox("court-b"), count=1,
-                  group_id=consumer_group_prefix(topics, "court-b") + "inbox")  # fmt: skip
+    own = consume(
+        court.endpoint(kafka_endpoint),
+        topics.inbox("court-b"),
+        count=1,
+        group_id=consumer_group_prefix(topics, "court-b") + "inbox",
+    )
     assert own[0].value == b"for the court only"

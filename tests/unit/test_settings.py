@@ -44,8 +44,12 @@ def test_settings_are_frozen() -> None:
 def test_settings_survive_the_trip_through_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original = load_settings(topic_prefix="p1", topic_partitions=3, home=Path("/tmp/h"),
-                             kafka_bootstrap_servers="127.0.0.1:1")  # fmt: skip
+    original = load_settings(
+        topic_prefix="p1",
+        topic_partitions=3,
+        home=Path("/tmp/h"),
+        kafka_bootstrap_servers="127.0.0.1:1",
+    )
     for name, value in original.as_environment().items():
         monkeypatch.setenv(name, value)
     assert load_settings() == original

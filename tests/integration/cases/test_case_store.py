@@ -169,8 +169,12 @@ def test_timestamps_in_a_payload_are_stored_as_epoch_milliseconds(service: CaseS
 
     case_id = report(service)
     due = datetime(2025, 3, 21, 10, 0, tzinfo=UTC)
-    fields = {"referral_id": "r1", "to_agency": "hospital-ninh-thuan", "service": "medical",
-              "due_at": due}  # fmt: skip
+    fields = {
+        "referral_id": "r1",
+        "to_agency": "hospital-ninh-thuan",
+        "service": "medical",
+        "due_at": due,
+    }
     service.record(case_id, "ReferralSent", fields, "hotline-111", "sub-ts", NOW)
     stored = service.history(case_id)[-1].payload
     assert stored["due_at"] == int(due.timestamp() * 1000)
@@ -217,8 +221,9 @@ def test_a_batch_that_meets_a_concurrent_writer_loses_nothing(
     case_id = report(service)
     other = CaseService.from_settings(settings)
     stale = service._load(case_id)  # loaded before the other writer moves the case on
-    other.record(case_id, "PoliceReportReceived", {"report_id": "r1"}, "police-ninh-thuan",
-                 "other", NOW)  # fmt: skip
+    other.record(
+        case_id, "PoliceReportReceived", {"report_id": "r1"}, "police-ninh-thuan", "other", NOW
+    )
     other.close()
     service._find = lambda _case_id: stale  # type: ignore[method-assign]
     outcomes = service.record_many(

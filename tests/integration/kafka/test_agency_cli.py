@@ -21,8 +21,15 @@ pytestmark = pytest.mark.integration
 
 def backbone(settings: Settings, *args: str, stdin: str = "") -> str:
     command = [sys.executable, "-m", "services.cli", *args]
-    done = subprocess.run(command, env=env_for(settings), input=stdin, capture_output=True,
-                          text=True, timeout=60, check=True)  # fmt: skip
+    done = subprocess.run(
+        command,
+        env=env_for(settings),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return done.stdout
 
 
@@ -30,22 +37,52 @@ def test_submit_prints_the_submission_id_and_rejections_give_the_reason(
     settings: Settings, service: CaseService, intake: StopFlag
 ) -> None:
     case_id = new_case_id()
-    fields = {"channel": "hotline_111", "setting": "family", "child_sex": "female",
-              "child_age_group": "12-15", "province_code": "58", "district_code": "582",
-              "commune_code": "22738", "risk_level": "high"}  # fmt: skip
-    submitted = backbone(settings, "submit", "CaseReported", "--agency", "hotline-111",
-                         "--case", case_id, "--json", "-", "--field",
-                         "forms_of_abuse=neglect,sexual_abuse", "--personal", "child_name=Lan",
-                         "--occurred-at", "2025-03-14T08:30:00+07:00",
-                         stdin=json.dumps(fields)).strip()  # fmt: skip
+    fields = {
+        "channel": "hotline_111",
+        "setting": "family",
+        "child_sex": "female",
+        "child_age_group": "12-15",
+        "province_code": "58",
+        "district_code": "582",
+        "commune_code": "22738",
+        "risk_level": "high",
+    }
+    submitted = backbone(
+        settings,
+        "submit",
+        "CaseReported",
+        "--agency",
+        "hotline-111",
+        "--case",
+        case_id,
+        "--json",
+        "-",
+        "--field",
+        "forms_of_abuse=neglect,sexual_abuse",
+        "--personal",
+        "child_name=Lan",
+        "--occurred-at",
+        "2025-03-14T08:30:00+07:00",
+        stdin=json.dumps(fields),
+    ).strip()
     poll_until(lambda: len(history(service, case_id)) == 1, 30, "the report recorded")
     entry = history(service, case_id)[0]
     assert (entry.submission_id, entry.agency) == (submitted, "hotline-111")
     assert entry.payload["forms_of_abuse"] == ["neglect", "sexual_abuse"]
     assert entry.occurred_at == 1741915800000
 
-    backbone(settings, "submit", "VerdictDelivered", "--agency", "court-ninh-thuan",
-             "--case", case_id, "--field", "outcome=convicted")  # fmt: skip
-    shown = backbone(settings, "rejections", "--agency", "court-ninh-thuan", "--json",
-                     "--timeout", "20")  # fmt: skip
+    backbone(
+        settings,
+        "submit",
+        "VerdictDelivered",
+        "--agency",
+        "court-ninh-thuan",
+        "--case",
+        case_id,
+        "--field",
+        "outcome=convicted",
+    )
+    shown = backbone(
+        settings, "rejections", "--agency", "court-ninh-thuan", "--json", "--timeout", "20"
+    )
     assert [r["reason"] for r in json.loads(shown)] == ["missing_prerequisite"]

@@ -39,15 +39,19 @@ def test_personal_data_is_never_in_clear_on_the_topics_in_the_logs_or_in_the_sto
     hotline, court = client("hotline-111"), client("court-ninh-thuan")
     case_id = new_case_id()
     hotline.submit("CaseReported", case_id, payload("CaseReported"), NOW, personal_data=PERSONAL)
-    court.submit("CaseReported", new_case_id(), payload("CaseReported"), NOW,
-                 personal_data=PERSONAL)  # fmt: skip
+    court.submit(
+        "CaseReported", new_case_id(), payload("CaseReported"), NOW, personal_data=PERSONAL
+    )
     poll_until(lambda: len(history(service, case_id)) == 1, 30, "the report recorded")
     assert [r.reason for r in court.rejections(timeout_s=20)] == ["role_not_allowed"]
     assert service.read_personal_data(case_id, "hotline-111") == PERSONAL
 
     topics, endpoint = Topics(settings.topic_prefix), broker_endpoint(settings)
-    on_kafka = [topics.intake("hotline-111"), topics.intake("court-ninh-thuan"),
-                topics.rejected("court-ninh-thuan")]  # fmt: skip
+    on_kafka = [
+        topics.intake("hotline-111"),
+        topics.intake("court-ninh-thuan"),
+        topics.rejected("court-ninh-thuan"),
+    ]
     seen = {topic: b"".join(r.value for r in consume(endpoint, topic, 1)) for topic in on_kafka}
     logs = capfd.readouterr()
     seen["logs"] = (logs.out + logs.err).encode()

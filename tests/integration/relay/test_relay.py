@@ -76,8 +76,10 @@ def test_a_referral_reaches_the_addressee_with_the_personal_data_it_may_read(
     drain(kafka_settings, service)
     topics = Topics(kafka_settings.topic_prefix)
 
-    inbox = decoded(codec, consume(broker_endpoint(kafka_settings),
-                                   topics.inbox("hospital-ninh-thuan"), count=1))  # fmt: skip
+    inbox = decoded(
+        codec,
+        consume(broker_endpoint(kafka_settings), topics.inbox("hospital-ninh-thuan"), count=1),
+    )
     assert inbox[0]["event_type"] == "ReferralSent"
     private = agency_keypair(kafka_settings, "hospital-ninh-thuan").private_key
     opened = codec.decode(open_sealed(private, inbox[0]["personal_data"])).record

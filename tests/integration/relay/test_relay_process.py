@@ -30,9 +30,11 @@ def record_cases(service: CaseService, count: int) -> set[str]:
     ids: set[str] = set()
     for _ in range(count):
         case_id = new_case_id()
-        for step, agency in (("CaseReported", "hotline-111"),
-                             ("PoliceReportReceived", "police-ninh-thuan"),
-                             ("LegalAidRequested", "police-ninh-thuan")):  # fmt: skip
+        for step, agency in (
+            ("CaseReported", "hotline-111"),
+            ("PoliceReportReceived", "police-ninh-thuan"),
+            ("LegalAidRequested", "police-ninh-thuan"),
+        ):
             done = service.record(case_id, step, payload(step), agency, new_submission_id(), NOW)
             ids.add(done.event_id)
     return ids
@@ -133,11 +135,13 @@ def test_the_relay_rides_out_a_broker_restart(make_settings: Any, tmp_path: Path
     )
     topics = Topics(settings.topic_prefix)
     service = CaseService.from_settings(settings)
-    create_topics(endpoint, [topics.case_events, *(topics.inbox(a.id) for a in
-                                                    service.agencies.all())])  # fmt: skip
+    create_topics(
+        endpoint, [topics.case_events, *(topics.inbox(a.id) for a in service.agencies.all())]
+    )
     relay, stop = build_relay(settings, service), StopFlag()
-    worker = threading.Thread(target=relay.run, args=(stop,),
-                              kwargs={"idle_wait": 0.05, "retry_wait": 0.5})  # fmt: skip
+    worker = threading.Thread(
+        target=relay.run, args=(stop,), kwargs={"idle_wait": 0.05, "retry_wait": 0.5}
+    )
     worker.start()
     try:
         expected = record_cases(service, 5)

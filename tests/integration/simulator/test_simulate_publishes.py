@@ -34,12 +34,14 @@ def kafka_settings(
     """Settings shared by this module's tests: provisioning 30 agencies once takes ~20 s."""
     home = tmp_path_factory.mktemp("simulate")
     return load_settings(
-        home=home / "home", topic_prefix=f"t{uuid.uuid4().hex[:12]}",
+        home=home / "home",
+        topic_prefix=f"t{uuid.uuid4().hex[:12]}",
         master_key_file=home / "master.key",
         kafka_bootstrap_servers=kafka_endpoint.bootstrap_servers,
         kafka_security_protocol=kafka_endpoint.security_protocol,
-        kafka_username=kafka_endpoint.username, kafka_password=kafka_endpoint.password,
-    )  # fmt: skip
+        kafka_username=kafka_endpoint.username,
+        kafka_password=kafka_endpoint.password,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +58,11 @@ def simulated(kafka_settings: Settings) -> tuple[Tally, list[Any]]:
 
 
 def _read_intake(settings: Settings, count: int, timeout_s: float = 30.0) -> list[Any]:
-    consumer = KafkaConsumer(**client_config(broker_endpoint(settings)),
-                             auto_offset_reset="earliest", enable_auto_commit=False)  # fmt: skip
+    consumer = KafkaConsumer(
+        **client_config(broker_endpoint(settings)),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     consumer.subscribe(pattern=Topics(settings.topic_prefix).intake_pattern)
     records: list[Any] = []
     deadline = time.monotonic() + timeout_s

@@ -7,15 +7,38 @@ import pytest
 from events import NAMESPACE, SCHEMA_DIR
 
 STEPS = [
-    "CaseReported", "TransferredToCommune", "InitialRiskAssessed", "EmergencyMeasureApplied",
-    "NeedsAssessed", "SupportPlanDrafted", "SupportPlanApproved", "ReferralSent",
-    "ReferralAccepted", "ReferralDeclined", "ServiceDelivered", "ProsecutionRecommended",
-    "PoliceReportReceived", "PoliceReportSettled", "CriminalCaseInstituted",
-    "InvestigationConcluded", "DeadlineExtended", "ProsecutionDecided", "CourtAccepted",
-    "TrialScheduled", "VerdictDelivered", "MedicalSupportRequested", "MedicalSupportProvided",
-    "LegalAidRequested", "LegalAidAssigned", "PlanReviewed", "CaseClosed", "CaseReopened",
-    "ConsentRecorded", "ConsentWithdrawn", "PersonalDataErased",
-]  # fmt: skip
+    "CaseReported",
+    "TransferredToCommune",
+    "InitialRiskAssessed",
+    "EmergencyMeasureApplied",
+    "NeedsAssessed",
+    "SupportPlanDrafted",
+    "SupportPlanApproved",
+    "ReferralSent",
+    "ReferralAccepted",
+    "ReferralDeclined",
+    "ServiceDelivered",
+    "ProsecutionRecommended",
+    "PoliceReportReceived",
+    "PoliceReportSettled",
+    "CriminalCaseInstituted",
+    "InvestigationConcluded",
+    "DeadlineExtended",
+    "ProsecutionDecided",
+    "CourtAccepted",
+    "TrialScheduled",
+    "VerdictDelivered",
+    "MedicalSupportRequested",
+    "MedicalSupportProvided",
+    "LegalAidRequested",
+    "LegalAidAssigned",
+    "PlanReviewed",
+    "CaseClosed",
+    "CaseReopened",
+    "ConsentRecorded",
+    "ConsentWithdrawn",
+    "PersonalDataErased",
+]
 OTHERS = ["PersonalData", "CaseEvent", "Rejection", "Alert"]
 FILES = sorted(SCHEMA_DIR.glob("*.avsc"))
 

@@ -45,8 +45,14 @@ def record(story: Story) -> Case:
     """Every step of the story through the real case aggregate (raises if one is refused)."""
     case: Case | None = None
     for step in story.steps:
-        submission = Submission(step.step, step.fields, step.agency, step.role,
-                                millis(step.occurred_at), step.submission_id)  # fmt: skip
+        submission = Submission(
+            step.step,
+            step.fields,
+            step.agency,
+            step.role,
+            millis(step.occurred_at),
+            step.submission_id,
+        )
         if case is None:
             case = Case.report(uuid.UUID(story.case_id), submission, workflow())
         else:
@@ -59,10 +65,19 @@ def obligations(story: Story, until: datetime | None = None) -> CaseState:
     """The stalled-case engine's state after the story's steps up to ``until``."""
     engine = ObligationEngine(clock().policy, clock().calendar)
     steps = [s for s in story.steps if until is None or s.occurred_at <= until]
-    return engine.replay(story.case_id, [_fact(story.case_id, n, s) for n, s in
-                                         enumerate(steps, start=1)])  # fmt: skip
+    return engine.replay(
+        story.case_id, [_fact(story.case_id, n, s) for n, s in enumerate(steps, start=1)]
+    )
 
 
 def _fact(case_id: str, sequence: int, step: PlannedStep) -> CaseFact:
-    return CaseFact(case_id, sequence, step.step, step.occurred_at, step.occurred_at,
-                    step.agency, step.role, step.fields)  # fmt: skip
+    return CaseFact(
+        case_id,
+        sequence,
+        step.step,
+        step.occurred_at,
+        step.occurred_at,
+        step.agency,
+        step.role,
+        step.fields,
+    )

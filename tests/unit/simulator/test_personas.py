@@ -11,8 +11,10 @@ from services.simulator.personas import FAKE_HAMLET, FAKE_PHONE_PREFIX, FAMILY, 
 
 def _people(count: int) -> list[dict[str, str]]:
     rng = Random(9)
-    return [personas.personal_data(rng, "female", "6-11", "Xã Cà Ná", date(2026, 5, 1))
-            for _ in range(count)]  # fmt: skip
+    return [
+        personas.personal_data(rng, "female", "6-11", "Xã Cà Ná", date(2026, 5, 1))
+        for _ in range(count)
+    ]
 
 
 def test_names_are_built_from_the_syllable_lists() -> None:

@@ -50,12 +50,24 @@ class Recorder:
         self.agency = agency
         return self
 
-    def submit(self, step: str, case_id: str, fields: Mapping[str, Any],
-               occurred_at: datetime | None = None,
-               personal_data: Mapping[str, str] | None = None,
-               submission_id: str | None = None) -> str:  # fmt: skip
-        self.sent.append({"agency": self.agency, "step": step, "case_id": case_id,
-                          "occurred_at": occurred_at, "personal_data": personal_data})  # fmt: skip
+    def submit(
+        self,
+        step: str,
+        case_id: str,
+        fields: Mapping[str, Any],
+        occurred_at: datetime | None = None,
+        personal_data: Mapping[str, str] | None = None,
+        submission_id: str | None = None,
+    ) -> str:
+        self.sent.append(
+            {
+                "agency": self.agency,
+                "step": step,
+                "case_id": case_id,
+                "occurred_at": occurred_at,
+                "personal_data": personal_data,
+            }
+        )
         if self.stop is not None and len(self.sent) == self.stop_after:
             self.stop.set()
         return submission_id or ""
@@ -63,8 +75,12 @@ class Recorder:
 
 def _simulator(clock_: FakeClock, recorder: Recorder, **options: Any) -> Simulator:
     rng = Random(21)
-    return Simulator(lambda now: tell(rng, province(), clock(), now, LOOKAHEAD), recorder,
-                     Options(**options), clock=clock_)  # fmt: skip
+    return Simulator(
+        lambda now: tell(rng, province(), clock(), now, LOOKAHEAD),
+        recorder,
+        Options(**options),
+        clock=clock_,
+    )
 
 
 def test_a_limited_run_publishes_every_step_of_every_case_and_ends() -> None:

@@ -87,7 +87,15 @@ def test_reports_name_a_commune_of_the_province_and_its_district() -> None:
 
 def test_criminal_cases_reach_a_verdict_in_some_stories() -> None:
     steps = {s.step for seed in range(10) for story in stories(seed, 8) for s in story.steps}
-    expected = {"EmergencyMeasureApplied", "ReferralDeclined", "PoliceReportSettled",
-                "CriminalCaseInstituted", "VerdictDelivered", "LegalAidAssigned",
-                "MedicalSupportProvided", "PlanReviewed", "CaseClosed"}  # fmt: skip
+    expected = {
+        "EmergencyMeasureApplied",
+        "ReferralDeclined",
+        "PoliceReportSettled",
+        "CriminalCaseInstituted",
+        "VerdictDelivered",
+        "LegalAidAssigned",
+        "MedicalSupportProvided",
+        "PlanReviewed",
+        "CaseClosed",
+    }
     assert expected <= steps
