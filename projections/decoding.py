@@ -47,7 +47,10 @@ def decode_step(codec: Codec, value: bytes) -> Step | Refusal:
         payload = codec.decode(event["payload"])
     except ContractError as error:
         return Refusal(str(error.reason), error.detail)
-    if payload.wire_name != event["event_type"] or payload.record["case_id"] != event["case_id"]:
+    if (
+        payload.wire_name != event["event_type"]
+        or payload.record.get("case_id") != event["case_id"]
+    ):
         return Refusal(PAYLOAD_MISMATCH, f"payload {payload.wire_name} does not match the envelope")
     return Step(event["event_id"], _fact(event, payload.record))
 

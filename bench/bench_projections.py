@@ -1,0 +1,340 @@
+"""Stalled-case projection: query cost against overdue rows, memory, throughput beside Kafka.
+
+    python bench/bench_projections.py [--cases N] [--database-url URL]
+                                      [--memory-events N] [--kafka-events N] [--skip-kafka]
+
+1. "Find stalled now" with N open cases (default 1,000,000) bulk-loaded into the read model on
+   a temp SQLite file (and on PostgreSQL when ``--database-url`` names an empty scratch
+   database), for 100 / 1,000 / 10,000 overdue obligations. Baselines from the same run: the same
+   query with the index defeated (``due_at + 0``) and a full scan of every open obligation
+   evaluated in Python.
+2. Memory: events fed through the projector in batches (no broker), peak and current RSS at
+   intervals while the read model grows.
+3. Throughput: CaseEvents produced to a local Kafka broker (started in a temp dir), read back
+   raw with kafka-python, then projected from the same topic into a fresh read model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from events import Codec, Topics
+from projections.messages import Outbox, Source
+from projections.projector import Projector
+from projections.queries import stalled_cases
+from projections.readmodel import ReadModel
+from projections.rows import from_millis, obligation_of, to_millis
+from projections.stalled import escalation_level
+from projections.wiring import build_feed, obligation_engine
+from services.logs import configure_logging
+from services.settings import Settings, load_settings
+
+CODEC = Codec.from_directory()
+T0 = datetime(2026, 3, 2, 2, tzinfo=UTC)
+BASE_MS = to_millis(T0 + timedelta(days=30))  # overdue rows fall due one second apart from here
+FUTURE_MS = to_millis(T0 + timedelta(days=3650))
+OVERDUE_STEPS = (100, 1_000, 10_000)
+CHUNK = 20_000
+
+
+def timed(work: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
+    """Best wall time of ``repeat`` runs, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = work()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+# -- 1. query cost ------------------------------------------------------------------------------
+def bulk_load(db: sa.Engine, model: ReadModel, cases: int) -> None:
+    """``cases`` open cases, one open obligation each; the first 10,000 fall due in the past."""
+    model.drop(db)
+    model.create(db)
+    for start in range(0, cases, CHUNK):
+        ids = range(start, min(start + CHUNK, cases))
+        with db.begin() as conn:
+            conn.execute(model.cases.insert(), [_case_row(i) for i in ids])
+            conn.execute(model.obligations.insert(), [_obligation_row(i) for i in ids])
+
+
+def _case_row(i: int) -> dict[str, Any]:
+    return {
+        "case_id": f"case-{i:07d}",
+        "last_sequence": 1,
+        "context": "{}",
+        "province_code": "58",
+        "district_code": "582",
+        "commune_code": "22738",
+        "is_open": True,
+        "stalled": False,
+        "level": 0,
+        "stall_count": 0,
+    }
+
+
+def _obligation_row(i: int) -> dict[str, Any]:
+    due = BASE_MS + i * 1000 if i < max(OVERDUE_STEPS) else FUTURE_MS + i
+    opened = BASE_MS - 86_400_000
+    return {
+        "case_id": f"case-{i:07d}",
+        "rule_id": "legal_aid_assigned",
+        "key": "",
+        "opened_seq": 1,
+        "opened_at": opened,
+        "due_at": due,
+        "earliest_due_at": due,
+        "max_due_at": None,
+        "closed_at": None,
+        "closed_by": None,
+        "responsible_role": "state_legal_aid_centre",
+        "responsible_agency": None,
+        "citation": "Law on Legal Aid 2017 art. 30",
+        "due_history": f"[[{opened},{due}]]",
+        "met_late": False,
+        "extended": 0,
+        "extension_refused": False,
+        "reported_level": 0,
+        "wake_at": due + 1,
+    }
+
+
+def overdue_rows(conn: sa.Connection, model: ReadModel, at_ms: int, *, defeat: bool) -> int:
+    """Fetch the open overdue obligation rows; ``defeat`` hides the index (``due_at + 0``)."""
+    obs = model.obligations
+    due = obs.c.due_at + 0 if defeat else obs.c.due_at
+    query = sa.select(obs).where(obs.c.closed_at.is_(None), due < at_ms)
+    return len(conn.execute(query).all())
+
+
+def python_scan(conn: sa.Connection, model: ReadModel, at_ms: int) -> int:
+    """Every open obligation loaded and evaluated in Python."""
+    at, obs = from_millis(at_ms), model.obligations
+    query = sa.select(obs).where(obs.c.closed_at.is_(None))
+    rows = conn.execution_options(yield_per=10_000).execute(query).mappings()
+    return sum(1 for row in rows if escalation_level(obligation_of(row), at) > 0)
+
+
+def query_cost(name: str, db: sa.Engine, cases: int) -> None:
+    model = ReadModel("bench_")
+    start = time.perf_counter()
+    bulk_load(db, model, cases)
+    print(f"\n[{name}] loaded {cases:,} open cases in {time.perf_counter() - start:.1f}s")
+    print("Fetching the open overdue rows, through the partial index and with it defeated;")
+    print("then the whole `backbone stalled` answer (rows + evaluation in Python).")
+    head = ("open cases", "overdue", "index scan", "index defeated", "stalled answer")
+    print(f"{head[0]:>11} {head[1]:>8} {head[2]:>12} {head[3]:>15} {head[4]:>15}")
+    with db.connect() as conn:
+        for overdue in OVERDUE_STEPS:
+            at_ms = BASE_MS + overdue * 1000
+            fast, found = timed(lambda a=at_ms: overdue_rows(conn, model, a, defeat=False))
+            slow, counted = timed(lambda a=at_ms: overdue_rows(conn, model, a, defeat=True))
+            whole, answer = timed(lambda a=at_ms: stalled_cases(conn, model, from_millis(a)))
+            assert found == counted == len(answer) == overdue, (found, counted, overdue)
+            print(f"{cases:>11,} {overdue:>8,} {_ms(fast):>12} {_ms(slow):>15} {_ms(whole):>15}")
+        at_ms = BASE_MS + max(OVERDUE_STEPS) * 1000
+        scan, counted = timed(lambda: python_scan(conn, model, at_ms), repeat=1)
+        print(
+            f"{cases:>11,} {counted:>8,} {'':>12} {'':>15} {_ms(scan):>15}"
+            "  <- baseline: every open obligation evaluated in Python"
+        )
+    model.drop(db)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+# -- 2. memory ----------------------------------------------------------------------------------
+def stories(count: int) -> Iterator[bytes]:
+    """Three CaseEvents per case (report, transfer, legal aid request), case after case."""
+    for _ in range(count):
+        case_id = str(uuid.uuid4())
+        for seq, step, fields in (
+            (1, "CaseReported", _reported()),
+            (2, "TransferredToCommune", {"commune_code": "22738"}),
+            (3, "LegalAidRequested", {}),
+        ):
+            yield case_event(case_id, seq, step, fields)
+
+
+def _reported() -> dict[str, Any]:
+    return {
+        "channel": "hotline_111",
+        "forms_of_abuse": ["neglect"],
+        "setting": "family",
+        "child_sex": "female",
+        "child_age_group": "12-15",
+        "province_code": "58",
+        "district_code": "582",
+        "commune_code": "22738",
+        "risk_level": "high",
+    }
+
+
+def case_event(case_id: str, sequence: int, step: str, fields: dict[str, Any]) -> bytes:
+    at = T0 + timedelta(minutes=sequence)
+    body = {"submission_id": "s", "case_id": case_id, "occurred_at": at, **fields}
+    return CODEC.encode(
+        "CaseEvent",
+        {
+            "event_id": str(uuid.uuid4()),
+            "case_id": case_id,
+            "sequence": sequence,
+            "recorded_at": at,
+            "occurred_at": at,
+            "agency": "hotline-111",
+            "role": "hotline",
+            "submission_id": "s",
+            "event_type": step,
+            "payload": CODEC.encode(step, body),
+            "previous_hash": "",
+            "hash": "00",
+            "personal_data": b"",
+        },
+    )
+
+
+def rss_mb() -> tuple[float, float]:
+    """Current and peak resident set size in MB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    current = pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory(settings: Settings, db: sa.Engine, events: int) -> None:
+    projector = Projector(
+        db,
+        ReadModel("mem_"),
+        obligation_engine(settings),
+        Outbox(CODEC, Topics("bench")),
+        lambda: T0,
+    )
+    print(f"\n[memory] {events:,} events through the projector, batches of 500")
+    print(f"{'events':>10} {'cases in model':>15} {'events/s':>10} {'RSS MB':>8} {'peak MB':>8}")
+    batch: list[Source] = []
+    start, done = time.perf_counter(), 0
+    for offset, value in enumerate(stories(events // 3)):
+        batch.append(Source("bench.case-events", 0, offset, None, value))
+        if len(batch) == 500:
+            projector.handle(batch)
+            done, batch = done + len(batch), []
+            if done % (events // 5 // 500 * 500) == 0:
+                current, peak = rss_mb()
+                rate = done / (time.perf_counter() - start)
+                print(f"{done:>10,} {done // 3:>15,} {rate:>10,.0f} {current:>8.0f} {peak:>8.0f}")
+    projector.model.drop(db)
+
+
+# -- 3. throughput ------------------------------------------------------------------------------
+def throughput(tmp: Path, events: int) -> None:
+    from kafka import KafkaConsumer, KafkaProducer
+
+    from deploy.kafka.launcher import LocalKafka
+    from services.kafka.clients import client_config, ensure_topics
+
+    broker = LocalKafka(tmp / "kafka")
+    endpoint = broker.start()
+    try:
+        settings = load_settings(
+            home=tmp / "home",
+            topic_prefix="bench",
+            kafka_bootstrap_servers=endpoint.bootstrap_servers,
+            kafka_username=endpoint.username,
+            kafka_password=endpoint.password,
+            database_url=f"sqlite:///{tmp / 'throughput.db'}",
+        )
+        topic = Topics("bench").case_events
+        ensure_topics(endpoint, [topic], partitions=3, replication=1)
+        producer = KafkaProducer(**client_config(endpoint), linger_ms=20, batch_size=262144)
+        for value in stories(events // 3):
+            producer.send(topic, value, key=value[60:96])
+        producer.flush()
+        producer.close()
+        raw = raw_consume(
+            KafkaConsumer(
+                **client_config(endpoint),
+                auto_offset_reset="earliest",
+                enable_auto_commit=False,
+                max_poll_records=500,
+            ),
+            topic,
+            events,
+        )
+        projected = project(settings, events)
+        print(f"\n[throughput] {events:,} CaseEvents on a local Kafka broker, 3 partitions")
+        print(f"{'raw kafka-python consume':<34} {raw:>10,.0f} events/s  (baseline)")
+        print(f"{'projection (decode, apply, commit)':<34} {projected:>10,.0f} events/s")
+    finally:
+        broker.stop()
+
+
+def raw_consume(consumer: Any, topic: str, events: int) -> float:
+    """kafka-python alone: every partition from the beginning, records counted, not decoded."""
+    from kafka import TopicPartition
+
+    while not consumer.partitions_for_topic(topic):
+        time.sleep(0.1)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    start, count = time.perf_counter(), 0
+    while count < events:
+        count += sum(len(batch) for batch in consumer.poll(timeout_ms=1000).values())
+    elapsed = time.perf_counter() - start
+    consumer.close()
+    return events / elapsed
+
+
+def project(settings: Settings, events: int) -> float:
+    from projections.wiring import build_projector
+
+    projector, feed = build_projector(settings, clock=lambda: T0), build_feed(settings)
+    feed.open({})
+    start = time.perf_counter()
+    while sum(projector.positions().values()) < events:
+        messages = feed.poll(500, 1000)
+        if messages:
+            projector.handle(messages)
+            feed.commit(projector.positions())
+    elapsed = time.perf_counter() - start
+    feed.close()
+    return events / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_POSTGRES_URL", ""))
+    parser.add_argument("--memory-events", type=int, default=90_000)
+    parser.add_argument("--kafka-events", type=int, default=50_000)
+    parser.add_argument("--skip-kafka", action="store_true")
+    args = parser.parse_args()
+    if args.cases < max(OVERDUE_STEPS):
+        parser.error(f"--cases must be at least {max(OVERDUE_STEPS):,}")
+    configure_logging("WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = sa.create_engine(f"sqlite:///{Path(tmp) / 'readmodel.db'}")
+        query_cost("sqlite", sqlite, args.cases)
+        if args.database_url:
+            query_cost("postgresql", sa.create_engine(args.database_url), args.cases)
+        settings = load_settings(home=Path(tmp) / "home")
+        memory(settings, sqlite, args.memory_events)
+        if not args.skip_kafka:
+            throughput(Path(tmp), args.kafka_events)
+
+
+if __name__ == "__main__":
+    main()
