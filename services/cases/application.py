@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from services.cases import errors
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
@@ -84,7 +85,11 @@ class CaseService(Application[UUID]):
         self.workflow = workflow
         self.agencies = agencies
         self.keys = keys
-        super().__init__(env=store_env(settings))
+        try:
+            super().__init__(env=store_env(settings))
+        except (OperationalError, ProgrammingError):
+            # Another process created the event tables between our check and our CREATE.
+            super().__init__(env=store_env(settings))
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the settings passed in: ``services.settings`` alone reads the environment."""

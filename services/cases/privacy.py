@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from services.cases.errors import PersonalDataErasedError
 from services.logs import get_logger
+from services.tables import create_tables
 
 KEY_SIZE = nacl.secret.SecretBox.KEY_SIZE
 log = get_logger(__name__)
@@ -80,7 +81,7 @@ class KeyStore:
 
     def create_table(self) -> None:
         """Create ``case_keys`` if it does not exist."""
-        metadata.create_all(self._engine, checkfirst=True)
+        create_tables(metadata, self._engine)
 
     def ensure_key(self, case_id: str) -> None:
         """Give the case a key unless it has one (or had one: a shredded key stays gone)."""

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from services.tables import create_tables
+
 metadata = sa.MetaData()
 positions = sa.Table(
     "relay_positions",
@@ -30,7 +32,7 @@ class RelayState:
     def __init__(self, engine: sa.Engine, name: str) -> None:
         self.engine = engine
         self.name = name
-        metadata.create_all(engine)
+        create_tables(metadata, engine)
 
     def position(self) -> int:
         with self.engine.connect() as conn:
