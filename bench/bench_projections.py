@@ -46,6 +46,7 @@ BASE_MS = to_millis(T0 + timedelta(days=30))  # overdue rows fall due one second
 FUTURE_MS = to_millis(T0 + timedelta(days=3650))
 OVERDUE_STEPS = (100, 1_000, 10_000)
 CHUNK = 20_000
+STALL_LIMIT_S = 300.0
 
 
 def timed(work: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
@@ -292,6 +293,8 @@ def raw_consume(consumer: Any, topic: str, events: int) -> float:
     consumer.seek_to_beginning(*partitions)
     start, count = time.perf_counter(), 0
     while count < events:
+        if time.perf_counter() - start > STALL_LIMIT_S:
+            raise TimeoutError(f"read {count} of {events} events")
         count += sum(len(batch) for batch in consumer.poll(timeout_ms=1000).values())
     elapsed = time.perf_counter() - start
     consumer.close()
@@ -305,6 +308,8 @@ def project(settings: Settings, events: int) -> float:
     feed.open({})
     start = time.perf_counter()
     while sum(projector.positions().values()) < events:
+        if time.perf_counter() - start > STALL_LIMIT_S:
+            raise TimeoutError("the projection did not reach the end of the topic")
         messages = feed.poll(500, 1000)
         if messages:
             projector.handle(messages)
@@ -322,6 +327,8 @@ def main() -> None:
     parser.add_argument("--kafka-events", type=int, default=50_000)
     parser.add_argument("--skip-kafka", action="store_true")
     args = parser.parse_args()
+    args.memory_events -= args.memory_events % 3  # whole cases of three events
+    args.kafka_events -= args.kafka_events % 3
     if args.cases < max(OVERDUE_STEPS):
         parser.error(f"--cases must be at least {max(OVERDUE_STEPS):,}")
     configure_logging("WARNING")

@@ -92,7 +92,10 @@ class Projector:
         return batch.result
 
     def tick(self, now: datetime | None = None) -> int:
-        """Review every case whose status may have changed by ``now``; return how many."""
+        """Review every case whose status may have changed by ``now``; return how many.
+
+        A review moves each obligation's next wake-up past ``now``, so the loop ends.
+        """
         now = now or self.clock()
         reviewed = 0
         while True:
@@ -102,9 +105,9 @@ class Projector:
                 batch.touched = {case_id: now for case_id in batch.files}
                 self._review(batch, now, driven_by_time=True)
                 self._write(conn, batch)
-            reviewed += len(ids)
-            if len(ids) < TICK_CASES:
+            if not ids:
                 return reviewed
+            reviewed += len(ids)
 
     def _one(self, batch: _Batch, message: Source, step: Step | Refusal) -> None:
         if isinstance(step, Refusal):
