@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from services.tables import create_tables
+
 MILLIS = sa.BigInteger
 REBUILD_PREFIX = "rebuild_"
 
@@ -39,8 +41,8 @@ class ReadModel:
         self.outbox = _outbox(self.metadata, self.prefix)
 
     def create(self, engine: sa.Engine) -> ReadModel:
-        """Create the tables that do not exist yet."""
-        self.metadata.create_all(engine)
+        """Create the tables that do not exist yet (another process may be creating them too)."""
+        create_tables(self.metadata, engine)
         return self
 
     def drop(self, engine: sa.Engine) -> None:
