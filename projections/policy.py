@@ -323,12 +323,22 @@ def _rule(raw: object, names: _Names) -> Rule:
     if UNIT_CLOCK[deadline.unit] != clock:
         raise table.fail(f"unit {deadline.unit!r} runs on the {UNIT_CLOCK[deadline.unit]} clock")
     rule = Rule(
-        rule_id, _trigger(table, names), _closers(table, key_field, names), deadline,
-        clock, table.text("responsible_role"), table.text("citation"),
-        table.flag("confirmed"), _cap(table), names.event(table, "start_event", ""),
-        table.text("each", ""), key_field, table.text("due_field", ""),
-        table.text("role_field", ""), table.text("agency_field", ""),
-    )  # fmt: skip
+        rule_id,
+        _trigger(table, names),
+        _closers(table, key_field, names),
+        deadline,
+        clock,
+        table.text("responsible_role"),
+        table.text("citation"),
+        table.flag("confirmed"),
+        _cap(table),
+        names.event(table, "start_event", ""),
+        table.text("each", ""),
+        key_field,
+        table.text("due_field", ""),
+        table.text("role_field", ""),
+        table.text("agency_field", ""),
+    )
     table.get("note", "")
     table.done()
     return rule
@@ -387,9 +397,13 @@ def _modifier(raw: object, names: _Names) -> Modifier:
     if unknown := sorted(applies_to - names.rule_ids):
         raise table.fail(f"'applies_to' names unknown rule(s) {', '.join(unknown)}")
     modifier = Modifier(
-        _identifier(table), applies_to, _conditions(table, names), _since(table, names),
-        _scale(table), table.text("citation"),
-    )  # fmt: skip
+        _identifier(table),
+        applies_to,
+        _conditions(table, names),
+        _since(table, names),
+        _scale(table),
+        table.text("citation"),
+    )
     table.done()
     return modifier
 

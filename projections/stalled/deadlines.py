@@ -48,9 +48,13 @@ def rule_due(
 
 
 def rule_cap(
-    rule: Rule, opened_at: datetime, base_due: datetime, factor: Fraction, policy: Policy,
+    rule: Rule,
+    opened_at: datetime,
+    base_due: datetime,
+    factor: Fraction,
+    policy: Policy,
     cal: WorkCalendar,
-) -> datetime | None:  # fmt: skip
+) -> datetime | None:
     """The furthest an extension may move the deadline, or None when the rule has no cap."""
     if rule.max_extension is None:
         return None

@@ -116,9 +116,12 @@ class ObligationEngine:
         return tuple(opened)
 
     def _new(
-        self, rule: Rule, subject: Mapping[str, object], fact: CaseFact,
+        self,
+        rule: Rule,
+        subject: Mapping[str, object],
+        fact: CaseFact,
         context: Mapping[str, object],
-    ) -> Obligation | None:  # fmt: skip
+    ) -> Obligation | None:
         if not all(condition.holds(subject, context) for condition in rule.opened_by.when):
             return None
         factor = scale_for(self.policy, rule, context, self.calendar)
@@ -126,11 +129,18 @@ class ObligationEngine:
         carried = instant(subject.get(rule.due_field)) if rule.due_field else None
         due = carried or rule_due(rule, _as_time(start), factor, self.policy, self.calendar)
         return Obligation(
-            fact.case_id, rule.id, _text(subject, rule.key_field) or "", fact.sequence,
-            fact.occurred_at, due, _text(subject, rule.role_field) or rule.responsible_role,
-            _text(subject, rule.agency_field), rule.citation, (DueTime(fact.occurred_at, due),),
+            fact.case_id,
+            rule.id,
+            _text(subject, rule.key_field) or "",
+            fact.sequence,
+            fact.occurred_at,
+            due,
+            _text(subject, rule.role_field) or rule.responsible_role,
+            _text(subject, rule.agency_field),
+            rule.citation,
+            (DueTime(fact.occurred_at, due),),
             rule_cap(rule, fact.occurred_at, due, factor, self.policy, self.calendar),
-        )  # fmt: skip
+        )
 
 
 def _checked(fact: CaseFact, case_id: str) -> CaseFact:
