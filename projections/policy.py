@@ -32,21 +32,6 @@ UNIT_CLOCK: Mapping[str, Clock] = {
 DAYS_PER_MONTH = 30  # only used when a modifier leaves a fraction of a month
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 
-# Step wire names from docs/DESIGN.md; a policy naming anything else is refused.
-# fmt: off
-KNOWN_EVENTS = frozenset(
-    {
-        "CaseReported", "TransferredToCommune", "InitialRiskAssessed", "EmergencyMeasureApplied",
-        "NeedsAssessed", "SupportPlanDrafted", "SupportPlanApproved", "ReferralSent",
-        "ReferralAccepted", "ReferralDeclined", "ServiceDelivered", "ProsecutionRecommended",
-        "PoliceReportReceived", "PoliceReportSettled", "CriminalCaseInstituted",
-        "InvestigationConcluded", "DeadlineExtended", "ProsecutionDecided", "CourtAccepted",
-        "TrialScheduled", "VerdictDelivered", "MedicalSupportRequested", "MedicalSupportProvided",
-        "LegalAidRequested", "LegalAidAssigned", "PlanReviewed", "CaseClosed", "CaseReopened",
-        "ConsentRecorded", "ConsentWithdrawn", "PersonalDataErased",
-    }
-)
-# fmt: on
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -199,7 +184,7 @@ def load_policy(
     path: Path = DEFAULT_POLICY_PATH,
     overrides: Path | None = None,
     *,
-    known_events: frozenset[str] = KNOWN_EVENTS,
+    known_events: frozenset[str] | None = None,
 ) -> Policy:
     """Read, merge and validate the policy; raise ``PolicyError`` on anything wrong."""
     base = _read(path)
@@ -211,11 +196,11 @@ def policy_from_mapping(
     data: Mapping[str, object],
     overrides: Mapping[str, object] | None = None,
     *,
-    known_events: frozenset[str] = KNOWN_EVENTS,
+    known_events: frozenset[str] | None = None,
 ) -> Policy:
     """Build the policy from parsed TOML (pure): merge overrides, then validate everything."""
     merged = _merge(data, overrides or {})
-    names = _Names(known_events, frozenset(_rule_ids(merged)))
+    names = _Names(known_events or _step_names(), frozenset(_rule_ids(merged)))
     rules = tuple(_rule(raw, names) for raw in _tables(merged, "rules"))
     modifiers = tuple(_modifier(raw, names) for raw in _tables(merged, "modifiers"))
     settings = _settings(_Table("settings", _sub(merged, "settings")), names)
@@ -503,3 +488,12 @@ def _identifier(table: _Table) -> str:
 def _unique(kind: str, ids: list[str]) -> None:
     if twice := sorted({i for i in ids if ids.count(i) > 1}):
         raise PolicyError(f"{kind} {twice[0]!r}: id used more than once")
+
+
+def _step_names() -> frozenset[str]:
+    """The contract's step wire names: a policy naming anything else is refused."""
+    # Imported here, not at module level: importing the events package loads fastavro, and the
+    # engine's modules stay free of it.
+    from events.steps import STEP_NAMES
+
+    return STEP_NAMES

@@ -24,3 +24,15 @@ def spawn(settings: Settings, *args: str, log: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def run(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``backbone ARGS`` to completion with ``settings``; capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env_for(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

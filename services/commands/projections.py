@@ -80,7 +80,7 @@ def rebuild_model(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
-        _console().print(_comparison_table(result, messages, args.replace))
+        console().print(_comparison_table(result, messages, args.replace))
     return 0 if result.equal or args.replace else 1
 
 
@@ -95,7 +95,7 @@ def show_stalled(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"as_of": at.isoformat(), "cases": [_stalled_json(c, at) for c in found]})
     else:
-        _console().print(_stalled_table(found, at))
+        console().print(stalled_table(found, at))
     return 0
 
 
@@ -110,9 +110,9 @@ def show_case(args: argparse.Namespace) -> int:
     if args.json:
         print_json(_case_json(view))
     else:
-        console = _console()
-        console.print(_timeline_table(view))
-        console.print(_obligations_table(view))
+        out = console()
+        out.print(_timeline_table(view))
+        out.print(_obligations_table(view))
     return 0
 
 
@@ -158,11 +158,13 @@ def _case_json(view: CaseView) -> dict[str, Any]:
     }
 
 
-def _stalled_table(found: list[StalledCase], at: datetime) -> Table:
-    table = Table(title=f"Stalled cases as of {_when(at)} UTC: {len(found)}")
+def stalled_table(found: list[StalledCase], at: datetime, limit: int | None = None) -> Table:
+    """The stalled board: one row per overdue obligation (of the first ``limit`` cases)."""
+    shown = f" (first {limit})" if limit is not None and len(found) > limit else ""
+    table = Table(title=f"Stalled cases as of {_when(at)} UTC: {len(found)}{shown}")
     for column in ("case", "level", "area", "obligation", "responsible", "due (UTC)", "late by"):
         table.add_column(column)
-    for case in found:
+    for case in found[:limit]:
         area = case.area.get("commune_code") or case.area.get("province_code", "")
         for s in case.overdue:
             who = s.obligation.responsible_agency or s.obligation.responsible_role
@@ -249,7 +251,7 @@ def _late(delta: Any) -> str:
     return f"{hours // 24}d {hours % 24}h"
 
 
-def _console() -> Console:
+def console() -> Console:
     """A console; when the output is not a terminal, wide enough not to cut ids and names."""
     return Console() if sys.stdout.isatty() else Console(width=PIPE_WIDTH)
 

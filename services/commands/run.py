@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from deploy.kafka.launcher import LocalKafka
+from services.commands.board import show_board
 from services.commands.common import settings_for
 from services.kafka.clients import broker_endpoint
 from services.kafka.provision import provision
@@ -42,6 +43,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-simulator", action="store_true", help="do not start the simulated province"
     )
+    parser.add_argument(
+        "--board-every",
+        type=float,
+        default=20.0,
+        help="print the stalled board every this many seconds (0: never)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -53,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         log.info("kafka.starting", home=str(local.home))
         log.info("kafka.ready", bootstrap_servers=local.start().bootstrap_servers)
     try:
-        return _serve(settings, stop, args.duration, _processes(args.no_simulator))
+        processes = _processes(args.no_simulator)
+        return _serve(settings, stop, args.duration, processes, args.board_every)
     finally:
         if local is not None and not args.keep_broker:
             local.stop()
@@ -68,7 +76,11 @@ def _processes(no_simulator: bool) -> dict[str, list[str]]:
 
 
 def _serve(
-    settings: Settings, stop: StopFlag, duration: float, processes: dict[str, list[str]]
+    settings: Settings,
+    stop: StopFlag,
+    duration: float,
+    processes: dict[str, list[str]],
+    board_every: float,
 ) -> int:
     endpoint = broker_endpoint(settings)
     round_trip(endpoint, f"{settings.topic_prefix}.selfcheck")
@@ -77,12 +89,17 @@ def _serve(
     for name, argv in processes.items():
         supervisor.start(name, argv)
     log.info("backbone.running", processes=sorted(processes), duration=duration or None)
-    deadline = time.monotonic() + duration if duration else None
+    started = time.monotonic()
+    deadline = started + duration if duration else None
+    next_board = started + board_every if board_every else None
     failed: list[str] = []
     while not stop.wait(1.0):
         failed = supervisor.failed()
         if failed or (deadline is not None and time.monotonic() >= deadline):
             break
+        if next_board is not None and time.monotonic() >= next_board:
+            show_board(settings)
+            next_board += board_every
     codes = supervisor.stop()
     log.info("backbone.stopped", exit_codes=codes, failed=failed)
     return 1 if failed else 0

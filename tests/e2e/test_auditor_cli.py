@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -15,21 +13,10 @@ import sqlalchemy as sa
 from services.cases.application import CaseService
 from services.settings import Settings
 from tests.casefactory import PERSONAL, new_case_id, payload
-from tests.processes import env_for
+from tests.processes import run as backbone
 
 DAY = 86_400_000
 START = 1_760_000_000_000
-
-
-def backbone(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env=env_for(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -20,18 +18,7 @@ from tests.integration.projections.builders import (
     Offsets,
     projector,
 )
-from tests.processes import env_for
-
-
-def backbone(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env=env_for(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.processes import run as backbone
 
 
 @pytest.fixture
