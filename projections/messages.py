@@ -9,6 +9,7 @@ from typing import Any
 
 from events import Codec, Topics
 from projections.casefile import CaseFile
+from projections.escalation import Addressing
 from projections.rows import EPOCH, to_millis
 from projections.stalled.alerts import Alert
 
@@ -33,6 +34,7 @@ class Outbox:
 
     codec: Codec
     topics: Topics
+    addressing: Addressing | None = None
 
     @property
     def rejected_topic(self) -> str:
@@ -41,7 +43,12 @@ class Outbox:
 
     def alert(self, alert: Alert, file: CaseFile, raised_at: datetime) -> dict[str, Any]:
         """An ``Alert`` record for ``alert`` on the alerts topic."""
-        record = _alert_record(alert, file) | {"raised_at": raised_at}
+        notify = (
+            self.addressing.recipients(alert.level, file.area, alert.effective_at.date())
+            if self.addressing
+            else []
+        )
+        record = _alert_record(alert, file) | {"raised_at": raised_at, "notify": notify}
         return _row(
             alert.alert_id,
             alert.kind,

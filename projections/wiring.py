@@ -7,6 +7,7 @@ from kafka import KafkaConsumer
 
 from events import Codec, Topics
 from projections.calendar import load_calendar
+from projections.escalation import load_addressing
 from projections.feed import CaseEventFeed
 from projections.messages import Outbox
 from projections.policy import DEFAULT_POLICY_PATH, load_policy
@@ -15,6 +16,7 @@ from projections.publisher import OutboxPublisher
 from projections.readmodel import ReadModel
 from projections.runner import ProjectionRunner
 from projections.stalled import ObligationEngine
+from services.cases.agencies import load_agencies
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.wiring import database_engine, reliable_producer
 from services.settings import Settings
@@ -41,7 +43,8 @@ def build_projector(
     settings: Settings, model: ReadModel | None = None, clock: Clock = system_clock
 ) -> Projector:
     """The projector on the store's database (``model``: the live tables by default)."""
-    outbox = Outbox(Codec.from_directory(), Topics(settings.topic_prefix))
+    addressing = load_addressing(settings.config_dir, load_agencies(settings.config_dir))
+    outbox = Outbox(Codec.from_directory(), Topics(settings.topic_prefix), addressing)
     return Projector(
         read_model_db(settings), model or ReadModel(), obligation_engine(settings), outbox, clock
     )

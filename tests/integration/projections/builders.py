@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events import Codec, Topics
+from projections.escalation import load_addressing
 from projections.messages import Outbox, Source
 from projections.projector import Clock, Projector
 from projections.readmodel import ReadModel
 from projections.wiring import obligation_engine
+from services.cases.agencies import load_agencies
 from services.settings import Settings
 from tests.casefactory import payload
 
@@ -90,5 +92,6 @@ def projector(
     settings: Settings, db: Any, clock: Clock, model: ReadModel | None = None
 ) -> Projector:
     """A projector on ``db`` with the shipped policy and the settings' topics."""
-    outbox = Outbox(CODEC, Topics(settings.topic_prefix))
+    addressing = load_addressing(settings.config_dir, load_agencies(settings.config_dir))
+    outbox = Outbox(CODEC, Topics(settings.topic_prefix), addressing)
     return Projector(db, model or ReadModel(), obligation_engine(settings), outbox, clock)

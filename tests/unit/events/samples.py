@@ -123,4 +123,5 @@ SAMPLES["Alert"] = {
     "commune_code": "22738",
     "effective_at": DUE,
     "raised_at": WHEN,
+    "notify": ["district-582"],
 }

@@ -1,0 +1,66 @@
+"""Who is told about a stall: supervisors by escalation level and area, from escalation.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from services.cases.agencies import AgencyDirectory
+
+ESCALATION_FILE = "escalation.toml"
+AREA_LEVELS = ("commune", "district", "province")
+
+
+@dataclass(frozen=True)
+class Step:
+    level: int
+    roles: frozenset[str]
+    area: str
+
+
+@dataclass(frozen=True)
+class Addressing:
+    """Turns (level, the case's area codes, a day) into the agency ids to notify."""
+
+    steps: tuple[Step, ...]
+    agencies: AgencyDirectory
+
+    def recipients(self, level: int, area: Mapping[str, str], on: date) -> list[str]:
+        """Agencies to notify of a case at ``level`` (0: a recovery, told to every level)."""
+        chosen = [s for s in self.steps if level == 0 or s.level == level]
+        found = {agency for step in chosen for agency in self._told(step, area, on)}
+        return sorted(found)
+
+    def _told(self, step: Step, area: Mapping[str, str], on: date) -> list[str]:
+        for unit in AREA_LEVELS[AREA_LEVELS.index(step.area) :]:
+            code = area.get(f"{unit}_code", "")
+            found = [
+                a.id
+                for role in sorted(step.roles)
+                for a in self.agencies.by_role(role)
+                if code and a.area == code and a.valid_on(on)
+            ]
+            if found:
+                return found
+        return []
+
+
+def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
+    """Read ``escalation.toml``; a broken file fails at start-up naming the entry."""
+    with (config_dir / ESCALATION_FILE).open("rb") as file:
+        document = tomllib.load(file)
+    return Addressing(tuple(_step(i, t) for i, t in enumerate(document.get("level", []))), agencies)
+
+
+def _step(index: int, table: Mapping[str, Any]) -> Step:
+    area = table.get("area")
+    if area not in AREA_LEVELS or not isinstance(table.get("level"), int) or not table.get("roles"):
+        raise ValueError(
+            f"escalation.toml level #{index + 1}: needs level (int), roles and area in "
+            f"{AREA_LEVELS}"
+        )
+    return Step(int(table["level"]), frozenset(table["roles"]), str(area))

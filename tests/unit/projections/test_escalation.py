@@ -1,0 +1,68 @@
+"""Alerts are addressed to the supervisors of the case's area, by escalation level."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from events import Codec, Topics
+from projections.casefile import CaseFile
+from projections.escalation import Addressing, load_addressing
+from projections.messages import Outbox
+from projections.stalled.alerts import Alert
+from services.cases.agencies import load_agencies
+from services.settings import DEFAULT_CONFIG_DIR
+
+AREA = {"province_code": "58", "district_code": "582", "commune_code": "22738"}
+BEFORE_2025_REFORM = date(2024, 5, 1)
+AFTER_2025_REFORM = date(2026, 5, 1)
+
+
+@pytest.fixture(scope="module")
+def addressing() -> Addressing:
+    return load_addressing(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
+
+
+def test_an_overdue_case_is_told_to_its_district_people_s_committee(
+    addressing: Addressing,
+) -> None:
+    assert addressing.recipients(1, AREA, BEFORE_2025_REFORM) == ["district-582"]
+
+
+def test_an_escalated_case_is_told_to_the_provincial_supervisors(addressing: Addressing) -> None:
+    told = addressing.recipients(2, AREA, BEFORE_2025_REFORM)
+    assert told == ["dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
+
+
+def test_without_districts_an_overdue_case_goes_to_the_province(addressing: Addressing) -> None:
+    assert addressing.recipients(1, AREA, AFTER_2025_REFORM) == ["peoples-committee-ninh-thuan"]
+
+
+def test_a_recovery_is_told_to_everyone_a_level_would_have_told(addressing: Addressing) -> None:
+    told = addressing.recipients(0, AREA, BEFORE_2025_REFORM)
+    assert told == ["district-582", "dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
+
+
+def test_a_broken_entry_fails_loudly(tmp_path: Path) -> None:
+    folder = tmp_path
+    (folder / "escalation.toml").write_text('[[level]]\nlevel = 1\nroles = ["supervisor"]\n')
+    with pytest.raises(ValueError, match="level #1"):
+        load_addressing(folder, load_agencies(DEFAULT_CONFIG_DIR))
+
+
+def test_a_recovery_alert_on_the_wire_names_the_supervisors_to_notify(
+    addressing: Addressing,
+) -> None:
+    codec = Codec.from_directory()
+    outbox = Outbox(codec, Topics("backbone"), addressing)
+    case = CaseFile.new("0b7f3e12-58c4-4a9d-8e21-7c3d9f6a5b40")
+    case.area.update(AREA)
+    when = datetime(2024, 5, 1, 3, tzinfo=UTC)
+    alert = Alert("a:recovered:1", "recovered", case.state.case_id, 0, None, when)
+
+    row = outbox.alert(alert, case, raised_at=when)
+
+    notify = codec.decode(row["value"]).record["notify"]
+    assert notify == ["district-582", "dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
