@@ -5,8 +5,9 @@
 Runs on a fresh SQLite file, and on PostgreSQL when ``--database-url`` or ``BENCH_POSTGRES_URL``
 names one (use an empty scratch database: the run refuses a database that already has cases).
 For each store it prints events appended per second through ``CaseService.record`` (load, check
-the rules, hash, save: one transaction per event, as the intake does), events read back per
-second through ``history``, and the raw rate of inserting as many rows of the same size with
+the rules, hash, save: one transaction per event), the same through ``record_many`` in batches of
+200 events (one transaction a batch, as the intake does), events read back per second through
+``history``, and the raw rate of inserting as many rows of the same size with
 SQLAlchemy Core, one transaction per row and in one batch.
 """
 
@@ -24,11 +25,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from services.cases.application import CaseService
+from services.cases.application import CaseService, StepRequest
 from services.logs import configure_logging
 from services.settings import load_settings
 
 EVENTS_PER_CASE = 10
+BATCH_CASES = 20  # 200 events a transaction
 T0 = 1_700_000_000_000
 
 
@@ -37,6 +39,7 @@ class Figures:
     store: str
     events: int
     appended_per_s: float
+    batched_per_s: float
     read_per_s: float
     raw_per_row_per_s: float
     raw_batch_per_s: float
@@ -55,6 +58,24 @@ def append_cases(service: CaseService, case_ids: list[str]) -> None:
         for n in range(1, EVENTS_PER_CASE):
             fields = {"needs": ["school", "shelter"], "round": n}
             service.record(case_id, "NeedsAssessed", fields, "commune-22738", f"s{n}", T0)
+
+
+def append_batched(service: CaseService, case_ids: list[str]) -> None:
+    """The same events through ``record_many``, a batch per BATCH cases, as the intake does."""
+    for start in range(0, len(case_ids), BATCH_CASES):
+        requests = []
+        for case_id in case_ids[start : start + BATCH_CASES]:
+            requests.append(
+                StepRequest(
+                    case_id, "CaseReported", {"channel": "hotline"}, "hotline-111", "s0", T0
+                )
+            )
+            for n in range(1, EVENTS_PER_CASE):
+                fields = {"needs": ["school", "shelter"], "round": n}
+                requests.append(
+                    StepRequest(case_id, "NeedsAssessed", fields, "commune-22738", f"s{n}", T0)
+                )
+        service.record_many(requests)
 
 
 def read_cases(service: CaseService, case_ids: list[str]) -> int:
@@ -133,9 +154,11 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
     settings = load_settings(home=home, database_url=url, master_key_file=home / "master.key")
     service = CaseService.from_settings(settings)
     case_ids = [str(uuid.uuid4()) for _ in range(max(1, events // EVENTS_PER_CASE))]
+    batched_ids = [str(uuid.uuid4()) for _ in case_ids]
     total = len(case_ids) * EVENTS_PER_CASE
     try:
         append_s = timed(lambda: append_cases(service, case_ids))
+        batched_s = timed(lambda: append_batched(service, batched_ids))
         read_s = timed(lambda: read_cases(service, case_ids))
     finally:
         service.close()
@@ -146,19 +169,28 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
     finally:
         engine.dispose()
     return Figures(
-        store, total, total / append_s, total / read_s, total / per_row_s, total / batch_s, size
+        store,
+        total,
+        total / append_s,
+        total / batched_s,
+        total / read_s,
+        total / per_row_s,
+        total / batch_s,
+        size,
     )
 
 
 def report(rows: list[Figures]) -> None:
     header = (
-        f"{'store':<12}{'events':>8}{'bytes/row':>11}{'appended/s':>12}{'read/s':>10}"
+        f"{'store':<12}{'events':>8}{'bytes/row':>11}{'appended/s':>12}{'batched/s':>11}"
+        f"{'read/s':>10}"
         f"{'raw 1 tx/row /s':>17}{'raw batch /s':>14}"
     )
     print(header)
     for f in rows:
         print(
             f"{f.store:<12}{f.events:>8}{f.row_bytes:>11}{f.appended_per_s:>12.0f}"
+            f"{f.batched_per_s:>11.0f}"
             f"{f.read_per_s:>10.0f}{f.raw_per_row_per_s:>17.0f}{f.raw_batch_per_s:>14.0f}"
         )
 
