@@ -31,10 +31,16 @@ def read_state(path: Path) -> dict[str, Any]:
 
 def write_state(path: Path, state: dict[str, Any]) -> None:
     """Write a state file readable by its owner only: it holds generated passwords."""
+    write_private(path, json.dumps(state, indent=2))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by its owner only from the first byte."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    tmp.chmod(0o600)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
     tmp.replace(path)
 
 
@@ -104,3 +110,24 @@ def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.2)
             return True
         time.sleep(interval)
     return check()
+
+
+def create_once(path: Path, content: bytes) -> bytes:
+    """Create ``path`` (owner-only) holding ``content`` unless it exists; return what it holds.
+
+    Processes starting together may race to create the same key file: the file appears whole,
+    by a hard link, and exactly one writer wins; the others read the winner's content.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won
+        finally:
+            tmp.unlink()
+    return path.read_bytes()

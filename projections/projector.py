@@ -119,8 +119,9 @@ class Projector:
             return
         try:
             file.apply(self.engine, step.event_id, step.fact)
-        except FactError as error:
-            self._reject(batch, message, Refusal(BAD_FACT, str(error)))
+        except (FactError, OverflowError) as error:
+            # OverflowError: deadline arithmetic past datetime's range; the fact is unusable.
+            self._reject(batch, message, Refusal(BAD_FACT, str(error) or type(error).__name__))
             return
         batch.result.applied += 1
         batch.touched[file.case_id] = step.fact.occurred_at

@@ -27,6 +27,7 @@ from deploy.process import (
     spawn,
     terminate,
     wait_until,
+    write_private,
     write_state,
 )
 
@@ -145,7 +146,7 @@ class LocalKafka:
                 "cluster_id": _cluster_id(),
             }
             write_state(self.state_file, state)
-        self._properties().write_text(self._render_properties(state))
+        write_private(self._properties(), self._render_properties(state))
         return state
 
     def _properties(self) -> Path:

@@ -146,7 +146,14 @@ class ObligationEngine:
 def _checked(fact: CaseFact, case_id: str) -> CaseFact:
     if fact.case_id != case_id:
         raise FactError(f"fact of case {fact.case_id!r} applied to case {case_id!r}")
-    return replace(fact, occurred_at=aware(fact.occurred_at))
+    return replace(fact, occurred_at=_bounded(aware(fact.occurred_at)))
+
+
+def _bounded(value: datetime) -> datetime:
+    checked = instant(value)
+    if checked is None:
+        raise FactError("a fact without its instant")
+    return checked
 
 
 def _matches(closer: Closer, ob: Obligation, fact: CaseFact, context: Mapping[str, object]) -> bool:

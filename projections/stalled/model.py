@@ -112,10 +112,24 @@ def instant(value: object) -> datetime | None:
     if value is None or value == 0:
         return None
     if isinstance(value, datetime):
-        return aware(value)
+        return _in_range(aware(value))
     if isinstance(value, int) and not isinstance(value, bool):
-        return EPOCH + timedelta(milliseconds=value)
+        try:
+            return _in_range(EPOCH + timedelta(milliseconds=value))
+        except OverflowError:
+            raise FactError("an instant out of range") from None
     raise FactError(f"expected epoch milliseconds or a datetime, got {value!r}")
+
+
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""No legal deadline reaches this far: a later instant is a typo that would overflow the
+deadline arithmetic and must be rejected, not computed with."""
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EPOCH < value < LATEST:
+        raise FactError(f"an instant outside {EPOCH.year}-{LATEST.year}")
+    return value
 
 
 def aware(value: datetime) -> datetime:

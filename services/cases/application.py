@@ -146,8 +146,16 @@ class CaseService(Application[UUID]):
         submission_id: str,
         occurred_at: int,
         personal_data: Mapping[str, str] | None = None,
+        *,
+        ordered_erasure: bool = False,
     ) -> RecordedStep:
-        """Record one step (any wire name; CaseReported opens the case)."""
+        """Record one step (any wire name; CaseReported opens the case).
+
+        PersonalDataErased is recorded only by ``forget`` (``ordered_erasure``), which also
+        destroys the key: an erasure recorded without it would claim what did not happen.
+        """
+        if step == PERSONAL_DATA_ERASED and not ordered_erasure:
+            raise _erasure_reserved()
         if step == CASE_REPORTED:
             args = (case_id, fields, agency, submission_id, occurred_at, personal_data)
             return self.report(*args)
@@ -202,14 +210,19 @@ class CaseService(Application[UUID]):
         Idempotent: forgetting again returns the recorded erasure and makes sure the key is
         gone (in case a crash came between the two).
         """
-        recorded = self.record(
-            case_id,
-            PERSONAL_DATA_ERASED,
-            {},
-            by_agency,
-            submission_id=f"erase-{case_id}",
-            occurred_at=_now_ms(),
-        )
+        try:
+            recorded = self.record(
+                case_id,
+                PERSONAL_DATA_ERASED,
+                {},
+                by_agency,
+                submission_id=f"erase-{case_id}",
+                occurred_at=_now_ms(),
+                ordered_erasure=True,
+            )
+        except errors.AlreadyRecorded:
+            self.keys.shred(case_id)  # recorded once already: make sure the key is gone
+            raise
         self.keys.shred(case_id)
         log.info("case.personal_data_erased", case_id=case_id, agency=by_agency)
         return recorded
@@ -305,6 +318,8 @@ class CaseService(Application[UUID]):
             return refusal
 
     def _apply(self, cases: dict[str, Case | None], request: StepRequest) -> RecordedStep:
+        if request.step == PERSONAL_DATA_ERASED:
+            raise _erasure_reserved()
         submission = self._submission(
             request.step, request.fields, request.agency, request.submission_id, request.occurred_at
         )
@@ -410,6 +425,12 @@ class CaseService(Application[UUID]):
             return self._decode(stored)
         except Exception:  # any undecodable state is evidence of tampering, not a crash
             return None
+
+
+def _erasure_reserved() -> errors.StepNotAllowed:
+    return errors.StepNotAllowed(
+        PERSONAL_DATA_ERASED, "any", "only an erasure order (backbone forget) records it"
+    )
 
 
 def _clean(personal_data: Mapping[str, str] | None) -> dict[str, str]:

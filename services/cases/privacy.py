@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ import nacl.utils
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from deploy.process import create_once
 from services.cases.errors import PersonalDataErasedError
 from services.logs import get_logger
 from services.tables import create_tables
@@ -42,16 +42,7 @@ case_keys = sa.Table(
 
 def load_master_key(path: Path) -> bytes:
     """Read the master key, creating it (mode 0600) on first use."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it meanwhile
-        else:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(nacl.utils.random(KEY_SIZE))
-    key = path.read_bytes()
+    key = create_once(path, nacl.utils.random(KEY_SIZE))
     if len(key) != KEY_SIZE:
         raise ValueError(f"master key file {path} must hold exactly {KEY_SIZE} bytes")
     return key

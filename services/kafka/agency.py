@@ -41,6 +41,8 @@ class InboxItem:
     event: dict[str, Any]
     step: dict[str, Any]
     personal_data: dict[str, str] | None = None
+    personal_data_unreadable: bool = False
+    """Personal data came sealed but this client's key could not open it (a rotated key?)."""
 
     @property
     def event_id(self) -> str:
@@ -208,10 +210,19 @@ class AgencyClient:
         try:
             event = self.codec.decode(value).record
             step = self.codec.decode(event["payload"]).record
-            return InboxItem(event, step, self._open(event.get("personal_data", b"")))
         except ContractError as error:
             log.warning("agency.unreadable_inbox_record", agency=self.agency, reason=error.reason)
             return None
+        try:  # the step must reach the agency even when its personal data cannot be opened
+            return InboxItem(event, step, self._open(event.get("personal_data", b"")))
+        except ContractError as error:
+            log.warning(
+                "agency.unopenable_personal_data",
+                agency=self.agency,
+                event_id=event["event_id"],
+                reason=error.reason,
+            )
+            return InboxItem(event, step, None, personal_data_unreadable=True)
 
     def _open(self, sealed: bytes) -> dict[str, str] | None:
         if not sealed or self.private_key is None:

@@ -12,6 +12,7 @@ replayed rejection carries the same ``rejection_id``.
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -89,6 +90,7 @@ class Intake:
         self.poll_ms = poll_ms
         self.hold_s = hold_s
         self.holding = False
+        self._first_seen: dict[tuple[str, int, int], float] = {}
         self._producer: KafkaProducer | None = None
         self._ready_topics: set[str] = set()
 
@@ -158,10 +160,16 @@ class Intake:
     def _outcome(self, record: Any, refusal: Refusal | None) -> Outgoing | Held | None:
         if refusal is None:
             return None
-        age_s = datetime.now(UTC).timestamp() - record.timestamp / 1000
-        if refusal.reason in NOT_YET and age_s < self.hold_s:
+        if refusal.reason in NOT_YET and self._waited(record) < self.hold_s:
             return HELD
         return self._rejected(record, refusal)
+
+    def _waited(self, record: Any) -> float:
+        """Seconds since this process first read ``record``: not since the agency's clock says
+        it was sent, so that a lagging or restarted intake still gives it the whole hold."""
+        now = time.monotonic()
+        key = (record.topic, record.partition, record.offset)
+        return now - self._first_seen.setdefault(key, now)
 
     def _hold(
         self, records: list[Any], outcomes: list[Outgoing | Held | None]
@@ -289,6 +297,12 @@ class Intake:
         offsets = {
             tp: OffsetAndMetadata(held.get(tp, records[-1].offset + 1), "", -1)
             for tp, records in batch.items()
+        }
+        committed = {(tp.topic, tp.partition): at.offset for tp, at in offsets.items()}
+        self._first_seen = {
+            key: seen
+            for key, seen in self._first_seen.items()
+            if key[2] >= committed.get(key[:2], 0)
         }
         try:
             self.consumer.commit(offsets)

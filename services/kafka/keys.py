@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from deploy.process import create_once
 from events.sealing import KeyPair, generate_keypair
 from services.settings import Settings
 
@@ -19,12 +20,9 @@ def _load_or_create(path: Path) -> KeyPair:
         data = json.loads(path.read_text())
         return KeyPair(data["public_key"], data["private_key"])
     pair = generate_keypair()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"public_key": pair.public_key, "private_key": pair.private_key}))
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return pair
+    fresh = json.dumps({"public_key": pair.public_key, "private_key": pair.private_key})
+    data = json.loads(create_once(path, fresh.encode()))
+    return KeyPair(data["public_key"], data["private_key"])
 
 
 def backbone_keypair(settings: Settings) -> KeyPair:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from eventsourcing.persistence import PersistenceError
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from sqlalchemy.exc import SQLAlchemyError
 
 from events import Codec, Topics, seal
 from services.cases import errors
@@ -25,6 +27,7 @@ from services.supervisor import StopFlag
 
 log = get_logger(__name__)
 COMMON_FIELDS = ("case_id", "submission_id", "occurred_at")
+TRANSIENT = (KafkaError, PersistenceError, SQLAlchemyError, OSError)
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,8 @@ class Relay:
         while not stop.stopped:
             try:
                 published = self.step()
-            except KafkaError as error:
-                log.warning("relay.broker_error", error=type(error).__name__)
+            except TRANSIENT as error:  # broker or database unwell: retry the same batch
+                log.warning("relay.retrying", error=type(error).__name__)
                 self._reset_producer()
                 stop.wait(retry_wait)
                 continue

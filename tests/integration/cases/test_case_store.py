@@ -232,3 +232,17 @@ def test_a_batch_that_meets_a_concurrent_writer_loses_nothing(
     del service._find
     assert isinstance(outcomes[0], RecordedStep) and not outcomes[0].duplicate
     assert [e.submission_id for e in service.history(case_id)] == ["sub-0", "other", "mine"]
+
+
+def test_an_erasure_can_only_be_recorded_by_an_erasure_order(service: CaseService) -> None:
+    case_id = report(service, child_name="Đinh Thị Mai")
+    with pytest.raises(errors.StepNotAllowed):
+        record(service, case_id, "PersonalDataErased", "dolisa-ninh-thuan", "sub-e")
+    outcome = service.record_many([_request(case_id, "PersonalDataErased", "commune-22738", "e2")])
+    assert isinstance(outcome[0], errors.StepNotAllowed)
+    assert service.read_personal_data(case_id, "dolisa-ninh-thuan") == {
+        "child_name": "Đinh Thị Mai"
+    }
+    service.forget(case_id, "dolisa-ninh-thuan")
+    with pytest.raises(errors.PersonalDataErasedError):
+        service.read_personal_data(case_id, "dolisa-ninh-thuan")
