@@ -124,6 +124,7 @@ class Rule:
     due_field: str = ""  # field carrying an explicit due instant (0 = use ``deadline``)
     role_field: str = ""  # field naming the responsible role (else ``responsible_role``)
     agency_field: str = ""  # field naming the responsible agency (e.g. to_agency)
+    survives_closure: bool = False  # a criminal-procedure limit: closing the case file ends it not
 
 
 @dataclass(frozen=True)
@@ -323,6 +324,7 @@ def _rule(raw: object, names: _Names) -> Rule:
         table.text("due_field", ""),
         table.text("role_field", ""),
         table.text("agency_field", ""),
+        table.flag("survives_closure", False),
     )
     table.get("note", "")
     table.done()

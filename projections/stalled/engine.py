@@ -75,10 +75,16 @@ class ObligationEngine:
         close_all = fact.event_type in self.policy.settings.closes_all
         return tuple(
             _closed(ob, fact)
-            if ob.is_open and (close_all or self._closes(ob, fact, context))
+            if ob.is_open
+            and ((close_all and not self._survives(ob)) or self._closes(ob, fact, context))
             else ob
             for ob in obligations
         )
+
+    def _survives(self, ob: Obligation) -> bool:
+        """Criminal-procedure limits run on when the child-protection case file is closed."""
+        rule = self.policy.rule(ob.rule_id)
+        return rule is not None and rule.survives_closure
 
     def _closes(self, ob: Obligation, fact: CaseFact, context: Mapping[str, object]) -> bool:
         rule = self.policy.rule(ob.rule_id)

@@ -79,19 +79,37 @@ def test_rule_extension_past_the_legal_maximum_is_capped_and_flagged(scenario: S
     assert (ob.due_at, ob.max_due_at, ob.extension_refused) == (scenario.cap, scenario.cap, True)
 
 
+def _survives_closure(scenario: Scenario) -> bool:
+    rule = engine().policy.rule(scenario.rule_id)
+    return rule is not None and rule.survives_closure
+
+
 @by_rule
 def test_rule_case_closed_closes_it_and_reopening_opens_nothing(scenario: Scenario) -> None:
     story = opened(scenario).add("CaseClosed", T0 + HOUR, reason="done")
     story.add("CaseReopened", T0 + 2 * HOUR, reason="new facts")
     (ob,) = obligations_of(story.state(), scenario.rule_id)
-    assert (ob.closed_by, ob.is_open) == ("CaseClosed", False)
+    if _survives_closure(scenario):  # police, procuracy and court limits run on
+        assert ob.is_open and ob.closed_by is None
+    else:
+        assert (ob.closed_by, ob.is_open) == ("CaseClosed", False)
+
+
+def test_closing_the_case_file_leaves_the_criminal_procedure_limits_running() -> None:
+    criminal = {r.id for r in engine().policy.rules if r.survives_closure}
+    assert {"police_settle_report", "investigation_serious", "trial_opens"} <= criminal
+    assert not {"support_plan_drafted", "legal_aid_assigned", "referral_service"} & criminal
 
 
 @by_rule
 def test_rule_reopened_case_opens_a_new_obligation_on_a_new_step(scenario: Scenario) -> None:
     story = opened(scenario).add("CaseClosed", T0 + HOUR, reason="done")
     story.add("CaseReopened", T0 + 2 * HOUR, reason="new facts")
-    old, new = obligations_of(opened(scenario, T0 + 3 * HOUR, story).state(), scenario.rule_id)
+    found = obligations_of(opened(scenario, T0 + 3 * HOUR, story).state(), scenario.rule_id)
+    if _survives_closure(scenario):  # still open: the earlier, stricter deadline is kept
+        assert len(found) == 1 and found[0].is_open
+        return
+    old, new = found
     assert not old.is_open and new.is_open and new.opened_seq > old.opened_seq
 
 
