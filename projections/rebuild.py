@@ -89,12 +89,26 @@ def compare(db: sa.Engine, live: ReadModel, rebuilt: ReadModel, at: datetime) ->
 def replace_live(db: sa.Engine, live: ReadModel, rebuilt: ReadModel) -> None:
     """Copy the rebuilt state over the live one in one transaction, then drop the rebuild."""
     with db.begin() as conn:
+        counts = conn.execute(sa.select(live.cases.c.case_id, live.cases.c.stall_count)).all()
         for target, source in zip(live.state_tables, rebuilt.state_tables, strict=True):
             conn.execute(target.delete())
             names = [c.name for c in source.columns]
             conn.execute(target.insert().from_select(names, sa.select(*source.columns)))
+        _keep_stall_counts(conn, live, {str(case_id): int(n) for case_id, n in counts})
     rebuilt.drop(db)
     log.info("projection.replaced")
+
+
+def _keep_stall_counts(conn: sa.Connection, live: ReadModel, counts: dict[str, int]) -> None:
+    """Stall alert ids count a case's stalls; a rebuild sees fewer (it reviews only at one
+    instant), so keep the live counter: a later stall must not reuse an id already sent."""
+    cases = live.cases
+    for case_id, count in counts.items():
+        conn.execute(
+            cases.update()
+            .where(cases.c.case_id == case_id, cases.c.stall_count < count)
+            .values(stall_count=count)
+        )
 
 
 def _reached(positions: dict[Partition, int], ends: dict[Partition, int]) -> bool:
