@@ -159,8 +159,9 @@ def _ms(seconds: float) -> str:
 
 
 # -- 2. memory ----------------------------------------------------------------------------------
-def stories(count: int) -> Iterator[bytes]:
-    """Three CaseEvents per case (report, transfer, legal aid request), case after case."""
+def stories(count: int) -> Iterator[tuple[bytes, bytes]]:
+    """(key, CaseEvent): three per case (report, transfer, legal aid request), keyed by case
+    id as the relay keys them, so each case stays in order on one partition."""
     for _ in range(count):
         case_id = str(uuid.uuid4())
         for seq, step, fields in (
@@ -168,7 +169,7 @@ def stories(count: int) -> Iterator[bytes]:
             (2, "TransferredToCommune", {"commune_code": "22738"}),
             (3, "LegalAidRequested", {}),
         ):
-            yield case_event(case_id, seq, step, fields)
+            yield case_id.encode(), case_event(case_id, seq, step, fields)
 
 
 def _reported() -> dict[str, Any]:
@@ -227,12 +228,12 @@ def memory(settings: Settings, db: sa.Engine, events: int) -> None:
     print(f"{'events':>10} {'cases in model':>15} {'events/s':>10} {'RSS MB':>8} {'peak MB':>8}")
     batch: list[Source] = []
     start, done = time.perf_counter(), 0
-    for offset, value in enumerate(stories(events // 3)):
-        batch.append(Source("bench.case-events", 0, offset, None, value))
+    for offset, (key, value) in enumerate(stories(events // 3)):
+        batch.append(Source("bench.case-events", 0, offset, key, value))
         if len(batch) == 500:
             projector.handle(batch)
             done, batch = done + len(batch), []
-            if done % (events // 5 // 500 * 500) == 0:
+            if done % max(500, events // 5 // 500 * 500) == 0:
                 current, peak = rss_mb()
                 rate = done / (time.perf_counter() - start)
                 print(f"{done:>10,} {done // 3:>15,} {rate:>10,.0f} {current:>8.0f} {peak:>8.0f}")
@@ -260,8 +261,8 @@ def throughput(tmp: Path, events: int) -> None:
         topic = Topics("bench").case_events
         ensure_topics(endpoint, [topic], partitions=3, replication=1)
         producer = KafkaProducer(**client_config(endpoint), linger_ms=20, batch_size=262144)
-        for value in stories(events // 3):
-            producer.send(topic, value, key=value[60:96])
+        for key, value in stories(events // 3):
+            producer.send(topic, value, key=key)
         producer.flush()
         producer.close()
         raw = raw_consume(
