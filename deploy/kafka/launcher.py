@@ -114,10 +114,6 @@ class LocalKafka:
         if state:
             write_state(self.state_file, state)
 
-    def kill(self) -> None:
-        """SIGKILL the broker (tests of crash recovery)."""
-        terminate(read_state(self.state_file).get("pid"), timeout=0.0)
-
     def status(self) -> dict[str, object]:
         state = read_state(self.state_file)
         running = is_running(state.get("pid"))

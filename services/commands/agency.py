@@ -7,13 +7,12 @@ import base64
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from events import Codec
 from services.cases.agencies import load_agencies
-from services.commands.common import print_json, settings_for
+from services.commands.common import parse_instant, print_json, settings_for
 from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
 from services.kafka.intake import run_intake
 from services.kafka.provision import credentials_file, provision
@@ -74,7 +73,7 @@ def _register_submit(subparsers: Any) -> None:
         metavar="K=V",
         help="personal data (sealed to the backbone before it leaves)",
     )
-    parser.add_argument("--occurred-at", type=_instant, help="ISO time (UTC if no zone)")
+    parser.add_argument("--occurred-at", type=parse_instant, help="ISO time (UTC if no zone)")
     parser.add_argument("--submission-id", help="resend under this id (default: a new UUID)")
     parser.set_defaults(func=submit)
 
@@ -197,7 +196,9 @@ def _typed(schema: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, An
 
 def _value(kind: Any, value: Any) -> Any:
     if isinstance(kind, Mapping) and kind.get("logicalType") == "timestamp-millis":
-        return _instant(value) if isinstance(value, str) and not value.isdigit() else int(value)
+        return (
+            parse_instant(value) if isinstance(value, str) and not value.isdigit() else int(value)
+        )
     if isinstance(kind, Mapping) and kind.get("type") == "array" and isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     if not isinstance(value, str):
@@ -205,8 +206,3 @@ def _value(kind: Any, value: Any) -> Any:
     if kind == "boolean":
         return value.lower() in ("1", "true", "yes")
     return int(value) if kind in ("int", "long") else value
-
-
-def _instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -13,14 +13,14 @@ from rich.table import Table
 from services.cases.application import CaseService
 from services.cases.errors import CaseError
 from services.cases.views import HistoryEntry
-from services.commands.common import print_json, settings_for
+from services.commands.common import parse_instant, print_json, settings_for
 
 
 def register(subparsers: Any) -> None:
     text = "replay a case's recorded history, optionally as it stood at a past instant"
     history = subparsers.add_parser("history", help=text, description=text)
     history.add_argument("case_id")
-    history.add_argument("--as-of", type=_instant, help="ISO date or time (UTC if no zone)")
+    history.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
     history.add_argument("--json", action="store_true", help="JSON for scripts")
     history.set_defaults(func=show_history)
 
@@ -98,11 +98,6 @@ def _history_table(case_id: str, entries: list[HistoryEntry]) -> Table:
 
 def _ms(value: int) -> str:
     return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%d %H:%M")
-
-
-def _instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _refused(error: CaseError) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from services.logs import configure_logging
@@ -21,3 +22,9 @@ def settings_for(args: argparse.Namespace) -> Settings:
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO date or time from the command line; UTC when it names no zone."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

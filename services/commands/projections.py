@@ -19,7 +19,7 @@ from projections.readmodel import REBUILD_PREFIX, ReadModel
 from projections.rebuild import Comparison, compare, replace_live, replay
 from projections.stalled import ObligationStatus
 from projections.wiring import build_feed, build_projector, build_runner, read_model_db
-from services.commands.common import print_json, settings_for
+from services.commands.common import parse_instant, print_json, settings_for
 from services.supervisor import StopFlag
 
 LEVELS = {0: "in time", 1: "overdue", 2: "ESCALATED"}
@@ -47,7 +47,7 @@ def _register_stalled(subparsers: Any) -> None:
     parser.add_argument("--agency", help="responsible agency (e.g. a referral's addressee)")
     parser.add_argument("--role", help="responsible role (e.g. commune_chairman)")
     parser.add_argument("--area", help="province, district or commune code")
-    parser.add_argument("--as-of", type=_instant, help="ISO date or time (UTC if no zone)")
+    parser.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
     parser.add_argument("--json", action="store_true", help="JSON for scripts")
     parser.set_defaults(func=show_stalled)
 
@@ -56,7 +56,7 @@ def _register_case(subparsers: Any) -> None:
     text = "show one case's timeline across agencies and its open obligations"
     parser = subparsers.add_parser("case", help=text, description=text)
     parser.add_argument("case_id")
-    parser.add_argument("--as-of", type=_instant, help="ISO date or time (UTC if no zone)")
+    parser.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
     parser.add_argument("--json", action="store_true", help="JSON for scripts")
     parser.set_defaults(func=show_case)
 
@@ -254,8 +254,3 @@ def _late(delta: Any) -> str:
 def console() -> Console:
     """A console; when the output is not a terminal, wide enough not to cut ids and names."""
     return Console() if sys.stdout.isatty() else Console(width=PIPE_WIDTH)
-
-
-def _instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

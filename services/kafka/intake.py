@@ -25,6 +25,7 @@ from kafka.structs import OffsetAndMetadata
 from sqlalchemy.exc import SQLAlchemyError
 
 from events import EPOCH, Codec, ContractError, Decoded, Topics, open_sealed
+from events.steps import COMMON_FIELDS as STEP_COMMON_FIELDS
 from services.cases import errors
 from services.cases.application import CaseService, StepRequest
 from services.cases.views import RecordedStep
@@ -36,7 +37,7 @@ from services.settings import Settings
 from services.supervisor import StopFlag
 
 log = get_logger(__name__)
-COMMON_FIELDS = frozenset({"submission_id", "case_id", "occurred_at"})
+COMMON_FIELDS = frozenset(STEP_COMMON_FIELDS)
 PERSONAL_DATA = "personal_data"
 INTERNAL_ERROR = "internal_error"
 # Refusals that may stop holding once another agency's submission has been applied.

@@ -26,7 +26,6 @@ from services.logs import get_logger
 from services.supervisor import StopFlag
 
 log = get_logger(__name__)
-COMMON_FIELDS = ("case_id", "submission_id", "occurred_at")
 TRANSIENT = (KafkaError, PersistenceError, SQLAlchemyError, OSError)
 
 
