@@ -20,7 +20,6 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from services.cases import errors
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
@@ -37,6 +36,7 @@ from services.cases.views import CaseView, HistoryEntry, RecordedStep, entry_of,
 from services.cases.workflow import Workflow, load_workflow
 from services.logs import get_logger
 from services.settings import Settings
+from services.tables import despite_racing_creators
 
 WORKFLOW_FILE = "workflow.toml"
 MAX_ATTEMPTS = 12
@@ -85,11 +85,8 @@ class CaseService(Application[UUID]):
         self.workflow = workflow
         self.agencies = agencies
         self.keys = keys
-        try:
-            super().__init__(env=store_env(settings))
-        except (OperationalError, ProgrammingError):
-            # Another process created the event tables between our check and our CREATE.
-            super().__init__(env=store_env(settings))
+        # The event table is created by the recorder; other processes may be creating it too.
+        despite_racing_creators(lambda: super(CaseService, self).__init__(env=store_env(settings)))
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the settings passed in: ``services.settings`` alone reads the environment."""
