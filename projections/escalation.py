@@ -5,9 +5,10 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.cases.agencies import AgencyDirectory
 
@@ -24,14 +25,22 @@ class Step:
 
 @dataclass(frozen=True)
 class Addressing:
-    """Turns (level, the case's area codes, a day) into the agency ids to notify."""
+    """Turns (level, the case's area codes, an instant) into the agency ids to notify.
+
+    Escalating adds supervisors, it does not relieve the ones already told: a case at level 2 is
+    addressed to level 1's supervisors too, so a case first seen at level 2 (the projection was
+    down, or the deadline was already long past when the opening step was recorded) still reaches
+    its district. Which agencies existed is judged on the province's local date of the instant.
+    """
 
     steps: tuple[Step, ...]
     agencies: AgencyDirectory
+    zone: ZoneInfo
 
-    def recipients(self, level: int, area: Mapping[str, str], on: date) -> list[str]:
+    def recipients(self, level: int, area: Mapping[str, str], at: datetime) -> list[str]:
         """Agencies to notify of a case at ``level`` (0: a recovery, told to every level)."""
-        chosen = [s for s in self.steps if level == 0 or s.level == level]
+        on = at.astimezone(self.zone).date()
+        chosen = [s for s in self.steps if level == 0 or s.level <= level]
         found = {agency for step in chosen for agency in self._told(step, area, on)}
         return sorted(found)
 
@@ -49,11 +58,12 @@ class Addressing:
         return []
 
 
-def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
+def load_addressing(config_dir: Path, agencies: AgencyDirectory, zone: ZoneInfo) -> Addressing:
     """Read ``escalation.toml``; a broken file fails at start-up naming the entry."""
     with (config_dir / ESCALATION_FILE).open("rb") as file:
         document = tomllib.load(file)
-    return Addressing(tuple(_step(i, t) for i, t in enumerate(document.get("level", []))), agencies)
+    steps = tuple(_step(i, t) for i, t in enumerate(document.get("level", [])))
+    return Addressing(steps, agencies, zone)
 
 
 def _step(index: int, table: Mapping[str, Any]) -> Step:

@@ -44,7 +44,7 @@ class Outbox:
     def alert(self, alert: Alert, file: CaseFile, raised_at: datetime) -> dict[str, Any]:
         """An ``Alert`` record for ``alert`` on the alerts topic."""
         notify = (
-            self.addressing.recipients(alert.level, file.area, alert.effective_at.date())
+            self.addressing.recipients(alert.level, file.area, alert.effective_at)
             if self.addressing
             else []
         )

@@ -43,11 +43,11 @@ def build_projector(
     settings: Settings, model: ReadModel | None = None, clock: Clock = system_clock
 ) -> Projector:
     """The projector on the store's database (``model``: the live tables by default)."""
-    addressing = load_addressing(settings.config_dir, load_agencies(settings.config_dir))
+    engine = obligation_engine(settings)
+    agencies = load_agencies(settings.config_dir)
+    addressing = load_addressing(settings.config_dir, agencies, engine.calendar.zone)
     outbox = Outbox(Codec.from_directory(), Topics(settings.topic_prefix), addressing)
-    return Projector(
-        read_model_db(settings), model or ReadModel(), obligation_engine(settings), outbox, clock
-    )
+    return Projector(read_model_db(settings), model or ReadModel(), engine, outbox, clock)
 
 
 def build_feed(settings: Settings) -> CaseEventFeed:

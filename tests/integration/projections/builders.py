@@ -92,6 +92,8 @@ def projector(
     settings: Settings, db: Any, clock: Clock, model: ReadModel | None = None
 ) -> Projector:
     """A projector on ``db`` with the shipped policy and the settings' topics."""
-    addressing = load_addressing(settings.config_dir, load_agencies(settings.config_dir))
+    engine = obligation_engine(settings)
+    agencies = load_agencies(settings.config_dir)
+    addressing = load_addressing(settings.config_dir, agencies, engine.calendar.zone)
     outbox = Outbox(CODEC, Topics(settings.topic_prefix), addressing)
-    return Projector(db, model or ReadModel(), obligation_engine(settings), outbox, clock)
+    return Projector(db, model or ReadModel(), engine, outbox, clock)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,13 +17,15 @@ from services.cases.agencies import load_agencies
 from services.settings import DEFAULT_CONFIG_DIR
 
 AREA = {"province_code": "58", "district_code": "582", "commune_code": "22738"}
-BEFORE_2025_REFORM = date(2024, 5, 1)
-AFTER_2025_REFORM = date(2026, 5, 1)
+BEFORE_2025_REFORM = datetime(2024, 5, 1, 3, tzinfo=UTC)
+AFTER_2025_REFORM = datetime(2026, 5, 1, 3, tzinfo=UTC)
+PROVINCE = ["dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture(scope="module")
 def addressing() -> Addressing:
-    return load_addressing(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
+    return load_addressing(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR), ZONE)
 
 
 def test_an_overdue_case_is_told_to_its_district_people_s_committee(
@@ -31,25 +34,37 @@ def test_an_overdue_case_is_told_to_its_district_people_s_committee(
     assert addressing.recipients(1, AREA, BEFORE_2025_REFORM) == ["district-582"]
 
 
-def test_an_escalated_case_is_told_to_the_provincial_supervisors(addressing: Addressing) -> None:
+def test_an_escalated_case_is_told_to_the_province_and_still_to_its_district(
+    addressing: Addressing,
+) -> None:
     told = addressing.recipients(2, AREA, BEFORE_2025_REFORM)
-    assert told == ["dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
+    assert told == ["district-582", *PROVINCE]
 
 
 def test_without_districts_an_overdue_case_goes_to_the_province(addressing: Addressing) -> None:
     assert addressing.recipients(1, AREA, AFTER_2025_REFORM) == ["peoples-committee-ninh-thuan"]
 
 
+def test_the_day_districts_ended_is_the_province_s_local_day_not_utc(
+    addressing: Addressing,
+) -> None:
+    # The district's last day is 2025-06-30; 18:00 UTC that day is 01:00 on 1 July in Vietnam.
+    last_evening_utc = datetime(2025, 6, 30, 16, 59, tzinfo=UTC)
+    first_morning_local = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)
+    assert addressing.recipients(1, AREA, last_evening_utc) == ["district-582"]
+    assert addressing.recipients(1, AREA, first_morning_local) == ["peoples-committee-ninh-thuan"]
+
+
 def test_a_recovery_is_told_to_everyone_a_level_would_have_told(addressing: Addressing) -> None:
     told = addressing.recipients(0, AREA, BEFORE_2025_REFORM)
-    assert told == ["district-582", "dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
+    assert told == ["district-582", *PROVINCE]
 
 
 def test_a_broken_entry_fails_loudly(tmp_path: Path) -> None:
     folder = tmp_path
     (folder / "escalation.toml").write_text('[[level]]\nlevel = 1\nroles = ["supervisor"]\n')
     with pytest.raises(ValueError, match="level #1"):
-        load_addressing(folder, load_agencies(DEFAULT_CONFIG_DIR))
+        load_addressing(folder, load_agencies(DEFAULT_CONFIG_DIR), ZONE)
 
 
 def test_a_recovery_alert_on_the_wire_names_the_supervisors_to_notify(
@@ -59,10 +74,9 @@ def test_a_recovery_alert_on_the_wire_names_the_supervisors_to_notify(
     outbox = Outbox(codec, Topics("backbone"), addressing)
     case = CaseFile.new("0b7f3e12-58c4-4a9d-8e21-7c3d9f6a5b40")
     case.area.update(AREA)
-    when = datetime(2024, 5, 1, 3, tzinfo=UTC)
-    alert = Alert("a:recovered:1", "recovered", case.state.case_id, 0, None, when)
+    alert = Alert("a:recovered:1", "recovered", case.state.case_id, 0, None, BEFORE_2025_REFORM)
 
-    row = outbox.alert(alert, case, raised_at=when)
+    row = outbox.alert(alert, case, raised_at=BEFORE_2025_REFORM)
 
     notify = codec.decode(row["value"]).record["notify"]
-    assert notify == ["district-582", "dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
+    assert notify == ["district-582", *PROVINCE]
