@@ -57,6 +57,20 @@ class WorkCalendar:
         return day.year in self.years
 
 
+LOOKAHEAD_YEARS = 1
+"""Deadlines opened today run into next year (months of investigation), so its holidays are
+needed already."""
+
+
+def missing_years(cal: WorkCalendar, now: datetime) -> list[int]:
+    """This year and the next, where the calendar does not know the holidays (empty: all good).
+
+    Without them every weekday counts as a working day: deadlines come too early, never late.
+    """
+    this_year = local_date(now, cal).year
+    return [y for y in range(this_year, this_year + LOOKAHEAD_YEARS + 1) if y not in cal.years]
+
+
 def weekend_only(zone: str = "Asia/Ho_Chi_Minh") -> WorkCalendar:
     """A calendar with Saturday/Sunday weekends and no holidays (tests, fallbacks)."""
     return WorkCalendar(ZoneInfo(zone), frozenset({5, 6}), frozenset(), frozenset(), frozenset())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from kafka.errors import KafkaError
 
+from projections.calendar import missing_years
 from projections.feed import CaseEventFeed
 from projections.projector import Projector
 from projections.publisher import OutboxPublisher
@@ -33,10 +34,12 @@ class ProjectionRunner:
     poll_ms: int = 200
     tick_every: float = 1.0
     _next_tick: float = 0.0
+    _missing_years: tuple[int, ...] = ()
 
     def run(self, stop: StopFlag, retry_wait: float = 2.0) -> None:
         """Project until ``stop`` is set; a broker error reopens the feed at the stored offsets."""
         log.info("projection.started", topic=self.feed.topic)
+        self.check_calendar()
         opened = False
         while not stop.stopped:
             try:
@@ -72,5 +75,18 @@ class ProjectionRunner:
             reviewed = self.projector.tick()
             if reviewed:
                 log.info("projection.tick", cases=reviewed)
+            self.check_calendar()
         self.publisher.publish(to_millis(self.projector.clock()))
         return len(messages)
+
+    def check_calendar(self) -> None:
+        """Warn (once per change, e.g. at start-up or new year) when holidays are missing."""
+        missing = tuple(missing_years(self.projector.engine.calendar, self.projector.clock()))
+        if missing and missing != self._missing_years:
+            log.warning(
+                "projection.holidays_missing",
+                years=list(missing),
+                effect="working-day deadlines in these years count holidays as working days",
+                fix="add the announced holidays to holidays.toml",
+            )
+        self._missing_years = missing

@@ -1,6 +1,6 @@
 """Deadline arithmetic on the Vietnamese calendar."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -11,6 +11,7 @@ from projections.calendar import (
     add_months,
     add_working_days,
     calendar_from_mapping,
+    missing_years,
     shift_months,
 )
 from tests.unit.projections.builders import calendar, local
@@ -92,3 +93,20 @@ def test_an_unknown_weekday_is_refused() -> None:
 def test_an_unknown_time_zone_is_refused() -> None:
     with pytest.raises(CalendarError, match="unknown time zone"):
         calendar_from_mapping({"zone": "Asia/Atlantis"})
+
+
+def test_missing_years_are_this_year_and_next_without_holidays() -> None:
+    only_2026 = calendar_from_mapping({"weekend": ["saturday", "sunday"], "years": {"2026": {}}})
+    assert missing_years(only_2026, local(2026, 3, 2, 9)) == [2027]
+    assert missing_years(only_2026, local(2027, 1, 4, 9)) == [2027, 2028]
+
+
+def test_the_shipped_calendar_covers_the_year_its_deadlines_run_into() -> None:
+    assert missing_years(calendar(), local(2026, 11, 29, 9)) == []
+
+
+def test_the_new_year_is_the_province_s_not_utc() -> None:
+    only_2026 = calendar_from_mapping({"weekend": ["saturday", "sunday"], "years": {"2026": {}}})
+    # 31 Dec 2025, 20:00 UTC is already 1 Jan 2026 in Vietnam.
+    new_year_local = datetime(2025, 12, 31, 20, tzinfo=UTC)
+    assert missing_years(only_2026, new_year_local) == [2027]
