@@ -441,6 +441,9 @@ def _merge(base: Mapping[str, object], extra: Mapping[str, object]) -> dict[str,
 
 
 def _by_id(kind: str, base: list[object], extra: list[object], off: set[str]) -> list[object]:
+    # Within one file an id names one entry; only an override file may replace a base entry.
+    _unique(kind, [_id_of(entry) for entry in base])
+    _unique(f"overrides: {kind}", [_id_of(entry) for entry in extra])
     merged = {_id_of(entry): entry for entry in base}
     if unknown := sorted(off - set(merged)):
         raise PolicyError(f"overrides: cannot disable unknown {kind}(s) {', '.join(unknown)}")
