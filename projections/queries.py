@@ -2,9 +2,11 @@
 
 "Stalled now" reads only open obligations whose due time has passed, through the partial index
 on open due times: its cost follows the number of overdue obligations, not of cases. "As of" a
-past instant reads the obligations that could have been overdue then (earliest due time before
-it, opened by then, not closed by then) and evaluates each with the due time in force at that
-instant: an obligation closed later counts as open, an extension recorded later does not apply.
+past instant gives the answer that held then, from what was on record then: it reads the
+obligations that could have been overdue (earliest due time before it, opening recorded by
+then, closure not yet recorded) and evaluates each with the due time on record at that instant.
+An obligation whose closure was recorded later counts as open, even when the closing step is
+back-dated before the instant; an extension recorded later does not apply.
 """
 
 from __future__ import annotations
@@ -112,10 +114,12 @@ def case_view(conn: sa.Connection, model: ReadModel, case_id: str, at: datetime)
 def _candidates(obs: sa.Table, at_ms: int, as_of: bool) -> list[Any]:
     if not as_of:
         return [obs.c.closed_at.is_(None), obs.c.due_at < at_ms]
+    on_record = sa.func.coalesce(obs.c.known_at, obs.c.opened_at)
+    closed_on_record = sa.func.coalesce(obs.c.closed_known_at, obs.c.closed_at)
     return [
         obs.c.earliest_due_at < at_ms,
-        obs.c.opened_at <= at_ms,
-        sa.or_(obs.c.closed_at.is_(None), obs.c.closed_at > at_ms),
+        on_record <= at_ms,
+        sa.or_(obs.c.closed_at.is_(None), closed_on_record > at_ms),
     ]
 
 

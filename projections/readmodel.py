@@ -95,6 +95,10 @@ def _obligations(metadata: sa.MetaData, prefix: str) -> sa.Table:
         sa.Column("extension_refused", sa.Boolean, nullable=False),
         sa.Column("reported_level", sa.SmallInteger, nullable=False, default=0),
         sa.Column("wake_at", MILLIS),
+        # When the opening and the closing steps were recorded (what "as of" sees); NULL in rows
+        # of a read model made before they were kept: then the business times stand in.
+        sa.Column("known_at", MILLIS),
+        sa.Column("closed_known_at", MILLIS),
     )
     open_only = table.c.closed_at.is_(None)
     waking = table.c.wake_at.isnot(None)

@@ -47,9 +47,9 @@ def obligation_row(ob: Obligation) -> dict[str, Any]:
         "responsible_role": ob.responsible_role,
         "responsible_agency": ob.responsible_agency,
         "citation": ob.citation,
-        "due_history": json.dumps(
-            [[to_millis(d.effective_from), to_millis(d.due_at)] for d in ob.due_history]
-        ),
+        "due_history": json.dumps([_due_entry(d) for d in ob.due_history]),
+        "known_at": to_millis(ob.on_record_from),
+        "closed_known_at": _maybe(ob.closed_on_record),
         "met_late": ob.met_late,
         "extended": ob.extended,
         "extension_refused": ob.extension_refused,
@@ -58,9 +58,7 @@ def obligation_row(ob: Obligation) -> dict[str, Any]:
 
 def obligation_of(row: Mapping[Any, Any]) -> Obligation:
     """An obligation row back as the engine's record."""
-    history = tuple(
-        DueTime(from_millis(a), from_millis(b)) for a, b in json.loads(row["due_history"])
-    )
+    history = tuple(_due_time(*entry) for entry in json.loads(row["due_history"]))
     return Obligation(
         case_id=row["case_id"],
         rule_id=row["rule_id"],
@@ -78,7 +76,18 @@ def obligation_of(row: Mapping[Any, Any]) -> Obligation:
         met_late=bool(row["met_late"]),
         extended=row["extended"],
         extension_refused=bool(row["extension_refused"]),
+        known_at=_maybe_instant(row["known_at"]),
+        closed_known_at=_maybe_instant(row["closed_known_at"]),
     )
+
+
+def _due_entry(change: DueTime) -> list[int]:
+    return [to_millis(change.effective_from), to_millis(change.due_at), to_millis(change.known)]
+
+
+def _due_time(effective: int, due: int, known: int | None = None) -> DueTime:
+    """One ``due_history`` entry; rows written before recording times were kept have two."""
+    return DueTime(from_millis(effective), from_millis(due), _maybe_instant(known))
 
 
 def dump_context(context: Mapping[str, object]) -> str:

@@ -32,6 +32,40 @@ def despite_racing_creators(create: Callable[[], T], attempts: int = ATTEMPTS) -
     return create()
 
 
+class SchemaError(RuntimeError):
+    """An existing table lacks a column this version needs and cannot simply be given."""
+
+
 def create_tables(metadata: sa.MetaData, engine: sa.Engine) -> None:
-    """Create the missing tables of ``metadata``, tolerating other processes doing the same."""
-    despite_racing_creators(lambda: metadata.create_all(engine, checkfirst=True))
+    """Create the missing tables of ``metadata`` and add the nullable columns that a later
+    version introduced, tolerating other processes doing the same."""
+
+    def create() -> None:
+        metadata.create_all(engine, checkfirst=True)
+        _add_missing_columns(metadata, engine)
+
+    despite_racing_creators(create)
+
+
+def _add_missing_columns(metadata: sa.MetaData, engine: sa.Engine) -> None:
+    """Give tables made by an earlier version the nullable columns added since.
+
+    Only nullable columns are added: rows written before have no value for them, and readers of
+    such a column fall back to what was used before it existed.
+    """
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise SchemaError(
+                    f"table {table.name} lacks column {column.name}, made by an older version; "
+                    "rebuild it (read models: backbone projections rebuild)"
+                )
+            quote = engine.dialect.identifier_preparer
+            kind = column.type.compile(dialect=engine.dialect)
+            added = f"{quote.format_column(column)} {kind}"
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {quote.format_table(table)} ADD COLUMN {added}"))

@@ -3,9 +3,10 @@
 ``ObligationEngine.apply(state, fact)`` returns the next state and the obligations that are new
 or changed by the fact, so a projection can upsert them as rows event by event. Facts of a case
 must come in sequence order (the Kafka key is the case id); a fact whose sequence was already
-applied changes nothing, which makes redelivery harmless. Every instant is the fact's
-``occurred_at`` (business time): an obligation is opened, closed and extended when the step
-happened, whatever the moment it was recorded.
+applied changes nothing, which makes redelivery harmless. Deadlines and lateness follow the
+fact's ``occurred_at`` (business time): an obligation is opened, closed and extended when the
+step happened, whatever the moment it was recorded. Beside that, each change keeps the fact's
+``recorded_at``, from when it was on record, for evaluations "as of" a past instant.
 """
 
 from __future__ import annotations
@@ -144,15 +145,20 @@ class ObligationEngine:
             _text(subject, rule.role_field) or rule.responsible_role,
             _text(subject, rule.agency_field),
             rule.citation,
-            (DueTime(fact.occurred_at, due),),
+            (DueTime(fact.occurred_at, due, fact.recorded_at),),
             rule_cap(rule, fact.occurred_at, due, factor, self.policy, self.calendar),
+            known_at=fact.recorded_at,
         )
 
 
 def _checked(fact: CaseFact, case_id: str) -> CaseFact:
     if fact.case_id != case_id:
         raise FactError(f"fact of case {fact.case_id!r} applied to case {case_id!r}")
-    return replace(fact, occurred_at=_bounded(aware(fact.occurred_at)))
+    return replace(
+        fact,
+        occurred_at=_bounded(aware(fact.occurred_at)),
+        recorded_at=_bounded(aware(fact.recorded_at)),
+    )
 
 
 def _bounded(value: datetime) -> datetime:
@@ -172,15 +178,20 @@ def _matches(closer: Closer, ob: Obligation, fact: CaseFact, context: Mapping[st
 
 def _closed(ob: Obligation, fact: CaseFact) -> Obligation:
     closed_at = max(fact.occurred_at, ob.opened_at)
-    late = closed_at > ob.due_as_of(closed_at)
-    return replace(ob, closed_at=closed_at, closed_by=fact.event_type, met_late=late)
+    late = closed_at > ob.due_in_force(closed_at)
+    known = max(fact.recorded_at, ob.on_record_from)
+    return replace(
+        ob, closed_at=closed_at, closed_by=fact.event_type, met_late=late, closed_known_at=known
+    )
 
 
 def _extended(ob: Obligation, requested: datetime, fact: CaseFact) -> Obligation:
     """Move the due time; past the cap it stops at the cap and the refusal is flagged."""
     refused = ob.max_due_at is not None and requested > ob.max_due_at
     due = ob.max_due_at if refused and ob.max_due_at is not None else requested
-    change = DueTime(max(fact.occurred_at, ob.opened_at), due)
+    change = DueTime(
+        max(fact.occurred_at, ob.opened_at), due, max(fact.recorded_at, ob.on_record_from)
+    )
     return replace(
         ob,
         due_at=due,

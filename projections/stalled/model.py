@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -33,10 +33,20 @@ class CaseFact:
 
 
 class DueTime(NamedTuple):
-    """From ``effective_from`` on, the obligation is due at ``due_at``."""
+    """From ``effective_from`` on, the obligation is due at ``due_at``.
+
+    ``effective_from`` is business time (when the step that set it happened); ``known_from`` is
+    when it was recorded, i.e. from when anyone looking at the case could know it.
+    """
 
     effective_from: datetime
     due_at: datetime
+    known_from: datetime | None = None  # None: known as soon as it took effect
+
+    @property
+    def known(self) -> datetime:
+        """From when this due time was on record."""
+        return self.known_from or self.effective_from
 
 
 ObligationId = tuple[str, str, str, int]
@@ -50,6 +60,12 @@ class Obligation:
     evaluation "as of" a past instant sees the deadline of that moment. ``opened_seq`` (the
     sequence of the opening event) tells apart obligations of the same rule and key, e.g. after
     a case is reopened.
+
+    Two clocks: ``opened_at`` and ``closed_at`` are business time (when the steps happened) and
+    judge the law: the allowed time, whether it was met late. ``known_at`` and
+    ``closed_known_at`` are when those steps were recorded, and decide what a supervisor could
+    see at an instant: an evaluation "as of" T gives the answer that held at T, so a closure
+    recorded after T, even one back-dated before it, does not clear a stall seen at T.
     """
 
     case_id: str
@@ -68,6 +84,8 @@ class Obligation:
     met_late: bool = False  # closed after the due time in force at closure
     extended: int = 0  # number of extensions applied
     extension_refused: bool = False  # an extension asked for more than max_due_at allows
+    known_at: datetime | None = None  # when the opening step was recorded (None: opened_at)
+    closed_known_at: datetime | None = None  # when the closing step was recorded (None: closed_at)
 
     @property
     def ident(self) -> ObligationId:
@@ -79,17 +97,37 @@ class Obligation:
         """Not closed (as of the latest event applied)."""
         return self.closed_at is None
 
+    @property
+    def on_record_from(self) -> datetime:
+        """From when the obligation was on record."""
+        return self.known_at or self.opened_at
+
+    @property
+    def closed_on_record(self) -> datetime | None:
+        """From when its closure was on record (None: still open)."""
+        if self.closed_at is None:
+            return None
+        return self.closed_known_at or self.closed_at
+
     def due_as_of(self, at: datetime) -> datetime:
-        """The due time in force at ``at`` (the original one before any extension)."""
+        """The due time on record at ``at`` (the original one before any extension)."""
+        return self._latest_due(lambda change: change.known <= at)
+
+    def due_in_force(self, at: datetime) -> datetime:
+        """The due time that legally applied at business instant ``at``."""
+        return self._latest_due(lambda change: change.effective_from <= at)
+
+    def _latest_due(self, applies: Callable[[DueTime], bool]) -> datetime:
         current = self.due_history[0].due_at
         for change in self.due_history[1:]:
-            if change.effective_from <= at:
+            if applies(change):
                 current = change.due_at
         return current
 
     def open_at(self, at: datetime) -> bool:
-        """Whether the obligation existed and was still open at ``at``."""
-        return self.opened_at <= at and (self.closed_at is None or at < self.closed_at)
+        """Whether the obligation was on record and not yet recorded as closed at ``at``."""
+        closed = self.closed_on_record
+        return self.on_record_from <= at and (closed is None or at < closed)
 
 
 @dataclass(frozen=True)

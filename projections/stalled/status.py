@@ -52,8 +52,8 @@ def escalation_level(ob: Obligation, at: datetime) -> int:
 
 
 def status_as_of(obligations: Iterable[Obligation], at: datetime) -> CaseStatus:
-    """The status that held at ``at``: only obligations opened by then and not yet closed,
-    with the due times in force then."""
+    """The status that held at ``at``: only obligations on record by then and not yet recorded
+    as closed, with the due times on record then."""
     at = aware(at)
     found = tuple(
         ObligationStatus(ob, ob.due_as_of(at), escalation_level(ob, at))
@@ -77,10 +77,11 @@ def next_change(obligations: Iterable[Obligation], after: datetime) -> datetime 
 
 
 def _turning_points(ob: Obligation) -> list[datetime]:
-    points = [ob.opened_at] + ([ob.closed_at] if ob.closed_at is not None else [])
+    closed = ob.closed_on_record
+    points = [ob.on_record_from] + ([closed] if closed is not None else [])
     for change in ob.due_history:
         allowed = change.due_at - ob.opened_at
-        points += [change.effective_from, change.due_at + TICK, change.due_at + allowed + TICK]
-    if ob.closed_at is not None:
-        points = [t for t in points if t <= ob.closed_at]
+        points += [change.known, change.due_at + TICK, change.due_at + allowed + TICK]
+    if closed is not None:
+        points = [t for t in points if t <= closed]
     return points

@@ -1,7 +1,8 @@
 """Read-model commands: ``projections run|rebuild`` and the supervisors' ``stalled`` and ``case``.
 
-``stalled`` and ``case`` read the read model only (no broker needed); ``--as-of`` evaluates with
-the due history, so the answer is the one that held at that instant.
+``stalled`` and ``case`` read the read model only (no broker needed); ``--as-of`` evaluates what
+was on record at that instant (openings, closures and extensions by recording time), so the
+answer is the one the board gave then.
 """
 
 from __future__ import annotations

@@ -36,9 +36,11 @@ class CaseStory:
         at: datetime,
         agency: str = "hotline-111",
         role: str = "hotline",
+        recorded: datetime | None = None,
         **fields: Any,
     ) -> CaseStory:
-        """Append the next step, which happened (and was recorded) at ``at``."""
+        """Append the next step, which happened at ``at`` and was recorded at ``recorded``
+        (default: at once)."""
         body = payload(step, **fields) | {
             "case_id": self.case_id,
             "occurred_at": at,
@@ -48,7 +50,7 @@ class CaseStory:
             "event_id": str(uuid.uuid4()),
             "case_id": self.case_id,
             "sequence": len(self.messages) + 1,
-            "recorded_at": at,
+            "recorded_at": recorded or at,
             "occurred_at": at,
             "agency": agency,
             "role": role,

@@ -137,6 +137,33 @@ def test_as_of_a_past_instant_an_obligation_closed_later_counts_as_open(
     assert [c.case_id for c in then] == [story.case_id] and now == []
 
 
+def test_as_of_a_closure_recorded_later_but_back_dated_does_not_clear_the_stall_seen_then(
+    feed: Any, clock: FakeClock
+) -> None:
+    # Assigned in time (day 1) but recorded on day 8: the board showed the case stalled on day 6.
+    story = CaseStory().add("LegalAidRequested", T0)
+    story.add(
+        "LegalAidAssigned",
+        T0 + DAY,
+        agency="legal-aid-ninh-thuan",
+        role="legal_aid",
+        recorded=T0 + 8 * DAY,
+    )
+    feed(story.messages[0])
+    clock.now = T0 + 6 * DAY
+    feed.projector.tick()
+    clock.now = T0 + 8 * DAY
+    feed(story.messages[1])
+
+    with feed.projector.db.connect() as conn:
+        then = stalled_cases(conn, feed.projector.model, T0 + 6 * DAY, as_of=True)
+        after = stalled_cases(conn, feed.projector.model, T0 + 8 * DAY + HOUR, as_of=True)
+    assert [c.case_id for c in then] == [story.case_id] and after == []
+    assert outbox_kinds(feed.projector) == ["stalled", "recovered"]
+    (ob,) = [r for r in rows(feed.projector, "obligations") if r["rule_id"] == "legal_aid_assigned"]
+    assert not ob["met_late"] and ob["closed_known_at"] == to_millis(T0 + 8 * DAY)
+
+
 def test_as_of_before_an_extension_was_recorded_the_old_deadline_applies(feed: Any) -> None:
     story = CaseStory().add("PoliceReportReceived", T0, report_id="R1")
     story.add(

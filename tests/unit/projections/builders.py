@@ -48,10 +48,19 @@ class Story:
     case_id: str = "case-1"
     facts: list[CaseFact] = field(default_factory=list)
 
-    def add(self, event_type: str, at: datetime, **fields: object) -> Story:
-        """Append a step that happened at ``at``."""
+    def add(
+        self, event_type: str, at: datetime, recorded: datetime | None = None, **fields: object
+    ) -> Story:
+        """Append a step that happened at ``at``, recorded at ``recorded`` (default: then)."""
         fact = CaseFact(
-            self.case_id, len(self.facts) + 1, event_type, at, at, "agency-1", "role", fields
+            self.case_id,
+            len(self.facts) + 1,
+            event_type,
+            at,
+            recorded or at,
+            "agency-1",
+            "role",
+            fields,
         )
         self.facts.append(fact)
         return self

@@ -42,6 +42,36 @@ def test_as_of_a_past_instant_an_obligation_closed_later_counts_as_open() -> Non
     assert not status_as_of(obligations, local(2026, 3, 9, 11)).stalled
 
 
+def test_as_of_gives_what_was_on_record_then_not_a_closure_back_dated_later() -> None:
+    # Assigned in time (Wed 4 March) but recorded only on Mon 9 March, after the due time.
+    story = legal_aid_requested().add(
+        "LegalAidAssigned", local(2026, 3, 4, 10), recorded=local(2026, 3, 9, 10), provider="c"
+    )
+    ob = only(story.state(), "legal_aid_assigned")
+    assert not ob.met_late  # the law judges when it happened
+    assert status_as_of([ob], local(2026, 3, 7)).stalled  # what supervisors saw on 7 March
+    assert not status_as_of([ob], local(2026, 3, 9, 11)).stalled  # once it was on record
+
+
+def test_as_of_an_obligation_opened_by_a_late_recorded_step_is_not_yet_seen() -> None:
+    story = Story().add("LegalAidRequested", T0, recorded=local(2026, 3, 4, 9))
+    ob = only(story.state(), "legal_aid_assigned")
+    assert status_as_of([ob], local(2026, 3, 3, 12)).open == ()
+    assert len(status_as_of([ob], local(2026, 3, 4, 10)).open) == 1
+
+
+def test_an_extension_recorded_late_applies_from_its_recording() -> None:
+    story = Story().add("PoliceReportReceived", T0, report_id="R1")
+    story.add(
+        "DeadlineExtended", local(2026, 3, 20, 9), recorded=local(2026, 3, 27, 9),
+        obligation="police_settle_report", new_due_at=millis(local(2026, 5, 1)),
+        authority="procuracy",
+    )  # fmt: skip
+    obligations = story.state().obligations
+    assert status_as_of(obligations, local(2026, 3, 25)).stalled  # the old due time was on record
+    assert not status_as_of(obligations, local(2026, 3, 27, 10)).stalled
+
+
 def test_as_of_before_opening_the_obligation_does_not_exist() -> None:
     obligations = legal_aid_requested().state().obligations
     assert status_as_of(obligations, T0 - HOUR).open == ()
