@@ -99,6 +99,7 @@ def _obligations(metadata: sa.MetaData, prefix: str) -> sa.Table:
         # of a read model made before they were kept: then the business times stand in.
         sa.Column("known_at", MILLIS),
         sa.Column("closed_known_at", MILLIS),
+        sa.Column("counted_from", MILLIS),  # start of a start_event rule's count (NULL: opened_at)
     )
     open_only = table.c.closed_at.is_(None)
     waking = table.c.wake_at.isnot(None)

@@ -50,6 +50,7 @@ def obligation_row(ob: Obligation) -> dict[str, Any]:
         "due_history": json.dumps([_due_entry(d) for d in ob.due_history]),
         "known_at": to_millis(ob.on_record_from),
         "closed_known_at": _maybe(ob.closed_on_record),
+        "counted_from": _maybe(ob.counted_from),
         "met_late": ob.met_late,
         "extended": ob.extended,
         "extension_refused": ob.extension_refused,
@@ -78,6 +79,7 @@ def obligation_of(row: Mapping[Any, Any]) -> Obligation:
         extension_refused=bool(row["extension_refused"]),
         known_at=_maybe_instant(row["known_at"]),
         closed_known_at=_maybe_instant(row["closed_known_at"]),
+        counted_from=_maybe_instant(row["counted_from"]),
     )
 
 

@@ -116,4 +116,4 @@ def _escalation(tracked: Tracked, at: datetime) -> Alert:
     ob = tracked.obligation
     due = ob.due_as_of(at)
     alert_id = f"{ob.case_id}:{ESCALATION}:{ob.rule_id}:{ob.key}:{ob.opened_seq}:{ob.extended}"
-    return Alert(alert_id, ESCALATION, ob.case_id, ESCALATED, ob, due + (due - ob.opened_at) + TICK)
+    return Alert(alert_id, ESCALATION, ob.case_id, ESCALATED, ob, due + ob.allowed(due) + TICK)

@@ -148,7 +148,15 @@ class ObligationEngine:
             (DueTime(fact.occurred_at, due, fact.recorded_at),),
             rule_cap(rule, fact.occurred_at, due, factor, self.policy, self.calendar),
             known_at=fact.recorded_at,
+            counted_from=None if carried else _counted_from(rule, start, fact),
         )
+
+
+def _counted_from(rule: Rule, start: object, fact: CaseFact) -> datetime | None:
+    """The start of a ``start_event`` rule's count, when it is not the opening step itself."""
+    if not rule.start_event or start == fact.occurred_at:
+        return None
+    return _as_time(start)
 
 
 def _checked(fact: CaseFact, case_id: str) -> CaseFact:

@@ -86,6 +86,15 @@ class Obligation:
     extension_refused: bool = False  # an extension asked for more than max_due_at allows
     known_at: datetime | None = None  # when the opening step was recorded (None: opened_at)
     closed_known_at: datetime | None = None  # when the closing step was recorded (None: closed_at)
+    counted_from: datetime | None = None  # start of the legal count, if not the opening step
+
+    def allowed(self, due: datetime) -> timedelta:
+        """The time the law allowed to meet ``due``: from the start of the count to it.
+
+        Rules with a ``start_event`` count from an earlier step (the 12 hours of an emergency
+        measure run from the report, not from the risk assessment that opens the obligation).
+        """
+        return due - (self.counted_from or self.opened_at)
 
     @property
     def ident(self) -> ObligationId:

@@ -1,9 +1,9 @@
 """Stall status of a case at any instant, from its obligations alone (pure, clock injected).
 
 Levels: 0 not yet due; 1 overdue (the responsible agency is late); 2 overdue by more than the
-time that was allowed, i.e. ``at > due + (due - opened)``: escalate to the provincial
-supervisor. "Overdue" means strictly after the due time: an act at the due instant is in time.
-A case is stalled while any obligation open at that instant is overdue.
+time that was allowed, i.e. ``at > due + (due - start of the count)``: escalate to the
+provincial supervisor. "Overdue" means strictly after the due time: an act at the due instant
+is in time. A case is stalled while any obligation open at that instant is overdue.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def escalation_level(ob: Obligation, at: datetime) -> int:
     due = ob.due_as_of(at)
     if at <= due:
         return NOT_DUE
-    return ESCALATED if at > due + (due - ob.opened_at) else OVERDUE
+    return ESCALATED if at > due + ob.allowed(due) else OVERDUE
 
 
 def status_as_of(obligations: Iterable[Obligation], at: datetime) -> CaseStatus:
@@ -80,7 +80,7 @@ def _turning_points(ob: Obligation) -> list[datetime]:
     closed = ob.closed_on_record
     points = [ob.on_record_from] + ([closed] if closed is not None else [])
     for change in ob.due_history:
-        allowed = change.due_at - ob.opened_at
+        allowed = ob.allowed(change.due_at)
         points += [change.known, change.due_at + TICK, change.due_at + allowed + TICK]
     if closed is not None:
         points = [t for t in points if t <= closed]

@@ -13,7 +13,7 @@ from projections.stalled import status_as_of
 from services.tables import SchemaError, create_tables
 from tests.integration.projections.builders import DAY, T0
 
-ADDED_SINCE = ("known_at", "closed_known_at")
+ADDED_SINCE = ("known_at", "closed_known_at", "counted_from")
 
 
 def _as_first_released(model: ReadModel) -> sa.MetaData:

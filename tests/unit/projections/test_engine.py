@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from projections.stalled import FactError
+from projections.stalled import ESCALATED, OVERDUE, FactError, next_change, status_as_of
 from tests.unit.projections.builders import T0, Story, engine, local, millis, only
 
 HOUR = timedelta(hours=1)
@@ -16,6 +16,24 @@ def test_emergency_deadline_counts_from_receipt_of_the_report() -> None:
     story = Story().add("CaseReported", T0).add("InitialRiskAssessed", T0 + 5 * HOUR,
                                                  serious_danger=True)  # fmt: skip
     assert only(story.state(), "emergency_intervention").due_at == T0 + 12 * HOUR
+
+
+def test_emergency_escalates_after_its_whole_12_hours_again_not_after_what_was_left() -> None:
+    # Assessed 10 hours after the report: due at 12 h; escalation after 12 more hours, at 24 h.
+    story = Story().add("CaseReported", T0).add("InitialRiskAssessed", T0 + 10 * HOUR,
+                                                 serious_danger=True)  # fmt: skip
+    ob = only(story.state(), "emergency_intervention")
+    levels = [status_as_of([ob], T0 + h * HOUR).level for h in (13, 23, 24)]
+    assert levels == [OVERDUE, OVERDUE, OVERDUE]
+    assert status_as_of([ob], T0 + 24 * HOUR + timedelta(milliseconds=1)).level == ESCALATED
+    assert next_change([ob], T0 + 13 * HOUR) == T0 + 24 * HOUR + timedelta(milliseconds=1)
+
+
+def test_an_obligation_opened_after_its_due_time_is_overdue_not_escalated_at_once() -> None:
+    story = Story().add("CaseReported", T0).add("InitialRiskAssessed", T0 + 14 * HOUR,
+                                                 serious_danger=True)  # fmt: skip
+    ob = only(story.state(), "emergency_intervention")
+    assert status_as_of([ob], T0 + 14 * HOUR).level == OVERDUE
 
 
 def test_no_emergency_obligation_without_serious_danger() -> None:
