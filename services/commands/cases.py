@@ -27,6 +27,13 @@ def register(subparsers: Any) -> None:
     text = "check the hash chains of cases: names the first altered, missing or moved event"
     verify = subparsers.add_parser("verify", help=text, description=text)
     verify.add_argument("case_ids", nargs="+", metavar="CASE_ID")
+    verify.add_argument(
+        "--head",
+        type=_head,
+        metavar="SEQUENCE:HASH",
+        help="anchor one case's chain on a hash kept outside the database (e.g. the last "
+        "case-events message of the case): a cut tail or a rewritten chain then shows",
+    )
     verify.add_argument("--json", action="store_true", help="JSON for scripts")
     verify.set_defaults(func=verify_cases)
 
@@ -56,9 +63,12 @@ def show_history(args: argparse.Namespace) -> int:
 
 
 def verify_cases(args: argparse.Namespace) -> int:
+    if args.head is not None and len(args.case_ids) != 1:
+        print_json({"error": "head_needs_one_case", "detail": "--head anchors a single case"})
+        return 2
     service = CaseService.from_settings(settings_for(args))
     try:
-        results = [service.verify(case_id) for case_id in args.case_ids]
+        results = [service.verify(case_id, args.head) for case_id in args.case_ids]
     finally:
         service.close()
     rows = [dataclasses.asdict(r) | {"ok": r.ok} for r in results]
@@ -83,6 +93,13 @@ def forget_case(args: argparse.Namespace) -> int:
         service.close()
     print_json({"case_id": done.case_id, "erased_at_sequence": done.sequence})
     return 0
+
+
+def _head(text: str) -> tuple[int, str]:
+    sequence, _, digest = text.partition(":")
+    if not sequence.isdigit() or int(sequence) < 1 or not digest:
+        raise argparse.ArgumentTypeError(f"expected SEQUENCE:HASH, e.g. 3:9f2c..., got {text!r}")
+    return int(sequence), digest.lower()
 
 
 def _history_table(case_id: str, entries: list[HistoryEntry]) -> Table:

@@ -97,3 +97,33 @@ def test_a_refused_forget_gives_a_machine_readable_reason(settings: Settings, ca
     done = backbone(settings, "forget", case_id, "--by", "court-ninh-thuan")
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"] == "role_not_allowed"
+
+
+def _delete_last_event(settings: Settings) -> None:
+    engine = sa.create_engine(settings.effective_database_url)
+    with engine.begin() as conn:
+        table = next(t for t in sa.inspect(conn).get_table_names() if t.endswith("events"))
+        conn.execute(sa.text(f"DELETE FROM {table} WHERE originator_version = 3"))
+    engine.dispose()
+
+
+def test_a_cut_tail_shows_only_against_a_head_kept_outside_the_database(
+    settings: Settings, case_id: str
+) -> None:
+    last = json.loads(backbone(settings, "history", case_id, "--json").stdout)[-1]
+    head = f"{last['sequence']}:{last['hash']}"
+    assert backbone(settings, "verify", case_id, "--head", head).returncode == 0
+
+    _delete_last_event(settings)
+
+    assert backbone(settings, "verify", case_id).returncode == 0  # the chain alone looks intact
+    done = backbone(settings, "verify", case_id, "--head", head, "--json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)[0]["first_bad"] == 3
+
+
+def test_a_malformed_head_is_refused_before_anything_is_read(
+    settings: Settings, case_id: str
+) -> None:
+    done = backbone(settings, "verify", case_id, "--head", "last")
+    assert done.returncode == 2 and "SEQUENCE:HASH" in done.stderr
