@@ -1,9 +1,10 @@
 """Tamper evidence: every event of a case carries the hash of its predecessor.
 
 ``event_hash`` is SHA-256 over a canonical JSON of what an event says (case, position, step,
-fields, who, when, submission, sealed personal data) and the previous event's hash. The
-verifier walks the events as they are stored and names the first one that is altered, missing,
-inserted or reordered. Standard library only: the domain model fills the hashes.
+fields, who, when it happened and when it was recorded, submission, sealed personal data) and
+the previous event's hash. The verifier walks the events as they are stored and names the
+first one that is altered, missing, inserted or reordered. Standard library only: the domain
+model fills the hashes.
 
 A plain hash chain cannot see events cut off the end of a stream, nor a forger who rewrites
 every hash after the change; pass ``head`` (the latest hash published on Kafka, say) to anchor
@@ -39,6 +40,8 @@ class ChainedEvent(Protocol):
     @property
     def occurred_at(self) -> int: ...
     @property
+    def recorded_at(self) -> int: ...
+    @property
     def submission_id(self) -> str: ...
     @property
     def sealed_personal_data(self) -> str: ...
@@ -58,6 +61,7 @@ def event_hash(case_id: str, sequence: int, event: ChainedEvent) -> str:
         "agency": event.agency,
         "role": event.role,
         "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
         "submission_id": event.submission_id,
         "personal_data": event.sealed_personal_data,
         "previous_hash": event.previous_hash,

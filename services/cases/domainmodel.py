@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -77,7 +78,23 @@ class _Draft:
     submission_id: str
     sealed_personal_data: str
     previous_hash: str
+    recorded_at: int
     hash: str = ""
+
+    def event_fields(self) -> dict[str, Any]:
+        """Keyword arguments of the domain event: the recording time is its ``timestamp``."""
+        fields = asdict(self)
+        fields["timestamp"] = EPOCH + timedelta(milliseconds=fields.pop("recorded_at"))
+        return fields
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def _now_millis() -> int:
+    """The recording time, to the millisecond the wire and the hash carry."""
+    return (Aggregate.Event.create_timestamp() - EPOCH) // MILLISECOND
 
 
 def _draft(case_id: UUID, sequence: int, submission: Submission, previous: str) -> _Draft:
@@ -90,6 +107,7 @@ def _draft(case_id: UUID, sequence: int, submission: Submission, previous: str) 
         submission_id=submission.submission_id,
         sealed_personal_data=submission.sealed_personal_data,
         previous_hash=previous,
+        recorded_at=_now_millis(),
     )
     signed = event_hash(str(case_id), sequence, base)
     return _Draft(**{**vars(base), "hash": signed})
@@ -110,6 +128,11 @@ class Case(Aggregate):
         sealed_personal_data: str
         previous_hash: str
         hash: str
+
+        @property
+        def recorded_at(self) -> int:
+            """When the event was recorded, in epoch milliseconds (covered by ``hash``)."""
+            return (self.timestamp - EPOCH) // MILLISECOND
 
         def apply(self, aggregate: Any) -> None:
             aggregate._evolve(self)
@@ -144,7 +167,7 @@ class Case(Aggregate):
                 submission.step, "not reported", "a case starts with a first step"
             )
         draft = _draft(case_id, cls.INITIAL_VERSION, submission, GENESIS)
-        return cls._create(cls.Reported, id=case_id, **vars(draft))
+        return cls._create(cls.Reported, id=case_id, **draft.event_fields())
 
     def record(self, submission: Submission, workflow: Workflow) -> None:
         """Record a later step, if the workflow allows it on the case as it stands."""
@@ -156,7 +179,7 @@ class Case(Aggregate):
             else self.StepRecorded
         )
         draft = _draft(self.id, self.version + 1, submission, self._head)
-        self.trigger_event(event_class, **vars(draft))
+        self.trigger_event(event_class, **draft.event_fields())
 
     # Queries
 

@@ -82,7 +82,7 @@ def entry_of(event: Case.Event) -> HistoryEntry:
         agency=event.agency,
         role=event.role,
         occurred_at=event.occurred_at,
-        recorded_at=int(event.timestamp.timestamp() * 1000),
+        recorded_at=event.recorded_at,
         submission_id=event.submission_id,
         previous_hash=event.previous_hash,
         hash=event.hash,

@@ -91,6 +91,17 @@ def test_an_altered_payload_is_named(service: CaseService, case_id: str) -> None
     assert (result.first_bad, result.problem) == (3, ALTERED)
 
 
+def test_a_back_dated_recording_time_is_named_altered(service: CaseService, case_id: str) -> None:
+    rows = Rows(service, case_id)
+    state = rows.state(4)
+    stamp = state["timestamp"]
+    assert stamp["_type_"] == "datetime_iso"  # the shape eventsourcing stores a datetime in
+    stamp["_data_"] = "2020-01-01T00:00:00+00:00"
+    rows.update(4, state=json.dumps(state).encode())
+    result = service.verify(case_id)
+    assert (result.first_bad, result.problem) == (4, ALTERED)
+
+
 def test_garbage_in_a_row_is_named_altered(service: CaseService, case_id: str) -> None:
     Rows(service, case_id).update(2, state=b"\x00not json")
     result = service.verify(case_id)
@@ -132,8 +143,9 @@ def test_a_forged_event_slipped_in_is_named_inserted(service: CaseService, case_
         "payload": {"reason": "forged"},
         "submission_id": "forged",
         "previous_hash": rows.state(2)["hash"],
+        "timestamp": {"_type_": "datetime_iso", "_data_": "2023-11-14T22:13:20+00:00"},
     }
-    forged["hash"] = event_hash(case_id, 3, SimpleNamespace(**forged))
+    forged["hash"] = event_hash(case_id, 3, SimpleNamespace(**forged, recorded_at=NOW))
     rows.insert(3, rows.topic(2), forged)
     result = service.verify(case_id)
     assert (result.first_bad, result.problem) == (3, INSERTED)

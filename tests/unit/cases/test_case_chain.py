@@ -26,6 +26,7 @@ class Event:
     agency: str = "commune-22738"
     role: str = "commune"
     occurred_at: int = 1000
+    recorded_at: int = 2000
     submission_id: str = ""
     sealed_personal_data: str = ""
     previous_hash: str = GENESIS
@@ -53,6 +54,13 @@ def stored(events: list[Event]) -> StoredChain:
 def test_an_intact_chain_verifies() -> None:
     result = verify_chain(CASE, stored(chain(5)))
     assert result.ok and result.checked == 5
+
+
+def test_an_altered_recording_time_is_named() -> None:
+    events = chain(5)
+    events[1] = replace(events[1], recorded_at=events[1].recorded_at - 86_400_000)
+    result = verify_chain(CASE, stored(events))
+    assert (result.first_bad, result.problem) == (2, ALTERED)
 
 
 def test_an_altered_payload_is_named() -> None:
