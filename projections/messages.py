@@ -44,9 +44,8 @@ class Outbox:
     def alert(self, alert: Alert, file: CaseFile, raised_at: datetime) -> dict[str, Any]:
         """An ``Alert`` record for ``alert`` on the alerts topic."""
         notify = (
-            self.addressing.recipients(alert.level, file.area, alert.effective_at)
-            if self.addressing
-            else []
+            # Told are the agencies in office when the alert goes out, not when the stall began.
+            self.addressing.recipients(alert.level, file.area, raised_at) if self.addressing else []
         )
         record = _alert_record(alert, file) | {"raised_at": raised_at, "notify": notify}
         return _row(

@@ -124,7 +124,7 @@ class Projector:
             self._reject(batch, message, Refusal(BAD_FACT, str(error) or type(error).__name__))
             return
         batch.result.applied += 1
-        batch.touched[file.case_id] = step.fact.occurred_at
+        batch.touched[file.case_id] = step.fact.recorded_at  # a recovery dates from the record
 
     def _reject(self, batch: _Batch, message: Source, refusal: Refusal) -> None:
         batch.outbox.append(

@@ -19,9 +19,9 @@ from projections.stalled.status import (
     ESCALATED,
     NOT_DUE,
     OVERDUE,
-    TICK,
     escalation_level,
     next_change,
+    on_record_since,
 )
 
 STALLED, ESCALATION, RECOVERED = "stalled", "escalated", "recovered"
@@ -74,7 +74,11 @@ def review(
     cause: datetime | None = None,
 ) -> Review:
     """Evaluate the open obligations at ``at``; ``cause`` is when the step that led to this
-    review happened (the effective time of a recovery), None for a review driven by time."""
+    review was recorded (the effective time of a recovery), None for a review driven by time.
+
+    Effective times are those an "as of" evaluation agrees with: a stall dates from when an
+    overdue obligation was on record past its due time, a recovery from when the step that
+    ended it was recorded, even when that step is dated earlier."""
     levels = {t.obligation.ident: _level(t.obligation, at) for t in tracked}
     wake = {t.obligation.ident: next_change([t.obligation], at) for t in tracked}
     alerts = [
@@ -107,13 +111,15 @@ def _level(ob: Obligation, at: datetime) -> int:
 
 
 def _stalled(watch: Watch, overdue: list[Obligation], at: datetime) -> Alert:
-    first = min(overdue, key=lambda ob: (ob.due_as_of(at), ob.ident))
+    """The case stalled when its first obligation showed overdue (on record, past due)."""
+    since = {ob.ident: on_record_since(ob, at, OVERDUE) for ob in overdue}
+    first = min(overdue, key=lambda ob: (since[ob.ident], ob.ident))
     alert_id = f"{watch.case_id}:{STALLED}:{watch.stall_count}"
-    return Alert(alert_id, STALLED, watch.case_id, watch.level, first, first.due_as_of(at) + TICK)
+    return Alert(alert_id, STALLED, watch.case_id, watch.level, first, since[first.ident])
 
 
 def _escalation(tracked: Tracked, at: datetime) -> Alert:
     ob = tracked.obligation
-    due = ob.due_as_of(at)
     alert_id = f"{ob.case_id}:{ESCALATION}:{ob.rule_id}:{ob.key}:{ob.opened_seq}:{ob.extended}"
-    return Alert(alert_id, ESCALATION, ob.case_id, ESCALATED, ob, due + ob.allowed(due) + TICK)
+    since = on_record_since(ob, at, ESCALATED)
+    return Alert(alert_id, ESCALATION, ob.case_id, ESCALATED, ob, since)

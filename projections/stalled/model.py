@@ -120,17 +120,21 @@ class Obligation:
 
     def due_as_of(self, at: datetime) -> datetime:
         """The due time on record at ``at`` (the original one before any extension)."""
-        return self._latest_due(lambda change: change.known <= at)
+        return self.due_change_as_of(at).due_at
+
+    def due_change_as_of(self, at: datetime) -> DueTime:
+        """The entry of ``due_history`` on record at ``at``."""
+        return self._latest(lambda change: change.known <= at)
 
     def due_in_force(self, at: datetime) -> datetime:
         """The due time that legally applied at business instant ``at``."""
-        return self._latest_due(lambda change: change.effective_from <= at)
+        return self._latest(lambda change: change.effective_from <= at).due_at
 
-    def _latest_due(self, applies: Callable[[DueTime], bool]) -> datetime:
-        current = self.due_history[0].due_at
+    def _latest(self, applies: Callable[[DueTime], bool]) -> DueTime:
+        current = self.due_history[0]
         for change in self.due_history[1:]:
             if applies(change):
-                current = change.due_at
+                current = change
         return current
 
     def open_at(self, at: datetime) -> bool:

@@ -51,6 +51,16 @@ def escalation_level(ob: Obligation, at: datetime) -> int:
     return ESCALATED if at > due + ob.allowed(due) else OVERDUE
 
 
+def on_record_since(ob: Obligation, at: datetime, level: int) -> datetime:
+    """From when the obligation showed ``level`` (as seen at ``at``): the instant the due time,
+    or the allowed time again, ran out, unless the obligation or that due time was recorded
+    later, in which case the level showed from the recording."""
+    change = ob.due_change_as_of(at)
+    due = change.due_at
+    reached = due + ob.allowed(due) + TICK if level >= ESCALATED else due + TICK
+    return max(reached, ob.on_record_from, change.known)
+
+
 def status_as_of(obligations: Iterable[Obligation], at: datetime) -> CaseStatus:
     """The status that held at ``at``: only obligations on record by then and not yet recorded
     as closed, with the due times on record then."""

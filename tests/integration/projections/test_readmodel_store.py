@@ -160,6 +160,8 @@ def test_as_of_a_closure_recorded_later_but_back_dated_does_not_clear_the_stall_
         after = stalled_cases(conn, feed.projector.model, T0 + 8 * DAY + HOUR, as_of=True)
     assert [c.case_id for c in then] == [story.case_id] and after == []
     assert outbox_kinds(feed.projector) == ["stalled", "recovered"]
+    recovered = sorted(rows(feed.projector, "outbox"), key=lambda r: r["id"])[-1]
+    assert CODEC.decode(recovered["value"]).record["effective_at"] == T0 + 8 * DAY
     (ob,) = [r for r in rows(feed.projector, "obligations") if r["rule_id"] == "legal_aid_assigned"]
     assert not ob["met_late"] and ob["closed_known_at"] == to_millis(T0 + 8 * DAY)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from projections.stalled import status_as_of
 from projections.stalled.alerts import Tracked, Watch, review
 from tests.unit.projections.builders import T0, Story, only
 
@@ -27,7 +28,7 @@ def test_escalation_is_raised_once_per_obligation() -> None:
     assert [a.kind for a in first.alerts] == ["escalated"] and again.alerts == ()
 
 
-def test_nothing_overdue_any_more_recovers_the_case_at_the_step_time() -> None:
+def test_nothing_overdue_any_more_recovers_the_case_when_the_step_is_recorded() -> None:
     done = review(Watch("case-1", True, 1, 1), [], T0 + 9 * DAY, cause=T0 + 8 * DAY)
     (alert,) = done.alerts
     assert (alert.kind, alert.alert_id, alert.effective_at) == (
@@ -44,3 +45,19 @@ def test_the_next_review_is_due_when_the_level_next_changes() -> None:
     assert done.wake_at[tracked.obligation.ident] == tracked.obligation.due_at + timedelta(
         milliseconds=1
     )
+
+
+def test_a_stall_dates_from_its_due_time_when_the_obligation_was_on_record_then() -> None:
+    tracked = legal_aid()
+    (alert,) = review(Watch("case-1"), [tracked], T0 + 5 * DAY).alerts
+    assert alert.effective_at == tracked.obligation.due_at + timedelta(milliseconds=1)
+
+
+def test_a_stall_recorded_late_dates_from_the_recording_as_an_as_of_query_sees_it() -> None:
+    # Requested on T0 but recorded on day 20: overdue from the moment it was on record.
+    story = Story().add("LegalAidRequested", T0, recorded=T0 + 20 * DAY)
+    tracked = Tracked(only(story.state(), "legal_aid_assigned"))
+    stalled, escalated = review(Watch("case-1"), [tracked], T0 + 20 * DAY).alerts
+    assert (stalled.kind, stalled.effective_at) == ("stalled", T0 + 20 * DAY)
+    assert (escalated.kind, escalated.effective_at) == ("escalated", T0 + 20 * DAY)
+    assert status_as_of([tracked.obligation], T0 + 20 * DAY - timedelta(milliseconds=1)).open == ()

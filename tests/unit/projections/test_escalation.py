@@ -80,3 +80,19 @@ def test_a_recovery_alert_on_the_wire_names_the_supervisors_to_notify(
 
     notify = codec.decode(row["value"]).record["notify"]
     assert notify == ["district-582", *PROVINCE]
+
+
+def test_a_late_alert_goes_to_the_supervisors_in_office_when_it_is_raised(
+    addressing: Addressing,
+) -> None:
+    outbox = Outbox(Codec.from_directory(), Topics("backbone"), addressing)
+    case = CaseFile.new("0b7f3e12-58c4-4a9d-8e21-7c3d9f6a5b40")
+    case.area.update(AREA)
+    stalled_before_reform = Alert("a:stalled:1", "stalled", case.state.case_id, 1, None,
+                                  BEFORE_2025_REFORM)  # fmt: skip
+
+    row = outbox.alert(stalled_before_reform, case, raised_at=AFTER_2025_REFORM)
+
+    assert Codec.from_directory().decode(row["value"]).record["notify"] == [
+        "peoples-committee-ninh-thuan"
+    ]
