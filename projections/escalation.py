@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.cases.agencies import AgencyDirectory
 
@@ -35,11 +34,10 @@ class Addressing:
 
     steps: tuple[Step, ...]
     agencies: AgencyDirectory
-    zone: ZoneInfo
 
     def recipients(self, level: int, area: Mapping[str, str], at: datetime) -> list[str]:
         """Agencies to notify of a case at ``level`` (0: a recovery, told to every level)."""
-        on = at.astimezone(self.zone).date()
+        on = self.agencies.local_day(at)
         chosen = [s for s in self.steps if level == 0 or s.level <= level]
         found = {agency for step in chosen for agency in self._told(step, area, on)}
         return sorted(found)
@@ -58,12 +56,12 @@ class Addressing:
         return []
 
 
-def load_addressing(config_dir: Path, agencies: AgencyDirectory, zone: ZoneInfo) -> Addressing:
+def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
     """Read ``escalation.toml``; a broken file fails at start-up naming the entry."""
     with (config_dir / ESCALATION_FILE).open("rb") as file:
         document = tomllib.load(file)
     steps = tuple(_step(i, t) for i, t in enumerate(document.get("level", [])))
-    return Addressing(steps, agencies, zone)
+    return Addressing(steps, agencies)
 
 
 def _step(index: int, table: Mapping[str, Any]) -> Step:

@@ -45,7 +45,7 @@ def build_projector(
     """The projector on the store's database (``model``: the live tables by default)."""
     engine = obligation_engine(settings)
     agencies = load_agencies(settings.config_dir)
-    addressing = load_addressing(settings.config_dir, agencies, engine.calendar.zone)
+    addressing = load_addressing(settings.config_dir, agencies)
     outbox = Outbox(Codec.from_directory(), Topics(settings.topic_prefix), addressing)
     return Projector(read_model_db(settings), model or ReadModel(), engine, outbox, clock)
 

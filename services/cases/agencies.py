@@ -9,9 +9,10 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROLES = frozenset(
     {
@@ -28,6 +29,7 @@ ROLES = frozenset(
     }
 )
 AGENCIES_FILE = "agencies.toml"
+DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,10 @@ class Agency:
 
 
 class AgencyDirectory:
-    """All known agencies, by id and by role."""
+    """All known agencies, by id and by role; their validity days are in ``zone``'s calendar."""
 
-    def __init__(self, agencies: Iterable[Agency]) -> None:
+    def __init__(self, agencies: Iterable[Agency], zone: ZoneInfo | None = None) -> None:
+        self.zone = zone or ZoneInfo(DEFAULT_ZONE)
         self._by_id: dict[str, Agency] = {}
         for agency in agencies:
             if agency.id in self._by_id:
@@ -60,6 +63,10 @@ class AgencyDirectory:
     def get(self, agency_id: str) -> Agency | None:
         """The agency with this id, or None."""
         return self._by_id.get(agency_id)
+
+    def local_day(self, instant: datetime) -> date:
+        """The province's calendar day of an aware instant (what validity days mean)."""
+        return instant.astimezone(self.zone).date()
 
     def by_role(self, role: str) -> list[Agency]:
         """The agencies that have ``role``, in file order."""
@@ -74,7 +81,12 @@ def load_agencies(config_dir: Path) -> AgencyDirectory:
     """Read ``agencies.toml`` from ``config_dir``."""
     with (config_dir / AGENCIES_FILE).open("rb") as file:
         document = tomllib.load(file)
-    return AgencyDirectory(_parse(table) for table in document.get("agency", []))
+    zone = str(document.get("zone", DEFAULT_ZONE))
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{AGENCIES_FILE}: unknown time zone {zone!r}") from None
+    return AgencyDirectory((_parse(table) for table in document.get("agency", [])), tz)
 
 
 def _parse(table: Mapping[str, Any]) -> Agency:

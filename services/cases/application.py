@@ -292,7 +292,7 @@ class CaseService(Application[UUID]):
         agency = self.agencies.get(agency_id)
         if agency is None:
             raise errors.UnknownAgency(agency_id)
-        day = datetime.fromtimestamp(occurred_at / 1000, UTC).date()
+        day = self.agencies.local_day(datetime.fromtimestamp(occurred_at / 1000, UTC))
         if not agency.valid_on(day):
             raise errors.AgencyNotValid(agency_id, day.isoformat())
         return agency

@@ -96,6 +96,6 @@ def projector(
     """A projector on ``db`` with the shipped policy and the settings' topics."""
     engine = obligation_engine(settings)
     agencies = load_agencies(settings.config_dir)
-    addressing = load_addressing(settings.config_dir, agencies, engine.calendar.zone)
+    addressing = load_addressing(settings.config_dir, agencies)
     outbox = Outbox(CODEC, Topics(settings.topic_prefix), addressing)
     return Projector(db, model or ReadModel(), engine, outbox, clock)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -50,4 +50,14 @@ def test_an_unknown_role_is_a_configuration_error(tmp_path: Path) -> None:
         '[[agency]]\nid = "x"\nname = "X"\nrole = "wizard"\narea = "58"\nvalid_from = 2022-01-01\n'
     )
     with pytest.raises(ValueError, match="wizard"):
+        load_agencies(tmp_path)
+
+
+def test_validity_days_are_the_province_s_local_days() -> None:
+    assert DIRECTORY.local_day(datetime(2025, 6, 30, 18, tzinfo=UTC)) == date(2025, 7, 1)
+
+
+def test_an_unknown_time_zone_in_the_directory_fails_loudly(tmp_path: Path) -> None:
+    (tmp_path / "agencies.toml").write_text('zone = "Mars/Olympus"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="Mars/Olympus"):
         load_agencies(tmp_path)

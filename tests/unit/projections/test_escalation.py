@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,12 +19,11 @@ AREA = {"province_code": "58", "district_code": "582", "commune_code": "22738"}
 BEFORE_2025_REFORM = datetime(2024, 5, 1, 3, tzinfo=UTC)
 AFTER_2025_REFORM = datetime(2026, 5, 1, 3, tzinfo=UTC)
 PROVINCE = ["dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
-ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture(scope="module")
 def addressing() -> Addressing:
-    return load_addressing(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR), ZONE)
+    return load_addressing(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
 
 
 def test_an_overdue_case_is_told_to_its_district_people_s_committee(
@@ -64,7 +62,7 @@ def test_a_broken_entry_fails_loudly(tmp_path: Path) -> None:
     folder = tmp_path
     (folder / "escalation.toml").write_text('[[level]]\nlevel = 1\nroles = ["supervisor"]\n')
     with pytest.raises(ValueError, match="level #1"):
-        load_addressing(folder, load_agencies(DEFAULT_CONFIG_DIR), ZONE)
+        load_addressing(folder, load_agencies(DEFAULT_CONFIG_DIR))
 
 
 def test_a_recovery_alert_on_the_wire_names_the_supervisors_to_notify(
