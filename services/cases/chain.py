@@ -51,9 +51,13 @@ class ChainedEvent(Protocol):
     def hash(self) -> str: ...
 
 
-def event_hash(case_id: str, sequence: int, event: ChainedEvent) -> str:
-    """The hash ``event`` must carry at position ``sequence`` of case ``case_id``."""
-    content = {
+def event_hash(case_id: str, sequence: int, event: ChainedEvent, *, legacy: bool = False) -> str:
+    """The hash ``event`` must carry at position ``sequence`` of case ``case_id``.
+
+    ``legacy``: the first release's formula, without ``recorded_at``. Events stored by it still
+    verify (``Verification.legacy`` counts them); their recording time is not covered.
+    """
+    content: dict[str, Any] = {
         "case_id": case_id,
         "sequence": sequence,
         "step": event.step,
@@ -66,6 +70,8 @@ def event_hash(case_id: str, sequence: int, event: ChainedEvent) -> str:
         "personal_data": event.sealed_personal_data,
         "previous_hash": event.previous_hash,
     }
+    if legacy:
+        del content["recorded_at"]
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -79,6 +85,7 @@ class Verification:
     first_bad: int | None = None
     problem: str = ""
     detail: str = ""
+    legacy: int = 0  # events hashed by the first release's formula (recording time not covered)
 
     @property
     def ok(self) -> bool:
@@ -98,12 +105,20 @@ def verify_chain(
     if found is None and head is not None:
         found = walker.check_head(*head)
     if found is None:
-        return Verification(case_id, checked=len(records))
+        return Verification(case_id, checked=len(records), legacy=walker.legacy)
     sequence, problem, detail = found
-    return Verification(case_id, len(records), sequence, problem, detail)
+    return Verification(case_id, len(records), sequence, problem, detail, walker.legacy)
 
 
 Finding = tuple[int, str, str]
+
+
+def _hashed_for(case_id: str, sequence: int, event: ChainedEvent) -> bool:
+    """Whether ``event``'s hash was made for ``sequence``, by the current or the legacy rule."""
+    return event.hash in (
+        event_hash(case_id, sequence, event),
+        event_hash(case_id, sequence, event, legacy=True),
+    )
 
 
 class _Walker:
@@ -112,6 +127,7 @@ class _Walker:
         self.records = records
         self.accepted: dict[str, int] = {}
         self.previous = GENESIS
+        self.legacy = 0
 
     def walk(self) -> Finding | None:
         for index, (version, event) in enumerate(self.records):
@@ -119,6 +135,8 @@ class _Walker:
             if found:
                 return found
             assert event is not None
+            if event_hash(self.case_id, version, event) != event.hash:
+                self.legacy += 1
             self.accepted[event.hash] = version
             self.previous = event.hash
         return None
@@ -142,11 +160,11 @@ class _Walker:
         """The position the event was hashed for, or None when its hash matches none."""
         if event is None:
             return None
-        if event_hash(self.case_id, version, event) == event.hash:
+        if _hashed_for(self.case_id, version, event):
             return version
         last = max(v for v, _ in self.records) + len(self.records)
         for sequence in range(1, last + 1):
-            if event_hash(self.case_id, sequence, event) == event.hash:
+            if _hashed_for(self.case_id, sequence, event):
                 return sequence
         return None
 

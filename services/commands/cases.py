@@ -79,6 +79,8 @@ def verify_cases(args: argparse.Namespace) -> int:
             verdict = (
                 "intact" if row["ok"] else f"BAD at event {row['first_bad']}: {row['problem']}"
             )
+            if row["legacy"]:
+                verdict += f" ({row['legacy']} hashed without their recording time, first release)"
             print(f"{row['case_id']}  {row['checked']} events  {verdict}")
     return 0 if all(r.ok for r in results) else 1
 
