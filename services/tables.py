@@ -9,9 +9,11 @@ import sqlalchemy as sa
 
 T = TypeVar("T")
 
-# Each lost race means another process has just created one of the tables, so a few more looks
-# are enough for any of our table sets; past that, the error is a real one.
-ATTEMPTS = 6
+# Each lost race means another process has just created one of the tables or added one of the
+# columns (on SQLite every CREATE commits on its own, so a process can lose once per table and
+# per column): one look per object of our largest set and some to spare; past that, the error is
+# a real one.
+ATTEMPTS = 20
 
 _LOST_RACE = (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError)
 
