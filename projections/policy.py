@@ -31,6 +31,7 @@ UNIT_CLOCK: Mapping[str, Clock] = {
 }
 DAYS_PER_MONTH = 30  # only used when a modifier leaves a fraction of a month
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
+POLICY_OVERRIDE = "policy.toml"  # a province's overrides, in the deployment's config directory
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -191,6 +192,12 @@ def load_policy(
     base = _read(path)
     extra = _read(overrides) if overrides is not None else None
     return policy_from_mapping(base, extra, known_events=known_events)
+
+
+def deployment_policy(config_dir: Path) -> Policy:
+    """The default policy with the overrides in ``config_dir``, if the province has any."""
+    override = config_dir / POLICY_OVERRIDE
+    return load_policy(DEFAULT_POLICY_PATH, override if override.exists() else None)
 
 
 def policy_from_mapping(

@@ -10,7 +10,7 @@ from projections.calendar import load_calendar
 from projections.escalation import load_addressing
 from projections.feed import CaseEventFeed
 from projections.messages import Outbox
-from projections.policy import DEFAULT_POLICY_PATH, load_policy
+from projections.policy import deployment_policy
 from projections.projector import Clock, Projector, system_clock
 from projections.publisher import OutboxPublisher
 from projections.readmodel import ReadModel
@@ -21,14 +21,12 @@ from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.wiring import database_engine, reliable_producer
 from services.settings import Settings
 
-POLICY_OVERRIDE = "policy.toml"  # a province's overrides, in the config directory
 HOLIDAYS = "holidays.toml"
 
 
 def obligation_engine(settings: Settings) -> ObligationEngine:
     """The default policy (with the deployment's overrides, if any) on its holiday calendar."""
-    override = settings.config_dir / POLICY_OVERRIDE
-    policy = load_policy(DEFAULT_POLICY_PATH, override if override.exists() else None)
+    policy = deployment_policy(settings.config_dir)
     return ObligationEngine(policy, load_calendar(settings.config_dir / HOLIDAYS))
 
 

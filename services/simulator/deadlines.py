@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from projections.calendar import WorkCalendar, load_calendar
-from projections.policy import DEFAULT_POLICY_PATH, Policy, load_policy
+from projections.policy import Policy, deployment_policy
 from projections.stalled.deadlines import rule_due, scale_for
 
 
@@ -27,6 +27,7 @@ class PolicyClock:
         return rule_due(rule, start, factor, self.policy, self.calendar)
 
 
-def load_clock(config_dir: Path, policy_path: Path = DEFAULT_POLICY_PATH) -> PolicyClock:
-    """The default policy and the province calendar (deploy/config/holidays.toml)."""
-    return PolicyClock(load_policy(policy_path), load_calendar(config_dir / "holidays.toml"))
+def load_clock(config_dir: Path) -> PolicyClock:
+    """The policy the projection enforces (with the province's overrides) on its calendar, so
+    the simulated agencies are late or in time against the deadlines actually checked."""
+    return PolicyClock(deployment_policy(config_dir), load_calendar(config_dir / "holidays.toml"))
