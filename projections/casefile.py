@@ -13,6 +13,7 @@ from typing import Any
 
 from projections.stalled import CaseFact, CaseState, Obligation, ObligationEngine, ObligationId
 from projections.stalled.alerts import Alert, Review, Tracked, Watch, review
+from projections.stalled.status import NOT_DUE
 
 AREA_FIELDS = ("province_code", "district_code", "commune_code")
 OPENS_CASE, CLOSES_CASE, REOPENS_CASE = "CaseReported", "CaseClosed", "CaseReopened"
@@ -30,6 +31,8 @@ class CaseFile:
     wake_at: dict[ObligationId, datetime | None] = field(default_factory=dict)
     changed: dict[ObligationId, Obligation] = field(default_factory=dict)
     steps: list[tuple[str, CaseFact]] = field(default_factory=list)
+    relieved_at: datetime | None = None  # recording of the last step that closed or moved an
+    # obligation already reported overdue: the date of a recovery, if the review finds one
 
     @classmethod
     def new(cls, case_id: str) -> CaseFile:
@@ -47,13 +50,21 @@ class CaseFile:
     def apply(self, engine: ObligationEngine, event_id: str, fact: CaseFact) -> None:
         """Apply a new step; raises the engine's FactError before changing anything."""
         state, changed = engine.apply(self.state, fact)
+        if any(self.reported.get(ob.ident, NOT_DUE) > NOT_DUE for ob in changed):
+            self.relieved_at = fact.recorded_at
         self.state = replace(state, obligations=tuple(o for o in state.obligations if o.is_open))
         self.changed.update((ob.ident, ob) for ob in changed)
         self.steps.append((event_id, fact))
         self._follow(fact)
 
     def review(self, at: datetime, cause: datetime | None = None) -> tuple[Alert, ...]:
-        """Look at the open obligations at ``at``; return the alerts the change owes."""
+        """Look at the open obligations at ``at``; return the alerts the change owes.
+
+        ``cause``: when the batch's last step of the case was recorded (None for a review driven
+        by time); a recovery is dated by the step that relieved an overdue obligation, if any.
+        """
+        if cause is not None and self.relieved_at is not None:
+            cause = self.relieved_at
         tracked = [Tracked(ob, self.reported.get(ob.ident, 0)) for ob in self.state.obligations]
         result: Review = review(self.watch, tracked, at, cause)
         self.watch = result.watch

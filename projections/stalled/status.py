@@ -52,13 +52,27 @@ def escalation_level(ob: Obligation, at: datetime) -> int:
 
 
 def on_record_since(ob: Obligation, at: datetime, level: int) -> datetime:
-    """From when the obligation showed ``level`` (as seen at ``at``): the instant the due time,
-    or the allowed time again, ran out, unless the obligation or that due time was recorded
-    later, in which case the level showed from the recording."""
-    change = ob.due_change_as_of(at)
-    due = change.due_at
-    reached = due + ob.allowed(due) + TICK if level >= ESCALATED else due + TICK
-    return max(reached, ob.on_record_from, change.known)
+    """From when the obligation has shown ``level`` without a break, up to ``at`` (at which it
+    shows it): the instant a due time, or the allowed time again, ran out, or the recording of
+    the obligation or of a due time, when that came later.
+
+    Due times recorded while the level already showed continue the spell: an extension that
+    still leaves the obligation overdue does not restart it.
+    """
+    on_record = [change for change in ob.due_history if change.known <= at]
+    since = at
+    for index in range(len(on_record) - 1, -1, -1):
+        change = on_record[index]
+        since = max(_reached(ob, change.due_at, level), ob.on_record_from, change.known)
+        held_before = index > 0 and _reached(ob, on_record[index - 1].due_at, level) < change.known
+        if since > change.known or not held_before:
+            break
+    return min(since, at)
+
+
+def _reached(ob: Obligation, due: datetime, level: int) -> datetime:
+    """The first instant (to the millisecond) at which ``level`` shows under ``due``."""
+    return due + ob.allowed(due) + TICK if level >= ESCALATED else due + TICK
 
 
 def status_as_of(obligations: Iterable[Obligation], at: datetime) -> CaseStatus:

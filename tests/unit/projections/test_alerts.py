@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from projections.casefile import CaseFile
 from projections.stalled import status_as_of
 from projections.stalled.alerts import Tracked, Watch, review
-from tests.unit.projections.builders import T0, Story, only
+from tests.unit.projections.builders import T0, Story, engine, millis, only
 
 DAY = timedelta(days=1)
 
@@ -61,3 +62,39 @@ def test_a_stall_recorded_late_dates_from_the_recording_as_an_as_of_query_sees_i
     assert (stalled.kind, stalled.effective_at) == ("stalled", T0 + 20 * DAY)
     assert (escalated.kind, escalated.effective_at) == ("escalated", T0 + 20 * DAY)
     assert status_as_of([tracked.obligation], T0 + 20 * DAY - timedelta(milliseconds=1)).open == ()
+
+
+def test_an_extension_that_leaves_the_case_overdue_does_not_restart_the_stall() -> None:
+    story = Story().add("LegalAidRequested", T0)
+    due = only(story.state(), "legal_aid_assigned").due_at
+    story.add(
+        "DeadlineExtended", due + 3 * DAY, obligation="legal_aid_assigned",
+        new_due_at=millis(due + DAY), authority="legal_aid_centre",
+    )  # fmt: skip
+    tracked = Tracked(only(story.state(), "legal_aid_assigned"))
+    (alert, *_) = review(Watch("case-1"), [tracked], due + 4 * DAY).alerts
+    assert (alert.kind, alert.effective_at) == ("stalled", due + timedelta(milliseconds=1))
+    assert status_as_of([tracked.obligation], due + 2 * DAY).stalled
+
+
+def test_an_alert_is_never_dated_after_the_review_that_raises_it() -> None:
+    tracked = legal_aid()
+    at = tracked.obligation.due_at + timedelta(microseconds=500)  # overdue, within the tick
+    (alert,) = review(Watch("case-1"), [tracked], at).alerts
+    assert alert.effective_at <= at
+
+
+def test_a_recovery_is_dated_by_the_step_that_relieved_the_case_not_the_batch_s_last() -> None:
+    story = Story().add("LegalAidRequested", T0)
+    due = only(story.state(), "legal_aid_assigned").due_at
+    file = CaseFile.new(story.case_id)
+    file.apply(engine(), "e1", story.facts[0])
+    assert [a.kind for a in file.review(due + DAY)] == ["stalled"]
+
+    story.add("LegalAidAssigned", due + 2 * DAY, provider="c")
+    story.add("NeedsAssessed", due + 3 * DAY, needs=["school"])
+    for n, fact in enumerate(story.facts[1:], start=2):
+        file.apply(engine(), f"e{n}", fact)
+    (alert,) = file.review(due + 4 * DAY, cause=story.facts[-1].recorded_at)
+
+    assert (alert.kind, alert.effective_at) == ("recovered", due + 2 * DAY)
