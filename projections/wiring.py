@@ -43,6 +43,11 @@ def build_projector(
     """The projector on the store's database (``model``: the live tables by default)."""
     engine = obligation_engine(settings)
     agencies = load_agencies(settings.config_dir)
+    if engine.calendar.zone.key != agencies.zone.key:
+        raise ValueError(
+            f"{HOLIDAYS} counts deadlines in {engine.calendar.zone.key} but agencies.toml dates "
+            f"agencies in {agencies.zone.key}: one province, one time zone"
+        )
     addressing = load_addressing(settings.config_dir, agencies)
     outbox = Outbox(Codec.from_directory(), Topics(settings.topic_prefix), addressing)
     return Projector(read_model_db(settings), model or ReadModel(), engine, outbox, clock)

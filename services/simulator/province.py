@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,13 @@ class Province:
 
 
 def load_province(config_dir: Path, province_code: str = "58", on: date | None = None) -> Province:
-    """Read areas.toml and agencies.toml: the communes that have an agency valid ``on``."""
+    """Read areas.toml and agencies.toml: the communes that have an agency valid ``on`` (by
+    default today in the province, whatever the host's time zone)."""
     with (config_dir / "areas.toml").open("rb") as file:
         areas = tomllib.load(file)
-    return province_from(areas, load_agencies(config_dir), province_code, on or date.today())
+    directory = load_agencies(config_dir)
+    day = on or directory.local_day(datetime.now(UTC))
+    return province_from(areas, directory, province_code, day)
 
 
 def province_from(

@@ -1,4 +1,4 @@
-"""The projection process warns supervisors' operators when holiday data runs out."""
+"""The projection checks its holiday calendar: missing years warned, a second zone refused."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 
 from projections.wiring import build_runner
@@ -50,3 +51,19 @@ def test_a_calendar_covering_this_year_and_next_is_not_warned_about(
         runner.check_calendar()
 
     assert _warnings(logs) == []
+
+
+def test_holidays_and_agencies_in_different_time_zones_are_refused_at_start_up(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    holidays = config / "holidays.toml"
+    holidays.write_text(
+        holidays.read_text(encoding="utf-8").replace(
+            'zone = "Asia/Ho_Chi_Minh"', 'zone = "Asia/Bangkok"'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="one province, one time zone"):
+        build_runner(make_settings(config_dir=config, **UNUSED_BROKER))
