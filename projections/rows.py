@@ -77,7 +77,6 @@ def obligation_of(row: Mapping[Any, Any]) -> Obligation:
         met_late=bool(row["met_late"]),
         extended=row["extended"],
         extension_refused=bool(row["extension_refused"]),
-        known_at=_maybe_instant(row["known_at"]),
         closed_known_at=_maybe_instant(row["closed_known_at"]),
         counted_from=_maybe_instant(row["counted_from"]),
     )

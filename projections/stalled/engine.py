@@ -147,7 +147,6 @@ class ObligationEngine:
             rule.citation,
             (DueTime(fact.occurred_at, due, fact.recorded_at),),
             rule_cap(rule, fact.occurred_at, due, factor, self.policy, self.calendar),
-            known_at=fact.recorded_at,
             counted_from=None if carried else _counted_from(rule, start, fact),
         )
 

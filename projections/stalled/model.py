@@ -62,10 +62,11 @@ class Obligation:
     a case is reopened.
 
     Two clocks: ``opened_at`` and ``closed_at`` are business time (when the steps happened) and
-    judge the law: the allowed time, whether it was met late. ``known_at`` and
-    ``closed_known_at`` are when those steps were recorded, and decide what a supervisor could
-    see at an instant: an evaluation "as of" T gives the answer that held at T, so a closure
-    recorded after T, even one back-dated before it, does not clear a stall seen at T.
+    judge the law: the allowed time, whether it was met late. ``on_record_from`` (the recording
+    of the first due time, i.e. of the opening step) and ``closed_known_at`` are when those
+    steps were recorded, and decide what a supervisor could see at an instant: an evaluation
+    "as of" T gives the answer that held at T, so a closure recorded after T, even one
+    back-dated before it, does not clear a stall seen at T.
     """
 
     case_id: str
@@ -84,7 +85,6 @@ class Obligation:
     met_late: bool = False  # closed after the due time in force at closure
     extended: int = 0  # number of extensions applied
     extension_refused: bool = False  # an extension asked for more than max_due_at allows
-    known_at: datetime | None = None  # when the opening step was recorded (None: opened_at)
     closed_known_at: datetime | None = None  # when the closing step was recorded (None: closed_at)
     counted_from: datetime | None = None  # start of the legal count, if not the opening step
 
@@ -109,7 +109,7 @@ class Obligation:
     @property
     def on_record_from(self) -> datetime:
         """From when the obligation was on record."""
-        return self.known_at or self.opened_at
+        return self.due_history[0].known
 
     @property
     def closed_on_record(self) -> datetime | None:

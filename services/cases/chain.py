@@ -115,9 +115,8 @@ Finding = tuple[int, str, str]
 
 def _hashed_for(case_id: str, sequence: int, event: ChainedEvent) -> bool:
     """Whether ``event``'s hash was made for ``sequence``, by the current or the legacy rule."""
-    return event.hash in (
-        event_hash(case_id, sequence, event),
-        event_hash(case_id, sequence, event, legacy=True),
+    return event_hash(case_id, sequence, event) == event.hash or (
+        event_hash(case_id, sequence, event, legacy=True) == event.hash
     )
 
 

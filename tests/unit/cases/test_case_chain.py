@@ -33,17 +33,18 @@ class Event:
     hash: str = ""
 
 
-def signed(event: Event, sequence: int, previous: str) -> Event:
+def signed(event: Event, sequence: int, previous: str, legacy: bool = False) -> Event:
     linked = replace(event, previous_hash=previous)
-    return replace(linked, hash=event_hash(CASE, sequence, linked))
+    return replace(linked, hash=event_hash(CASE, sequence, linked, legacy=legacy))
 
 
-def chain(length: int) -> list[Event]:
+def chain(length: int, legacy: bool = False) -> list[Event]:
+    """``legacy``: hashed by the first release, whose hash did not cover the recording time."""
     events: list[Event] = []
     for sequence in range(1, length + 1):
         previous = events[-1].hash if events else GENESIS
         raw = Event("NeedsAssessed", {"n": sequence}, submission_id=f"s{sequence}")
-        events.append(signed(raw, sequence, previous))
+        events.append(signed(raw, sequence, previous, legacy))
     return events
 
 
@@ -125,25 +126,15 @@ def test_a_cut_off_tail_is_seen_against_a_published_head() -> None:
     assert (result.first_bad, result.problem) == (4, MISSING)
 
 
-def legacy_chain(length: int) -> list[Event]:
-    """Events hashed by the first release, whose hash did not cover the recording time."""
-    events: list[Event] = []
-    for sequence in range(1, length + 1):
-        previous = events[-1].hash if events else GENESIS
-        linked = Event("NeedsAssessed", {"n": sequence}, previous_hash=previous)
-        events.append(replace(linked, hash=event_hash(CASE, sequence, linked, legacy=True)))
-    return events
-
-
 def test_a_chain_from_the_first_release_still_verifies_and_is_counted_as_legacy() -> None:
-    old = legacy_chain(3)
+    old = chain(3, legacy=True)
     new = signed(Event("NeedsAssessed", {"n": 4}), 4, old[-1].hash)
     result = verify_chain(CASE, stored([*old, new]))
     assert result.ok and result.legacy == 3
 
 
 def test_an_altered_payload_in_a_legacy_event_is_still_named() -> None:
-    events = legacy_chain(3)
+    events = chain(3, legacy=True)
     events[1] = replace(events[1], payload={"n": 99})
     result = verify_chain(CASE, stored(events))
     assert (result.first_bad, result.problem) == (2, ALTERED)

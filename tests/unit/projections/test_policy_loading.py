@@ -129,17 +129,20 @@ def test_override_can_switch_off_rolling_past_rest_days() -> None:
 
 def test_a_rule_id_written_twice_in_one_file_is_refused_not_merged() -> None:
     data = default_data()
-    rules = data["rules"]
-    assert isinstance(rules, list)
-    rules.append(dict(rules[0]))
-    with pytest.raises(PolicyError, match=f"rule {rules[0]['id']!r}: id used more than once"):
+    first = _first_rule(data)
+    data["rules"] = [*data["rules"], dict(first)]  # type: ignore[misc]
+    with pytest.raises(PolicyError, match=f"rule {first['id']!r}: id used more than once"):
         policy_from_mapping(data)
 
 
 def test_an_override_naming_one_rule_twice_is_refused() -> None:
     base = default_data()
-    rules = base["rules"]
-    assert isinstance(rules, list)
-    twice = {"rules": [dict(rules[0]), dict(rules[0])]}
+    first = _first_rule(base)
     with pytest.raises(PolicyError, match="overrides: rule"):
-        policy_from_mapping(base, twice)
+        policy_from_mapping(base, {"rules": [dict(first), dict(first)]})
+
+
+def _first_rule(data: dict[str, object]) -> dict[str, object]:
+    rules = data["rules"]
+    assert isinstance(rules, list)
+    return dict(rules[0])
