@@ -17,6 +17,11 @@ setup() {
   need java || apt_install openjdk-17-jre-headless
   need mvn || apt_install maven
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+  # The browser tests drive Debian's Chromium; reports render PDFs with DejaVu fonts and the
+  # tests read them back with poppler's pdftotext/pdftoppm.
+  { need chromium && need chromedriver; } || apt_install chromium chromium-driver
+  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
+  need pdftotext || apt_install poppler-utils
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
     echo "Python 3.11 or newer is needed" >&2; exit 1; }
   if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
