@@ -1,4 +1,9 @@
-"""Small helpers shared by the launchers: free ports, detached processes, state files."""
+"""Small helpers shared by the launchers: free ports, detached processes, owner-only state.
+
+Everything the project writes is its owner's only: processes run with ``PRIVATE_UMASK``,
+homes are tightened at start (:func:`tighten`), and secrets are created owner-only from the
+first byte (:func:`write_private`), never written first and restricted after.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,15 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+# Files 0600 and directories 0700: no group or other user may read what the backbone writes.
+PRIVATE_UMASK = 0o077
 
 
 class LaunchError(RuntimeError):
@@ -25,6 +34,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def private_umask() -> None:
+    """Make every file and directory this process (and its children) creates owner-only."""
+    os.umask(PRIVATE_UMASK)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) as owner-only directories and tighten it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def tighten(root: Path) -> None:
+    """Take every permission of group and others away under ``root`` (an existing home).
+
+    Directories become 0700 and files keep only their owner's bits (0600 for data). Symbolic
+    links are neither followed nor changed.
+    """
+    if not root.exists() or root.is_symlink():
+        return
+    root.chmod(0o700)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder, name)
+            with contextlib.suppress(FileNotFoundError):  # a file may vanish meanwhile
+                mode = path.lstat().st_mode
+                if stat.S_ISLNK(mode) or stat.S_IMODE(mode) & 0o077 == 0:
+                    continue
+                path.chmod(0o700 if stat.S_ISDIR(mode) else stat.S_IMODE(mode) & 0o700)
+
+
 def read_state(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -36,7 +76,7 @@ def write_state(path: Path, state: dict[str, Any]) -> None:
 
 def write_private(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``, readable by its owner only from the first byte."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
@@ -46,8 +86,9 @@ def write_private(path: Path, text: str) -> None:
 
 def spawn(cmd: Sequence[str], log_file: Path, env: dict[str, str] | None = None) -> int:
     """Start ``cmd`` in its own session, output appended to ``log_file``; return its pid."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("ab") as log:
+    log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(descriptor, "ab") as log:
         proc = subprocess.Popen(
             list(cmd),
             stdout=log,
@@ -55,6 +96,7 @@ def spawn(cmd: Sequence[str], log_file: Path, env: dict[str, str] | None = None)
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             env=env,
+            umask=PRIVATE_UMASK,
         )
     return proc.pid
 
@@ -119,7 +161,7 @@ def create_once(path: Path, content: bytes) -> bytes:
     by a hard link, and exactly one writer wins; the others read the winner's content.
     """
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
         descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as file:

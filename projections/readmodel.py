@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from services.tables import create_tables
+from deploy.postgres.roles import grant_read
+from services.tables import create_tables, despite_racing_creators
 
 MILLIS = sa.BigInteger
 REBUILD_PREFIX = "rebuild_"
@@ -41,9 +42,16 @@ class ReadModel:
         self.outbox = _outbox(self.metadata, self.prefix)
 
     def create(self, engine: sa.Engine) -> ReadModel:
-        """Create the tables that do not exist yet (another process may be creating them too)."""
+        """Create the tables that do not exist yet (another process may be creating them too)
+        and let the read-only role (dashboard, reports) read the read models, nothing else."""
         create_tables(self.metadata, engine)
+        despite_racing_creators(lambda: grant_read(engine, self.readable_tables))
         return self
+
+    @property
+    def readable_tables(self) -> tuple[sa.Table, ...]:
+        """What the read-only role may ``SELECT``: the read models, not positions or outbox."""
+        return (self.cases, self.obligations, self.timeline)
 
     def drop(self, engine: sa.Engine) -> None:
         """Drop every table of this model."""

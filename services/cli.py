@@ -7,6 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from deploy.process import private_umask
+
 # Each module adds its sub-commands with ``register(subparsers)``.
 COMMAND_MODULES = (
     "services.commands.run",
@@ -31,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Whatever this process and its children write (store, logs, keys) is the owner's only.
+    private_umask()
     args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code

@@ -25,7 +25,14 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path(".backbone"), description="state of the embedded setup")
     config_dir: Path = Field(default=DEFAULT_CONFIG_DIR, description="agencies, areas, rules")
-    database_url: str = Field(default="", description="SQLAlchemy URL; empty: SQLite in home")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the owner role (not a superuser); empty: SQLite in home",
+    )
+    reader_database_url: str = Field(
+        default="",
+        description="URL of the read-only role for the dashboard and reports; empty: derived",
+    )
     kafka_bootstrap_servers: str = Field(
         default="", description="host:port list; empty: the local broker started in home"
     )
@@ -59,6 +66,20 @@ class Settings(BaseSettings):
     @cached_property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'events.db'}"
+
+    @cached_property
+    def effective_reader_database_url(self) -> str:
+        """What read-only surfaces (dashboard, reports) connect with.
+
+        ``BACKBONE_READER_DATABASE_URL`` when set (on PostgreSQL: the reader role, which may only
+        read the read models); else the embedded SQLite file opened read-only; else, on a server
+        without a reader role configured, the owner's URL.
+        """
+        if self.reader_database_url:
+            return self.reader_database_url
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///file:{self.home.resolve() / 'events.db'}?mode=ro&uri=true"
 
     @cached_property
     def effective_master_key_file(self) -> Path:

@@ -7,6 +7,7 @@ a Docker engine answers, else the project's own launchers in ``deploy/``.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,10 @@ import sqlalchemy as sa
 
 from deploy.kafka.launcher import BrokerEndpoint, LocalKafka
 from deploy.postgres.launcher import LocalPostgres
+from deploy.postgres.roles import OWNER_ROLE, READER_ROLE, provision
+
+# The backbone's roles on the test server, with passwords of this test session.
+ROLE_PASSWORDS = {role: secrets.token_urlsafe(18) for role in (OWNER_ROLE, READER_ROLE)}
 
 
 def docker_answers() -> bool:
@@ -51,7 +56,7 @@ def kafka_broker(home: Path) -> Iterator[BrokerEndpoint]:
 
 @contextmanager
 def postgres_server(home: Path) -> Iterator[str]:
-    """Yield an admin URL of a server on which tests may create databases."""
+    """Yield a superuser's URL of a server on which tests may create databases."""
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
     elif docker_answers():
@@ -62,17 +67,28 @@ def postgres_server(home: Path) -> Iterator[str]:
     else:
         cluster = LocalPostgres(home, durable=False)
         try:
-            yield cluster.start()
+            cluster.start()
+            yield cluster.admin_url()
         finally:
             cluster.destroy()
 
 
 def create_database(admin_url: str, name: str) -> str:
-    """Create an empty database next to ``admin_url``'s and return its URL."""
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    """Create an empty database next to ``admin_url``'s, owned by the backbone's owner role
+    (not a superuser), and return the owner's URL: what the backbone's processes use."""
+    admin = sa.make_url(admin_url)
+    dsn = admin.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    provision(dsn, name, ROLE_PASSWORDS)
+    return _as_role(admin.set(database=name), OWNER_ROLE)
+
+
+def reader_url_of(url: str) -> str:
+    """The read-only role's URL of the same database (dashboard, reports)."""
+    return _as_role(sa.make_url(url), READER_ROLE)
+
+
+def _as_role(url: sa.URL, role: str) -> str:
+    with_role = url.set(username=role, password=ROLE_PASSWORDS[role])
+    return with_role.render_as_string(hide_password=False)

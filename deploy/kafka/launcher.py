@@ -2,8 +2,13 @@
 
 The jars are resolved once with the machine's Maven into a cache outside git
 (``$BACKBONE_CACHE_DIR`` or ``~/.cache/referral-backbone``). Each broker home keeps its
-``server.properties``, its ports, its generated SCRAM password and its KRaft log dir, so a
+``server.properties``, its ports, its generated passwords and its KRaft log dir, so a
 stopped broker comes back on the same port with its data intact.
+
+Security: both listeners authenticate (SCRAM for clients, PLAIN for the controller listener),
+the backbone's principal is the only super user, the home is owner-only (tightened at every
+start), and no password ever appears on a command line: the storage tool reads its SCRAM
+credential from an owner-only Java argument file that is deleted afterwards.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from deploy.process import (
+    PRIVATE_UMASK,
     LaunchError,
     free_port,
     is_running,
+    private_dir,
     read_state,
     spawn,
     terminate,
+    tighten,
     wait_until,
     write_private,
     write_state,
@@ -89,10 +97,13 @@ class LocalKafka:
         self.state_file = self.home / "state.json"
         self.data_dir = self.home / "data"
         self.log_file = self.home / "broker.log"
+        self.auth_log = self.home / "auth.log"
 
     # -- public commands -------------------------------------------------------------------
     def start(self, timeout: float = 120.0) -> BrokerEndpoint:
         """Start the broker if it is not running and wait until it answers metadata requests."""
+        private_dir(self.home)
+        tighten(self.home)
         state = self._ensure_configured()
         if not is_running(state.get("pid")):
             lib = resolve_jars()
@@ -134,29 +145,29 @@ class LocalKafka:
     # -- internals -------------------------------------------------------------------------
     def _ensure_configured(self) -> dict[str, Any]:
         state = read_state(self.state_file)
-        if not state:
-            state = {
-                "port": free_port(),
-                "controller_port": free_port(),
-                "password": secrets.token_urlsafe(24),
-                "cluster_id": _cluster_id(),
-            }
+        fresh = {
+            "port": free_port,
+            "controller_port": free_port,
+            "password": lambda: secrets.token_urlsafe(24),
+            # Homes made before the controller listener authenticated gain its password here.
+            "controller_password": lambda: secrets.token_urlsafe(24),
+            "cluster_id": _cluster_id,
+        }
+        missing = {key: make() for key, make in fresh.items() if key not in state}
+        if missing:
+            state |= missing
             write_state(self.state_file, state)
-        write_private(self._properties(), self._render_properties(state))
+        node = NodeConfig(
+            node_id=1,
+            port=int(state["port"]),
+            controller_port=int(state["controller_port"]),
+            data_dir=self.data_dir,
+        )
+        write_private(self._properties(), render_node(node, [node], state))
         return state
 
     def _properties(self) -> Path:
         return self.home / "server.properties"
-
-    def _render_properties(self, state: dict[str, object]) -> str:
-        template = (HERE / "server.properties.template").read_text()
-        return template.format(
-            port=state["port"],
-            controller_port=state["controller_port"],
-            password=state["password"],
-            user=SUPER_USER,
-            log_dirs=self.data_dir,
-        )
 
     def _format(self, lib: Path, state: dict[str, object]) -> None:
         scram = f"{MECHANISM}=[name={SUPER_USER},password={state['password']}]"
@@ -170,16 +181,24 @@ class LocalKafka:
             "--add-scram",
             scram,
         ]
-        done = subprocess.run(
-            self._java(lib, "kafka.tools.StorageTool", *args),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        # The password goes to the tool in an owner-only argument file, never on its command
+        # line (which every local user can read in /proc).
+        argfile = self.home / f".format.{os.getpid()}.args"
+        try:
+            write_private(argfile, java_argfile(["kafka.tools.StorageTool", *args]))
+            done = subprocess.run(
+                [*self._java(lib), f"@{argfile}"],
+                capture_output=True,
+                text=True,
+                check=False,
+                umask=PRIVATE_UMASK,
+            )
+        finally:
+            argfile.unlink(missing_ok=True)
         if done.returncode != 0:
             raise LaunchError(f"formatting the KRaft log dir failed: {done.stdout}{done.stderr}")
 
-    def _java(self, lib: Path, main: str, *args: str) -> list[str]:
+    def _java(self, lib: Path, *main_and_args: str) -> list[str]:
         return [
             "java",
             f"-Xmx{self.heap}",
@@ -187,10 +206,10 @@ class LocalKafka:
             "-XX:+UseG1GC",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
+            f"-Dbackbone.kafka.auth.log={self.auth_log}",
             "-cp",
             f"{lib}/*",
-            main,
-            *args,
+            *main_and_args,
         ]
 
     def _answers(self, endpoint: BrokerEndpoint) -> bool:
@@ -218,6 +237,41 @@ class LocalKafka:
             return False
         finally:
             admin.close()
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """One KRaft node: its id, its two loopback ports and its log dir."""
+
+    node_id: int
+    port: int
+    controller_port: int
+    data_dir: Path
+
+
+def render_node(node: NodeConfig, voters: list[NodeConfig], secrets_: dict[str, Any]) -> str:
+    """The ``server.properties`` of ``node`` in a cluster whose controllers are ``voters``.
+
+    Every node of one cluster shares the cluster's passwords (``password`` for SCRAM,
+    ``controller_password`` for the controller listener): write the result owner-only.
+    """
+    template = (HERE / "server.properties.template").read_text()
+    return template.format(
+        node_id=node.node_id,
+        quorum=",".join(f"127.0.0.1:{voter.controller_port}" for voter in voters),
+        port=node.port,
+        controller_port=node.controller_port,
+        password=secrets_["password"],
+        controller_password=secrets_["controller_password"],
+        user=SUPER_USER,
+        log_dirs=node.data_dir,
+    )
+
+
+def java_argfile(args: list[str]) -> str:
+    """A Java launcher ``@argfile`` holding ``args``, each quoted, one per line."""
+    quoted = ('"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"' for arg in args)
+    return "\n".join(quoted) + "\n"
 
 
 def _listening(host: str, port: int) -> bool:

@@ -2,7 +2,10 @@
 
 The package is installed with apt when it is missing. The cluster is owned by the ``postgres``
 OS user when we run as root (PostgreSQL refuses to run as root), otherwise by the caller.
-Passwords are generated and kept in the cluster's state file (mode 0600).
+Passwords are generated and kept in the cluster's state file (mode 0600). The superuser only
+administers; the backbone's processes connect as the owner role and read-only surfaces as the
+reader role (see :mod:`deploy.postgres.roles`). ``initdb`` reads the superuser's password from a
+file that is owner-only from its creation and removed right after.
 """
 
 from __future__ import annotations
@@ -15,9 +18,22 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from deploy.process import LaunchError, free_port, read_state, wait_until, write_state
+from deploy.postgres.roles import OWNER_ROLE, READER_ROLE, provision
+from deploy.process import (
+    PRIVATE_UMASK,
+    LaunchError,
+    free_port,
+    private_dir,
+    read_state,
+    tighten,
+    wait_until,
+    write_private,
+    write_state,
+)
 
-USER = "backbone"
+# The superuser of clusters made before the roles were split was called like the owner now is.
+ADMIN = "backbone_admin"
+LEGACY_ADMIN = "backbone"
 DATABASE = "backbone"
 
 
@@ -55,8 +71,13 @@ class LocalPostgres:
         self.data_dir = self._data_dir()
 
     def start(self, timeout: float = 60.0) -> str:
-        """Start the cluster if needed and return the SQLAlchemy URL of its main database."""
+        """Start the cluster if needed and return the owner's SQLAlchemy URL of its database."""
+        private_dir(self.home)
+        tighten(self.home)
         state = self._ensure_initialised()
+        if self.data_dir.exists():
+            # The data dir (and, as root, its folder of clusters) is the postgres user's only.
+            tighten(self.data_dir.parent if self.running_as_root else self.data_dir)
         if self._pg_ctl("status").returncode != 0:
             done = self._pg_ctl(
                 "start",
@@ -91,15 +112,25 @@ class LocalPostgres:
         return {"running": running, "port": state.get("port"), "data_dir": str(self.data_dir)}
 
     def url(self, database: str = DATABASE) -> str:
-        state = read_state(self.state_file)
-        return (
-            f"postgresql+psycopg://{USER}:{state['password']}@127.0.0.1:{state['port']}/{database}"
-        )
+        """The owner role's URL: what every backbone process connects with."""
+        return self._url(OWNER_ROLE, "owner_password", database)
+
+    def reader_url(self, database: str = DATABASE) -> str:
+        """The reader role's URL: may only read the read models (dashboard, reports)."""
+        return self._url(READER_ROLE, "reader_password", database)
+
+    def admin_url(self, database: str = "postgres") -> str:
+        """The superuser's URL: for creating databases and roles only (tests, operators)."""
+        return self._url(_admin(read_state(self.state_file)), "password", database)
 
     def create_database(self, name: str) -> str:
-        """Create an empty database (a fresh one per test) and return its URL."""
+        """Create an empty database (a fresh one per test) and return the owner's URL."""
         self._ensure_database(name)
         return self.url(name)
+
+    def _url(self, role: str, secret: str, database: str) -> str:
+        state = read_state(self.state_file)
+        return f"postgresql+psycopg://{role}:{state[secret]}@127.0.0.1:{state['port']}/{database}"
 
     # -- internals -------------------------------------------------------------------------
     def _data_dir(self) -> Path:
@@ -111,34 +142,42 @@ class LocalPostgres:
 
     def _ensure_initialised(self) -> dict[str, object]:
         state = read_state(self.state_file)
-        if not state:
-            state = {"port": free_port(), "password": secrets.token_urlsafe(24)}
-            write_state(self.state_file, state)
+        fresh = not state
+        if fresh:
+            state = {"port": free_port(), "password": secrets.token_urlsafe(24), "admin": ADMIN}
+        # Clusters made before the roles were split gain the owner and reader passwords here.
+        for key in ("owner_password", "reader_password"):
+            state.setdefault(key, secrets.token_urlsafe(24))
+        write_state(self.state_file, state)
         if not (self.data_dir / "PG_VERSION").exists():
-            self._initdb(str(state["password"]))
+            self._initdb(_admin(state), str(state["password"]))
         return state
 
-    def _initdb(self, password: str) -> None:
+    def _initdb(self, admin: str, password: str) -> None:
         shutil.rmtree(self.data_dir, ignore_errors=True)
-        self.data_dir.mkdir(parents=True)
+        private_dir(self.data_dir)
         pwfile = self.data_dir.with_name(self.data_dir.name + ".pw")
-        pwfile.write_text(password)
-        if self.running_as_root:
-            shutil.chown(self.data_dir.parent, "postgres", "postgres")
-            shutil.chown(self.data_dir, "postgres", "postgres")
-            shutil.chown(pwfile, "postgres", "postgres")
-        done = self._run(
-            str(server_bin() / "initdb"),
-            "-D",
-            str(self.data_dir),
-            "-U",
-            USER,
-            f"--pwfile={pwfile}",
-            "--auth=scram-sha-256",
-            "-E",
-            "UTF8",
-        )
-        pwfile.unlink()
+        try:
+            # Owner-only from its first byte (and its folder is owner-only too).
+            write_private(pwfile, password)
+            if self.running_as_root:
+                self.data_dir.parent.chmod(0o700)
+                shutil.chown(self.data_dir.parent, "postgres", "postgres")
+                shutil.chown(self.data_dir, "postgres", "postgres")
+                shutil.chown(pwfile, "postgres", "postgres")
+            done = self._run(
+                str(server_bin() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                admin,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
         if done.returncode != 0:
             raise LaunchError(f"initdb failed: {done.stdout}{done.stderr}")
 
@@ -148,6 +187,8 @@ class LocalPostgres:
             "-c listen_addresses=127.0.0.1",
             f"-c unix_socket_directories={self.data_dir}",
             "-c max_connections=200",
+            # The socket sits in the owner-only data dir; make it owner-only all the same.
+            "-c unix_socket_permissions=0700",
         ]
         if not self.durable:
             opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
@@ -158,7 +199,14 @@ class LocalPostgres:
 
     def _run(self, *cmd: str) -> subprocess.CompletedProcess[str]:
         prefix = ["runuser", "-u", "postgres", "--"] if self.running_as_root else []
-        return subprocess.run([*prefix, *cmd], capture_output=True, text=True, check=False, cwd="/")
+        return subprocess.run(
+            [*prefix, *cmd],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd="/",
+            umask=PRIVATE_UMASK,
+        )
 
     def _accepts_connections(self) -> bool:
         import psycopg
@@ -170,18 +218,17 @@ class LocalPostgres:
             return False
 
     def _ensure_database(self, name: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self._dsn("postgres"), autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{name}"')
+        state = read_state(self.state_file)
+        passwords = {OWNER_ROLE: state["owner_password"], READER_ROLE: state["reader_password"]}
+        provision(self._dsn("postgres"), name, passwords)
 
     def _dsn(self, database: str) -> str:
         state = read_state(self.state_file)
         return (
-            f"host=127.0.0.1 port={state['port']} user={USER} "
+            f"host=127.0.0.1 port={state['port']} user={_admin(state)} "
             f"password={state['password']} dbname={database}"
         )
+
+
+def _admin(state: dict[str, object]) -> str:
+    return str(state.get("admin", LEGACY_ADMIN))

@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from deploy.process import tighten
 from services.logs import configure_logging
 from services.settings import Settings, load_settings
 
@@ -16,6 +17,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
     """Read the environment once and configure logging for this process."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    # A home made by an earlier version (or another umask) becomes owner-only again.
+    tighten(settings.home)
     return settings
 
 
