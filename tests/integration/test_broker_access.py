@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import TopicAuthorizationFailedError
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ACL, ACLOperation, ACLPermissionType, ResourcePattern, ResourceType
+from kafka.admin import ACLResourcePatternType as Pattern
+from kafka.errors import ClusterAuthorizationFailedError, TopicAuthorizationFailedError
 
 from deploy.kafka.launcher import BrokerEndpoint
 from events.topics import Topics
@@ -13,6 +15,7 @@ from services.kafka.clients import client_config
 from tests.kafkatools import consume, create_topics, poll_until, produce
 
 pytestmark = pytest.mark.integration
+LITERAL = Pattern.LITERAL
 
 
 @pytest.fixture
@@ -94,3 +97,36 @@ def test_the_broker_refuses_reading_another_agencys_inbox(
         group_id=consumer_group_prefix(topics, "court-b") + "inbox",
     )
     assert own[0].value == b"for the court only"
+
+
+def test_an_agency_cannot_reset_another_agencys_password(
+    kafka_endpoint: BrokerEndpoint, agencies: tuple[Topics, AgencyCredentials, AgencyCredentials]
+) -> None:
+    topics, police, court = agencies
+    with pytest.raises(RuntimeError, match="refused the SCRAM user"):
+        grant_agency(police.endpoint(kafka_endpoint), topics, "court-b", "known-to-the-police")
+    # The court still logs in with its own password.
+    produce(kafka_endpoint, topics.inbox("court-b"), [b"still the court's"])
+    own = consume(
+        court.endpoint(kafka_endpoint),
+        topics.inbox("court-b"),
+        count=1,
+        group_id=consumer_group_prefix(topics, "court-b") + "inbox",
+    )
+    assert own[0].value == b"still the court's"
+
+
+def test_an_agency_cannot_grant_itself_another_agencys_inbox(
+    kafka_endpoint: BrokerEndpoint, agencies: tuple[Topics, AgencyCredentials, AgencyCredentials]
+) -> None:
+    topics, police, _ = agencies
+    inbox = ResourcePattern(ResourceType.TOPIC, topics.inbox("court-b"), LITERAL)
+    acl = ACL("User:police-a", "*", ACLOperation.READ, ACLPermissionType.ALLOW, inbox)
+    admin = KafkaAdminClient(**client_config(police.endpoint(kafka_endpoint)))
+    try:
+        result = admin.create_acls([acl])
+    except ClusterAuthorizationFailedError:
+        result = {"succeeded": [], "failed": [acl]}
+    finally:
+        admin.close()
+    assert result["succeeded"] == [] and result["failed"], "an agency granted itself an ACL"

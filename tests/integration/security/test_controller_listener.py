@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 from kafka.protocol.admin.acl import (
     CreateAclsRequest,
@@ -34,6 +35,8 @@ from kafka.protocol.admin.users import (
 )
 
 from deploy.process import read_state
+from events.topics import Topics
+from services.kafka.access import grant_agency
 from services.kafka.clients import client_config
 from tests.integration.security.conftest import FirstStart
 from tests.integration.security.rawkafka import Dropped, RawKafka
@@ -175,3 +178,27 @@ def test_refused_logins_are_logged_owner_only_without_the_password(
     )
     assert guess not in log.read_text()
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_a_refused_operation_is_logged_with_who_and_from_where(first_start: FirstStart) -> None:
+    endpoint = first_start.kafka.endpoint()
+    spy = grant_agency(endpoint, Topics("security"), "spy-agency").endpoint(endpoint)
+    admin = KafkaAdminClient(**client_config(spy))
+    try:
+        admin.create_topics([NewTopic("spied-topic", 1, 1)])
+    except KafkaError:
+        pass  # refused: what matters is what the broker wrote down
+    finally:
+        admin.close()
+    log = first_start.kafka.auth_log
+
+    def denied() -> list[str]:
+        return [
+            line
+            for line in log.read_text().splitlines()
+            if "User:spy-agency" in line and "Denied" in line
+        ]
+
+    poll_until(lambda: bool(denied()), 20, "the refusal in auth.log")
+    assert "127.0.0.1" in denied()[0]
+    assert spy.password not in log.read_text()
