@@ -90,13 +90,21 @@ def test_the_broker_refuses_reading_another_agencys_inbox(
         assert read == [], "police read the court's inbox"
     finally:
         consumer.close()
+    assert _court_reads_its_inbox(kafka_endpoint, topics, court) == b"for the court only"
+
+
+def _court_reads_its_inbox(
+    kafka_endpoint: BrokerEndpoint, topics: Topics, court: AgencyCredentials
+) -> bytes:
+    """The first message of the court's inbox, read with the court's own credentials."""
     own = consume(
         court.endpoint(kafka_endpoint),
         topics.inbox("court-b"),
         count=1,
         group_id=consumer_group_prefix(topics, "court-b") + "inbox",
     )
-    assert own[0].value == b"for the court only"
+    value: bytes = own[0].value
+    return value
 
 
 def test_an_agency_cannot_reset_another_agencys_password(
@@ -107,13 +115,7 @@ def test_an_agency_cannot_reset_another_agencys_password(
         grant_agency(police.endpoint(kafka_endpoint), topics, "court-b", "known-to-the-police")
     # The court still logs in with its own password.
     produce(kafka_endpoint, topics.inbox("court-b"), [b"still the court's"])
-    own = consume(
-        court.endpoint(kafka_endpoint),
-        topics.inbox("court-b"),
-        count=1,
-        group_id=consumer_group_prefix(topics, "court-b") + "inbox",
-    )
-    assert own[0].value == b"still the court's"
+    assert _court_reads_its_inbox(kafka_endpoint, topics, court) == b"still the court's"
 
 
 def test_an_agency_cannot_grant_itself_another_agencys_inbox(

@@ -1,0 +1,75 @@
+"""Owner-only state and argument files: the helpers behind the launchers' security."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deploy.kafka.launcher import java_argfile
+from deploy.process import tighten, write_private
+from services.settings import load_settings
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def test_tighten_takes_every_right_of_others_away_and_keeps_the_owners(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    store, tool = home / "data" / "events.db", home / "tool"
+    store.write_text("rows")
+    tool.write_text("#!/bin/sh\n")
+    for path, bits in ((home, 0o755), (home / "data", 0o775), (store, 0o644), (tool, 0o755)):
+        path.chmod(bits)
+    tighten(home)
+    assert [mode(p) for p in (home, home / "data", store, tool)] == [0o700, 0o700, 0o600, 0o700]
+
+
+def test_tighten_neither_follows_nor_changes_a_symbolic_link(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.write_text("not ours to change")
+    outside.chmod(0o644)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "link").symlink_to(outside)
+    tighten(home)
+    assert mode(outside) == 0o644
+
+
+def test_a_private_file_is_owner_only_even_under_a_permissive_umask(tmp_path: Path) -> None:
+    previous = os.umask(0)
+    try:
+        write_private(tmp_path / "secret", "s3cret")
+    finally:
+        os.umask(previous)
+    assert mode(tmp_path / "secret") == 0o600
+
+
+def test_the_java_launcher_reads_each_argument_back_from_an_argfile(tmp_path: Path) -> None:
+    """The argfile is what carries the SCRAM credential; java must read it back unchanged."""
+    if shutil.which("java") is None:
+        pytest.skip("no java here")
+    source = tmp_path / "Echo.java"
+    source.write_text(
+        "public class Echo { public static void main(String[] a) {"
+        ' for (String s : a) System.out.println("[" + s + "]"); } }'
+    )
+    args = ["plain", "with space", 'with "quotes"', "back\\slash", "", "[name=a,password=b]"]
+    argfile = tmp_path / "args"
+    argfile.write_text(java_argfile([str(source), *args]))
+    done = subprocess.run(["java", f"@{argfile}"], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [f"[{arg}]" for arg in args]
+
+
+def test_the_embedded_store_is_read_only_for_read_only_surfaces(tmp_path: Path) -> None:
+    settings = load_settings(home=tmp_path)
+    assert "mode=ro" in settings.effective_reader_database_url
+    assert settings.effective_database_url.endswith("events.db")
+    explicit = load_settings(home=tmp_path, reader_database_url="postgresql://reader@h/db")
+    assert explicit.effective_reader_database_url == "postgresql://reader@h/db"
