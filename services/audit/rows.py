@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy_utils.types.uuid import UUIDType  # type: ignore[import-untyped]
 
 from services.cases.chain import event_hash
 
@@ -47,6 +48,7 @@ class StoredRow:
     case_id: str
     sequence: int
     event: RowEvent | None
+    originator: Any = None  # the id as the database holds it, to read the case again
 
     def content_hash(self) -> str | None:
         """The hash the row's content gives (current formula), None if unreadable."""
@@ -78,7 +80,15 @@ def events_table(engine: sa.Engine) -> sa.Table | None:
     """The event store's table, or None before anything was recorded."""
     if not sa.inspect(engine).has_table(EVENTS_TABLE):
         return None
-    return sa.Table(EVENTS_TABLE, sa.MetaData(), autoload_with=engine)
+    return sa.Table(
+        EVENTS_TABLE,
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("originator_id", UUIDType()),
+        sa.Column("originator_version", sa.Integer),
+        sa.Column("topic", sa.Text),
+        sa.Column("state", sa.LargeBinary),
+    )
 
 
 def case_text(value: Any) -> str:
@@ -107,10 +117,31 @@ def scan(engine: sa.Engine, after: int = 0, batch: int = 5000) -> Iterator[Store
                 case_text(row.originator_id),
                 int(row.originator_version),
                 parse_state(bytes(row.state)),
+                row.originator_id,
             )
         if len(rows) < batch:
             return
         position = int(rows[-1].id)
+
+
+def case_rows(engine: sa.Engine, originator: Any) -> list[StoredRow]:
+    """The stored events of one case (its id as the database holds it), by version."""
+    table = events_table(engine)
+    if table is None:
+        return []
+    c = table.c
+    query = (
+        sa.select(c.id, c.originator_version, c.state)
+        .where(c.originator_id == originator)
+        .order_by(c.originator_version)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    case_id = case_text(originator)
+    return [
+        StoredRow(int(r.id), case_id, int(r.originator_version), parse_state(bytes(r.state)))
+        for r in rows
+    ]
 
 
 _MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH

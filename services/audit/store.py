@@ -25,6 +25,7 @@ EVENT = "event"
 ACCESS = "access"
 ATTEMPTS = 10
 T = TypeVar("T")
+AccessFeed = Callable[[int], Iterable[tuple[int, str, str]]]
 
 metadata = sa.MetaData()
 leaves = sa.Table(
@@ -62,6 +63,8 @@ cosignatures = sa.Table(
 
 @dataclass(frozen=True)
 class Leaf:
+    """One log entry; for an access record ``sequence`` is the record's id."""
+
     index: int
     kind: str
     case_id: str
@@ -85,24 +88,25 @@ class LogStore:
             found = connection.execute(sa.select(sa.func.max(leaves.c.idx))).scalar()
         return 0 if found is None else int(found) + 1
 
-    def sync(self, access: Iterable[tuple[int, str, str]] = ()) -> int:
-        """Append the events recorded since the last entry, then ``access`` records
-        (source id, case id, hash) not yet in the log; returns the new size."""
+    def sync(self, access: AccessFeed | None = None) -> int:
+        """Append the events recorded since the last entry, then the access records
+        ``access(last id)`` gives as (id, case id, hash); returns the new size."""
         for _ in range(ATTEMPTS - 1):
             try:
-                return self._sync_once(list(access))
+                return self._sync_once(access)
             except sa.exc.IntegrityError:
                 continue
-        return self._sync_once(list(access))
+        return self._sync_once(access)
 
-    def _sync_once(self, access: list[tuple[int, str, str]]) -> int:
+    def _sync_once(self, access: AccessFeed | None) -> int:
         size = self.size()
         last_event, last_access = self._last_sources()
         new: list[tuple[str, int, str, int, str]] = []
         for row in scan(self.engine, after=last_event):
             digest = "" if row.event is None else row.event.hash
             new.append((EVENT, row.notification_id, row.case_id, row.sequence, digest))
-        new += [(ACCESS, s, c, 0, h) for s, c, h in access if s > last_access]
+        if access is not None:
+            new += [(ACCESS, s, c, s, h) for s, c, h in access(last_access) if s > last_access]
         if not new:
             return size
         cache: dict[tuple[int, int], bytes] = {}
