@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.cases.errors import CaseError
+from services.settings import Settings
 from services.tables import create_tables
 
 ATTEMPTS = 20
@@ -161,3 +162,19 @@ def open_personal_data(
     data = read(case_id, agency)
     log.record(case_id, agency, actor, purpose)
     return data
+
+
+def record_openings(
+    settings: Settings, agency: str, actor: str, purpose: str, items: Sequence[Any]
+) -> None:
+    """Record each inbox item whose personal data an agency's user is about to see."""
+    cases = [item.event["case_id"] for item in items if getattr(item, "personal_data", None)]
+    if not cases:
+        return
+    engine = sa.create_engine(settings.effective_database_url)
+    try:
+        log = AccessLog(engine)
+        for case_id in cases:
+            log.record(str(case_id), agency, actor, purpose)
+    finally:
+        engine.dispose()
