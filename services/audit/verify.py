@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.audit import merkle
-from services.audit.access import verify_access_chain
+from services.audit.access import access_hash, verify_access_chain
 from services.audit.findings import Finding, classify
 from services.audit.note import Checkpoint, NoteError
 from services.audit.rows import case_rows, scan
@@ -195,7 +195,7 @@ def _check_access(audit: AuditService, leaves: list[Leaf], report: Report) -> No
         Finding(f["problem"], f["case_id"], None, f"access record {f['access_id']}: {f['detail']}")
         for f in verify_access_chain(records)
     ]
-    present = {r.id: r.hash for r in records}
+    present = {r.id: access_hash(r) for r in records}
     for leaf in leaves:
         if leaf.kind != EVENT and present.get(leaf.sequence) != leaf.entry_hash:
             detail = f"a checkpointed access record (leaf {leaf.index}) is gone or changed"
