@@ -81,10 +81,7 @@ class AuditService:
 
     def _mirror_up_to(self, size: int) -> None:
         self.mirror.parent.mkdir(parents=True, exist_ok=True)
-        have = 0
-        if self.mirror.exists():
-            with self.mirror.open("rb") as file:
-                have = sum(1 for _ in file)
+        have = self._mirrored_size()
         if have >= size:
             return
         lines = [
@@ -93,6 +90,15 @@ class AuditService:
         ]
         with self.mirror.open("a", encoding="utf-8") as file:
             file.writelines(lines)
+
+    def _mirrored_size(self) -> int:
+        """One past the last index in the mirror, read from its tail."""
+        if not self.mirror.exists() or self.mirror.stat().st_size == 0:
+            return 0
+        with self.mirror.open("rb") as file:
+            file.seek(max(0, self.mirror.stat().st_size - 400))
+            last = file.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        return int(last.split(b" ", 1)[0]) + 1
 
     def close(self) -> None:
         self.engine.dispose()

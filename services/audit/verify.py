@@ -106,17 +106,16 @@ def _authentic_leaves(
     audit: AuditService, checkpoints: list[Checkpoint], report: Report
 ) -> list[Leaf]:
     latest = checkpoints[-1]
-    stored = audit.log.leaves(0, latest.size)
-    chosen = stored if _reproduces(stored, latest) else None
-    if chosen is None:
+    chosen = audit.log.leaves(0, latest.size)
+    tree = _tree_if_signed(chosen, latest)
+    if tree is None:
         report.findings.append(
             Finding("log_rewritten", LOG, None, "the stored leaves do not give the signed root")
         )
-        mirrored = audit.mirrored()[: latest.size]
-        chosen = mirrored if _reproduces(mirrored, latest) else None
-    if chosen is None:
+        chosen = audit.mirrored()[: latest.size]
+        tree = _tree_if_signed(chosen, latest)
+    if tree is None:
         return []
-    tree = merkle.MemoryTree(leaf.hash for leaf in chosen)
     for earlier in checkpoints[:-1]:
         if tree.root(earlier.size) != earlier.root:
             detail = f"checkpoint {earlier.size} is not a prefix of checkpoint {latest.size}"
@@ -124,10 +123,12 @@ def _authentic_leaves(
     return chosen
 
 
-def _reproduces(leaves: list[Leaf], checkpoint: Checkpoint) -> bool:
+def _tree_if_signed(leaves: list[Leaf], checkpoint: Checkpoint) -> merkle.MemoryTree | None:
+    """The tree of ``leaves`` when it is the one the checkpoint signed, else None."""
     if len(leaves) != checkpoint.size:
-        return False
-    return merkle.MemoryTree(leaf.hash for leaf in leaves).root() == checkpoint.root
+        return None
+    tree = merkle.MemoryTree(leaf.hash for leaf in leaves)
+    return tree if tree.root() == checkpoint.root else None
 
 
 def _scan(
