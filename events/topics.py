@@ -25,6 +25,16 @@ class Topics:
         return f"{self.prefix}.alerts"
 
     @property
+    def checkpoints(self) -> str:
+        """Signed checkpoints of the audit log (C2SP signed notes, text)."""
+        return f"{self.prefix}.checkpoints"
+
+    @property
+    def cosignatures(self) -> str:
+        """Witnesses' cosigned checkpoints and their alarms (JSON, keyed by witness agency)."""
+        return f"{self.prefix}.cosignatures"
+
+    @property
     def intake_pattern(self) -> str:
         """Regular expression matching every agency's intake topic (to subscribe to them all)."""
         return rf"^{re.escape(self.prefix)}\.intake\.{_AGENCY_ID.pattern}$"

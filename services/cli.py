@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "services.commands.agency",
     "services.commands.simulate",
     "services.commands.projections",
+    "services.commands.audit",
 )
 
 

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         "waits for it (it may be on another agency's topic) before it is rejected",
     )
     poll_interval_ms: int = Field(default=200, ge=1)
+    audit_checkpoint_seconds: float = Field(
+        default=300.0, gt=0, description="how often the checkpointer signs the audit log"
+    )
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import getpass
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from events import Codec
+from services.audit.access import MIN_PURPOSE, PurposeRequired, record_openings
 from services.cases.agencies import load_agencies
 from services.commands.common import parse_instant, print_json, settings_for
 from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
@@ -37,6 +39,9 @@ def register(subparsers: Any) -> None:
         if name == "inbox":
             reveal = "print the personal data opened with the agency's key"
             parser.add_argument("--reveal-personal", action="store_true", help=reveal)
+            why = "why the personal data is opened (required with --reveal-personal; recorded)"
+            parser.add_argument("--purpose", default="", help=why)
+            parser.add_argument("--actor", default=getpass.getuser(), help="who opens it")
         parser.set_defaults(func=func)
 
 
@@ -132,8 +137,14 @@ def submit(args: argparse.Namespace) -> int:
 
 def inbox(args: argparse.Namespace) -> int:
     settings = settings_for(args)
+    if args.reveal_personal and len(args.purpose.strip()) < MIN_PURPOSE:
+        refusal = PurposeRequired()
+        print_json({"error": refusal.reason, "detail": str(refusal)})
+        return 2
     with AgencyClient.from_settings(settings, args.agency) as client:
         items = client.inbox(args.timeout, args.max)
+    if args.reveal_personal:
+        record_openings(settings, args.agency, args.actor, args.purpose, items)
     rows = [_inbox_row(item, args.reveal_personal) for item in items]
     _show(rows, args.json, ("case_id", "sequence", "event_type", "agency", "event_id"))
     return 0

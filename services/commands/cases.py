@@ -13,6 +13,7 @@ from rich.table import Table
 from services.cases.application import CaseService
 from services.cases.errors import CaseError
 from services.cases.views import HistoryEntry
+from services.commands.audit import verify_all
 from services.commands.common import parse_instant, print_json, settings_for
 
 
@@ -26,7 +27,13 @@ def register(subparsers: Any) -> None:
 
     text = "check the hash chains of cases: names the first altered, missing or moved event"
     verify = subparsers.add_parser("verify", help=text, description=text)
-    verify.add_argument("case_ids", nargs="+", metavar="CASE_ID")
+    verify.add_argument("case_ids", nargs="*", metavar="CASE_ID")
+    verify.add_argument(
+        "--all", action="store_true", help="every case, against the signed audit checkpoints"
+    )
+    verify.add_argument("--area", help="with --all: only cases of this area code")
+    verify.add_argument("--since", type=parse_instant, help="with --all: cases changed since")
+    verify.add_argument("--lang", default="vi", help="vi or en")
     verify.add_argument(
         "--head",
         type=_head,
@@ -63,6 +70,11 @@ def show_history(args: argparse.Namespace) -> int:
 
 
 def verify_cases(args: argparse.Namespace) -> int:
+    if args.all:
+        return verify_all(args)
+    if not args.case_ids:
+        print_json({"error": "no_case", "detail": "name a case, or use --all for every case"})
+        return 2
     if args.head is not None and len(args.case_ids) != 1:
         print_json({"error": "head_needs_one_case", "detail": "--head anchors a single case"})
         return 2

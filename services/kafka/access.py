@@ -59,6 +59,15 @@ def agency_acls(topics: Topics, agency: str) -> list[ACL]:
             allow(op, ResourceType.TOPIC, readable, literal)
             for op in (ACLOperation.READ, ACLOperation.DESCRIBE)
         ]
+    # Any agency may witness the audit log: read its checkpoints, publish its cosignatures.
+    acls += [
+        allow(op, ResourceType.TOPIC, topics.checkpoints, literal)
+        for op in (ACLOperation.READ, ACLOperation.DESCRIBE)
+    ]
+    acls += [
+        allow(op, ResourceType.TOPIC, topics.cosignatures, literal)
+        for op in (ACLOperation.WRITE, ACLOperation.DESCRIBE)
+    ]
     acls.append(
         allow(
             ACLOperation.READ, ResourceType.GROUP, consumer_group_prefix(topics, agency), prefixed

@@ -25,8 +25,9 @@ log = get_logger(__name__)
 
 
 def topic_names(topics: Topics, agencies: Iterable[str]) -> list[str]:
-    """The backbone's topics: case-events, alerts, and intake/rejected/inbox per agency."""
-    names = [topics.case_events, topics.alerts]
+    """The backbone's topics: case-events, alerts, the audit log's checkpoints and
+    cosignatures, and intake/rejected/inbox per agency."""
+    names = [topics.case_events, topics.alerts, topics.checkpoints, topics.cosignatures]
     for agency in agencies:
         names += [topics.intake(agency), topics.rejected(agency), topics.inbox(agency)]
     return names

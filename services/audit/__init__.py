@@ -1,0 +1,1 @@
+"""Transparency log, witnesses, evidence bundles and the access log (issue 16)."""

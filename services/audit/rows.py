@@ -1,0 +1,147 @@
+"""The stored case events read straight from the event table, as the hash chain sees them.
+
+The audit reads the rows without the domain model (the log and the verifier must see what is
+stored, and fast): each row's JSON state gives the fields ``event_hash`` covers. A row whose
+state cannot be read becomes ``None``, which the verifiers report as altered.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy_utils.types.uuid import UUIDType  # type: ignore[import-untyped]
+
+from services.cases.chain import event_hash
+
+EVENTS_TABLE = "cases_events"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RowEvent:
+    """One stored case event (implements ``chain.ChainedEvent``)."""
+
+    step: str
+    payload: Mapping[str, Any]
+    agency: str
+    role: str
+    occurred_at: int
+    recorded_at: int
+    submission_id: str
+    sealed_personal_data: str
+    previous_hash: str
+    hash: str
+
+    def relinked(self, previous_hash: str) -> RowEvent:
+        return replace(self, previous_hash=previous_hash)
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    notification_id: int
+    case_id: str
+    sequence: int
+    event: RowEvent | None
+    originator: Any = None  # the id as the database holds it, to read the case again
+
+    def content_hash(self) -> str | None:
+        """The hash the row's content gives (current formula), None if unreadable."""
+        return None if self.event is None else event_hash(self.case_id, self.sequence, self.event)
+
+
+def parse_state(state: bytes) -> RowEvent | None:
+    try:
+        data = json.loads(state)
+        stamp = data["timestamp"]["_data_"]
+        recorded = (datetime.fromisoformat(stamp) - _EPOCH) // _MS
+        return RowEvent(
+            step=str(data["step"]),
+            payload=data["payload"],
+            agency=str(data["agency"]),
+            role=str(data["role"]),
+            occurred_at=int(data["occurred_at"]),
+            recorded_at=int(recorded),
+            submission_id=str(data["submission_id"]),
+            sealed_personal_data=str(data["sealed_personal_data"]),
+            previous_hash=str(data["previous_hash"]),
+            hash=str(data["hash"]),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def events_table(engine: sa.Engine) -> sa.Table | None:
+    """The event store's table, or None before anything was recorded."""
+    if not sa.inspect(engine).has_table(EVENTS_TABLE):
+        return None
+    return sa.Table(
+        EVENTS_TABLE,
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("originator_id", UUIDType()),
+        sa.Column("originator_version", sa.Integer),
+        sa.Column("topic", sa.Text),
+        sa.Column("state", sa.LargeBinary),
+    )
+
+
+def case_text(value: Any) -> str:
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+
+
+def scan(engine: sa.Engine, after: int = 0, batch: int = 5000) -> Iterator[StoredRow]:
+    """Every stored event after notification ``after``, in store order."""
+    table = events_table(engine)
+    if table is None:
+        return
+    c = table.c
+    position = after
+    while True:
+        query = (
+            sa.select(c.id, c.originator_id, c.originator_version, c.state)
+            .where(c.id > position)
+            .order_by(c.id)
+            .limit(batch)
+        )
+        with engine.connect() as connection:
+            rows = connection.execute(query).all()
+        for row in rows:
+            yield StoredRow(
+                int(row.id),
+                case_text(row.originator_id),
+                int(row.originator_version),
+                parse_state(bytes(row.state)),
+                row.originator_id,
+            )
+        if len(rows) < batch:
+            return
+        position = int(rows[-1].id)
+
+
+def case_rows(engine: sa.Engine, originator: Any) -> list[StoredRow]:
+    """The stored events of one case (its id as the database holds it), by version."""
+    table = events_table(engine)
+    if table is None:
+        return []
+    c = table.c
+    query = (
+        sa.select(c.id, c.originator_version, c.state)
+        .where(c.originator_id == originator)
+        .order_by(c.originator_version)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    case_id = case_text(originator)
+    return [
+        StoredRow(int(r.id), case_id, int(r.originator_version), parse_state(bytes(r.state)))
+        for r in rows
+    ]
+
+
+_MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH

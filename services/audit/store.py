@@ -1,0 +1,230 @@
+"""The Merkle log in the event store's database: leaves, complete subtrees, checkpoints.
+
+``audit_leaves`` lists every log entry in log order (a recorded case event, fed from the event
+store in notification order, or an access-log record), ``audit_nodes`` keeps the hash of every
+complete subtree so roots and proofs cost O(log n) look-ups, ``audit_checkpoints`` keeps each
+signed checkpoint (inserted once, never updated) and ``audit_cosignatures`` the witnesses'
+cosignatures. ``sync`` appends what the store recorded since the last entry; a concurrent
+``sync`` loses on the primary key and tries again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from services.audit import merkle
+from services.audit.rows import scan
+from services.tables import create_tables
+
+EVENT = "event"
+ACCESS = "access"
+ATTEMPTS = 10
+T = TypeVar("T")
+AccessFeed = Callable[[int], Iterable[tuple[int, str, str]]]
+
+metadata = sa.MetaData()
+leaves = sa.Table(
+    "audit_leaves",
+    metadata,
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("source_id", sa.BigInteger, nullable=False),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+)
+nodes = sa.Table(
+    "audit_nodes",
+    metadata,
+    sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+checkpoints = sa.Table(
+    "audit_checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+cosignatures = sa.Table(
+    "audit_cosignatures",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("witness", sa.String(200), primary_key=True),
+    sa.Column("note", sa.Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One log entry; for an access record ``sequence`` is the record's id."""
+
+    index: int
+    kind: str
+    case_id: str
+    sequence: int
+    entry_hash: str
+
+    @property
+    def hash(self) -> bytes:
+        return merkle.leaf_hash(bytes.fromhex(self.entry_hash))
+
+
+class LogStore:
+    """Read and append the log; ``access_entries`` feeds access-log records into it."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        create_tables(metadata, engine)
+
+    def size(self) -> int:
+        with self.engine.connect() as connection:
+            found = connection.execute(sa.select(sa.func.max(leaves.c.idx))).scalar()
+        return 0 if found is None else int(found) + 1
+
+    def sync(self, access: AccessFeed | None = None) -> int:
+        """Append the events recorded since the last entry, then the access records
+        ``access(last id)`` gives as (id, case id, hash); returns the new size."""
+        for _ in range(ATTEMPTS - 1):
+            try:
+                return self._sync_once(access)
+            except sa.exc.IntegrityError:
+                continue
+        return self._sync_once(access)
+
+    def _sync_once(self, access: AccessFeed | None) -> int:
+        size = self.size()
+        last_event, last_access = self._last_sources()
+        new: list[tuple[str, int, str, int, str]] = []
+        for row in scan(self.engine, after=last_event):
+            digest = "" if row.event is None else row.event.hash
+            new.append((EVENT, row.notification_id, row.case_id, row.sequence, digest))
+        if access is not None:
+            new += [(ACCESS, s, c, s, h) for s, c, h in access(last_access) if s > last_access]
+        if not new:
+            return size
+        cache: dict[tuple[int, int], bytes] = {}
+        reader = self._cached_reader(cache)
+        leaf_rows, node_rows = [], []
+        for offset, (kind, source, case_id, sequence, digest) in enumerate(new):
+            index = size + offset
+            leaf_rows.append(
+                {
+                    "idx": index,
+                    "kind": kind,
+                    "source_id": source,
+                    "case_id": case_id,
+                    "sequence": sequence,
+                    "entry_hash": _hex32(digest),
+                }
+            )
+            made = merkle.new_nodes(index, merkle.leaf_hash(bytes.fromhex(_hex32(digest))), reader)
+            for level, position, value in made:
+                cache[(level, position)] = value
+                node_rows.append({"level": level, "idx": position, "hash": value})
+        with self.engine.begin() as connection:
+            connection.execute(leaves.insert(), leaf_rows)
+            connection.execute(nodes.insert(), node_rows)
+        return size + len(new)
+
+    def _last_sources(self) -> tuple[int, int]:
+        query = sa.select(leaves.c.kind, sa.func.max(leaves.c.source_id)).group_by(leaves.c.kind)
+        with self.engine.connect() as connection:
+            found = {kind: int(value) for kind, value in connection.execute(query)}
+        return found.get(EVENT, 0), found.get(ACCESS, 0)
+
+    def _cached_reader(self, cache: dict[tuple[int, int], bytes]) -> merkle.NodeReader:
+        def read(level: int, index: int) -> bytes:
+            if (level, index) not in cache:
+                cache[(level, index)] = self._fetch({(level, index)})[(level, index)]
+            return cache[(level, index)]
+
+        return read
+
+    def _fetch(self, keys: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        with self.engine.connect() as connection:
+            for level in {level for level, _ in keys}:
+                wanted = [index for lv, index in keys if lv == level]
+                query = sa.select(nodes.c.idx, nodes.c.hash).where(
+                    nodes.c.level == level, nodes.c.idx.in_(wanted)
+                )
+                found.update({(level, int(i)): bytes(h) for i, h in connection.execute(query)})
+        missing = keys - found.keys()
+        if missing:
+            raise merkle.ProofError(f"the log lacks subtrees {sorted(missing)[:3]}")
+        return found
+
+    def root(self, size: int) -> bytes:
+        return self._with_nodes(lambda read: merkle.root(read, size))
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        return self._with_nodes(lambda read: merkle.inclusion_proof(read, index, size))
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        return self._with_nodes(lambda read: merkle.consistency_proof(read, first, second))
+
+    def _with_nodes(self, compute: Callable[[merkle.NodeReader], T]) -> T:
+        """Run ``compute`` twice: once to learn which subtrees it needs, once with them
+        fetched in one query per level."""
+        wanted: set[tuple[int, int]] = set()
+
+        def note(level: int, index: int) -> bytes:
+            wanted.add((level, index))
+            return bytes(32)
+
+        compute(note)
+        found = self._fetch(wanted) if wanted else {}
+        return compute(lambda level, index: found[(level, index)])
+
+    def leaves(self, start: int = 0, end: int | None = None) -> list[Leaf]:
+        query = sa.select(leaves).where(leaves.c.idx >= start).order_by(leaves.c.idx)
+        if end is not None:
+            query = query.where(leaves.c.idx < end)
+        with self.engine.connect() as connection:
+            return [
+                Leaf(int(r.idx), r.kind, r.case_id, int(r.sequence), r.entry_hash)
+                for r in connection.execute(query)
+            ]
+
+    def add_checkpoint(self, size: int, note: str) -> bool:
+        """Store a signed checkpoint once; False when one of that size is already stored."""
+        row = {"size": size, "note": note, "created_at": datetime.now(UTC)}
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(checkpoints.insert().values(**row))
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def checkpoints(self) -> list[str]:
+        query = sa.select(checkpoints.c.note).order_by(checkpoints.c.size)
+        with self.engine.connect() as connection:
+            return [str(note) for note in connection.execute(query).scalars()]
+
+    def add_cosignature(self, size: int, witness: str, note: str) -> None:
+        row = {"size": size, "witness": witness, "note": note}
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(cosignatures.insert().values(**row))
+        except sa.exc.IntegrityError:
+            return
+
+    def cosigned(self, size: int) -> list[str]:
+        query = sa.select(cosignatures.c.note).where(cosignatures.c.size == size)
+        with self.engine.connect() as connection:
+            return [str(note) for note in connection.execute(query).scalars()]
+
+
+def _hex32(digest: str) -> str:
+    """A stored hash as 64 hex digits; anything else (an unreadable row) as zeros."""
+    try:
+        return bytes.fromhex(digest).hex() if len(digest) == 64 else "0" * 64
+    except ValueError:
+        return "0" * 64

@@ -1,0 +1,290 @@
+"""Audit commands: checkpoints, the checkpointer, evidence bundles, the access log, witnesses,
+and ``verify --all`` (registered by the cases module)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+
+from events import Topics
+from services.audit.bundle import load, verify_bundle
+from services.audit.export import NothingToExport, Selection, export
+from services.audit.keys import log_verifier, witness_signer, witness_vkey_file
+from services.audit.policy import load_policy
+from services.audit.rows import events_table
+from services.audit.service import AuditService
+from services.audit.verify import Report, verify_store
+from services.audit.witness import StoreSource, Witness
+from services.cases.agencies import load_agencies
+from services.commands.common import parse_instant, print_json, settings_for
+from services.runtime.i18n import Translator, translator
+from services.settings import Settings
+from services.supervisor import StopFlag
+
+
+def register(subparsers: Any) -> None:
+    text = "the audit log: checkpoints, evidence bundles, who opened personal data"
+    parser = subparsers.add_parser("audit", help=text, description=text)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    text = "bring the log up to date and sign a checkpoint now; prints the signed note"
+    one = actions.add_parser("checkpoint", help=text, description=text)
+    one.add_argument("--publish", action="store_true", help="also publish it on Kafka")
+    one.set_defaults(func=checkpoint)
+    text = "sign a checkpoint every BACKBONE_AUDIT_CHECKPOINT_SECONDS and publish it"
+    actions.add_parser("checkpointer", help=text, description=text).set_defaults(func=checkpointer)
+    _register_export(actions)
+    text = "check an evidence bundle offline (no database, no broker needed)"
+    check = actions.add_parser("verify-bundle", help=text, description=text)
+    check.add_argument("file", type=Path)
+    check.add_argument("--trust", type=Path, help="file of verifier keys obtained out of band")
+    check.add_argument("--json", action="store_true", help="JSON for scripts")
+    check.set_defaults(func=check_bundle)
+    text = "list who opened personal data: which case, when, why"
+    access = actions.add_parser("access", help=text, description=text)
+    access.add_argument("case_id", nargs="?")
+    access.add_argument("--agency")
+    access.add_argument("--since", type=parse_instant, help="ISO date or time (UTC if no zone)")
+    access.add_argument("--lang", default="vi", help="vi or en")
+    access.add_argument("--json", action="store_true", help="JSON for scripts")
+    access.set_defaults(func=list_access)
+    text = "run as a witness for an agency: cosign checkpoints, raise an alarm on a fork"
+    witness = subparsers.add_parser("witness", help=text, description=text)
+    witness.add_argument("--agency", required=True)
+    witness.add_argument("--interval", type=float, default=5.0, help="seconds between looks")
+    witness.add_argument("--once", action="store_true", help="look once and exit")
+    witness.add_argument(
+        "--no-publish", action="store_true", help="keep cosignatures in the store only (no broker)"
+    )
+    witness.set_defaults(func=run_witness)
+
+
+def _register_export(actions: Any) -> None:
+    text = "write a self-contained evidence bundle for a case, an area or a period"
+    out = actions.add_parser("export", help=text, description=text)
+    which = out.add_mutually_exclusive_group(required=True)
+    which.add_argument("--case", dest="case_id")
+    which.add_argument("--area", help="province, district or commune code")
+    which.add_argument("--period", type=_period, metavar="START..END", help="ISO dates or times")
+    out.add_argument("-o", "--output", type=Path, required=True)
+    out.set_defaults(func=export_bundle)
+
+
+def checkpoint(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    audit = AuditService.from_settings(settings)
+    try:
+        note = audit.checkpoint()
+    finally:
+        audit.close()
+    if args.publish:
+        _publisher(settings, settings.kafka_username)(settings_topic(settings, "checkpoints"), note)
+    sys.stdout.write(note)
+    return 0
+
+
+def checkpointer(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    stop = StopFlag().install()
+    audit = AuditService.from_settings(settings)
+    publish = _publisher(settings, settings.kafka_username)
+    published = -1
+    try:
+        while not stop.stopped:
+            note = audit.checkpoint()
+            size = audit.checkpoint_of(note).size
+            if size != published:  # after a restart the latest is published again: harmless
+                publish(settings_topic(settings, "checkpoints"), note)
+                published = size
+            stop.wait(settings.audit_checkpoint_seconds)
+    finally:
+        audit.close()
+    return 0
+
+
+def export_bundle(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    policy = load_policy(settings.config_dir)
+    witnesses = {
+        agency: witness_vkey_file(settings, agency).read_text(encoding="utf-8").strip()
+        for agency in policy.witnesses
+        if witness_vkey_file(settings, agency).exists()
+    }
+    period = args.period
+    selection = Selection(args.case_id, args.area, period)
+    audit = AuditService.from_settings(settings)
+    try:
+        data = export(audit, selection, witnesses, policy.required_cosignatures)
+    except NothingToExport as error:
+        print_json({"error": "nothing_to_export", "detail": str(error)})
+        return 2
+    finally:
+        audit.close()
+    args.output.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    print_json({"file": str(args.output), "entries": len(data["entries"])})
+    return 0
+
+
+def check_bundle(args: argparse.Namespace) -> int:
+    try:
+        data = load(args.file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print_json({"error": "unreadable_bundle", "detail": str(error)})
+        return 2
+    trusted = args.trust.read_text(encoding="utf-8").split() if args.trust else []
+    result = verify_bundle(data, trusted)
+    summary = {
+        "ok": result.ok,
+        "entries": result.entries,
+        "cosignatures": result.cosignatures,
+        "problems": result.problems,
+        "keys": "trusted list" if trusted else "taken from the bundle: compare them out of band",
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        verdict = "VERIFIED" if result.ok else "NOT VERIFIED"
+        print(f"{verdict}: {result.entries} events, {result.cosignatures} cosignatures")
+        for problem in result.problems:
+            print(f"  {problem}")
+    return 0 if result.ok else 1
+
+
+def list_access(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    since = int(args.since.timestamp() * 1000) if args.since else None
+    audit = AuditService.from_settings(settings)
+    try:
+        records = audit.access.entries(args.case_id, args.agency, since)
+    finally:
+        audit.close()
+    if args.json:
+        print_json([vars(r) | {"opened_at": _iso(r.opened_at)} for r in records])
+        return 0
+    t = _translator(settings, args.lang)
+    for r in records:
+        when = t.datetime(datetime.fromtimestamp(r.opened_at / 1000, UTC))
+        print(f"{when}  {r.case_id}  {r.agency}/{r.actor}  {r.purpose}")
+    print(t.gettext("{count} openings of personal data").format(count=len(records)))
+    return 0
+
+
+def run_witness(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    stop = StopFlag().install()
+    audit = AuditService.from_settings(settings)
+    topic = settings_topic(settings, "cosignatures")
+    send = _no_broker if args.no_publish else _publisher(settings, args.agency)
+    witness = Witness(
+        args.agency,
+        witness_signer(settings, args.agency),
+        log_verifier(settings),
+        settings.home / "witnesses" / args.agency / "state.json",
+        StoreSource(audit),
+        lambda message: send(topic, json.dumps(message, ensure_ascii=False)),
+    )
+    alarmed = False
+    try:
+        witness.resume()
+        while not stop.stopped:
+            outcome = witness.step()
+            alarmed = alarmed or outcome.kind == "alarm"
+            if args.once or stop.wait(args.interval):
+                break
+    finally:
+        audit.close()
+    return 3 if alarmed else 0
+
+
+def verify_all(args: argparse.Namespace) -> int:
+    """``backbone verify --all``: the whole store against the signed checkpoints."""
+    settings = settings_for(args)
+    since = int(args.since.timestamp() * 1000) if args.since else None
+    audit = AuditService.from_settings(settings)
+    try:
+        report = _with_progress(audit, lambda p: verify_store(audit, args.area, since, p))
+    finally:
+        audit.close()
+    if args.json:
+        print_json(report.as_json())
+    else:
+        _print_report(report, _translator(settings, getattr(args, "lang", "vi")))
+    return 0 if report.ok else 1
+
+
+def _with_progress(audit: AuditService, run: Callable[[Any], Report]) -> Report:
+    if not sys.stderr.isatty():
+        return run(None)
+    table = events_table(audit.engine)
+    total = 0
+    if table is not None:
+        with audit.engine.connect() as connection:
+            total = int(connection.execute(table.select().with_only_columns(
+                table.c.id.count())).scalar() or 0)  # fmt: skip
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("verify", total=total or None)
+        return run(lambda done: bar.update(task, completed=done))
+
+
+def _print_report(report: Report, t: Translator) -> None:
+    for f in report.findings:
+        where = f.case_id if f.sequence is None else f"{f.case_id} #{f.sequence}"
+        print(f"{t.gettext(f.problem)}  {where}  {f.detail}")
+    line = t.gettext("{events} events in {cases} cases, checkpoint of {size}: {verdict}")
+    verdict = t.gettext("intact") if report.ok else t.gettext("TAMPERED")
+    print(line.format(events=report.events, cases=report.cases, size=report.checkpoint_size,
+                      verdict=verdict))  # fmt: skip
+
+
+def _translator(settings: Settings, lang: str) -> Translator:
+    return translator(lang, load_agencies(settings.config_dir).zone)
+
+
+def settings_topic(settings: Settings, name: str) -> str:
+    topic: str = getattr(Topics(settings.topic_prefix), name)
+    return topic
+
+
+def _no_broker(topic: str, text: str) -> None:
+    """Publishing switched off: the store keeps the cosignatures."""
+
+
+def _publisher(settings: Settings, user: str) -> Callable[[str, str], None]:
+    """Send text messages keyed by ``user``, as that agency when it has credentials."""
+    from kafka import KafkaProducer
+
+    from services.kafka.clients import broker_endpoint, client_config
+    from services.kafka.provision import load_credentials
+
+    endpoint = broker_endpoint(settings)
+    credentials = load_credentials(settings, user)
+    if credentials is not None:
+        endpoint = credentials.endpoint(endpoint)
+    producer = KafkaProducer(**client_config(endpoint), acks="all")
+
+    def send(topic: str, text: str) -> None:
+        producer.send(topic, text.encode("utf-8"), key=user.encode()).get(timeout=30)
+
+    return send
+
+
+def _period(text: str) -> tuple[int, int]:
+    start, sep, end = text.partition("..")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected START..END, got {text!r}")
+    return (_ms(parse_instant(start)), _ms(parse_instant(end)))
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()

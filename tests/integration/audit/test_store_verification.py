@@ -1,0 +1,146 @@
+"""Whole-store verification names each attack on the database, on both stores."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+from services.audit import store as logtables
+from services.audit.findings import MISSING_CASE
+from services.audit.rows import parse_state
+from services.audit.service import AuditService
+from services.audit.verify import verify_store
+from services.cases.application import CaseService
+from services.cases.chain import ALTERED, GENESIS, INSERTED, MISSING, REORDERED, event_hash
+from services.settings import Settings
+from tests.integration.cases.test_case_tampering import Rows
+
+NOW = 1_700_000_000_000
+
+
+@dataclass
+class World:
+    service: CaseService
+    audit: AuditService
+    cases: list[str]
+
+    def rows(self, n: int) -> Rows:
+        return Rows(self.service, self.cases[n])
+
+    def problems(self) -> set[tuple[str, str, int | None]]:
+        report = verify_store(self.audit)
+        return {(f.problem, f.case_id, f.sequence) for f in report.findings}
+
+
+@pytest.fixture
+def world(make_settings: Callable[..., Settings], database_url: str) -> Iterator[World]:
+    settings = make_settings(database_url=database_url)
+    service = CaseService.from_settings(settings)
+    audit = AuditService.from_settings(settings)
+    cases = []
+    for _ in range(3):
+        case = str(uuid.uuid4())
+        service.report(case, {"channel": "hotline"}, "hotline-111", f"{case}-0", NOW)
+        for n in range(1, 5):
+            fields = {"needs": [f"n{n}"]}
+            service.record(case, "NeedsAssessed", fields, "commune-22738", f"{case}-{n}", NOW)
+        cases.append(case)
+    audit.checkpoint()
+    yield World(service, audit, cases)
+    audit.close()
+    service.close()
+
+
+def _edit(rows: Rows, version: int, **changes: object) -> None:
+    state = rows.state(version)
+    state.update(changes)
+    rows.update(version, state=json.dumps(state).encode())
+
+
+def test_an_untouched_store_verifies(world: World) -> None:
+    report = verify_store(world.audit)
+    assert report.ok, report.findings
+    assert (report.events, report.cases, report.checkpoint_size) == (15, 3, 15)
+
+
+def test_a_changed_byte_in_a_row_is_named(world: World) -> None:
+    rows = world.rows(0)
+    raw = json.dumps(rows.state(3)).replace('"n2"', '"n9"')
+    rows.update(3, state=raw.encode())
+    assert world.problems() == {(ALTERED, world.cases[0], 3)}
+
+
+def test_a_deleted_case_is_named(world: World) -> None:
+    rows = world.rows(1)
+    for version in range(1, 6):
+        rows.delete(version)
+    assert world.problems() == {(MISSING_CASE, world.cases[1], None)}
+
+
+def test_an_inserted_event_is_named(world: World) -> None:
+    rows = world.rows(2)
+    topic = rows.topic(3)
+    for version in range(5, 2, -1):
+        rows.update(version, originator_version=version + 1)
+    forged = rows.state(4) | {"payload": {"needs": ["forged"]}}
+    rows.insert(3, topic, forged)
+    assert (INSERTED, world.cases[2], 3) in world.problems()
+
+
+def test_a_reordered_pair_is_named(world: World) -> None:
+    rows = world.rows(0)
+    second, third = rows.state(2), rows.state(3)
+    rows.update(2, state=json.dumps(third).encode())
+    rows.update(3, state=json.dumps(second).encode())
+    assert (REORDERED, world.cases[0], 2) in world.problems()
+
+
+def test_a_removed_event_is_named(world: World) -> None:
+    rows = world.rows(1)
+    rows.delete(5)
+    assert world.problems() == {(MISSING, world.cases[1], 5)}
+
+
+def test_a_rewritten_chain_and_log_with_recomputed_hashes_is_caught_by_the_checkpoint(
+    world: World,
+) -> None:
+    """The forger changes event 2 and recomputes every hash in the database: the chain, the
+    log's leaves and subtrees. Only the signed checkpoint (key outside the database) shows it."""
+    case, rows = world.cases[0], world.rows(0)
+    previous = rows.state(1)["hash"]
+    for version in range(2, 6):
+        state = rows.state(version)
+        if version == 2:
+            state["payload"] = {"needs": ["forged"]}
+        event = parse_state(json.dumps(state).encode())
+        assert event is not None
+        state["previous_hash"] = previous
+        state["hash"] = event_hash(case, version, event.relinked(previous))
+        previous = state["hash"]
+        rows.update(version, state=json.dumps(state).encode())
+    _rebuild_log(world.audit)
+    assert world.service.verify(case).ok  # the chain alone is fooled
+    problems = world.problems()
+    assert ("log_rewritten", "(log)", None) in problems
+    assert {p for p in problems if p[1] == case} == {(ALTERED, case, 2)}
+
+
+def _rebuild_log(audit: AuditService) -> None:
+    with audit.engine.begin() as connection:
+        connection.execute(sa.delete(logtables.leaves))
+        connection.execute(sa.delete(logtables.nodes))
+    audit.log.sync(audit.access.leaves_after)
+    assert GENESIS == ""
+
+
+def test_a_truncated_log_table_is_named_and_the_mirror_still_checks_the_events(
+    world: World,
+) -> None:
+    with world.audit.engine.begin() as connection:
+        connection.execute(sa.delete(logtables.leaves).where(logtables.leaves.c.idx >= 10))
+    assert world.problems() == {("log_rewritten", "(log)", None)}
