@@ -7,6 +7,7 @@ environment.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -55,6 +56,23 @@ class Settings(BaseSettings):
         "waits for it (it may be on another agency's topic) before it is rejected",
     )
     poll_interval_ms: int = Field(default=200, ge=1)
+    clock_skew_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="how far after the backbone's clock a step's occurred_at may be before it "
+        "is refused (occurred_in_future)",
+    )
+    occurred_at_floor: date = Field(
+        default=date(2000, 1, 1),
+        description="steps dated before this day (UTC) are refused (occurred_too_early)",
+    )
+    max_submission_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        le=1_000_000,
+        description="largest intake message: max.message.bytes of the intake topics at "
+        "provisioning; a larger one that arrives is refused (submission_too_large)",
+    )
 
     @cached_property
     def effective_database_url(self) -> str:
