@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from deploy.kafka.launcher import BrokerEndpoint, LocalKafka
@@ -52,5 +52,18 @@ def ensure_topics(
         for name in sorted(missing):
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([NewTopic(name, partitions, replication)])
+    finally:
+        admin.close()
+
+
+def set_topic_configs(
+    endpoint: BrokerEndpoint, names: Iterable[str], configs: Mapping[str, str]
+) -> None:
+    """Set ``configs`` on existing topics, keeping their other settings (incremental alter)."""
+    admin = KafkaAdminClient(**client_config(endpoint))
+    try:
+        resources = [ConfigResource("TOPIC", name, dict(configs)) for name in sorted(set(names))]
+        if resources:
+            admin.alter_configs(resources)
     finally:
         admin.close()
