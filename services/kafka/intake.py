@@ -313,11 +313,12 @@ class Intake:
         self._producer = producer
         futures = [send_or_refused(producer, m.topic, m.value, m.key) for m in messages]
         producer.flush()
-        too_large = [
-            message
-            for message, future in zip(messages, futures, strict=True)
-            if failed_as_too_large(future) or future.get(timeout=0) is None  # others raise here
-        ]
+        too_large: list[Outgoing] = []
+        for message, future in zip(messages, futures, strict=True):
+            if failed_as_too_large(future):
+                too_large.append(message)
+            else:
+                future.get(timeout=0)  # the broker's refusal, if any, before the commit
         if too_large:  # one agency's huge message must not hold back the other rejections
             log.warning("intake.rejection_bounded", rejections=len(too_large))
             again = [producer.send(m.topic, m.bounded, key=m.key) for m in too_large]
