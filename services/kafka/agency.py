@@ -68,6 +68,10 @@ class RejectedSubmission:
     detail: str
     original: bytes
     source_offset: int
+    original_size: int = 0
+    original_sha256: str = ""
+    original_truncated: bool = False
+    """``original`` holds only the message's first bytes (it was too large to return)."""
 
 
 class AgencyClient:
@@ -256,4 +260,7 @@ class AgencyClient:
             r["detail"],
             r["original"],
             r["source_offset"],
+            r["original_size"],
+            r["original_sha256"],
+            r["original_truncated"],
         )

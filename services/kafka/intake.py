@@ -321,6 +321,8 @@ class Intake:
                 future.get(timeout=0)  # the broker's refusal, if any, before the commit
         if too_large:  # one agency's huge message must not hold back the other rejections
             log.warning("intake.rejection_bounded", rejections=len(too_large))
+            self._reset_producer()  # an idempotent producer is unusable after such a refusal
+            producer = self._producer = self.producer_factory()
             again = [producer.send(m.topic, m.bounded, key=m.key) for m in too_large]
             producer.flush()
             for future in again:
