@@ -43,6 +43,10 @@ log = get_logger(__name__)
 COMMON_FIELDS = frozenset(STEP_COMMON_FIELDS)
 PERSONAL_DATA = "personal_data"
 INTERNAL_ERROR = "internal_error"
+UNREADABLE = (
+    "the backbone failed while reading this submission (an internal error); "
+    "send it again later and tell the backbone's operator"
+)
 # Refusals that may stop holding once another agency's submission has been applied.
 NOT_YET = frozenset({"case_not_found", "missing_prerequisite", "unknown_reference"})
 # Worth retrying: the store, the broker or the network is unwell, not the submission.
@@ -214,6 +218,11 @@ class Intake:
             return Refusal(error.reason, error.detail, submission_id)
         except errors.CaseError as error:
             return Refusal(error.reason, str(error), submission_id)
+        except TRANSIENT:
+            raise
+        except Exception as error:  # a bug must not stop the intake on this message for ever
+            log.error("intake.plan_failed", agency=agency, error=type(error).__name__)
+            return Refusal(INTERNAL_ERROR, UNREADABLE, submission_id)
 
     def _request(self, agency: str, decoded: Decoded) -> StepRequest:
         step = decoded.record

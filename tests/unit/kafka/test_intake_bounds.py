@@ -206,3 +206,18 @@ def test_a_rejection_the_broker_will_not_take_goes_out_bounded_and_the_others_as
         (2, True),
     ]
     assert originals[1]["original_size"] == MAX_BYTES - 100
+
+
+class BrokenCodec:
+    """A codec with a bug: any message makes it fail in an unexpected way."""
+
+    def decode(self, data: bytes) -> Any:
+        raise RuntimeError("a bug")
+
+
+def test_a_message_that_trips_a_bug_is_rejected_instead_of_stopping_the_intake() -> None:
+    the_intake = intake()
+    the_intake.codec = BrokenCodec()  # type: ignore[assignment]
+    refused = the_intake._plan(Record(b"anything"))
+    assert isinstance(refused, Refusal) and refused.reason == "internal_error"
+    assert "send it again later" in refused.detail
