@@ -9,11 +9,14 @@ an oversized value must not reach a log in full).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events.errors import ContractError, Reason
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 ID = 100
 CODE = 64
@@ -89,6 +92,12 @@ def _check_value(wire_name: str, field: str, value: Any) -> None:
         most = limit_of(wire_name, field)
         if len(value) > most:
             _too_long(where, f"{len(value)} characters, at most {most}")
+        if _CONTROL.search(value):  # e.g. NUL, which no PostgreSQL text column takes
+            raise ContractError(
+                Reason.CONTROL_CHARACTER,
+                f"{where} holds a control character (other than tab or line break); "
+                "remove it and send again",
+            )
     elif isinstance(value, bytes) and len(value) > SEALED_BYTES:
         _too_long(where, f"{len(value)} bytes, at most {SEALED_BYTES}")
     elif isinstance(value, list):

@@ -112,3 +112,15 @@ def test_a_step_dated_before_the_floor_is_too_early() -> None:
         check_occurred_at(datetime(1970, 1, 21, tzinfo=UTC), NOW, SKEW, FLOOR)
     assert refused.value.reason == "occurred_too_early"
     assert "before 2000-01-01" in refused.value.detail
+
+
+@pytest.mark.parametrize("text", ["r-\x00", "\x1b[31m", "a\x7f"])
+def test_a_control_character_in_a_text_is_refused(text: str) -> None:
+    with pytest.raises(ContractError) as refused:
+        check_lengths("ReferralAccepted", SAMPLES["ReferralAccepted"] | {"referral_id": text})
+    assert refused.value.reason == "control_character"
+    assert text not in str(refused.value)
+
+
+def test_tabs_and_line_breaks_are_text() -> None:
+    check_lengths("ReferralDeclined", SAMPLES["ReferralDeclined"] | {"reason": "a\tb\r\nc"})
