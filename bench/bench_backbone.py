@@ -92,11 +92,11 @@ def submissions(codec: Codec, count: int) -> Iterator[tuple[str, bytes, bytes]]:
         common = {"submission_id": sid, "case_id": case_id, "occurred_at": now}
         if n % STEPS_PER_CASE == 0:
             body = {
-                "channel": "commune",
+                "channel": "commune_officer",
                 "forms_of_abuse": ["violence"],
                 "setting": "family",
                 "child_sex": "female",
-                "child_age_group": "6-10",
+                "child_age_group": "6-11",
                 "province_code": "58",
                 "district_code": "582",
                 "commune_code": "22738",
@@ -104,7 +104,8 @@ def submissions(codec: Codec, count: int) -> Iterator[tuple[str, bytes, bytes]]:
             }
             yield sid, case_id.encode(), codec.encode("CaseReported", common | body)
         else:
-            yield sid, case_id.encode(), codec.encode("NeedsAssessed", common | {"needs": ["x"]})
+            needs = {"needs": ["counselling"]}
+            yield sid, case_id.encode(), codec.encode("NeedsAssessed", common | needs)
 
 
 def produce(

@@ -16,6 +16,13 @@ class Reason(StrEnum):
     BAD_KEY = "bad_key"
     NOT_OPENABLE = "not_openable"
     BAD_TOPIC_NAME = "bad_topic_name"
+    UNKNOWN_CODE = "unknown_code"
+    FIELD_TOO_LONG = "field_too_long"
+    CONTROL_CHARACTER = "control_character"
+    OCCURRED_IN_FUTURE = "occurred_in_future"
+    OCCURRED_TOO_EARLY = "occurred_too_early"
+    NOT_A_BOOLEAN = "not_a_boolean"
+    SUBMISSION_TOO_LARGE = "submission_too_large"
 
 
 class ContractError(Exception):

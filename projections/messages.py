@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,6 +72,8 @@ class Outbox:
             "detail": detail,
             "original": source.value,
             "rejected_at": at,
+            "original_size": len(source.value),
+            "original_sha256": hashlib.sha256(source.value).hexdigest(),
         }
         return _row(
             f"rejected:{where}",

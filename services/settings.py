@@ -7,6 +7,7 @@ environment.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -64,6 +65,23 @@ class Settings(BaseSettings):
     poll_interval_ms: int = Field(default=200, ge=1)
     audit_checkpoint_seconds: float = Field(
         default=300.0, gt=0, description="how often the checkpointer signs the audit log"
+    )
+    clock_skew_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="how far after the backbone's clock a step's occurred_at may be before it "
+        "is refused (occurred_in_future)",
+    )
+    occurred_at_floor: date = Field(
+        default=date(2000, 1, 1),
+        description="steps dated before this day (UTC) are refused (occurred_too_early)",
+    )
+    max_submission_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        le=1_000_000,
+        description="largest intake message: max.message.bytes of the intake topics at "
+        "provisioning; a larger one that arrives is refused (submission_too_large)",
     )
 
     @cached_property

@@ -121,7 +121,7 @@ class CaseService(Application[UUID]):
     ) -> RecordedStep:
         """Open a case with CaseReported; ``case_id`` is the UUID the reporting agency chose."""
         submission = self._submission(CASE_REPORTED, fields, agency, submission_id, occurred_at)
-        existing = self._existing_report(case_id, submission_id)
+        existing = self._existing_report(case_id, submission)
         if existing is not None:
             return existing
         Case.report(_case_uuid(case_id), submission, self.workflow)  # refuse before any key
@@ -130,7 +130,7 @@ class CaseService(Application[UUID]):
         try:
             self.save(case)
         except IntegrityError:
-            return self._raced_report(case_id, submission_id)
+            return self._raced_report(case_id, submission)
         log.info("case.reported", case_id=case_id, agency=agency, submission_id=submission_id)
         return recorded(case_id, case.last_receipt, duplicate=False)
 
@@ -160,7 +160,7 @@ class CaseService(Application[UUID]):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             case = self._load(case_id)
             if case.receipt(submission_id) is not None:
-                return self._duplicate(case_id, case, submission_id)
+                return self._duplicate(case_id, case, submission)
             sealed = self._seal_merged(case_id, case, personal_data)
             case.record(_with_sealed(submission, sealed), self.workflow)
             if self._saved(case, case_id, attempt):
@@ -207,13 +207,18 @@ class CaseService(Application[UUID]):
         Idempotent: forgetting again returns the recorded erasure and makes sure the key is
         gone (in case a crash came between the two).
         """
+        erasure_id = f"erase-{case_id}"
+        receipt = self._load(case_id).receipt(erasure_id)
+        if receipt is not None:  # ordered before: the same erasure, whenever it is asked again
+            self.keys.shred(case_id)
+            return recorded(case_id, receipt, duplicate=True)
         try:
-            recorded = self.record(
+            recorded_step = self.record(
                 case_id,
                 PERSONAL_DATA_ERASED,
                 {},
                 by_agency,
-                submission_id=f"erase-{case_id}",
+                submission_id=erasure_id,
                 occurred_at=_now_ms(),
                 ordered_erasure=True,
             )
@@ -222,7 +227,7 @@ class CaseService(Application[UUID]):
             raise
         self.keys.shred(case_id)
         log.info("case.personal_data_erased", case_id=case_id, agency=by_agency)
-        return recorded
+        return recorded_step
 
     # Queries
 
@@ -324,7 +329,7 @@ class CaseService(Application[UUID]):
             cases[request.case_id] = self._find(request.case_id)
         case = cases[request.case_id]
         if case is not None and case.receipt(request.submission_id) is not None:
-            return self._duplicate(request.case_id, case, request.submission_id)
+            return self._duplicate(request.case_id, case, submission)
         if request.step == CASE_REPORTED:
             if case is not None:
                 raise errors.DuplicateCase(request.case_id)
@@ -360,25 +365,29 @@ class CaseService(Application[UUID]):
         except errors.CaseNotFound:
             return None
 
-    def _existing_report(self, case_id: str, submission_id: str) -> RecordedStep | None:
+    def _existing_report(self, case_id: str, submission: Submission) -> RecordedStep | None:
         try:
             case = self._load(case_id)
         except errors.CaseNotFound:
             return None
-        if case.receipt(submission_id) is None:
+        if case.receipt(submission.submission_id) is None:
             raise errors.DuplicateCase(case_id)
-        return self._duplicate(case_id, case, submission_id)
+        return self._duplicate(case_id, case, submission)
 
-    def _raced_report(self, case_id: str, submission_id: str) -> RecordedStep:
-        existing = self._existing_report(case_id, submission_id)
+    def _raced_report(self, case_id: str, submission: Submission) -> RecordedStep:
+        existing = self._existing_report(case_id, submission)
         if existing is None:  # the conflict was not on this case: let it surface
             raise errors.ConcurrencyConflict(case_id, 1)
         return existing
 
-    def _duplicate(self, case_id: str, case: Case, submission_id: str) -> RecordedStep:
+    def _duplicate(self, case_id: str, case: Case, submission: Submission) -> RecordedStep:
+        """The recorded step of a resent submission; a different one under its id is refused."""
+        submission_id = submission.submission_id
         receipt = case.receipt(submission_id)
         if receipt is None:
             raise errors.CaseNotFound(case_id)
+        if receipt.content != submission.content:
+            raise errors.SubmissionIdReused(case_id, submission_id)
         log.info("case.duplicate_submission", case_id=case_id, submission_id=submission_id)
         return recorded(case_id, receipt, duplicate=True)
 

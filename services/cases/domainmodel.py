@@ -9,6 +9,8 @@ library and ``eventsourcing.domain`` only.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -55,6 +57,11 @@ class Submission:
     sealed_personal_data: str = ""
     """Personal data already encrypted with the case's key (base64), or ""."""
 
+    @property
+    def content(self) -> str:
+        """What makes it this submission and not another one sent under its id."""
+        return content_digest(self.step, self.payload, self.agency, self.occurred_at)
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -64,6 +71,15 @@ class Receipt:
     step: str
     submission_id: str
     hash: str
+    content: str = ""
+    """``content_digest`` of what was recorded (personal data aside: it is sealed afresh)."""
+
+
+def content_digest(step: str, payload: Mapping[str, Any], agency: str, occurred_at: int) -> str:
+    """A digest of a submission's step, fields, agency and time, to tell a resend apart from
+    another submission under the same id."""
+    text = json.dumps([step, payload, agency, occurred_at], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -279,7 +295,10 @@ class Case(Aggregate):
     def _evolve(self, event: Case.Event) -> None:
         self._counts[event.step] += 1
         self._payloads.setdefault(event.step, []).append(dict(event.payload))
-        self._last = Receipt(event.originator_version, event.step, event.submission_id, event.hash)
+        content = content_digest(event.step, event.payload, event.agency, event.occurred_at)
+        self._last = Receipt(
+            event.originator_version, event.step, event.submission_id, event.hash, content
+        )
         self._receipts[event.submission_id] = self._last
         self._head = event.hash
         if event.sealed_personal_data:

@@ -148,6 +148,18 @@ class PersonalDataErasedError(CaseError):
         self.case_id = case_id
 
 
+class SubmissionIdReused(CaseError):
+    reason = "submission_id_reused"
+
+    def __init__(self, case_id: str, submission_id: str) -> None:
+        super().__init__(
+            f"submission id {submission_id!r} was already recorded on case {case_id} with other "
+            "content; send this submission under a new submission id"
+        )
+        self.case_id = case_id
+        self.submission_id = submission_id
+
+
 class ConcurrencyConflict(CaseError):
     reason = "concurrency_conflict"
 

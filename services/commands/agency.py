@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from events import Codec
+from events import Codec, ContractError, Reason
 from services.audit.access import MIN_PURPOSE, PurposeRequired, record_openings
 from services.cases.agencies import load_agencies
 from services.commands.common import parse_instant, print_json, settings_for
@@ -19,6 +19,7 @@ from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
 from services.kafka.intake import run_intake
 from services.kafka.provision import credentials_file, provision
 from services.supervisor import StopFlag
+from services.vocabulary import load_vocabulary
 
 
 def register(subparsers: Any) -> None:
@@ -121,16 +122,21 @@ def intake(args: argparse.Namespace) -> int:
 def submit(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     codec = Codec.from_directory()
-    fields = _typed(codec.schema(args.step), _json_fields(args.json_file) | _pairs(args.field))
-    with AgencyClient.from_settings(settings, args.agency) as client:
-        submission_id = client.submit(
-            args.step,
-            args.case_id,
-            fields,
-            args.occurred_at,
-            _pairs(args.personal) or None,
-            args.submission_id,
-        )
+    try:
+        schema = codec.schema(args.step)
+        fields = _typed(schema, _json_fields(args.json_file) | _pairs(args.field))
+        load_vocabulary(settings.config_dir).check(args.step, fields)
+        with AgencyClient.from_settings(settings, args.agency) as client:
+            submission_id = client.submit(
+                args.step,
+                args.case_id,
+                fields,
+                args.occurred_at,
+                _pairs(args.personal) or None,
+                args.submission_id,
+            )
+    except ContractError as error:  # what the intake would refuse, refused before sending
+        raise SystemExit(f"{error.reason}: {error.detail}") from None
     print(submission_id)
     return 0
 
@@ -202,10 +208,21 @@ def _json_fields(source: str | None) -> dict[str, Any]:
 def _typed(schema: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
     """Text from the command line in the types the step's schema asks for."""
     kinds = {field["name"]: field["type"] for field in schema["fields"]}
-    return {name: _value(kinds.get(name), value) for name, value in fields.items()}
+    typed: dict[str, Any] = {}
+    for name, value in fields.items():
+        try:
+            typed[name] = _value(name, kinds.get(name), value)
+        except ValueError:
+            raise SystemExit(
+                f"schema_violation: {name} must be {_kind_name(kinds.get(name))}"
+            ) from None
+    return typed
 
 
-def _value(kind: Any, value: Any) -> Any:
+BOOLEANS = {"true": True, "false": False}
+
+
+def _value(name: str, kind: Any, value: Any) -> Any:
     if isinstance(kind, Mapping) and kind.get("logicalType") == "timestamp-millis":
         return (
             parse_instant(value) if isinstance(value, str) and not value.isdigit() else int(value)
@@ -215,5 +232,15 @@ def _value(kind: Any, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     if kind == "boolean":
-        return value.lower() in ("1", "true", "yes")
+        if value not in BOOLEANS:  # "maybe" must not become false
+            raise ContractError(
+                Reason.NOT_A_BOOLEAN, f"{name} must be `true` or `false`, not {value[:20]!r}"
+            )
+        return BOOLEANS[value]
     return int(value) if kind in ("int", "long") else value
+
+
+def _kind_name(kind: Any) -> str:
+    if isinstance(kind, Mapping) and kind.get("logicalType") == "timestamp-millis":
+        return "an ISO 8601 time or milliseconds since 1970"
+    return "a whole number" if kind in ("int", "long") else f"of type {kind}"

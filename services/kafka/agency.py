@@ -11,14 +11,15 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
 from deploy.kafka.launcher import BrokerEndpoint
-from events import Codec, ContractError, Topics, open_sealed, seal
+from events import EPOCH, Codec, ContractError, Topics, open_sealed, seal
+from events.limits import check_lengths, check_occurred_at
 from services.kafka.access import consumer_group_prefix
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.keys import agency_keypair, backbone_keypair
@@ -67,6 +68,10 @@ class RejectedSubmission:
     detail: str
     original: bytes
     source_offset: int
+    original_size: int = 0
+    original_sha256: str = ""
+    original_truncated: bool = False
+    """``original`` holds only the message's first bytes (it was too large to return)."""
 
 
 class AgencyClient:
@@ -81,6 +86,8 @@ class AgencyClient:
         private_key: str | None = None,
         codec: Codec | None = None,
         ack_timeout_s: float = 30.0,
+        clock_skew: timedelta = timedelta(minutes=10),
+        earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC),
     ) -> None:
         self.agency = agency
         self.endpoint = endpoint
@@ -89,6 +96,8 @@ class AgencyClient:
         self.private_key = private_key
         self.codec = codec or Codec.from_directory()
         self.ack_timeout_s = ack_timeout_s
+        self.clock_skew = clock_skew
+        self.earliest = earliest
         self._intake = topics.intake(agency)  # refuses an id that cannot name a topic
         self._producer: KafkaProducer | None = None
         self._consumers: dict[str, KafkaConsumer] = {}
@@ -106,6 +115,8 @@ class AgencyClient:
             Topics(settings.topic_prefix),
             backbone_keypair(settings).public_key,
             agency_keypair(settings, agency).private_key,
+            clock_skew=timedelta(seconds=settings.clock_skew_seconds),
+            earliest=datetime.combine(settings.occurred_at_floor, datetime.min.time(), UTC),
         )
 
     def submit(
@@ -120,11 +131,17 @@ class AgencyClient:
         """Publish one step and wait for the broker's acknowledgement; return its submission id.
 
         Resend with the same ``submission_id`` after a failure: the backbone records it once.
+        What the intake would refuse for its lengths or its date raises ``ContractError`` here,
+        before anything is sent.
         """
         submission_id = submission_id or str(uuid.uuid4())
         when = datetime.now(UTC) if occurred_at is None else occurred_at
         record = {**fields, "submission_id": submission_id, "case_id": case_id, "occurred_at": when}
+        check_lengths(step, record)
+        instant = when if isinstance(when, datetime) else EPOCH + timedelta(milliseconds=when)
+        check_occurred_at(instant, datetime.now(UTC), self.clock_skew, self.earliest)
         if personal_data:
+            check_lengths("PersonalData", personal_data)
             clear = self.codec.encode("PersonalData", personal_data)
             record["personal_data"] = seal(self.backbone_public_key, clear)
         value = self.codec.encode(step, record)
@@ -243,4 +260,7 @@ class AgencyClient:
             r["detail"],
             r["original"],
             r["source_offset"],
+            r["original_size"],
+            r["original_sha256"],
+            r["original_truncated"],
         )

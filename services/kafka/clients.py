@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from deploy.kafka.launcher import BrokerEndpoint, LocalKafka
@@ -52,5 +52,26 @@ def ensure_topics(
         for name in sorted(missing):
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([NewTopic(name, partitions, replication)])
+    finally:
+        admin.close()
+
+
+def set_topic_configs(
+    endpoint: BrokerEndpoint, names: Iterable[str], configs: Mapping[str, str]
+) -> None:
+    """Set ``configs`` on existing topics, keeping their other settings (incremental alter)."""
+    admin = KafkaAdminClient(**client_config(endpoint))
+    try:
+        resources = [ConfigResource("TOPIC", name, dict(configs)) for name in sorted(set(names))]
+        # The broker checks the keys itself; the client's own check races new topics' metadata.
+        results = admin.alter_configs(resources, raise_on_unknown=False) if resources else {}
+        failed = {
+            name: result
+            for by_name in results.values()
+            for name, result in by_name.items()
+            if result != "OK"
+        }
+        if failed:
+            raise RuntimeError(f"the broker refused topic settings {dict(configs)}: {failed}")
     finally:
         admin.close()

@@ -11,6 +11,7 @@ replayed rejection carries the same ``rejection_id``.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import time
 from collections.abc import Callable, Mapping
@@ -25,10 +26,12 @@ from kafka.structs import OffsetAndMetadata
 from sqlalchemy.exc import SQLAlchemyError
 
 from events import EPOCH, Codec, ContractError, Decoded, Topics, open_sealed
+from events.limits import ID, check_lengths
 from events.steps import COMMON_FIELDS as STEP_COMMON_FIELDS
 from services.cases import errors
 from services.cases.application import CaseService, StepRequest
 from services.cases.views import RecordedStep
+from services.kafka.bounds import PREFIX_BYTES, Bounds, failed_as_too_large, send_or_refused
 from services.kafka.clients import broker_endpoint, client_config, ensure_topics
 from services.kafka.keys import backbone_keypair
 from services.kafka.wiring import reliable_producer
@@ -40,6 +43,10 @@ log = get_logger(__name__)
 COMMON_FIELDS = frozenset(STEP_COMMON_FIELDS)
 PERSONAL_DATA = "personal_data"
 INTERNAL_ERROR = "internal_error"
+UNREADABLE = (
+    "the backbone failed while reading this submission (an internal error); "
+    "send it again later and tell the backbone's operator"
+)
 # Refusals that may stop holding once another agency's submission has been applied.
 NOT_YET = frozenset({"case_not_found", "missing_prerequisite", "unknown_reference"})
 # Worth retrying: the store, the broker or the network is unwell, not the submission.
@@ -48,11 +55,12 @@ TRANSIENT = (PersistenceError, SQLAlchemyError, KafkaError, OSError, errors.Conc
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A rejection to publish."""
+    """A rejection to publish; ``bounded`` is the same with only the message's first bytes."""
 
     topic: str
     key: bytes | None
     value: bytes
+    bounded: bytes
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class Intake:
         consumer: KafkaConsumer,
         producer_factory: Callable[[], KafkaProducer],
         ensure_topic: Callable[[str], None],
+        bounds: Bounds,
         batch_size: int = 500,
         poll_ms: int = 200,
         hold_s: float = 30.0,
@@ -87,6 +96,7 @@ class Intake:
         self.consumer = consumer
         self.producer_factory = producer_factory
         self.ensure_topic = ensure_topic
+        self.bounds = bounds
         self.batch_size = batch_size
         self.poll_ms = poll_ms
         self.hold_s = hold_s
@@ -194,9 +204,13 @@ class Intake:
     def _plan(self, record: Any) -> StepRequest | Refusal:
         """What to ask of the case service, or why not to: agency, body and personal data."""
         agency, submission_id = self.topics.agency_of(record.topic), ""
+        value = bytes(record.value or b"")
         try:
-            decoded = self.codec.decode(bytes(record.value or b""))
+            self.bounds.check_size(value)
+            decoded = self.codec.decode(value)
             submission_id = str(decoded.record.get("submission_id", ""))
+            if len(submission_id) > ID:  # never echoed or logged: the refusal says its length
+                submission_id = ""
             if self.service.agencies.get(agency) is None:
                 raise errors.UnknownAgency(agency)
             return self._request(agency, decoded)
@@ -204,11 +218,17 @@ class Intake:
             return Refusal(error.reason, error.detail, submission_id)
         except errors.CaseError as error:
             return Refusal(error.reason, str(error), submission_id)
+        except TRANSIENT:
+            raise
+        except Exception as error:  # a bug must not stop the intake on this message for ever
+            log.error("intake.plan_failed", agency=agency, error=type(error).__name__)
+            return Refusal(INTERNAL_ERROR, UNREADABLE, submission_id)
 
     def _request(self, agency: str, decoded: Decoded) -> StepRequest:
         step = decoded.record
         if not step.keys() >= COMMON_FIELDS:
             raise errors.UnknownStep(decoded.wire_name)
+        self.bounds.check(decoded)
         specific = step.keys() - COMMON_FIELDS - {PERSONAL_DATA}
         return StepRequest(
             case_id=str(step["case_id"]),
@@ -252,7 +272,13 @@ class Intake:
             reason=refusal.reason,
         )
         key = refusal.submission_id.encode() if refusal.submission_id else None
-        return Outgoing(self.topics.rejected(agency), key, self._rejection(record, agency, refusal))
+        whole = len(record.value or b"") <= self.bounds.max_bytes
+        return Outgoing(
+            self.topics.rejected(agency),
+            key,
+            self._rejection(record, agency, refusal, whole=whole),
+            self._rejection(record, agency, refusal, whole=False),
+        )
 
     def _personal_data(self, sealed: bytes) -> dict[str, str] | None:
         if not sealed:
@@ -260,9 +286,13 @@ class Intake:
         opened = self.codec.decode(open_sealed(self.private_key, sealed))
         if opened.wire_name != "PersonalData":
             raise errors.InvalidPersonalData([opened.wire_name])
+        check_lengths(opened.wire_name, opened.record)
         return {key: str(value) for key, value in opened.record.items()}
 
-    def _rejection(self, record: Any, agency: str, refusal: Refusal) -> bytes:
+    def _rejection(self, record: Any, agency: str, refusal: Refusal, *, whole: bool) -> bytes:
+        """The rejection, carrying the message in full or (not ``whole``) its first bytes."""
+        value = bytes(record.value or b"")
+        truncated = not whole and len(value) > PREFIX_BYTES
         return self.codec.encode(
             "Rejection",
             {
@@ -274,8 +304,11 @@ class Intake:
                 "source_offset": record.offset,
                 "reason": refusal.reason,
                 "detail": refusal.detail,
-                "original": bytes(record.value or b""),
+                "original": value[:PREFIX_BYTES] if truncated else value,
                 "rejected_at": datetime.now(UTC),
+                "original_size": len(value),
+                "original_sha256": hashlib.sha256(value).hexdigest(),
+                "original_truncated": truncated,
             },
         )
 
@@ -287,10 +320,22 @@ class Intake:
             self._ready_topics.add(topic)
         producer = self._producer or self.producer_factory()
         self._producer = producer
-        futures = [producer.send(m.topic, m.value, key=m.key) for m in messages]
+        futures = [send_or_refused(producer, m.topic, m.value, m.key) for m in messages]
         producer.flush()
-        for future in futures:
-            future.get(timeout=0)  # the broker's refusal, if any, before the commit
+        too_large: list[Outgoing] = []
+        for message, future in zip(messages, futures, strict=True):
+            if failed_as_too_large(future):
+                too_large.append(message)
+            else:
+                future.get(timeout=0)  # the broker's refusal, if any, before the commit
+        if too_large:  # one agency's huge message must not hold back the other rejections
+            log.warning("intake.rejection_bounded", rejections=len(too_large))
+            self._reset_producer()  # an idempotent producer is unusable after such a refusal
+            producer = self._producer = self.producer_factory()
+            again = [producer.send(m.topic, m.bounded, key=m.key) for m in too_large]
+            producer.flush()
+            for future in again:
+                future.get(timeout=0)
 
     def _commit(
         self, batch: Mapping[TopicPartition, list[Any]], held: Mapping[TopicPartition, int]
@@ -413,6 +458,7 @@ def build_intake(settings: Settings, service: CaseService | None = None) -> Inta
         consumer=intake_consumer(settings),
         producer_factory=lambda: reliable_producer(settings),
         ensure_topic=lambda name: ensure_topics(endpoint, [name], partitions, replication),
+        bounds=Bounds.from_settings(settings),
         batch_size=settings.batch_size,
         poll_ms=settings.poll_interval_ms,
         hold_s=settings.intake_hold_seconds,

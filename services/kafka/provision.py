@@ -16,7 +16,7 @@ from deploy.kafka.launcher import BrokerEndpoint
 from events import Topics
 from services.cases.agencies import load_agencies
 from services.kafka.access import AgencyCredentials, grant_agency
-from services.kafka.clients import broker_endpoint, ensure_topics
+from services.kafka.clients import broker_endpoint, ensure_topics, set_topic_configs
 from services.kafka.keys import agency_keypair, backbone_keypair
 from services.logs import get_logger
 from services.settings import Settings
@@ -44,12 +44,26 @@ def provision(settings: Settings) -> dict[str, AgencyCredentials]:
     endpoint = broker_endpoint(settings)
     names = topic_names(topics, agencies)
     ensure_topics(endpoint, names, settings.topic_partitions, settings.topic_replication)
+    limit_submissions(settings, endpoint, [topics.intake(agency) for agency in agencies])
     backbone_keypair(settings)
     for agency in agencies:
         agency_keypair(settings, agency)
     credentials = _grant_all(settings, endpoint, topics, agencies)
     log.info("provision.done", agencies=len(agencies), topics=len(names), users=len(credentials))
     return credentials
+
+
+def limit_submissions(
+    settings: Settings, endpoint: BrokerEndpoint, intake_topics: list[str]
+) -> None:
+    """The broker refuses an intake message beyond the backbone's maximum submission size."""
+    limit = {"max.message.bytes": str(settings.max_submission_bytes)}
+    set_topic_configs(endpoint, intake_topics, limit)
+    log.info(
+        "provision.submission_limit",
+        topics=len(intake_topics),
+        max_message_bytes=settings.max_submission_bytes,
+    )
 
 
 def credentials_file(settings: Settings, agency: str) -> Path:

@@ -79,6 +79,58 @@ def test_a_resubmission_returns_the_recorded_event(service: CaseService) -> None
     assert len(service.history(case_id)) == 2
 
 
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"fields": {"needs": ["medical"]}},
+        {"occurred_at": NOW + 1},
+        {"agency": "dolisa-ninh-thuan"},
+        {"step": "NeedsAssessed", "fields": {"needs": ["counselling"]}},
+    ],
+)
+def test_a_different_submission_under_a_recorded_id_is_refused_not_dropped(
+    service: CaseService, changed: dict[str, Any]
+) -> None:
+    case_id = report(service)
+    sent = {"step": "NeedsAssessed", "fields": {"needs": []}, "agency": "commune-22738"}
+    service.record(case_id, sent["step"], sent["fields"], sent["agency"], "s1", NOW)
+    other = sent | {"occurred_at": NOW} | changed
+    with pytest.raises(errors.SubmissionIdReused) as refused:
+        service.record(
+            case_id, other["step"], other["fields"], other["agency"], "s1", other["occurred_at"]
+        )
+    assert refused.value.reason == "submission_id_reused"
+    assert "send this submission under a new submission id" in str(refused.value)
+    assert len(service.history(case_id)) == 2
+
+
+def test_a_reused_id_in_a_batch_is_refused_and_the_rest_recorded(service: CaseService) -> None:
+    case_id = str(uuid.uuid4())
+    first = [
+        _request(case_id, "CaseReported", "hotline-111", "s0", channel="hotline"),
+        _request(case_id, "PoliceReportReceived", "police-ninh-thuan", "s1", report_id="r"),
+    ]
+    service.record_many(first)
+    outcomes = service.record_many(
+        [
+            _request(case_id, "PoliceReportReceived", "police-ninh-thuan", "s1", report_id="r2"),
+            _request(case_id, "PoliceReportReceived", "police-ninh-thuan", "s2", report_id="r3"),
+        ]
+    )
+    assert isinstance(outcomes[0], errors.SubmissionIdReused)
+    assert isinstance(outcomes[1], RecordedStep) and not outcomes[1].duplicate
+
+
+def test_a_second_report_under_the_reports_id_with_other_fields_is_refused(
+    service: CaseService,
+) -> None:
+    case_id = report(service)
+    with pytest.raises(errors.SubmissionIdReused):
+        service.report(case_id, {"channel": "police"}, "hotline-111", "sub-0", NOW)
+    again = service.report(case_id, {"channel": "hotline"}, "hotline-111", "sub-0", NOW)
+    assert again.duplicate
+
+
 def test_a_case_id_is_reported_once(service: CaseService) -> None:
     case_id = report(service)
     with pytest.raises(errors.DuplicateCase):

@@ -31,7 +31,12 @@ STEPS: dict[str, dict[str, Any]] = {
     "SupportPlanDrafted": {
         "plan_id": "a3d9c1f0-2e4b-4f6a-8c7d-1b2e3f4a5b6c",
         "items": [
-            {"item_id": "1", "service": "counselling", "responsible_role": "dolisa", "due_at": DUE},
+            {
+                "item_id": "1",
+                "service": "counselling",
+                "responsible_role": "social_affairs",
+                "due_at": DUE,
+            },
             {"item_id": "2", "service": "medical", "responsible_role": "health", "due_at": DUE},
         ],
     },
@@ -106,6 +111,9 @@ SAMPLES["Rejection"] = {
     "detail": "no known schema has fingerprint 0011223344556677",
     "original": b"\xc3\x01\x00\x11\x22\x33\x44\x55\x66\x77",
     "rejected_at": WHEN,
+    "original_size": 10,
+    "original_sha256": "5f0a53b3d8e0f6a1f1f3a7ea9a42c5f0a8b7c4b9e1d2f3a4b5c6d7e8f9a0b1c2",
+    "original_truncated": False,
 }
 SAMPLES["Alert"] = {
     "alert_id": "0b7f3e12-58c4-4a9d-8e21-7c3d9f6a5b40:stalled:1",

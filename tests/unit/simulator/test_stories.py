@@ -9,6 +9,8 @@ import pytest
 
 from projections.stalled import status_as_of
 from services.settings import DEFAULT_CONFIG_DIR
+from services.simulator.vocabulary import weighted
+from services.vocabulary import load_vocabulary
 from tests.unit.simulator.helpers import NOW, obligations, record, stories
 
 SEEDS = range(40)
@@ -99,3 +101,15 @@ def test_criminal_cases_reach_a_verdict_in_some_stories() -> None:
         "CaseClosed",
     }
     assert expected <= steps
+
+
+def test_every_code_the_simulator_sends_is_a_code_of_the_vocabulary() -> None:
+    vocabulary = load_vocabulary(DEFAULT_CONFIG_DIR)
+    for story in (s for seed in range(20) for s in stories(seed, 8)):
+        for step in story.steps:
+            assert vocabulary.unknown_codes(step.step, step.fields) == [], step.step
+
+
+def test_the_simulator_refuses_to_weigh_a_code_the_vocabulary_does_not_have() -> None:
+    with pytest.raises(ValueError, match=r"codes \['maybe'\] that list 'sex'"):
+        weighted("sex", {"female": 0.5, "maybe": 0.5})
