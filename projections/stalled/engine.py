@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from projections.calendar import WorkCalendar
+from projections.calendar import WorkCalendar, local_date
 from projections.policy import Closer, Policy, Rule
 from projections.stalled.deadlines import rule_cap, rule_due, scale_for
 from projections.stalled.model import (
@@ -148,7 +148,17 @@ class ObligationEngine:
             (DueTime(fact.occurred_at, due, fact.recorded_at),),
             rule_cap(rule, fact.occurred_at, due, factor, self.policy, self.calendar),
             counted_from=None if carried else _counted_from(rule, start, fact),
+            confirmed=carried is not None or self._confirmed(rule, _as_time(start), due),
         )
+
+    def _confirmed(self, rule: Rule, start: datetime, due: datetime) -> bool:
+        """A computed due time is confirmed when the rule's figure is and no day it counts over
+        (the end's rest days included) is an estimated or undecided holiday."""
+        if not rule.confirmed or rule.deadline.unit == "hours":  # elapsed hours skip no day
+            return rule.confirmed
+        first = local_date(start, self.calendar)
+        last = local_date(due, self.calendar)  # the midnight ending the last day: one day more
+        return not self.calendar.uncertain_between(first, last)
 
 
 def _counted_from(rule: Rule, start: object, fact: CaseFact) -> datetime | None:
