@@ -45,12 +45,18 @@ class WorkCalendar:
     holidays: frozenset[date]
     working_weekend_days: frozenset[date]  # compensatory working days on a weekend
     years: frozenset[int]  # years for which holidays are known
+    uncertain: frozenset[date] = frozenset()  # estimated or undecided days (not yet announced)
 
     def is_working_day(self, day: date) -> bool:
         """True when ``day`` is neither a weekend day (unless made up) nor a holiday."""
         if day in self.holidays:
             return False
         return day.weekday() not in self.weekend or day in self.working_weekend_days
+
+    def uncertain_between(self, first: date, last: date) -> bool:
+        """Whether a day from ``first`` to ``last`` (both included) is an estimated holiday or
+        make-up day, or a day whose status is undecided: a count across it may still move."""
+        return any(first <= day <= last for day in self.uncertain)
 
     def covers(self, day: date) -> bool:
         """True when the holidays of ``day``'s year are in the data (check this at start-up)."""
@@ -144,7 +150,23 @@ def calendar_from_mapping(data: Mapping[str, object]) -> WorkCalendar:
     if not isinstance(years, Mapping):
         raise CalendarError("'years' must be a table of years")
     holidays, workdays = _dates(years, "holidays"), _dates(years, "working_weekend_days")
-    return WorkCalendar(zone, weekend, holidays, workdays, frozenset(int(y) for y in years))
+    uncertain = _dates(years, "undecided") | _estimates(years)
+    if both := sorted(holidays & workdays):
+        raise CalendarError(f"{both[0]} is listed both as a holiday and as a working day")
+    known = frozenset(int(y) for y in years)
+    return WorkCalendar(zone, weekend, holidays, workdays, known, uncertain)
+
+
+def _estimates(years: Mapping[str, object]) -> frozenset[date]:
+    """The holidays and make-up days marked ``estimate = true`` (already validated dates)."""
+    found: set[date] = set()
+    for table in years.values():
+        for key in ("holidays", "working_weekend_days"):
+            entries = table.get(key, []) if isinstance(table, Mapping) else []
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, Mapping) and entry.get("estimate") is True:
+                    found.add(entry["date"])
+    return frozenset(found)
 
 
 def _dates(years: Mapping[str, object], key: str) -> frozenset[date]:

@@ -29,6 +29,7 @@ UNIT_CLOCK: Mapping[str, Clock] = {
     "days": "calendar",
     "months": "calendar",
 }
+FIRST = "first_occurred_at"  # context field: when the case first recorded such a step
 DAYS_PER_MONTH = 30  # only used when a modifier leaves a fraction of a month
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 POLICY_OVERRIDE = "policy.toml"  # a province's overrides, in the deployment's config directory
@@ -130,9 +131,10 @@ class Rule:
 
 @dataclass(frozen=True)
 class Since:
-    """The latest ``event`` of the case must have occurred on or after ``day`` (local date)."""
+    """The matter must have begun on or after ``day`` (local date): the first of ``events`` the
+    case recorded (whichever came first) occurred on that day or later."""
 
-    event: str
+    events: tuple[str, ...]
     day: date
 
 
@@ -146,6 +148,7 @@ class Modifier:
     since: Since | None
     scale: Fraction
     citation: str
+    lifted_by: str = ""  # from this step on the modifier no longer applies, to open ones too
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,8 @@ class Policy:
         keys = {c.field for r in self.rules for c in (*r.opened_by.when, *_closer_conds(r))}
         keys |= {c.field for m in self.modifiers for c in m.when}
         keys |= {f"{r.start_event}.occurred_at" for r in self.rules if r.start_event}
-        keys |= {f"{m.since.event}.occurred_at" for m in self.modifiers if m.since}
+        keys |= {f"{e}.{FIRST}" for m in self.modifiers if m.since for e in m.since.events}
+        keys |= {f"{m.lifted_by}.occurred_at" for m in self.modifiers if m.lifted_by}
         return frozenset(key for key in keys if "." in key)
 
 
@@ -397,6 +401,7 @@ def _modifier(raw: object, names: _Names) -> Modifier:
         _since(table, names),
         _scale(table),
         table.text("citation"),
+        names.event(table, "lifted_by", ""),
     )
     table.done()
     return modifier
@@ -409,7 +414,14 @@ def _since(table: _Table, names: _Names) -> Since | None:
     day = inner.get("date")
     if not isinstance(day, date):
         raise inner.fail(f"'date' must be a TOML date (2026-01-01), got {day!r}")
-    since = Since(names.event(inner, "event"), day)
+    if "event" in inner.data:  # one event, or a list of which the first recorded counts
+        events: tuple[str, ...] = (names.event(inner, "event"),)
+    else:
+        listed = inner.items("events")
+        events = tuple(names.event(_Table(inner.where, {"e": e}), "e") for e in listed)
+    if not events:
+        raise inner.fail("'event' or 'events' must name the step(s) that begin the matter")
+    since = Since(events, day)
     inner.done()
     return since
 

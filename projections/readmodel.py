@@ -108,6 +108,9 @@ def _obligations(metadata: sa.MetaData, prefix: str) -> sa.Table:
         sa.Column("known_at", MILLIS),
         sa.Column("closed_known_at", MILLIS),
         sa.Column("counted_from", MILLIS),  # start of a start_event rule's count (NULL: opened_at)
+        # False: the due time rests on an unconfirmed figure or an unannounced holiday (NULL in
+        # rows made before the flag was kept: shown as confirmed until the read model is rebuilt).
+        sa.Column("confirmed", sa.Boolean),
     )
     open_only = table.c.closed_at.is_(None)
     waking = table.c.wake_at.isnot(None)

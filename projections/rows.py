@@ -54,6 +54,7 @@ def obligation_row(ob: Obligation) -> dict[str, Any]:
         "met_late": ob.met_late,
         "extended": ob.extended,
         "extension_refused": ob.extension_refused,
+        "confirmed": ob.confirmed,
     }
 
 
@@ -79,6 +80,7 @@ def obligation_of(row: Mapping[Any, Any]) -> Obligation:
         extension_refused=bool(row["extension_refused"]),
         closed_known_at=_maybe_instant(row["closed_known_at"]),
         counted_from=_maybe_instant(row["counted_from"]),
+        confirmed=row.get("confirmed") in (None, True, 1),
     )
 
 

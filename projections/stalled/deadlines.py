@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
+from math import floor
 
 from projections.calendar import (
     WorkCalendar,
@@ -13,8 +14,27 @@ from projections.calendar import (
     add_months,
     add_working_days,
     local_date,
+    shift_months,
 )
-from projections.policy import Deadline, Modifier, Policy, Rule
+from projections.policy import FIRST, Deadline, Modifier, Policy, Rule
+
+
+def scaled_due_after(
+    deadline: Deadline, factor: Fraction, start: datetime, cal: WorkCalendar, *, roll: bool
+) -> datetime:
+    """The end of ``deadline`` times ``factor`` counted from ``start``.
+
+    A scaled month-based limit is counted in days: ``factor`` of the days the whole limit spans
+    from this start, rounded down, so that "half of 2 months" from 31 December (59 days to
+    28 February) is 29 days, never a month of 31.
+    """
+    if factor == 1:
+        return due_after(deadline, start, cal, roll=roll)
+    if deadline.unit != "months":
+        return due_after(deadline.scaled(factor), start, cal, roll=roll)
+    first = local_date(start, cal)
+    span = (shift_months(first, deadline.amount) - first).days
+    return add_days(start, max(1, floor(span * factor)), cal, roll=roll)
 
 
 def due_after(deadline: Deadline, start: datetime, cal: WorkCalendar, *, roll: bool) -> datetime:
@@ -44,7 +64,7 @@ def rule_due(
 ) -> datetime:
     """The rule's own (possibly scaled) deadline counted from ``start``."""
     roll = policy.settings.roll_over_rest_days
-    return due_after(_scaled(rule.deadline, factor), start, cal, roll=roll)
+    return scaled_due_after(rule.deadline, factor, start, cal, roll=roll)
 
 
 def rule_cap(
@@ -61,20 +81,19 @@ def rule_cap(
     cap = rule.max_extension
     # A cap counted from the due time counts from its last day, not from the next midnight.
     start = opened_at if cap.measured_from == "opened" else base_due - timedelta(microseconds=1)
-    limit = due_after(
-        _scaled(cap.limit, factor), start, cal, roll=policy.settings.roll_over_rest_days
+    limit = scaled_due_after(
+        cap.limit, factor, start, cal, roll=policy.settings.roll_over_rest_days
     )
     return max(limit, base_due)
-
-
-def _scaled(deadline: Deadline, factor: Fraction) -> Deadline:
-    return deadline if factor == 1 else deadline.scaled(factor)
 
 
 def _applies(modifier: Modifier, context: Mapping[str, object], cal: WorkCalendar) -> bool:
     if not all(condition.holds({}, context) for condition in modifier.when):
         return False
+    if modifier.lifted_by and f"{modifier.lifted_by}.occurred_at" in context:
+        return False
     if modifier.since is None:
         return True
-    when = context.get(f"{modifier.since.event}.occurred_at")
-    return isinstance(when, datetime) and local_date(when, cal) >= modifier.since.day
+    began = [context.get(f"{event}.{FIRST}") for event in modifier.since.events]
+    first = min((when for when in began if isinstance(when, datetime)), default=None)
+    return first is not None and local_date(first, cal) >= modifier.since.day

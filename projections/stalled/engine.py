@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from projections.calendar import WorkCalendar
-from projections.policy import Closer, Policy, Rule
+from projections.calendar import WorkCalendar, local_date
+from projections.policy import FIRST, Closer, Policy, Rule
 from projections.stalled.deadlines import rule_cap, rule_due, scale_for
 from projections.stalled.model import (
     CaseFact,
@@ -45,6 +45,7 @@ class ObligationEngine:
         context = self._remember(state.context, fact)
         obligations = self._close(state.obligations, fact, context)
         obligations = self._extend(obligations, fact)
+        obligations = self._lift(obligations, fact, context)
         obligations += self._open(obligations, fact, context)
         new_state = CaseState(state.case_id, fact.sequence, context, obligations)
         return new_state, _changes(state.obligations, obligations)
@@ -64,9 +65,12 @@ class ObligationEngine:
         updates: dict[str, object] = {}
         for key in self._context_keys:
             event, _, name = key.partition(".")
-            if event == fact.event_type and name == "occurred_at":
+            if event != fact.event_type:
+                continue
+            first_time = name == FIRST and key not in context
+            if name == "occurred_at" or first_time:
                 updates[key] = fact.occurred_at
-            elif event == fact.event_type and name in fact.fields:
+            elif name in fact.fields:
                 updates[key] = fact.fields[name]
         return {**context, **updates} if updates else context
 
@@ -109,6 +113,39 @@ class ObligationEngine:
             for ob in obligations
         )
 
+    def _lift(
+        self, obligations: tuple[Obligation, ...], fact: CaseFact, context: Mapping[str, object]
+    ) -> tuple[Obligation, ...]:
+        """A step that lifts a modifier (full limits for a minor accused) gives the open
+        obligations it shortened their full deadline and cap again, counted from their start."""
+        lifted = {
+            rule_id
+            for modifier in self.policy.modifiers
+            if modifier.lifted_by == fact.event_type
+            for rule_id in modifier.applies_to
+        }
+        return tuple(
+            self._relimited(ob, fact, context) if ob.is_open and ob.rule_id in lifted else ob
+            for ob in obligations
+        )
+
+    def _relimited(
+        self, ob: Obligation, fact: CaseFact, context: Mapping[str, object]
+    ) -> Obligation:
+        rule = self.policy.rule(ob.rule_id)
+        if rule is None:
+            return ob
+        factor = scale_for(self.policy, rule, context, self.calendar)
+        start = ob.counted_from or ob.opened_at
+        base = rule_due(rule, start, factor, self.policy, self.calendar)
+        cap = rule_cap(rule, ob.opened_at, base, factor, self.policy, self.calendar)
+        if ob.extended or base <= ob.due_at:  # an extended deadline stays; only the cap grows
+            return replace(ob, max_due_at=cap)
+        change = DueTime(
+            max(fact.occurred_at, ob.opened_at), base, max(fact.recorded_at, ob.on_record_from)
+        )
+        return replace(ob, due_at=base, due_history=(*ob.due_history, change), max_due_at=cap)
+
     def _open(
         self, obligations: tuple[Obligation, ...], fact: CaseFact, context: Mapping[str, object]
     ) -> tuple[Obligation, ...]:
@@ -148,7 +185,17 @@ class ObligationEngine:
             (DueTime(fact.occurred_at, due, fact.recorded_at),),
             rule_cap(rule, fact.occurred_at, due, factor, self.policy, self.calendar),
             counted_from=None if carried else _counted_from(rule, start, fact),
+            confirmed=carried is not None or self._confirmed(rule, _as_time(start), due),
         )
+
+    def _confirmed(self, rule: Rule, start: datetime, due: datetime) -> bool:
+        """A computed due time is confirmed when the rule's figure is and no day it counts over
+        (the end's rest days included) is an estimated or undecided holiday."""
+        if not rule.confirmed or rule.deadline.unit == "hours":  # elapsed hours skip no day
+            return rule.confirmed
+        first = local_date(start, self.calendar)
+        last = local_date(due, self.calendar)  # the midnight ending the last day: one day more
+        return not self.calendar.uncertain_between(first, last)
 
 
 def _counted_from(rule: Rule, start: object, fact: CaseFact) -> datetime | None:

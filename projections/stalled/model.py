@@ -87,6 +87,9 @@ class Obligation:
     extension_refused: bool = False  # an extension asked for more than max_due_at allows
     closed_known_at: datetime | None = None  # when the closing step was recorded (None: closed_at)
     counted_from: datetime | None = None  # start of the legal count, if not the opening step
+    # False when the due time rests on a figure not confirmed against the legal text (the rule's
+    # ``confirmed = false``) or counts across a holiday not yet announced: shown "unconfirmed".
+    confirmed: bool = True
 
     def allowed(self, due: datetime) -> timedelta:
         """The time the law allowed to meet ``due``: from the start of the count to it.

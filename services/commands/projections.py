@@ -130,6 +130,7 @@ def _status_json(s: ObligationStatus, at: datetime) -> dict[str, Any]:
         "overdue_hours": round(max(0.0, (at - s.due_at).total_seconds() / 3600), 1),
         "extended": ob.extended,
         "citation": ob.citation,
+        "confirmed": ob.confirmed,
     }
 
 
@@ -175,7 +176,7 @@ def stalled_table(found: list[StalledCase], at: datetime, limit: int | None = No
                 area,
                 _obligation_name(s),
                 who,
-                _when(s.due_at),
+                _due(s),
                 _late(at - s.due_at),
             )
     return table
@@ -204,7 +205,7 @@ def _obligations_table(view: CaseView) -> Table:
     for s in view.open:
         who = s.obligation.responsible_agency or s.obligation.responsible_role
         table.add_row(
-            _obligation_name(s), who, _when(s.due_at), LEVELS[s.level], s.obligation.citation
+            _obligation_name(s), who, _due(s), LEVELS[s.level], s.obligation.citation
         )
     return table
 
@@ -241,6 +242,11 @@ def _comparison_table(result: Comparison, messages: int, replaced: bool) -> Tabl
 def _obligation_name(s: ObligationStatus) -> str:
     ob = s.obligation
     return f"{ob.rule_id}:{ob.key}" if ob.key else ob.rule_id
+
+
+def _due(s: ObligationStatus) -> str:
+    """The due time, marked when it rests on an unconfirmed figure (docs/LEGAL.md)."""
+    return _when(s.due_at) + ("" if s.obligation.confirmed else " (unconfirmed)")
 
 
 def _when(value: datetime) -> str:

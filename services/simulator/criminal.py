@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from projections.policy import FIRST
 from services.simulator import vocabulary as v
 from services.simulator.story import millis
 from services.simulator.tracks import Track
@@ -24,6 +25,10 @@ def prosecute(track: Track, reported_at: datetime) -> list[Track]:
     received = track.then("PoliceReportReceived", police, {"report_id": report_id}, (0.5, 12))
     if recommended is None or received is None:
         return [track]
+    # The matter began with the recommendation (the juvenile transition looks at that day).
+    t.context.update(
+        {f"ProsecutionRecommended.{FIRST}": recommended, f"PoliceReportReceived.{FIRST}": received}
+    )
     due = min(
         t.clock.due(rule, start, t.context)
         for rule, start in (
@@ -63,6 +68,7 @@ def _institute(track: Track, police: str) -> str:
             "CriminalCaseInstituted.crime_category": category,
             "CriminalCaseInstituted.accused_is_minor": minor,
             "CriminalCaseInstituted.occurred_at": at,
+            f"CriminalCaseInstituted.{FIRST}": at,
         }
     )
     return category

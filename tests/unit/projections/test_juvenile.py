@@ -18,8 +18,8 @@ def investigation_due(at: datetime, minor: bool) -> datetime:
 
 
 def test_minor_accused_from_2026_halves_the_investigation_limit() -> None:
-    # 3 months halved = 45 days: 2 March + 45 days = Thursday 16 April.
-    assert investigation_due(INSTITUTED_2026, minor=True) == local(2026, 4, 17)
+    # 3 months from 2 March end on 2 June: 92 days; half is 46 days: Friday 17 April.
+    assert investigation_due(INSTITUTED_2026, minor=True) == local(2026, 4, 18)
 
 
 def test_adult_accused_keeps_the_full_limit() -> None:

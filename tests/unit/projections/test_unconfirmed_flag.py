@@ -1,0 +1,55 @@
+"""A deadline resting on an unconfirmed figure is flagged, and the board and case view say so
+(issue 11, point 8)."""
+
+from datetime import datetime
+
+from rich.console import Console
+
+from projections.queries import StalledCase
+from projections.stalled import status_as_of
+from services.commands.projections import stalled_table
+from tests.unit.projections.builders import T0, Story, local, only
+
+
+def test_a_rule_with_an_unconfirmed_figure_gives_an_unconfirmed_obligation() -> None:
+    state = Story().add("CaseReported", T0).state()
+    # report_to_commune: "immediately" read as 24 h, a choice; support_plan_drafted: 5 working
+    # days, confirmed by Decree 56 art. 28(1), and Monday 2 - Monday 9 March 2026 has no holiday.
+    assert not only(state, "report_to_commune").confirmed
+    assert only(state, "support_plan_drafted").confirmed
+
+
+def test_a_count_across_an_estimated_holiday_is_unconfirmed() -> None:
+    # Report Wed 3 Feb 2027: Thu 4 is day 1; Fri 5 - Thu 11 Feb are the estimated Tết 2027 days;
+    # Fri 12 day 2, Mon 15, Tue 16, Wed 17 -> due end of Wed 17 Feb, resting on the estimate.
+    state = Story().add("CaseReported", local(2027, 2, 3, 9)).state()
+    plan = only(state, "support_plan_drafted")
+    assert plan.due_at == local(2027, 2, 18)
+    assert not plan.confirmed
+
+
+def test_a_plan_item_due_as_the_plan_says_is_not_marked() -> None:
+    item = {"item_id": "i1", "due_at": local(2026, 3, 20), "responsible_role": "school"}
+    state = (
+        Story()
+        .add("CaseReported", T0)
+        .add("SupportPlanDrafted", T0, plan_id="p1", items=[item])
+        .state()
+    )
+    assert only(state, "support_plan_item").confirmed
+
+
+def _rendered(case: StalledCase, at: datetime) -> str:
+    out = Console(width=250, record=True)
+    out.print(stalled_table([case], at))
+    return out.export_text()
+
+
+def test_the_board_marks_an_unconfirmed_due_time_and_only_that_one() -> None:
+    state = Story().add("CaseReported", T0).state()
+    at = local(2026, 3, 20)  # both the 24 h and the 5 working days have run out
+    status = status_as_of(state.obligations, at)
+    board = _rendered(StalledCase("case-1", status.level, {}, status.overdue), at)
+    rows = {line.split("│")[4].strip(): line for line in board.splitlines() if "│" in line}
+    assert "(unconfirmed)" in rows["report_to_commune"]
+    assert "(unconfirmed)" not in rows["support_plan_drafted"]
