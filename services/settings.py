@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         "waits for it (it may be on another agency's topic) before it is rejected",
     )
     poll_interval_ms: int = Field(default=200, ge=1)
+    report_min_cell: int = Field(
+        default=5,
+        ge=1,
+        description="published reports hide counts above zero and below this (and what would "
+        "reveal them)",
+    )
 
     @cached_property
     def effective_database_url(self) -> str:
