@@ -134,8 +134,9 @@ class _Shape:
             self.t.gettext("Not yet due"),
             self.t.gettext("Total"),
         ]
+        labels = [self.t.gettext(self.catalogue.label(r)) for r in rules]
         table = self._counts(
-            ind, None, grid, [sum(g) for g in grid], header, rules, "Deadline rule"
+            ind, None, grid, [sum(g) for g in grid], header, labels, "Deadline rule"
         )
         return _with_share(table, self.t.gettext("Share met on time"), fell_due=3)
 
@@ -143,10 +144,10 @@ class _Shape:
         rows: list[tuple[str, tuple[Cell, ...]]] = []
         for step in self.catalogue.steps:
             reached, mid, p90 = self.figures.step_summary(step)
-            small = 0 < reached < self.threshold
-            rows.append(
-                (step, (None if small else reached, None if small else mid, None if small else p90))
-            )
+            shown: tuple[Cell, ...] = (reached, mid, p90)
+            if 0 < reached < self.threshold:
+                shown = (None, None, None)
+            rows.append((self.t.gettext(self.catalogue.label(step)), shown))
         header = (
             self.t.gettext("Step"),
             self.t.gettext("Cases"),
@@ -160,7 +161,9 @@ class _Shape:
         agencies = sorted({a for a, _ in found})
         grid = [[found.get((a, 1), 0), found.get((a, 2), 0)] for a in agencies]
         header = [self.t.gettext("Overdue"), self.t.gettext("Escalated"), self.t.gettext("Total")]
-        labels = [self.names.agencies.get(a, a) for a in agencies]
+        labels = [
+            self.names.agencies.get(a) or self.t.gettext(self.catalogue.label(a)) for a in agencies
+        ]
         return self._counts(
             ind, None, grid, [sum(g) for g in grid], header, labels, "Responsible agency"
         )

@@ -98,6 +98,7 @@ def _grid(table: Table, t: Translator, style: ParagraphStyle) -> PdfTable:
     if table.has_total:
         commands.append(("FONT", (0, -1), (-1, -1), BOLD, 8.5))
     grid.setStyle(TableStyle(commands))
+    grid.hAlign = "LEFT"
     return grid
 
 

@@ -38,7 +38,7 @@ AS_OF = T0 + 10 * DAY
 SOCIAL = {"agency": "dolisa-ninh-thuan", "role": "social_affairs"}
 
 
-def _reported(at: datetime, district: str, commune: str, **fields: object) -> CaseStory:
+def reported(at: datetime, district: str, commune: str, **fields: object) -> CaseStory:
     area = {"province_code": "58", "district_code": district, "commune_code": commune}
     agency = fields.pop("agency", "hotline-111")
     role = fields.pop("role", "hotline")
@@ -49,7 +49,7 @@ def _reported(at: datetime, district: str, commune: str, **fields: object) -> Ca
 
 
 def stories() -> dict[str, CaseStory]:
-    a = _reported(
+    a = reported(
         T0,
         "582",
         "22738",
@@ -62,7 +62,7 @@ def stories() -> dict[str, CaseStory]:
     a.add("TransferredToCommune", T0 + 2 * HOUR, commune_code="22738")
     a.add("SupportPlanDrafted", T0 + DAY, plan_id="pa", items=[])
     a.add("SupportPlanApproved", T0 + 2 * DAY, plan_id="pa")
-    b = _reported(
+    b = reported(
         T0,
         "582",
         "22741",
@@ -74,7 +74,7 @@ def stories() -> dict[str, CaseStory]:
         **SOCIAL,
     )
     b.add("TransferredToCommune", T0 + 30 * HOUR, commune_code="22741")
-    c = _reported(
+    c = reported(
         T0 + DAY,
         "584",
         "22783",
@@ -84,7 +84,7 @@ def stories() -> dict[str, CaseStory]:
         forms_of_abuse=["violence"],
         channel="hotline_111",
     )
-    d = _reported(
+    d = reported(
         T0 + 8 * DAY,
         "584",
         "22783",
@@ -96,7 +96,7 @@ def stories() -> dict[str, CaseStory]:
     )
     d.add("TransferredToCommune", T0 + 8 * DAY + HOUR, commune_code="22783")
     e_at = datetime(2025, 6, 2, 2, tzinfo=T0.tzinfo)
-    e = _reported(
+    e = reported(
         e_at,
         "582",
         "22738",
@@ -110,7 +110,7 @@ def stories() -> dict[str, CaseStory]:
     e.add("SupportPlanDrafted", e_at + DAY, plan_id="pe", items=[])
     e.add("SupportPlanApproved", e_at + 2 * DAY, plan_id="pe")
     e.add("CaseClosed", e_at + 3 * DAY, reason="goals_met")
-    f = _reported(
+    f = reported(
         T0 + DAY,
         "584",
         "22786",
