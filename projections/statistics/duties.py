@@ -136,3 +136,22 @@ def _recipient(item: dict[str, Any]) -> Recipient:
     return Recipient(
         item["id"], item["name_vi"], item["name_en"], item["valid_from"], item.get("valid_to")
     )
+
+
+def duty_json(status: DutyStatus, lang: str = "en") -> dict[str, Any]:
+    """One board entry for JSON and the web dashboard (days as ISO dates)."""
+    duty, recipient = status.duty, status.recipient
+    return {
+        "duty": duty.id,
+        "name": duty.name_vi if lang == "vi" else duty.name_en,
+        "period_start": status.period_start.isoformat(),
+        "period_end": status.period_end.isoformat(),
+        "due_before": status.due_before.isoformat(),
+        "state": status.state,
+        "recipient": None if recipient is None else recipient.id,
+        "recipient_name": None
+        if recipient is None
+        else (recipient.name_vi if lang == "vi" else recipient.name_en),
+        "source": duty.source,
+        "unconfirmed": duty.unconfirmed,
+    }
