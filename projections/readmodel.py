@@ -12,6 +12,7 @@ PostgreSQL, so comparisons and indexes behave the same on both.
 - ``timeline_steps``: the ordered steps of each case, who and when, no personal data.
 - ``projection_positions``: the next Kafka offset per partition, written with the changes.
 - ``projection_outbox``: alerts and rejections to publish, marked once the broker acked them.
+- ``stats_cases``, ``stats_case_forms``: what periodic reports count (``projections/statistics``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from deploy.postgres.roles import grant_read
+from projections.statistics.tables import case_table, form_table
 from services.tables import create_tables, despite_racing_creators
 
 MILLIS = sa.BigInteger
@@ -40,6 +42,8 @@ class ReadModel:
         self.timeline = _timeline(self.metadata, self.prefix)
         self.positions = _positions(self.metadata, self.prefix)
         self.outbox = _outbox(self.metadata, self.prefix)
+        self.stats_cases = case_table(self.metadata, self.prefix)
+        self.stats_forms = form_table(self.metadata, self.prefix)
 
     def create(self, engine: sa.Engine) -> ReadModel:
         """Create the tables that do not exist yet (another process may be creating them too)
@@ -51,7 +55,7 @@ class ReadModel:
     @property
     def readable_tables(self) -> tuple[sa.Table, ...]:
         """What the read-only role may ``SELECT``: the read models, not positions or outbox."""
-        return (self.cases, self.obligations, self.timeline)
+        return (self.cases, self.obligations, self.timeline, self.stats_cases, self.stats_forms)
 
     def drop(self, engine: sa.Engine) -> None:
         """Drop every table of this model."""
@@ -60,7 +64,14 @@ class ReadModel:
     @property
     def state_tables(self) -> tuple[sa.Table, ...]:
         """The tables a rebuild reproduces (the outbox belongs to the live process only)."""
-        return (self.cases, self.obligations, self.timeline, self.positions)
+        return (
+            self.cases,
+            self.obligations,
+            self.timeline,
+            self.positions,
+            self.stats_cases,
+            self.stats_forms,
+        )
 
 
 def _cases(metadata: sa.MetaData, prefix: str) -> sa.Table:

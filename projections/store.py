@@ -23,6 +23,7 @@ from projections.rows import (
 )
 from projections.stalled import CaseState
 from projections.stalled.alerts import Watch
+from projections.statistics.tables import statistics_rows
 
 Partition = tuple[str, int]
 CHUNK = 500  # ids per IN (...) list
@@ -67,6 +68,9 @@ def save_cases(conn: sa.Connection, model: ReadModel, files: Iterable[CaseFile])
     upsert(conn, model.obligations, obligations, ("case_id", "rule_id", "key", "opened_seq"))
     steps = [_step_row(event_id, fact) for f in files for event_id, fact in f.steps]
     insert_new(conn, model.timeline, steps, ("case_id", "sequence"))
+    stats, forms = statistics_rows(step for f in files for step in f.steps)
+    insert_new(conn, model.stats_cases, stats, ("case_id",))
+    insert_new(conn, model.stats_forms, forms, ("case_id", "form"))
 
 
 def waking_cases(conn: sa.Connection, model: ReadModel, now_ms: int, limit: int) -> list[str]:

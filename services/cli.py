@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "services.commands.simulate",
     "services.commands.projections",
     "services.commands.audit",
+    "services.commands.report",
 )
 
 

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         description="largest intake message: max.message.bytes of the intake topics at "
         "provisioning; a larger one that arrives is refused (submission_too_large)",
     )
+    report_min_cell: int = Field(
+        default=5,
+        ge=1,
+        description="published reports hide counts above zero and below this (and what would "
+        "reveal them)",
+    )
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -11,6 +11,7 @@ from projections.readmodel import ReadModel
 from projections.wiring import read_model_db
 from services.commands.projections import console, stalled_table
 from services.logs import get_logger
+from services.reports.board import duties_table, english, reporting_duties
 from services.settings import Settings
 
 BOARD_ROWS = 12
@@ -36,3 +37,5 @@ def show_board(settings: Settings) -> None:
     out = console()
     out.print(f"\n[bold]{open_cases}[/] open cases, [bold red]{len(found)}[/] stalled")
     out.print(stalled_table(found, now, limit=BOARD_ROWS))
+    if duties := reporting_duties(settings, now):
+        out.print(duties_table(duties, english(settings)))

@@ -19,8 +19,10 @@ from projections.queries import CaseView, Filters, StalledCase, case_view, stall
 from projections.readmodel import REBUILD_PREFIX, ReadModel
 from projections.rebuild import Comparison, compare, replace_live, replay
 from projections.stalled import ObligationStatus
+from projections.statistics.duties import duty_json
 from projections.wiring import build_feed, build_projector, build_runner, read_model_db
 from services.commands.common import parse_instant, print_json, settings_for
+from services.reports.board import duties_table, english, reporting_duties
 from services.supervisor import StopFlag
 
 LEVELS = {0: "in time", 1: "overdue", 2: "ESCALATED"}
@@ -86,17 +88,23 @@ def rebuild_model(args: argparse.Namespace) -> int:
 
 
 def show_stalled(args: argparse.Namespace) -> int:
-    db = read_model_db(settings_for(args))
+    settings = settings_for(args)
+    db = read_model_db(settings)
     at = args.as_of or datetime.now(UTC)
     filters = Filters(args.agency, args.role, args.area)
     with db.connect() as conn:
         found = stalled_cases(
             conn, ReadModel().create(db), at, as_of=bool(args.as_of), filters=filters
         )
+    duties = reporting_duties(settings, at)
     if args.json:
-        print_json({"as_of": at.isoformat(), "cases": [_stalled_json(c, at) for c in found]})
+        cases = [_stalled_json(c, at) for c in found]
+        reports = [duty_json(d) for d in duties]
+        print_json({"as_of": at.isoformat(), "cases": cases, "reporting_duties": reports})
     else:
         console().print(stalled_table(found, at))
+        if duties:
+            console().print(duties_table(duties, english(settings)))
     return 0
 
 

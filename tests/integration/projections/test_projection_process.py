@@ -102,3 +102,7 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_once_and_rebuild_agr
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     report = json.loads(rebuilt.stdout)
     assert report["equal"] and report["live_stalled"] == CASES
+    # The statistics tables are counted exactly once through the kill and compared too.
+    assert count(db, MODEL.stats_cases) == CASES
+    checked = {t["table"]: t for t in report["tables"]}
+    assert checked["stats_cases"]["rebuilt_rows"] == CASES and checked["stats_cases"]["equal"]

@@ -1,0 +1,157 @@
+"""The plan's periodic reports as obligations: their periods, due dates and recipients.
+
+Read from ``reporting.toml`` (data, with validity dates: the recipient changed with the 2025
+reorganisation and will change again). :func:`duties_on_board` answers what the supervisors'
+board shows on a day: the reports due within ``notice_days`` and those past their due date for
+up to ``late_for_days``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+REPORTING = "reporting.toml"
+State = Literal["due", "late"]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: str
+    name_vi: str
+    name_en: str
+    valid_from: date
+    valid_to: date | None
+
+    def holds(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A kind of periodic report: the period it covers and when it is due (month, day)."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    period_from: tuple[int, int]
+    period_to: tuple[int, int]
+    due_before: tuple[int, int]
+    source: str
+    unconfirmed: bool
+
+    def period(self, year: int) -> tuple[date, date]:
+        """First and last day of the report due in ``year``."""
+        last = date(year, *self.period_to)
+        first = date(year, *self.period_from)
+        if first > last:
+            first = date(year - 1, *self.period_from)
+        return first, last
+
+    def due_date(self, year: int) -> date:
+        """The first day the report of ``year`` is late."""
+        return date(year, *self.due_before)
+
+
+@dataclass(frozen=True)
+class DutyStatus:
+    """One report on the board: which, for which period, due when, to whom, due or late."""
+
+    duty: Duty
+    period_start: date
+    period_end: date
+    due_before: date
+    recipient: Recipient | None
+    state: State
+
+
+@dataclass(frozen=True)
+class Reporting:
+    duties: tuple[Duty, ...]
+    recipients: tuple[Recipient, ...]
+    notice_days: int
+    late_for_days: int
+
+    def recipient_on(self, day: date) -> Recipient | None:
+        return next((r for r in self.recipients if r.holds(day)), None)
+
+    def on_board(self, today: date) -> list[DutyStatus]:
+        """Reports due within the notice window or late within the late window on ``today``."""
+        found = []
+        for duty in self.duties:
+            for year in (today.year - 1, today.year, today.year + 1):
+                due = duty.due_date(year)
+                if due - timedelta(days=self.notice_days) <= today < due:
+                    state: State = "due"
+                elif due <= today < due + timedelta(days=self.late_for_days):
+                    state = "late"
+                else:
+                    continue
+                first, last = duty.period(year)
+                recipient = self.recipient_on(due - timedelta(days=1))
+                found.append(DutyStatus(duty, first, last, due, recipient, state))
+        return sorted(found, key=lambda s: (s.due_before, s.duty.id))
+
+
+def load_reporting(config_dir: Path) -> Reporting:
+    """The reporting duties of the deployment (``reporting.toml`` in its config directory)."""
+    with (config_dir / REPORTING).open("rb") as source:
+        data = tomllib.load(source)
+    duties = tuple(_duty(item) for item in data.get("duty", ()))
+    recipients = tuple(_recipient(item) for item in data.get("recipient", ()))
+    return Reporting(
+        duties, recipients, int(data.get("notice_days", 30)), int(data.get("late_for_days", 60))
+    )
+
+
+def duties_on_board(config_dir: Path, at: datetime, zone: ZoneInfo) -> list[DutyStatus]:
+    """What the supervisors' board shows at ``at`` (the web dashboard calls this)."""
+    return load_reporting(config_dir).on_board(at.astimezone(zone).date())
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    month, day = (int(part) for part in text.split("-"))
+    date(2024, month, day)  # refuses an impossible day (2024: 29 February exists)
+    return month, day
+
+
+def _duty(item: dict[str, Any]) -> Duty:
+    return Duty(
+        id=item["id"],
+        name_vi=item["name_vi"],
+        name_en=item["name_en"],
+        period_from=_month_day(item["period_from"]),
+        period_to=_month_day(item["period_to"]),
+        due_before=_month_day(item["due_before"]),
+        source=item.get("source", ""),
+        unconfirmed=bool(item.get("unconfirmed", False)),
+    )
+
+
+def _recipient(item: dict[str, Any]) -> Recipient:
+    return Recipient(
+        item["id"], item["name_vi"], item["name_en"], item["valid_from"], item.get("valid_to")
+    )
+
+
+def duty_json(status: DutyStatus, lang: str = "en") -> dict[str, Any]:
+    """One board entry for JSON and the web dashboard (days as ISO dates)."""
+    duty, recipient = status.duty, status.recipient
+    return {
+        "duty": duty.id,
+        "name": duty.name_vi if lang == "vi" else duty.name_en,
+        "period_start": status.period_start.isoformat(),
+        "period_end": status.period_end.isoformat(),
+        "due_before": status.due_before.isoformat(),
+        "state": status.state,
+        "recipient": None if recipient is None else recipient.id,
+        "recipient_name": None
+        if recipient is None
+        else (recipient.name_vi if lang == "vi" else recipient.name_en),
+        "source": duty.source,
+        "unconfirmed": duty.unconfirmed,
+    }
