@@ -38,6 +38,7 @@ STEPS = [
     "ConsentRecorded",
     "ConsentWithdrawn",
     "PersonalDataErased",
+    "SupervisorFollowedUp",
 ]
 OTHERS = ["PersonalData", "CaseEvent", "Rejection", "Alert"]
 FILES = sorted(SCHEMA_DIR.glob("*.avsc"))
