@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "services.commands.agency",
     "services.commands.simulate",
     "services.commands.projections",
+    "services.commands.serve",
+    "services.commands.users",
 )
 
 
