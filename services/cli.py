@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "services.commands.projections",
     "services.commands.audit",
     "services.commands.report",
+    "services.commands.serve",
+    "services.commands.users",
 )
 
 

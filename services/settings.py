@@ -89,6 +89,24 @@ class Settings(BaseSettings):
         description="published reports hide counts above zero and below this (and what would "
         "reveal them)",
     )
+    # The supervisors' dashboard (``backbone serve``).
+    web_host: str = Field(default="127.0.0.1", description="address the dashboard listens on")
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    web_database_url: str = Field(
+        default="", description="read models for the dashboard (a read-only role); empty: store"
+    )
+    users_file: Path | None = Field(
+        default=None, description="dashboard users, roles and scopes; default home/users.toml"
+    )
+    web_session_key_file: Path | None = Field(
+        default=None, description="key that signs session cookies; default home/web-session.key"
+    )
+    web_secure_cookies: bool = Field(
+        default=True, description="session cookie only over HTTPS (browsers allow localhost)"
+    )
+    web_refresh_seconds: float = Field(
+        default=2.0, gt=0, description="how often the board looks for changes to push"
+    )
 
     @cached_property
     def effective_database_url(self) -> str:
@@ -124,6 +142,18 @@ class Settings(BaseSettings):
     @cached_property
     def effective_credentials_dir(self) -> Path:
         return self.credentials_dir or self.home / "agencies"
+
+    @cached_property
+    def effective_users_file(self) -> Path:
+        return self.users_file or self.home / "users.toml"
+
+    @cached_property
+    def effective_web_session_key_file(self) -> Path:
+        return self.web_session_key_file or self.home / "web-session.key"
+
+    @cached_property
+    def effective_web_database_url(self) -> str:
+        return self.web_database_url or self.effective_database_url
 
 
 def load_settings(**overrides: object) -> Settings:

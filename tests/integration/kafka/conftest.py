@@ -33,12 +33,12 @@ AGENCIES = (
 )
 
 
-def small_config(target: Path) -> Path:
-    """deploy/config with only ``AGENCIES`` in agencies.toml."""
+def small_config(target: Path, agencies: tuple[str, ...] = AGENCIES) -> Path:
+    """deploy/config with only ``agencies`` in agencies.toml."""
     shutil.copytree(DEFAULT_CONFIG_DIR, target)
     text = (DEFAULT_CONFIG_DIR / "agencies.toml").read_text()
     head, *blocks = text.split("[[agency]]")
-    kept = [block for block in blocks if _agency_id(block) in AGENCIES]
+    kept = [block for block in blocks if _agency_id(block) in agencies]
     (target / "agencies.toml").write_text(head + "".join("[[agency]]" + b for b in kept))
     return target
 

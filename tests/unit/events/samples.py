@@ -80,6 +80,12 @@ STEPS: dict[str, dict[str, Any]] = {
     "ConsentRecorded": {"given_by": "guardian", "scope": "share_with_health"},
     "ConsentWithdrawn": {"given_by": "guardian"},
     "PersonalDataErased": {},
+    "SupervisorFollowedUp": {
+        "supervisor": "province.lead",
+        "chased_agency": "commune-22741",
+        "obligation": "report_to_commune",
+        "note": "Called the commune office; they will assess tomorrow.",
+    },
 }
 
 SAMPLES: dict[str, dict[str, Any]] = {name: COMMON | fields for name, fields in STEPS.items()}

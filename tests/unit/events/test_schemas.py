@@ -44,6 +44,7 @@ STEPS = [
     "ConsentRecorded",
     "ConsentWithdrawn",
     "PersonalDataErased",
+    "SupervisorFollowedUp",
 ]
 OTHERS = ["PersonalData", "CaseEvent", "Rejection", "Alert"]
 FILES = sorted(SCHEMA_DIR.glob("*.avsc"))

@@ -1,0 +1,52 @@
+"""``backbone serve``: the supervisors' dashboard in the browser, until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import uvicorn
+
+from services.commands.common import settings_for
+from services.logs import get_logger
+from services.settings import Settings
+from services.web.wiring import build_app
+
+log = get_logger(__name__)
+GRACE_SECONDS = 5
+
+
+def register(subparsers: Any) -> None:
+    text = "serve the supervisors' dashboard (stalled board, cases, trends) over HTTP"
+    parser = subparsers.add_parser("serve", help=text, description=text)
+    parser.add_argument("--host", help="address to listen on (default BACKBONE_WEB_HOST)")
+    parser.add_argument("--port", type=int, help="port (default BACKBONE_WEB_PORT; 0: any free)")
+    parser.set_defaults(func=serve)
+
+
+def url_of(settings: Settings) -> str:
+    """Where the dashboard answers (what ``backbone run`` prints)."""
+    local = settings.web_host in ("127.0.0.1", "::1", "0.0.0.0")
+    host = "localhost" if local else settings.web_host
+    return f"http://{host}:{settings.web_port}/"
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    overrides = {"web_host": args.host, "web_port": args.port}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    app = build_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.web_host,
+        port=settings.web_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=GRACE_SECONDS,
+    )
+    server = uvicorn.Server(config)
+    log.info("web.serving", url=url_of(settings))
+    server.run()  # uvicorn stops cleanly on SIGTERM and SIGINT
+    log.info("web.stopped")
+    return 0

@@ -1,0 +1,1 @@
+"""The supervisors' dashboard: server-rendered pages over the read models (``backbone serve``)."""

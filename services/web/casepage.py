@@ -1,0 +1,110 @@
+"""One case as the dashboard shows it: timeline, every obligation, follow-ups; no personal data.
+
+The timeline and the obligations come from the read model; the notes of supervisors'
+follow-ups come from the case's own history in the event store (the read model keeps who and
+when, not what was said), so a follow-up shows as soon as it is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from projections.queries import AREAS, Step
+from projections.readmodel import ReadModel
+from projections.rows import from_millis, obligation_of
+from projections.stalled import Obligation, escalation_level
+from services.cases.views import HistoryEntry
+
+FOLLOW_UP = "SupervisorFollowedUp"
+
+
+@dataclass(frozen=True)
+class ObligationLine:
+    obligation: Obligation
+    state: str  # open | overdue | escalated | met | met_late
+    due_at: datetime  # in force now (after extensions)
+    first_due_at: datetime  # before any extension
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    at: datetime
+    supervisor: str
+    agency: str
+    chased: str
+    obligation: str
+    note: str
+
+
+@dataclass(frozen=True)
+class CasePage:
+    case_id: str
+    area: dict[str, str]
+    is_open: bool
+    steps: list[Step]
+    obligations: list[ObligationLine]
+    follow_ups: list[FollowUp]
+
+
+def read_case(
+    conn: sa.Connection,
+    model: ReadModel,
+    case_id: str,
+    at: datetime,
+    sees: Callable[[dict[str, str]], bool],
+) -> CasePage | None:
+    """The case, or None when it is unknown or outside what the user may see."""
+    case = conn.execute(sa.select(model.cases).where(model.cases.c.case_id == case_id)).first()
+    if case is None:
+        return None
+    area = {name: getattr(case, name) for name in AREAS if getattr(case, name)}
+    if not sees(area):
+        return None
+    tl, obs = model.timeline, model.obligations
+    steps = [
+        Step(
+            row.sequence,
+            row.event_type,
+            row.agency,
+            row.role,
+            from_millis(row.occurred_at),
+            from_millis(row.recorded_at),
+        )
+        for row in conn.execute(
+            sa.select(tl).where(tl.c.case_id == case_id).order_by(tl.c.sequence)
+        )
+    ]
+    rows = conn.execute(
+        sa.select(obs).where(obs.c.case_id == case_id).order_by(obs.c.opened_at, obs.c.rule_id)
+    ).mappings()
+    lines = [_line(obligation_of(row), at) for row in rows]
+    return CasePage(case_id, area, bool(case.is_open), steps, lines, [])
+
+
+def follow_ups(history: list[HistoryEntry]) -> list[FollowUp]:
+    """The supervisors' follow-ups of a case's recorded history, oldest first."""
+    return [
+        FollowUp(
+            from_millis(e.recorded_at),
+            str(e.payload.get("supervisor", "")),
+            e.agency,
+            str(e.payload.get("chased_agency", "")),
+            str(e.payload.get("obligation", "")),
+            str(e.payload.get("note", "")),
+        )
+        for e in history
+        if e.step == FOLLOW_UP
+    ]
+
+
+def _line(ob: Obligation, at: datetime) -> ObligationLine:
+    first = ob.due_history[0].due_at
+    if ob.closed_at is not None:
+        return ObligationLine(ob, "met_late" if ob.met_late else "met", ob.due_at, first)
+    level = escalation_level(ob, at)
+    state = ("open", "overdue", "escalated")[min(level, 2)]
+    return ObligationLine(ob, state, ob.due_at, first)

@@ -1,0 +1,210 @@
+"""The dashboard's pages: the stalled board, one case, a follow-up, trends, the language.
+
+Every page is in the user's scope: a case outside it answers 404, exactly like an unknown case,
+so a district supervisor cannot even learn that another district's case exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from services.cases.errors import CaseError
+from services.logs import get_logger
+from services.web.auth import check_csrf, current_user, dashboard
+from services.web.board import SORTS, BoardQuery, read_board
+from services.web.casepage import FOLLOW_UP, CasePage, follow_ups, read_case
+from services.web.charts import Series, grouped_bars
+from services.web.render import render
+from services.web.trends import shares, weekly
+from services.web.users import User
+
+log = get_logger(__name__)
+router = APIRouter()
+Person = Annotated[User, Depends(current_user)]
+NOTE_LIMIT = 500
+REFUSED = "The case service refused the follow-up; nothing was recorded."
+
+
+def board_query(request: Request) -> BoardQuery:
+    """Filters, sort and page from the query string; anything malformed is ignored."""
+    q = request.query_params
+    level = q.get("level", "")
+    page = q.get("page", "")
+    sort = q.get("sort", "late")
+    return BoardQuery(
+        area=q.get("area", ""),
+        agency=q.get("agency", ""),
+        rule=q.get("rule", ""),
+        level=int(level) if level in ("1", "2") else 0,
+        sort=sort if sort in SORTS else "late",
+        page=int(page) if page.isdigit() else 1,
+    )
+
+
+def _board(request: Request, user: User) -> Any:
+    board = dashboard(request)
+    with board.reader.connect() as conn:
+        return read_board(conn, board.model, board.clock(), _scope(user), board_query(request))
+
+
+def _scope(user: User) -> str:
+    return "" if user.role == "auditor" else user.area
+
+
+@router.get("/")
+async def board_page(request: Request, user: Person) -> Response:
+    found = await run_in_threadpool(_board, request, user)
+    areas = dashboard(request).places.within(_scope(user))
+    context = {"board": found, "query": board_query(request), "areas": areas, "sorts": SORTS}
+    return render(request, "board.html", context)
+
+
+@router.get("/board/rows")
+async def board_rows(request: Request, user: Person) -> Response:
+    """The board's table alone: what the live updates swap in."""
+    found = await run_in_threadpool(_board, request, user)
+    return render(request, "board_rows.html", {"board": found, "query": board_query(request)})
+
+
+@router.get("/cases/{case_id}")
+async def case_page(request: Request, case_id: str, user: Person) -> Response:
+    page = await run_in_threadpool(_case, request, case_id, user)
+    return render(request, "case.html", {"case": page, "note_limit": NOTE_LIMIT})
+
+
+def _case(request: Request, case_id: str, user: User) -> CasePage:
+    board = dashboard(request)
+    with board.reader.connect() as conn:
+        page = read_case(conn, board.model, case_id, board.clock(), user.sees)
+    if page is None:
+        raise HTTPException(status_code=404, detail="unknown_case")
+    try:
+        notes = follow_ups(board.cases().history(case_id))
+    except CaseError:
+        notes = []
+    return CasePage(
+        page.case_id, page.area, page.is_open, page.steps, page.obligations, notes
+    )
+
+
+@router.post("/cases/{case_id}/follow-up")
+async def follow_up(
+    request: Request,
+    case_id: str,
+    user: Person,
+    note: Annotated[str, Form()] = "",
+    obligation: Annotated[str, Form()] = "",
+    chased: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    page = await run_in_threadpool(_case, request, case_id, user)
+    text = " ".join(note.split())[:NOTE_LIMIT]
+    problem, reason = _refusal(user, text), ""
+    if problem is None:
+        reason = await run_in_threadpool(_record, request, user, page, text, obligation, chased)
+        problem = REFUSED if reason else None
+    if problem is not None:
+        context = {"case": page, "note_limit": NOTE_LIMIT, "problem": problem, "note": text}
+        return render(request, "case.html", context | {"reason": reason}, status=422)
+    return RedirectResponse(f"/cases/{case_id}#follow-ups", status_code=303)
+
+
+def _refusal(user: User, text: str) -> str | None:
+    if user.read_only:
+        return "Your role is read-only: it cannot record follow-ups."
+    if not text:
+        return "Write what you did or asked, in a few words."
+    return None
+
+
+def _record(
+    request: Request, user: User, page: CasePage, text: str, obligation: str, chased: str
+) -> str:
+    """Record the follow-up; the refusal's reason code, or "" when it was recorded."""
+    board = dashboard(request)
+    rules = {line.obligation.rule_id for line in page.obligations}
+    fields: dict[str, object] = {
+        "supervisor": user.name,
+        "chased_agency": chased[:100],
+        "obligation": obligation if obligation in rules else "",
+        "note": text,
+    }
+    at = board.clock()
+    try:
+        board.cases().record(
+            page.case_id,
+            FOLLOW_UP,
+            fields,
+            user.agency,
+            str(uuid.uuid4()),
+            int(at.timestamp() * 1000),
+        )
+    except CaseError as error:
+        log.info("web.follow_up_refused", case_id=page.case_id, user=user.name, reason=error.reason)
+        return error.reason
+    log.info("web.follow_up", case_id=page.case_id, user=user.name, agency=user.agency)
+    return ""
+
+
+@router.get("/trends")
+async def trends_page(request: Request, user: Person) -> Response:
+    board = dashboard(request)
+    wanted = request.query_params.get("area", "")
+    scope = _scope(user)
+    allowed = {p.code for p in board.places.within(scope)}
+    area = wanted if wanted in allowed else scope
+
+    def read() -> tuple[Any, Any]:
+        with board.reader.connect() as conn:
+            now = board.clock()
+            return weekly(conn, board.model, now, board.zone, area), shares(
+                conn, board.model, now, area
+            )
+
+    weeks, rules = await run_in_threadpool(read)
+    context = {
+        "weeks": weeks,
+        "rules": rules,
+        "area_code": area,
+        "areas": board.places.within(scope),
+        "chart": _chart(request, user, weeks),
+    }
+    return render(request, "trends.html", context)
+
+
+def _chart(request: Request, user: User, weeks: list[Any]) -> str:
+    from services.runtime.i18n import translator
+
+    t = translator(user.language, dashboard(request).zone)
+    labels = [t.date(w.start)[:5] if t.lang == "vi" else t.date(w.start)[:6] for w in weeks]
+    return grouped_bars(
+        t.gettext("Cases and obligations per week"),
+        labels,
+        [
+            Series(t.gettext("Open cases"), [w.open for w in weeks]),
+            Series(t.gettext("Stalled cases"), [w.stalled for w in weeks]),
+            Series(t.gettext("Met on time"), [w.met for w in weeks]),
+            Series(t.gettext("Met late"), [w.met_late for w in weeks]),
+        ],
+    )
+
+
+@router.post("/language")
+def set_language(
+    request: Request,
+    user: Person,
+    lang: Annotated[str, Form()] = "vi",
+    csrf: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/",
+) -> Response:
+    check_csrf(request, csrf)
+    if lang in ("vi", "en"):
+        dashboard(request).users.set_language(user.name, lang)
+    target = back if back.startswith("/") and not back.startswith("//") else "/"
+    return RedirectResponse(target, status_code=303)

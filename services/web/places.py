@@ -1,0 +1,80 @@
+"""Area and agency names for people, from ``areas.toml`` and ``agencies.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.cases.agencies import AgencyDirectory
+
+LEVELS = ("province", "district", "commune")
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    level: str  # province | district | commune
+    parent: str  # code of the unit above ("" for a province)
+
+
+class Places:
+    """Names of administrative units and agencies."""
+
+    def __init__(self, places: Mapping[str, Place], agencies: AgencyDirectory) -> None:
+        self._places = dict(places)
+        self.agencies = agencies
+
+    def name(self, code: str) -> str:
+        place = self._places.get(code)
+        return place.name if place else code
+
+    def label(self, area: Mapping[str, str]) -> str:
+        """A case's area as people name it: commune, district (most precise first)."""
+        codes = [area.get(f"{level}_code", "") for level in ("commune", "district", "province")]
+        names = [self.name(code) for code in codes if code]
+        return ", ".join(names[:2])
+
+    def districts(self) -> list[Place]:
+        return sorted(
+            (p for p in self._places.values() if p.level == "district"), key=lambda p: p.name
+        )
+
+    def within(self, scope: str) -> list[Place]:
+        """Districts and communes inside ``scope`` (every one when empty), for the area filter."""
+        found = [
+            p
+            for p in self._places.values()
+            if p.level != "province" and (not scope or scope in (p.code, *self._parents(p)))
+        ]
+        return sorted(found, key=lambda p: (LEVELS.index(p.level), p.name))
+
+    def agency_name(self, agency_id: str | None) -> str:
+        if not agency_id:
+            return ""
+        agency = self.agencies.get(agency_id)
+        return agency.name if agency else agency_id
+
+    def _parents(self, place: Place) -> list[str]:
+        chain: list[str] = []
+        while place.parent:
+            chain.append(place.parent)
+            above = self._places.get(place.parent)
+            if above is None:
+                break
+            place = above
+        return chain
+
+
+def load_places(config_dir: Path, agencies: AgencyDirectory) -> Places:
+    with (config_dir / "areas.toml").open("rb") as file:
+        document = tomllib.load(file)
+    places: dict[str, Place] = {}
+    for level, parent_key in (("province", ""), ("district", "province"), ("commune", "district")):
+        for table in document.get(level, []):
+            code = str(table["code"])
+            parent = str(table.get(parent_key, "")) if parent_key else ""
+            places[code] = Place(code, str(table["name"]), level, parent)
+    return Places(places, agencies)

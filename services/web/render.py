@@ -1,0 +1,94 @@
+"""Templates in the person's language and the province's local time.
+
+Every page gets ``_`` (the catalogue of ``services/runtime/i18n.py``), ``when`` (a local date
+and time), ``number``, ``late`` (how late, in days and hours), ``role`` and ``agency`` (names
+for people), ``area`` (a case's area by name) and the session's CSRF token. Autoescaping is on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from services.runtime.i18n import Translator, translator
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True
+)
+
+# Agency roles and dashboard roles as people read them (msgids of the catalogue).
+ROLE_NAMES = {
+    "hotline": "Hotline",
+    "commune": "Commune child-protection officer",
+    "commune_chairman": "Commune chairman",
+    "social_affairs": "Social affairs",
+    "police": "Police",
+    "health": "Health",
+    "legal_aid": "Legal aid",
+    "procuracy": "Procuracy",
+    "court": "Court",
+    "education": "Education",
+    "supervisor": "Supervisor",
+    "district_supervisor": "District supervisor",
+    "province_supervisor": "Province supervisor",
+    "auditor": "Auditor",
+}
+STATES = {
+    "open": "Open",
+    "overdue": "Overdue",
+    "escalated": "Escalated",
+    "met": "Met on time",
+    "met_late": "Met late",
+}
+LEVELS = {0: "In time", 1: "Overdue", 2: "Escalated"}
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    lang: str | None = None,
+) -> HTMLResponse:
+    """A page in the user's language (or ``lang`` before login)."""
+    from services.web.auth import csrf_token, dashboard
+
+    board = dashboard(request)
+    user = getattr(request.state, "user", None)
+    t = translator(lang or (user.language if user else "vi"), board.zone)
+    values = helpers(t, board.places) | {
+        "request": request,
+        "user": user,
+        "csrf": csrf_token(request),
+        "lang": t.lang,
+    }
+    html = _env.get_template(template).render(values | context)
+    return HTMLResponse(html, status_code=status)
+
+
+def helpers(t: Translator, places: Any) -> dict[str, Any]:
+    def late(delta: timedelta) -> str:
+        hours = max(0, int(delta.total_seconds() // 3600))
+        return t.gettext("{days} d {hours} h").format(days=hours // 24, hours=hours % 24)
+
+    return {
+        "_": t.gettext,
+        "t": t,
+        "when": lambda instant: t.datetime(instant) if isinstance(instant, datetime) else "",
+        "number": t.number,
+        "percent": t.percent,
+        "late": late,
+        "role": lambda code: t.gettext(ROLE_NAMES.get(code) or code) if code else "",
+        "state": lambda code: t.gettext(STATES.get(code) or code),
+        "level": lambda n: t.gettext(LEVELS.get(n) or str(n)),
+        "agency": places.agency_name,
+        "area": places.label,
+        "place": places.name,
+    }

@@ -1,0 +1,77 @@
+"""Composition root of ``backbone serve``: the dashboard built from the settings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
+
+from projections.readmodel import ReadModel
+from services.cases.agencies import load_agencies
+from services.cases.application import CaseService
+from services.settings import Settings
+from services.web.app import create_app
+from services.web.deps import CaseRecorder, Clock, Dashboard
+from services.web.places import load_places
+from services.web.users import UserBook
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def reader_engine(settings: Settings) -> sa.Engine:
+    """The read models' database as the dashboard reads it (``BACKBONE_WEB_DATABASE_URL``)."""
+    url = settings.effective_web_database_url
+    if url.startswith("sqlite"):
+        settings.home.mkdir(parents=True, exist_ok=True)
+        return sa.create_engine(url, connect_args={"timeout": 30}, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5)
+
+
+def session_key(path: Path) -> str:
+    """The key that signs session cookies, made on first start (owner-readable only)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def build_dashboard(settings: Settings, clock: Clock = system_clock) -> Dashboard:
+    agencies = load_agencies(settings.config_dir)
+
+    @cache
+    def cases() -> CaseRecorder:
+        return CaseService.from_settings(settings)
+
+    return Dashboard(
+        reader=reader_engine(settings),
+        model=ReadModel(),
+        users=UserBook(settings.effective_users_file),
+        places=load_places(settings.config_dir, agencies),
+        zone=agencies.zone,
+        clock=clock,
+        cases=cases,
+        session_key=session_key(settings.effective_web_session_key_file),
+        secure_cookies=settings.web_secure_cookies,
+        refresh_seconds=settings.web_refresh_seconds,
+    )
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    mounts: Mapping[str, ASGIApp | APIRouter] | None = None,
+) -> FastAPI:
+    """The whole web process: the dashboard and whatever is mounted beside it (``/api``...)."""
+    return create_app(build_dashboard(settings, clock), mounts=mounts)

@@ -1,0 +1,227 @@
+"""Supervisors use the dashboard in a real browser, on a running backbone (broker and store).
+
+The intake, the relay and the projections run as real processes on the session's broker; the
+dashboard runs in this process on a clock the test moves forward, so a case's legal deadline
+passes in seconds. One Chromium session serves the whole module; screenshots of the main pages
+are written to tests/artifacts/web.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from deploy.kafka.launcher import BrokerEndpoint
+from projections.readmodel import ReadModel
+from projections.wiring import read_model_db
+from services.kafka.agency import AgencyClient
+from services.kafka.provision import provision
+from services.settings import Settings, load_settings
+from services.web.wiring import build_app
+from tests.casefactory import PERSONAL, payload
+from tests.e2e.web.browser import ServedApp, chromium, screenshot
+from tests.integration.kafka.conftest import AGENCIES, small_config
+from tests.integration.projections.builders import FakeClock
+from tests.integration.web.conftest import PASSWORD, add_users
+from tests.kafkatools import poll_until
+from tests.processes import spawn
+
+pytestmark = pytest.mark.integration
+PROCESSES = (("intake",), ("relay",), ("projections", "run"))
+OFFICES = ("peoples-committee-ninh-thuan", "commune-22738", "commune-22783")
+NINH_SON = {"province_code": "58", "district_code": "585", "commune_code": "22783"}
+WAIT = 30
+
+
+@dataclass
+class Backbone:
+    settings: Settings
+    clock: FakeClock
+    url: str
+    cases: dict[str, str]  # "here" (Phan Rang-Thap Cham, 582), "there" (Ninh Son, 585)
+    pages: list[str] = field(default_factory=list)  # every page's HTML the browser saw
+
+
+@pytest.fixture(scope="module")
+def backbone(
+    tmp_path_factory: pytest.TempPathFactory, kafka_endpoint: BrokerEndpoint
+) -> Iterator[Backbone]:
+    root = tmp_path_factory.mktemp("dashboard")
+    settings = load_settings(
+        home=root / "home",
+        config_dir=small_config(root / "config", (*AGENCIES, *OFFICES)),
+        topic_prefix=f"web{uuid.uuid4().hex[:10]}",
+        master_key_file=root / "master.key",
+        kafka_bootstrap_servers=kafka_endpoint.bootstrap_servers,
+        kafka_security_protocol=kafka_endpoint.security_protocol,
+        kafka_username=kafka_endpoint.username,
+        kafka_password=kafka_endpoint.password,
+        topic_partitions=2,
+        poll_interval_ms=100,
+        web_refresh_seconds=0.5,
+    )
+    provision(settings)
+    add_users(settings.effective_users_file)
+    processes = [spawn(settings, *argv, log=root / f"{argv[0]}.log") for argv in PROCESSES]
+    clock = FakeClock(datetime.now(UTC))
+    served = ServedApp(build_app(settings, clock=clock)).start()
+    try:
+        cases = _report_two_cases(settings)
+        yield Backbone(settings, clock, served.url, cases)
+    finally:
+        served.stop()
+        _stop(processes)
+
+
+def _report_two_cases(settings: Settings) -> dict[str, str]:
+    cases = {"here": str(uuid.uuid4()), "there": str(uuid.uuid4())}
+    with AgencyClient.from_settings(settings, "hotline-111") as hotline:
+        hotline.submit("CaseReported", cases["here"], payload("CaseReported"), None, PERSONAL)
+        fields = payload("CaseReported", **NINH_SON)
+        hotline.submit("CaseReported", cases["there"], fields, None, PERSONAL)
+    db, model = read_model_db(settings), ReadModel()
+
+    def projected() -> bool:
+        try:
+            with db.connect() as conn:
+                query = sa.select(sa.func.count()).select_from(model.cases)
+                return conn.execute(query).scalar_one() == len(cases)
+        except sa.exc.DatabaseError:
+            return False  # the projection has not made its tables yet
+
+    poll_until(projected, 90, "both cases in the read model")
+    db.dispose()
+    return cases
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    driver = chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver: webdriver.Chrome, text: str, seconds: float = WAIT) -> None:
+    WebDriverWait(driver, seconds).until(lambda d: text in d.page_source)
+
+
+def visit(backbone: Backbone, driver: webdriver.Chrome, path: str) -> str:
+    driver.get(backbone.url + path)
+    backbone.pages.append(driver.page_source)
+    return driver.page_source
+
+
+def log_in(backbone: Backbone, driver: webdriver.Chrome, name: str, password: str) -> None:
+    driver.delete_all_cookies()
+    visit(backbone, driver, "/login?lang=en")
+    driver.find_element(By.ID, "username").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login").click()
+    backbone.pages.append(driver.page_source)
+
+
+def test_a_wrong_password_is_refused(backbone: Backbone, browser: webdriver.Chrome) -> None:
+    log_in(backbone, browser, "lan", "not-the-password")
+    assert browser.find_element(By.ID, "login-failed").is_displayed()
+    assert visit(backbone, browser, "/").count('id="login-failed"') == 0
+    assert browser.current_url.endswith("/login")
+
+
+def test_a_supervisor_watches_a_case_stall_without_reloading(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    log_in(backbone, browser, "lan", PASSWORD)
+    wait_for(browser, "No case is stalled")
+    first_update = browser.find_element(By.ID, "last-updated").text
+    browser.execute_script("window.notReloaded = true;")
+    backbone.clock.now += timedelta(days=3)  # the intake's deadlines pass
+    wait_for(browser, backbone.cases["here"])
+    wait_for(browser, backbone.cases["there"])
+    assert browser.execute_script("return window.notReloaded === true;")
+    assert browser.find_element(By.ID, "last-updated").text != first_update
+    rows = browser.find_element(By.ID, "board").text
+    assert "Phan Rang" in rows and "Ninh Sơn" in rows and "Escalated" in rows
+    backbone.pages.append(browser.page_source)
+    screenshot(browser, "board")
+
+
+def test_the_supervisor_opens_the_timeline_and_records_a_follow_up(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    case_id = backbone.cases["here"]
+    visit(backbone, browser, "/")
+    browser.find_element(By.CSS_SELECTOR, f'tr[data-case="{case_id}"] a.case-link').click()
+    wait_for(browser, "CaseReported")
+    assert "UTC+07:00" in browser.find_element(By.ID, "obligations").text
+    note = "Called the commune office; assessment promised for tomorrow."
+    browser.find_element(By.ID, "note").send_keys(note)
+    browser.find_element(By.ID, "record-follow-up").click()
+    assert note in browser.find_element(By.ID, "follow-up-list").text
+    assert "lan" in browser.find_element(By.ID, "follow-up-list").text
+
+    def in_timeline() -> bool:  # relayed and projected like every other step
+        return "SupervisorFollowedUp" in visit(backbone, browser, f"/cases/{case_id}")
+
+    poll_until(in_timeline, 60, "the follow-up in the case's timeline")
+    screenshot(browser, "case")
+
+
+def test_the_supervisor_switches_to_vietnamese(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    visit(backbone, browser, "/")
+    browser.find_element(By.ID, "switch-language").click()
+    wait_for(browser, "Vụ việc bị chậm trễ")
+    assert "Người phải xử lý" in browser.page_source
+    visit(backbone, browser, "/trends")
+    assert "<svg" in browser.page_source and "Xu hướng" in browser.page_source
+    screenshot(browser, "trends-vi")
+    browser.set_window_size(390, 844)  # a phone
+    try:
+        visit(backbone, browser, "/")
+        width = browser.execute_script("return document.documentElement.scrollWidth;")
+        assert width <= 390, "the board scrolls sideways on a phone"
+        screenshot(browser, "board-phone")
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+def test_a_district_supervisor_cannot_see_or_open_another_districts_case(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    log_in(backbone, browser, "minh", PASSWORD)
+    wait_for(browser, backbone.cases["there"])
+    assert backbone.cases["here"] not in browser.page_source
+    page = visit(backbone, browser, f"/cases/{backbone.cases['here']}")
+    assert "There is no such case in the area you supervise" in page
+    assert "<title>404" in page  # the same answer as for a case that does not exist
+    assert "CaseReported" not in page and "SupervisorFollowedUp" not in page
+
+
+def test_no_page_shows_personal_data(backbone: Backbone) -> None:
+    assert len(backbone.pages) >= 10
+    for html in backbone.pages:
+        for value in PERSONAL.values():
+            assert value not in html

@@ -1,0 +1,149 @@
+"""The dashboard over HTTP (no browser): log-in, scope, CSRF, board, case and trends pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
+
+from projections.wiring import read_model_db
+from services.settings import Settings
+from services.web.wiring import build_app
+from tests.integration.projections.builders import (
+    DAY,
+    HOUR,
+    T0,
+    CaseStory,
+    FakeClock,
+    Offsets,
+    projector,
+)
+from tests.integration.web.conftest import PASSWORD
+
+AREA_585 = {"province_code": "58", "district_code": "585", "commune_code": "22783"}
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], users_file: Path) -> Settings:
+    return make_settings(web_secure_cookies=False, users_file=users_file)
+
+
+@pytest.fixture
+def stories(settings: Settings) -> dict[str, CaseStory]:
+    """A stalled case in Phan Rang-Thap Cham (582), one in Ninh Sơn (585), one met in time."""
+    here = CaseStory().add("CaseReported", T0)
+    there = CaseStory().add("CaseReported", T0, **AREA_585)
+    done = CaseStory().add("CaseReported", T0).add("TransferredToCommune", T0 + HOUR)
+    done.add("SupportPlanDrafted", T0 + DAY, plan_id="p1", items=[])
+    done.add("SupportPlanApproved", T0 + 2 * DAY, plan_id="p1")
+    proj = projector(settings, read_model_db(settings), FakeClock(T0 + 3 * DAY))
+    proj.handle(Offsets().sources([*here.messages, *there.messages, *done.messages]))
+    return {"here": here, "there": there, "done": done}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0 + 3 * DAY)
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
+    with TestClient(build_app(settings, clock=clock)) as made:
+        yield made
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the page has no CSRF token"
+    return found[1]
+
+
+def log_in(client: TestClient, name: str, password: str = PASSWORD) -> Any:
+    token = csrf(client.get("/login?lang=en").text)
+    form = {"username": name, "password": password, "csrf": token}
+    return client.post("/login?lang=en", data=form, follow_redirects=False)
+
+
+def test_pages_need_a_login_and_a_wrong_password_is_refused_and_logged(
+    client: TestClient,
+) -> None:
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    with capture_logs() as logs:
+        refused = log_in(client, "lan", "not the password")
+    assert refused.status_code == 401 and "Wrong user name or password" in refused.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+    (failed,) = [entry for entry in logs if entry["event"] == "web.login_failed"]
+    assert failed["user"] == "lan" and failed["client"] and failed["at"].startswith("2026-03-05")
+    assert "not the password" not in str(logs)
+    assert log_in(client, "lan").headers["location"] == "/"
+
+
+def test_a_post_without_the_session_csrf_token_is_refused(client: TestClient) -> None:
+    log_in(client, "lan")
+    refused = client.post("/language", data={"lang": "vi", "csrf": "forged"})
+    assert refused.status_code == 403
+
+
+def test_the_province_supervisor_sees_every_stalled_case_of_the_province(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "lan")
+    board = client.get("/").text
+    assert stories["here"].case_id in board and stories["there"].case_id in board
+    assert stories["done"].case_id not in board
+    assert "Phan Rang" in board and "Ninh Sơn" in board  # areas by name
+    assert "report_to_commune" in board and "Escalated" in board
+
+
+def test_a_district_supervisor_sees_only_the_district_even_by_url(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "minh")
+    board = client.get("/").text
+    assert stories["there"].case_id in board and stories["here"].case_id not in board
+    assert client.get(f"/cases/{stories['here'].case_id}").status_code == 404
+    assert client.get(f"/cases/{stories['there'].case_id}").status_code == 200
+    assert stories["here"].case_id not in client.get("/board/rows?area=582").text
+
+
+def test_filters_and_paging_narrow_the_board(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "kim")
+    only_585 = client.get("/?area=585").text
+    assert stories["there"].case_id in only_585 and stories["here"].case_id not in only_585
+    assert stories["here"].case_id not in client.get("/?rule=no_such_rule").text
+    assert "No case is stalled" in client.get("/?level=1").text  # both are escalated
+
+
+def test_the_case_page_shows_obligations_in_local_time_with_their_legal_basis(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "lan")
+    page = client.get(f"/cases/{stories['done'].case_id}").text
+    assert "SupportPlanApproved" in page and "Met on time" in page
+    assert "UTC+07:00" in page  # the province's clock
+    assert "Decree" in page or "Law" in page or "ND" in page
+
+
+def test_vietnamese_is_the_user_choice_and_persists(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "lan")
+    page = client.get("/").text
+    client.post("/language", data={"lang": "vi", "csrf": csrf(page), "back": "/"})
+    assert "Vụ việc bị chậm trễ" in client.get("/").text
+    assert client.app.state.dashboard.users.get("lan").language == "vi"  # type: ignore[attr-defined]
+
+
+def test_trends_draw_a_chart_and_the_share_within_each_deadline(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "kim")
+    page = client.get("/trends").text
+    assert "<svg" in page and "support_plan_drafted" in page
