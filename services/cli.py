@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "services.commands.agency",
     "services.commands.simulate",
     "services.commands.projections",
+    "services.commands.api",
 )
 
 

@@ -55,6 +55,17 @@ class Settings(BaseSettings):
         "waits for it (it may be on another agency's topic) before it is rejected",
     )
     poll_interval_ms: int = Field(default=200, ge=1)
+    api_keys_file: Path | None = Field(
+        default=None, description="hashed API keys of agency systems; default home/api-keys.json"
+    )
+    api_rate_per_second: float = Field(default=20.0, gt=0, description="per agency, sustained")
+    api_burst: int = Field(default=40, ge=1, description="per agency, requests at once")
+    api_max_body_bytes: int = Field(default=65536, ge=1024, description="larger bodies: 413")
+    api_rotation_grace_hours: float = Field(
+        default=24.0, ge=0, description="how long a rotated-out API key keeps working"
+    )
+    api_tls_cert_file: Path | None = Field(default=None, description="PEM certificate (HTTPS)")
+    api_tls_key_file: Path | None = Field(default=None, description="PEM private key (HTTPS)")
 
     @cached_property
     def effective_database_url(self) -> str:
@@ -76,6 +87,10 @@ class Settings(BaseSettings):
     @cached_property
     def effective_credentials_dir(self) -> Path:
         return self.credentials_dir or self.home / "agencies"
+
+    @cached_property
+    def effective_api_keys_file(self) -> Path:
+        return self.api_keys_file or self.home / "api-keys.json"
 
 
 def load_settings(**overrides: object) -> Settings:
