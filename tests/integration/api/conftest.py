@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from services.api.app import create_api
 from services.api.keys import KeyFile
 from services.api.serve import server
 from services.settings import Settings
@@ -47,7 +48,8 @@ def free_port() -> int:
 def serving(served: Settings) -> Iterator[str]:
     """The API of ``served`` over real HTTP until the test ends."""
     port = free_port()
-    running = server(served, "127.0.0.1", port)
+    api = create_api(served)
+    running = server(served, "127.0.0.1", port, api)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -58,6 +60,7 @@ def serving(served: Settings) -> Iterator[str]:
     running.should_exit = True
     thread.join(timeout=30)
     assert not thread.is_alive(), "the API did not stop"
+    api.state.backend.close()
 
 
 @pytest.fixture

@@ -11,11 +11,12 @@ from kafka import KafkaConsumer
 
 from events import Codec, Topics, open_sealed
 from services.api.kafkaside import TopicPager
+from services.api.keys import KeyFile
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.keys import backbone_keypair
 from services.settings import Settings
 from tests.casefactory import PERSONAL, new_case_id, new_submission_id, payload
-from tests.integration.api.conftest import HOTLINE, POLICE, Api
+from tests.integration.api.conftest import HOTLINE, POLICE, Api, serving
 
 pytestmark = pytest.mark.integration
 NOW = "2025-10-09T08:53:20+07:00"
@@ -176,3 +177,20 @@ def test_the_documentation_page_and_schema_are_served(api: Api) -> None:
     assert page.status_code == 200 and "swagger" in page.text.lower()
     assert schema["openapi"].startswith("3.")
     assert "/submissions" in schema["paths"]
+
+
+def test_an_agency_over_its_rate_is_told_when_to_come_back(settings: Settings) -> None:
+    limited = settings.model_copy(update={"api_burst": 2, "api_rate_per_second": 0.25})
+    hotline = KeyFile(limited.effective_api_keys_file).create(HOTLINE).key
+    police = KeyFile(limited.effective_api_keys_file).create(POLICE).key
+    for url in serving(limited):
+
+        def status(key: str, url: str = url) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {key}"}
+            return httpx.get(f"{url}/submissions/{new_submission_id()}", headers=headers)
+
+        answers = [status(hotline) for _ in range(3)]
+        assert [a.status_code for a in answers] == [404, 404, 429]
+        assert answers[2].json()["reason"] == "rate_limited"
+        assert 1 <= int(answers[2].headers["retry-after"]) <= 4
+        assert status(police).status_code == 404  # another agency has its own allowance
