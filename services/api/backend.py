@@ -27,6 +27,7 @@ from services.cases import errors
 from services.cases.agencies import AgencyDirectory
 from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
+from services.kafka.routing import Router
 from services.logs import get_logger
 
 log = get_logger(__name__)
@@ -53,6 +54,7 @@ class Backend:
         codec: Codec,
         topics: Topics,
         agencies: AgencyDirectory,
+        router: Router,
         keys: KeyFile,
         backbone_public_key: str,
         service: Callable[[], CaseService],
@@ -65,6 +67,7 @@ class Backend:
         self.codec = codec
         self.topics = topics
         self.agencies = agencies
+        self.router = router
         self.keys = keys
         self.backbone_public_key = backbone_public_key
         self._service_factory = service
@@ -183,10 +186,19 @@ class Backend:
             history = self.service.history(case_id)
         except (errors.CaseError, ValueError):
             raise not_found("case") from None
-        if not any(_concerns(entry, agency) for entry in history):
+        if agency not in self._participants(history):
             log.info("api.case_refused", agency=agency, case_id=case_id)
             raise not_found("case")
         return history
+
+    def _participants(self, history: list[HistoryEntry]) -> set[str]:
+        """Who takes part in the case: its authors and whoever the routing brought in."""
+        found: set[str] = set()
+        for entry in history:
+            found.add(entry.agency)
+            deliveries = self.router.deliveries(entry.step, entry.payload, entry.agency, found)
+            found.update(delivery.agency for delivery in deliveries)
+        return found
 
     def stalled(self, agency: str) -> list[dict[str, Any]]:
         who = self.agencies.get(agency)
@@ -230,7 +242,3 @@ class Backend:
         if self._service is not None:
             self._service.close()
         self.read_model.dispose()
-
-
-def _concerns(entry: HistoryEntry, agency: str) -> bool:
-    return entry.agency == agency or entry.payload.get("to_agency") == agency

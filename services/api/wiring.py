@@ -14,6 +14,7 @@ from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.keys import backbone_keypair
+from services.kafka.routing import load_router
 from services.kafka.wiring import database_engine, reliable_producer
 from services.settings import Settings
 
@@ -35,10 +36,12 @@ def build_backend(settings: Settings) -> Backend:
         )
 
     ledger = Ledger(database_engine(settings))
+    agencies = load_agencies(settings.config_dir)
     return Backend(
         codec=codec,
         topics=topics,
-        agencies=load_agencies(settings.config_dir),
+        agencies=agencies,
+        router=load_router(settings.config_dir, agencies),
         keys=KeyFile(settings.effective_api_keys_file),
         backbone_public_key=backbone_keypair(settings).public_key,
         service=lambda: CaseService.from_settings(settings),

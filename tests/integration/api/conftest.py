@@ -22,7 +22,7 @@ from tests.integration.kafka.conftest import (  # noqa: F401  (fixtures)
     settings,
 )
 
-HOTLINE, POLICE, SUPERVISOR = "hotline-111", "police-ninh-thuan", "dolisa-ninh-thuan"
+HOTLINE, POLICE, SOCIAL_AFFAIRS = "hotline-111", "police-ninh-thuan", "dolisa-ninh-thuan"
 
 
 @dataclass
@@ -66,7 +66,7 @@ def serving(served: Settings) -> Iterator[str]:
 @pytest.fixture
 def api(settings: Settings, intake: object) -> Iterator[Api]:  # noqa: F811
     keys = KeyFile(settings.effective_api_keys_file)
-    issued = {agency: keys.create(agency).key for agency in (HOTLINE, POLICE, SUPERVISOR)}
+    issued = {agency: keys.create(agency).key for agency in (HOTLINE, POLICE, SOCIAL_AFFAIRS)}
     for url in serving(settings):
         yield Api(url, issued, keys)
 

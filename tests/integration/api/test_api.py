@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -13,10 +15,13 @@ from events import Codec, Topics, open_sealed
 from services.api.kafkaside import TopicPager
 from services.api.keys import KeyFile
 from services.kafka.clients import broker_endpoint, client_config
-from services.kafka.keys import backbone_keypair
+from services.kafka.keys import agency_keypair, backbone_keypair
+from services.kafka.wiring import build_relay
 from services.settings import Settings
+from services.supervisor import StopFlag
 from tests.casefactory import PERSONAL, new_case_id, new_submission_id, payload
-from tests.integration.api.conftest import HOTLINE, POLICE, Api, serving
+from tests.integration.api.conftest import HOTLINE, POLICE, SOCIAL_AFFAIRS, Api, serving
+from tests.kafkatools import poll_until
 
 pytestmark = pytest.mark.integration
 NOW = "2025-10-09T08:53:20+07:00"
@@ -194,3 +199,39 @@ def test_an_agency_over_its_rate_is_told_when_to_come_back(settings: Settings) -
         assert answers[2].json()["reason"] == "rate_limited"
         assert 1 <= int(answers[2].headers["retry-after"]) <= 4
         assert status(police).status_code == 404  # another agency has its own allowance
+
+
+def test_the_inbox_pages_with_a_cursor_and_personal_data_stays_sealed_to_the_reader(
+    api: Api, settings: Settings
+) -> None:
+    stop = StopFlag()
+    relay = threading.Thread(target=build_relay(settings).run, args=(stop,), daemon=True)
+    relay.start()
+    try:
+        case_id = new_case_id()
+        with api.as_agency(HOTLINE) as hotline:
+            sent = hotline.post("/submissions", json=report(case_id, personal_data=PERSONAL))
+            assert settled(hotline, sent.json()["submission_id"])["status"] == "recorded"
+        with api.as_agency(SOCIAL_AFFAIRS) as dolisa:  # social affairs receives every report
+            items: list[dict[str, Any]] = []
+            cursor = ""
+
+            def more() -> bool:
+                nonlocal cursor
+                page = dolisa.get("/inbox", params={"cursor": cursor}).json()
+                items.extend(page["items"])
+                cursor = page["cursor"]
+                return bool(items)
+
+            poll_until(more, 30, "the report in the social-affairs inbox")
+            assert dolisa.get("/inbox", params={"cursor": cursor}).json()["items"] == []
+            assert dolisa.get(f"/cases/{case_id}/events").status_code == 200
+    finally:
+        stop.set()
+        relay.join(timeout=30)
+    [item] = items
+    assert (item["case_id"], item["event_type"]) == (case_id, "CaseReported")
+    assert PERSONAL["child_name"] not in str(item)
+    sealed = base64.b64decode(item["personal_data_sealed"])
+    opened = open_sealed(agency_keypair(settings, SOCIAL_AFFAIRS).private_key, sealed)
+    assert Codec.from_directory().decode(opened).record == PERSONAL
