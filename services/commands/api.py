@@ -6,10 +6,12 @@ import argparse
 from datetime import timedelta
 from typing import Any
 
+from events import ContractError
 from services.api.keys import KeyFile
 from services.cases.agencies import load_agencies
 from services.commands.common import print_json, settings_for
-from services.kafka.keys import backbone_keypair
+from services.kafka.keys import backbone_keypair, register_agency_public_key
+from services.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +29,11 @@ def register_agency_actions(actions: Any) -> None:
     """``backbone agencies public-key`` and ``backbone agencies api-key ...``."""
     text = "print the backbone's public sealing key (base64) alone"
     actions.add_parser("public-key", help=text, description=text).set_defaults(func=public_key)
+    text = "register the agency's own inbox public key (base64); the backbone keeps no private key"
+    inbox_key = actions.add_parser("inbox-key", help=text, description=text)
+    inbox_key.add_argument("agency")
+    inbox_key.add_argument("public_key")
+    inbox_key.set_defaults(func=register_inbox_key)
     text = "an agency system's API keys: create, rotate (old key lives on a while), revoke, list"
     keys = actions.add_parser("api-key", help=text, description=text)
     verbs = keys.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -58,10 +65,25 @@ def public_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def register_inbox_key(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    _known(settings, args.agency)
+    try:
+        path = register_agency_public_key(settings, args.agency, args.public_key)
+    except ContractError as error:
+        raise SystemExit(f"{error.reason}: {error.detail}") from None
+    print_json({"agency": args.agency, "public_key": args.public_key, "file": str(path)})
+    return 0
+
+
+def _known(settings: Settings, agency: str) -> None:
+    if load_agencies(settings.config_dir).get(agency) is None:
+        raise SystemExit(f"{agency} is not in the agency directory")
+
+
 def api_key(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    if load_agencies(settings.config_dir).get(args.agency) is None:
-        raise SystemExit(f"{args.agency} is not in the agency directory")
+    _known(settings, args.agency)
     keys = KeyFile(settings.effective_api_keys_file)
     if args.verb == "revoke":
         print_json({"agency": args.agency, "revoked": keys.revoke(args.agency, args.key_id)})

@@ -105,7 +105,7 @@ class AgencyClient:
             saved.endpoint(broker) if saved else broker,
             Topics(settings.topic_prefix),
             backbone_keypair(settings).public_key,
-            agency_keypair(settings, agency).private_key,
+            agency_keypair(settings, agency).private_key or None,  # None: registered its own
         )
 
     def submit(
