@@ -6,6 +6,7 @@ widen what it sees. A case the agency takes no part in is "not found", like a mi
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -27,11 +28,12 @@ from services.cases import errors
 from services.cases.agencies import AgencyDirectory
 from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
+from services.kafka.provision import SUPERVISING_ROLES
 from services.kafka.routing import Router
 from services.logs import get_logger
 
 log = get_logger(__name__)
-SUPERVISING_ROLES = frozenset({"supervisor"})
+
 MAX_WAIT_S = 30.0
 
 
@@ -78,11 +80,14 @@ class Backend:
         self.watcher = watcher
         self.read_model = read_model
         self._model: ReadModel | None = None
+        self._lock = threading.Lock()
 
     @property
     def service(self) -> CaseService:
-        self._service = self._service or self._service_factory()
-        return self._service
+        """The case store, opened on first use (once: requests run in several threads)."""
+        with self._lock:
+            self._service = self._service or self._service_factory()
+            return self._service
 
     # Submissions
 
@@ -206,7 +211,8 @@ class Backend:
             raise ApiError(403, "not_supervising", "only supervising agencies read stalled cases")
         area = None if who.area == "00" else who.area
         now = datetime.now(UTC)
-        model = self._model = self._model or ReadModel().create(self.read_model)
+        with self._lock:
+            model = self._model = self._model or ReadModel().create(self.read_model)
         with self.read_model.connect() as conn:
             found = stalled_cases(conn, model, now, filters=Filters(area=area))
         return [

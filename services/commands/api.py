@@ -12,6 +12,7 @@ from services.cases.agencies import load_agencies
 from services.commands.common import print_json, settings_for
 from services.kafka.keys import backbone_keypair, register_agency_public_key
 from services.settings import Settings
+from services.supervisor import StopFlag
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +24,10 @@ def register(subparsers: Any) -> None:
     serving.add_argument("--host", default="127.0.0.1")
     serving.add_argument("--port", type=int, default=8081)
     serving.set_defaults(func=serve)
+    text = "alerts to supervising agencies: copy each to backbone.alerts.<agency> it names"
+    alerts = subparsers.add_parser("alerts", help=text, description=text)
+    verbs = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verbs.add_parser("route", help=text, description=text).set_defaults(func=route_alerts)
 
 
 def register_agency_actions(actions: Any) -> None:
@@ -57,6 +62,13 @@ def serve(args: argparse.Namespace) -> int:
     from services.api.serve import serve as run
 
     run(settings_for(args), args.host, args.port)
+    return 0
+
+
+def route_alerts(args: argparse.Namespace) -> int:
+    from services.kafka.alertrouting import build_alert_router
+
+    build_alert_router(settings_for(args)).run(StopFlag().install())
     return 0
 
 

@@ -25,6 +25,7 @@ PROCESSES: dict[str, list[str]] = {
     "intake": ["intake"],
     "simulator": ["simulate"],
     "projections": ["projections", "run"],
+    "alerts": ["alerts", "route"],
 }
 
 
