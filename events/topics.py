@@ -51,6 +51,10 @@ class Topics:
         """Where `agency` receives the case events addressed to it."""
         return f"{self.prefix}.inbox.{_checked(agency)}"
 
+    def alerts_for(self, agency: str) -> str:
+        """Where the alerts addressed to ``agency`` (a supervising agency) are copied."""
+        return f"{self.prefix}.alerts.{_checked(agency)}"
+
     def agency_of(self, topic: str) -> str:
         """The agency id in an intake, rejected or inbox topic name."""
         head, _, agency = topic.rpartition(".")

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "services.commands.report",
     "services.commands.serve",
     "services.commands.users",
+    "services.commands.api",
 )
 
 

@@ -107,6 +107,17 @@ class Settings(BaseSettings):
     web_refresh_seconds: float = Field(
         default=2.0, gt=0, description="how often the board looks for changes to push"
     )
+    api_keys_file: Path | None = Field(
+        default=None, description="hashed API keys of agency systems; default home/api-keys.json"
+    )
+    api_rate_per_second: float = Field(default=20.0, gt=0, description="per agency, sustained")
+    api_burst: int = Field(default=40, ge=1, description="per agency, requests at once")
+    api_max_body_bytes: int = Field(default=65536, ge=1024, description="larger bodies: 413")
+    api_rotation_grace_hours: float = Field(
+        default=24.0, ge=0, description="how long a rotated-out API key keeps working"
+    )
+    api_tls_cert_file: Path | None = Field(default=None, description="PEM certificate (HTTPS)")
+    api_tls_key_file: Path | None = Field(default=None, description="PEM private key (HTTPS)")
 
     @cached_property
     def effective_database_url(self) -> str:
@@ -154,6 +165,10 @@ class Settings(BaseSettings):
     @cached_property
     def effective_web_database_url(self) -> str:
         return self.web_database_url or self.effective_database_url
+
+    @cached_property
+    def effective_api_keys_file(self) -> Path:
+        return self.api_keys_file or self.home / "api-keys.json"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -14,6 +14,7 @@ from typing import Any
 from events import Codec, ContractError, Reason
 from services.audit.access import MIN_PURPOSE, PurposeRequired, record_openings
 from services.cases.agencies import load_agencies
+from services.commands.api import register_agency_actions
 from services.commands.common import parse_instant, print_json, settings_for
 from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
 from services.kafka.intake import run_intake
@@ -56,6 +57,7 @@ def _register_agencies(subparsers: Any) -> None:
     listing = actions.add_parser("list", help=text, description=text)
     listing.add_argument("--json", action="store_true", help="JSON for scripts")
     listing.set_defaults(func=list_agencies)
+    register_agency_actions(actions)
 
 
 def _register_submit(subparsers: Any) -> None:

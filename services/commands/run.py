@@ -26,6 +26,7 @@ PROCESSES: dict[str, list[str]] = {
     "simulator": ["simulate"],
     "projections": ["projections", "run"],
     "checkpointer": ["audit", "checkpointer"],
+    "alerts": ["alerts", "route"],
 }
 
 

@@ -1,5 +1,5 @@
 """Per-agency SCRAM users and ACLs: an agency writes only its own intake topic and reads only
-its own inbox and rejection topics (and commits offsets only in its own consumer groups)."""
+its own inbox, rejection and alert topics (and commits offsets only in its own consumer groups)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def agency_acls(topics: Topics, agency: str) -> list[ACL]:
         allow(op, ResourceType.TOPIC, topics.intake(agency), literal)
         for op in (ACLOperation.WRITE, ACLOperation.DESCRIBE)
     ]
-    for readable in (topics.inbox(agency), topics.rejected(agency)):
+    for readable in (topics.inbox(agency), topics.rejected(agency), topics.alerts_for(agency)):
         acls += [
             allow(op, ResourceType.TOPIC, readable, literal)
             for op in (ACLOperation.READ, ACLOperation.DESCRIBE)

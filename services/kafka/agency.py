@@ -114,7 +114,7 @@ class AgencyClient:
             saved.endpoint(broker) if saved else broker,
             Topics(settings.topic_prefix),
             backbone_keypair(settings).public_key,
-            agency_keypair(settings, agency).private_key,
+            agency_keypair(settings, agency).private_key or None,  # None: registered its own
             clock_skew=timedelta(seconds=settings.clock_skew_seconds),
             earliest=datetime.combine(settings.occurred_at_floor, datetime.min.time(), UTC),
         )

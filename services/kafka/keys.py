@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from deploy.process import create_once
-from events.sealing import KeyPair, generate_keypair
+from events.sealing import KeyPair, generate_keypair, seal
 from services.settings import Settings
 
 
@@ -33,3 +33,18 @@ def backbone_keypair(settings: Settings) -> KeyPair:
 def agency_keypair(settings: Settings, agency: str) -> KeyPair:
     """An agency's inbox key pair, kept with its credentials (created on first use)."""
     return _load_or_create(settings.effective_credentials_dir / f"{agency}.key")
+
+
+def register_agency_public_key(settings: Settings, agency: str, public_key: str) -> Path:
+    """Keep an agency's own inbox public key; its private key then never exists here.
+
+    A key the backbone generated before is replaced (its private half is destroyed), and
+    provisioning no longer generates one for this agency: the file exists.
+    """
+    seal(public_key, b"")  # refuses what is not base64 of a 32-byte key (bad_key)
+    path = settings.effective_credentials_dir / f"{agency}.key"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.new")
+    tmp.write_text(json.dumps({"public_key": public_key, "private_key": ""}))
+    tmp.replace(path)
+    return path

@@ -22,15 +22,19 @@ from services.logs import get_logger
 from services.settings import Settings
 
 log = get_logger(__name__)
+SUPERVISING_ROLES = frozenset({"supervisor"})  # they receive alerts (escalation.toml)
 
 
-def topic_names(topics: Topics, agencies: Iterable[str]) -> list[str]:
+def topic_names(
+    topics: Topics, agencies: Iterable[str], supervising: Iterable[str] = ()
+) -> list[str]:
     """The backbone's topics: case-events, alerts, the audit log's checkpoints and
-    cosignatures, and intake/rejected/inbox per agency."""
+    cosignatures, intake/rejected/inbox per agency, and the alerts addressed to each
+    supervising agency."""
     names = [topics.case_events, topics.alerts, topics.checkpoints, topics.cosignatures]
     for agency in agencies:
         names += [topics.intake(agency), topics.rejected(agency), topics.inbox(agency)]
-    return names
+    return names + [topics.alerts_for(agency) for agency in supervising]
 
 
 def provision(settings: Settings) -> dict[str, AgencyCredentials]:
@@ -39,10 +43,12 @@ def provision(settings: Settings) -> dict[str, AgencyCredentials]:
     On a PLAINTEXT broker (containers, compose) there are no users to grant: the result is
     empty and the skip is logged.
     """
-    agencies = [agency.id for agency in load_agencies(settings.config_dir).all()]
+    directory = load_agencies(settings.config_dir).all()
+    agencies = [agency.id for agency in directory]
+    supervising = [agency.id for agency in directory if agency.role in SUPERVISING_ROLES]
     topics = Topics(settings.topic_prefix)
     endpoint = broker_endpoint(settings)
-    names = topic_names(topics, agencies)
+    names = topic_names(topics, agencies, supervising)
     ensure_topics(endpoint, names, settings.topic_partitions, settings.topic_replication)
     limit_submissions(settings, endpoint, [topics.intake(agency) for agency in agencies])
     backbone_keypair(settings)

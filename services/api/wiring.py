@@ -1,0 +1,53 @@
+"""Composition root of the agency API: its backend built from the settings."""
+
+from __future__ import annotations
+
+from kafka import KafkaConsumer
+
+from events import Codec, Topics
+from projections.wiring import read_model_db
+from services.api.backend import Backend
+from services.api.kafkaside import Publisher, RejectionWatcher, TopicPager
+from services.api.keys import KeyFile
+from services.api.ledger import Ledger
+from services.cases.agencies import load_agencies
+from services.cases.application import CaseService
+from services.kafka.clients import broker_endpoint, client_config
+from services.kafka.keys import backbone_keypair
+from services.kafka.routing import load_router
+from services.kafka.wiring import database_engine, reliable_producer
+from services.settings import Settings
+
+
+def build_backend(settings: Settings) -> Backend:
+    topics, codec = Topics(settings.topic_prefix), Codec.from_directory()
+    endpoint = broker_endpoint(settings)
+
+    def pager_consumer() -> KafkaConsumer:
+        return KafkaConsumer(**client_config(endpoint), enable_auto_commit=False)
+
+    def watcher_consumer() -> KafkaConsumer:
+        return KafkaConsumer(
+            **client_config(endpoint),
+            group_id=f"{settings.topic_prefix}.api.rejections",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=5000,  # sees a new agency's rejection topic within seconds
+        )
+
+    ledger = Ledger(database_engine(settings))
+    agencies = load_agencies(settings.config_dir)
+    return Backend(
+        codec=codec,
+        topics=topics,
+        agencies=agencies,
+        router=load_router(settings.config_dir, agencies),
+        keys=KeyFile(settings.effective_api_keys_file),
+        backbone_public_key=backbone_keypair(settings).public_key,
+        service=lambda: CaseService.from_settings(settings),
+        ledger=ledger,
+        publisher=Publisher(lambda: reliable_producer(settings)),
+        pager=TopicPager(pager_consumer),
+        watcher=RejectionWatcher(watcher_consumer, topics, codec, ledger),
+        read_model=read_model_db(settings),
+    )
