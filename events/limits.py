@@ -38,6 +38,8 @@ LIMITS: Mapping[str, int] = {
     "to_agency": ID,
     "facility": ID,
     "provider": ID,
+    "supervisor": ID,
+    "chased_agency": ID,
     # codes of the vocabulary (deploy/config/vocabulary.toml)
     "channel": CODE,
     "forms_of_abuse": CODE,
@@ -62,6 +64,7 @@ LIMITS: Mapping[str, int] = {
     "commune_code": AREA_CODE,
     # other text
     "obligation": 200,
+    "note": TEXT,
     # personal data (checked once the backbone has opened it)
     "child_name": 200,
     "child_birth_date": 10,
