@@ -8,6 +8,7 @@ bytes (with its size and SHA-256), so one agency's huge message never holds the 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -92,3 +93,26 @@ def send_or_refused(producer: KafkaProducer, topic: str, value: bytes, key: byte
 def failed_as_too_large(future: Any) -> bool:
     """The send failed because the message was too large for the producer or the broker."""
     return not future.succeeded() and isinstance(getattr(future, "exception", None), TOO_LARGE)
+
+
+def rejection_of(
+    record: Any, agency: str, reason: str, detail: str, *, whole: bool
+) -> dict[str, Any]:
+    """The fields of the ``Rejection`` of a consumer record (all but its submission id): the
+    message in full, or (not ``whole``) its first ``PREFIX_BYTES`` bytes."""
+    value = bytes(record.value or b"")
+    truncated = not whole and len(value) > PREFIX_BYTES
+    return {
+        "rejection_id": f"{record.topic}:{record.partition}:{record.offset}",
+        "agency": agency,
+        "source_topic": record.topic,
+        "source_partition": record.partition,
+        "source_offset": record.offset,
+        "reason": reason,
+        "detail": detail,
+        "original": value[:PREFIX_BYTES] if truncated else value,
+        "rejected_at": datetime.now(UTC),
+        "original_size": len(value),
+        "original_sha256": hashlib.sha256(value).hexdigest(),
+        "original_truncated": truncated,
+    }

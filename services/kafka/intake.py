@@ -3,20 +3,24 @@
 Each record is applied or rejected, never dropped: the agency comes from the topic name (never
 from the body), the body is decoded with the contract's codec, sealed personal data is opened
 with the backbone's key and handed to the case service, and any refusal goes back to the agency
-on ``<prefix>.rejected.<agency>`` with the original bytes. Offsets are committed only once the
+on ``<prefix>.rejected.<agency>`` with the original bytes (only the first of them, with size and
+SHA-256, when they are too many; see ``bounds``). Offsets are committed only once the
 batch's effects are durable (store appends done, rejections acknowledged), so a crash replays
 the tail of a batch: the case service returns the recorded step for a known submission id and a
 replayed rejection carries the same ``rejection_id``.
+
+The module is longer than most because one batch's ordering, holding, publishing and committing
+must be read together to see that nothing is lost; the checks before the case rules and the
+shape of a rejection live in ``bounds``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -31,7 +35,7 @@ from events.steps import COMMON_FIELDS as STEP_COMMON_FIELDS
 from services.cases import errors
 from services.cases.application import CaseService, StepRequest
 from services.cases.views import RecordedStep
-from services.kafka.bounds import PREFIX_BYTES, Bounds, failed_as_too_large, send_or_refused
+from services.kafka.bounds import Bounds, failed_as_too_large, rejection_of, send_or_refused
 from services.kafka.clients import broker_endpoint, client_config, ensure_topics
 from services.kafka.keys import backbone_keypair
 from services.kafka.wiring import reliable_producer
@@ -291,26 +295,8 @@ class Intake:
 
     def _rejection(self, record: Any, agency: str, refusal: Refusal, *, whole: bool) -> bytes:
         """The rejection, carrying the message in full or (not ``whole``) its first bytes."""
-        value = bytes(record.value or b"")
-        truncated = not whole and len(value) > PREFIX_BYTES
-        return self.codec.encode(
-            "Rejection",
-            {
-                "rejection_id": f"{record.topic}:{record.partition}:{record.offset}",
-                "submission_id": refusal.submission_id,
-                "agency": agency,
-                "source_topic": record.topic,
-                "source_partition": record.partition,
-                "source_offset": record.offset,
-                "reason": refusal.reason,
-                "detail": refusal.detail,
-                "original": value[:PREFIX_BYTES] if truncated else value,
-                "rejected_at": datetime.now(UTC),
-                "original_size": len(value),
-                "original_sha256": hashlib.sha256(value).hexdigest(),
-                "original_truncated": truncated,
-            },
-        )
+        carried = rejection_of(record, agency, refusal.reason, refusal.detail, whole=whole)
+        return self.codec.encode("Rejection", carried | {"submission_id": refusal.submission_id})
 
     def _publish(self, messages: list[Outgoing]) -> None:
         if not messages:
