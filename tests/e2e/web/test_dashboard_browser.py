@@ -198,14 +198,15 @@ def test_the_supervisor_switches_to_vietnamese(
     visit(backbone, browser, "/trends")
     assert "<svg" in browser.page_source and "Xu hướng" in browser.page_source
     screenshot(browser, "trends-vi")
-    browser.set_window_size(390, 844)  # a phone
+    phone = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", phone)
     try:
         visit(backbone, browser, "/")
         width = browser.execute_script("return document.documentElement.scrollWidth;")
-        assert width <= 390, "the board scrolls sideways on a phone"
+        assert width <= phone["width"], "the board scrolls sideways on a phone"
         screenshot(browser, "board-phone")
     finally:
-        browser.set_window_size(1280, 900)
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_a_district_supervisor_cannot_see_or_open_another_districts_case(

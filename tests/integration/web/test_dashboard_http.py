@@ -97,7 +97,7 @@ def test_the_province_supervisor_sees_every_stalled_case_of_the_province(
     assert stories["here"].case_id in board and stories["there"].case_id in board
     assert stories["done"].case_id not in board
     assert "Phan Rang" in board and "Ninh Sơn" in board  # areas by name
-    assert "report_to_commune" in board and "Escalated" in board
+    assert "report to commune" in board and "Escalated" in board
 
 
 def test_a_district_supervisor_sees_only_the_district_even_by_url(
@@ -146,4 +146,4 @@ def test_trends_draw_a_chart_and_the_share_within_each_deadline(
 ) -> None:
     log_in(client, "kim")
     page = client.get("/trends").text
-    assert "<svg" in page and "support_plan_drafted" in page
+    assert "<svg" in page and "support plan drafted" in page
