@@ -24,7 +24,7 @@ from services.web.casepage import FOLLOW_UP, CasePage, follow_ups, read_case
 from services.web.charts import Series, grouped_bars
 from services.web.deps import Dashboard
 from services.web.render import render
-from services.web.trends import shares, weekly
+from services.web.trends import by_district, shares, weekly
 from services.web.users import User
 
 log = get_logger(__name__)
@@ -175,17 +175,20 @@ async def trends_page(request: Request, user: Person) -> Response:
     allowed = {p.code for p in board.places.within(scope)}
     area = wanted if wanted in allowed else scope
 
-    def read() -> tuple[Any, Any]:
+    def read() -> tuple[Any, Any, Any]:
         with reading(board) as conn:
             now = board.clock()
-            return weekly(conn, board.model, now, board.zone, area), shares(
-                conn, board.model, now, area
+            return (
+                weekly(conn, board.model, now, board.zone, area),
+                shares(conn, board.model, now, area),
+                by_district(conn, board.model, now, board.zone, area),
             )
 
-    weeks, rules = await run_in_threadpool(read)
+    weeks, rules, districts = await run_in_threadpool(read)
     context = {
         "weeks": weeks,
         "rules": rules,
+        "districts": districts,
         "area_code": area,
         "areas": board.places.within(scope),
         "chart": _chart(request, user, weeks),

@@ -147,3 +147,5 @@ def test_trends_draw_a_chart_and_the_share_within_each_deadline(
     log_in(client, "kim")
     page = client.get("/trends").text
     assert "<svg" in page and "support plan drafted" in page
+    districts = page[page.index('id="districts"') :]
+    assert "Phan Rang" in districts and "Ninh Sơn" in districts  # this week, by district
