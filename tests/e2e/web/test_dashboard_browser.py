@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from deploy.kafka.launcher import BrokerEndpoint
@@ -154,6 +155,8 @@ def test_a_supervisor_watches_a_case_stall_without_reloading(
 ) -> None:
     log_in(backbone, browser, "lan", PASSWORD)
     wait_for(browser, "No case is stalled")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)  # keyboard: skip link first
+    assert browser.switch_to.active_element.get_attribute("class") == "skip"
     first_update = browser.find_element(By.ID, "last-updated").text
     browser.execute_script("window.notReloaded = true;")
     backbone.clock.now += timedelta(days=3)  # the intake's deadlines pass

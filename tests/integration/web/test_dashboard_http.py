@@ -149,3 +149,27 @@ def test_trends_draw_a_chart_and_the_share_within_each_deadline(
     assert "<svg" in page and "support plan drafted" in page
     districts = page[page.index('id="districts"') :]
     assert "Phan Rang" in districts and "Ninh Sơn" in districts  # this week, by district
+
+
+def test_an_auditor_reads_but_cannot_record_a_follow_up(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "kim")
+    case_id = stories["here"].case_id
+    page = client.get(f"/cases/{case_id}").text
+    assert 'id="record-follow-up"' not in page
+    refused = client.post(f"/cases/{case_id}/follow-up", data={"note": "x", "csrf": csrf(page)})
+    assert refused.status_code == 422 and "read-only" in refused.text
+
+
+def test_a_follow_up_on_a_case_outside_the_district_is_not_found(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "minh")
+    token = csrf(client.get("/").text)
+    form = {"note": "chasing", "csrf": token}
+    assert client.post(f"/cases/{stories['here'].case_id}/follow-up", data=form).status_code == 404
+
+
+def test_the_live_stream_needs_a_login(client: TestClient) -> None:
+    assert client.get("/board/events").status_code == 401
