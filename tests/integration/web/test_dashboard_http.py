@@ -29,8 +29,11 @@ AREA_585 = {"province_code": "58", "district_code": "585", "commune_code": "2278
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings], users_file: Path) -> Settings:
-    return make_settings(web_secure_cookies=False, users_file=users_file)
+def settings(
+    make_settings: Callable[..., Settings], users_file: Path, database_url: str
+) -> Settings:
+    """On SQLite and on PostgreSQL (the read models' queries must agree on both)."""
+    return make_settings(web_secure_cookies=False, users_file=users_file, database_url=database_url)
 
 
 @pytest.fixture
