@@ -10,6 +10,7 @@ from typing import Any
 from deploy.kafka.launcher import LocalKafka
 from services.commands.board import show_board
 from services.commands.common import settings_for
+from services.commands.serve import url_of
 from services.kafka.clients import broker_endpoint
 from services.kafka.provision import provision
 from services.kafka.selfcheck import round_trip
@@ -27,6 +28,7 @@ PROCESSES: dict[str, list[str]] = {
     "projections": ["projections", "run"],
     "checkpointer": ["audit", "checkpointer"],
     "alerts": ["alerts", "route"],
+    "web": ["serve"],
 }
 
 
@@ -91,6 +93,7 @@ def _serve(
     for name, argv in processes.items():
         supervisor.start(name, argv)
     log.info("backbone.running", processes=sorted(processes), duration=duration or None)
+    print(f"Supervisors' dashboard: {url_of(settings)}", flush=True)
     started = time.monotonic()
     deadline = started + duration if duration else None
     next_board = started + board_every if board_every else None

@@ -25,6 +25,7 @@ from services.logs import get_logger
 from services.web import auth, live, pages
 from services.web.deps import Dashboard
 from services.web.render import render
+from services.web.watch import Watcher
 
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_HOURS = 8
@@ -50,6 +51,7 @@ def create_app(
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.dashboard = dashboard
     app.state.stopping = asyncio.Event()
+    app.state.watcher = Watcher(dashboard)
     for prefix, mounted in (mounts or {}).items():
         if isinstance(mounted, APIRouter):
             app.include_router(mounted, prefix=prefix)

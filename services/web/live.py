@@ -1,10 +1,12 @@
 """Live updates of the board: server-sent events fed by the read model.
 
-Each open board holds one ``/board/events`` stream. The server reads the user's board (with the
-page's filters) every ``refresh_seconds`` on the dashboard's clock and sends ``changed`` when
-a case stalled, escalated or recovered in it, and ``checked`` otherwise, both with the time of
-the reading, so the page can say when its data was last updated. The page then fetches the
-table again (``/board/rows``). The stream ends when the browser goes or the server stops.
+Each open board holds one ``/board/events`` stream. Every ``refresh_seconds`` the stream
+looks at the process's ``Watcher`` (a cheap mark of the read model at the dashboard's clock);
+when the mark moved it reads the user's board (with the page's filters) again and sends
+``changed`` when a case stalled, escalated or recovered in it, and ``checked`` otherwise, both
+with the time of the reading, so the page can say when its data was last updated. The page
+then fetches the table again (``/board/rows``). The stream ends when the browser goes or the
+server stops.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from services.runtime.i18n import translator
 from services.web.auth import dashboard
 from services.web.pages import Person, _board
+from services.web.watch import Mark, Watcher
 
 router = APIRouter()
 RETRY_MS = 3000
@@ -29,16 +32,25 @@ RETRY_MS = 3000
 async def board_events(request: Request, user: Person) -> StreamingResponse:
     board = dashboard(request)
     stopping: asyncio.Event = request.app.state.stopping
+    watcher: Watcher = request.app.state.watcher
     t = translator(user.language, board.zone)
 
     async def stream() -> AsyncIterator[str]:
-        last = request.query_params.get("since", "")
+        shown = request.query_params.get("since", "")
+        seen: Mark | None = None
         yield f"retry: {RETRY_MS}\n\n"
         while not stopping.is_set() and not await request.is_disconnected():
-            found = await run_in_threadpool(_board, request, user)
-            kind = "changed" if found.signature != last else "checked"
-            last = found.signature
-            yield f"event: {kind}\ndata: {t.datetime(found.at, seconds=True)}\n\n"
+            mark, at = await watcher.current()
+            kind = "checked"
+            if mark is not None and mark != seen:  # something moved: read this board again
+                try:
+                    found = await run_in_threadpool(_board, request, user)
+                except HTTPException:  # the read model went away meanwhile: next time
+                    found = None
+                if found is not None:
+                    kind = "changed" if found.signature != shown else "checked"
+                    shown, seen, at = found.signature, mark, found.at
+            yield f"event: {kind}\ndata: {t.datetime(at, seconds=True)}\n\n"
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=board.refresh_seconds)
 

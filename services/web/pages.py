@@ -7,8 +7,11 @@ so a district supervisor cannot even learn that another district's case exists.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -19,8 +22,9 @@ from services.web.auth import check_csrf, current_user, dashboard
 from services.web.board import SORTS, BoardQuery, read_board
 from services.web.casepage import FOLLOW_UP, CasePage, follow_ups, read_case
 from services.web.charts import Series, grouped_bars
+from services.web.deps import Dashboard
 from services.web.render import render
-from services.web.trends import shares, weekly
+from services.web.trends import by_district, shares, weekly
 from services.web.users import User
 
 log = get_logger(__name__)
@@ -46,9 +50,20 @@ def board_query(request: Request) -> BoardQuery:
     )
 
 
+@contextmanager
+def reading(board: Dashboard) -> Iterator[sa.Connection]:
+    """A connection to the read models; 503 while they do not exist yet (first start)."""
+    try:
+        with board.reader.connect() as conn:
+            yield conn
+    except sa.exc.DatabaseError as error:
+        log.warning("web.read_model_unavailable", error=type(error).__name__)
+        raise HTTPException(status_code=503, detail="read_model_unavailable") from None
+
+
 def _board(request: Request, user: User) -> Any:
     board = dashboard(request)
-    with board.reader.connect() as conn:
+    with reading(board) as conn:
         return read_board(conn, board.model, board.clock(), _scope(user), board_query(request))
 
 
@@ -79,7 +94,7 @@ async def case_page(request: Request, case_id: str, user: Person) -> Response:
 
 def _case(request: Request, case_id: str, user: User) -> CasePage:
     board = dashboard(request)
-    with board.reader.connect() as conn:
+    with reading(board) as conn:
         page = read_case(conn, board.model, case_id, board.clock(), user.sees)
     if page is None:
         raise HTTPException(status_code=404, detail="unknown_case")
@@ -160,17 +175,20 @@ async def trends_page(request: Request, user: Person) -> Response:
     allowed = {p.code for p in board.places.within(scope)}
     area = wanted if wanted in allowed else scope
 
-    def read() -> tuple[Any, Any]:
-        with board.reader.connect() as conn:
+    def read() -> tuple[Any, Any, Any]:
+        with reading(board) as conn:
             now = board.clock()
-            return weekly(conn, board.model, now, board.zone, area), shares(
-                conn, board.model, now, area
+            return (
+                weekly(conn, board.model, now, board.zone, area),
+                shares(conn, board.model, now, area),
+                by_district(conn, board.model, now, board.zone, area),
             )
 
-    weeks, rules = await run_in_threadpool(read)
+    weeks, rules, districts = await run_in_threadpool(read)
     context = {
         "weeks": weeks,
         "rules": rules,
+        "districts": districts,
         "area_code": area,
         "areas": board.places.within(scope),
         "chart": _chart(request, user, weeks),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from services.cli import build_parser
+from tests.e2e.web.browser import free_port
 from tests.kafkatools import poll_until
 
 
@@ -40,6 +41,7 @@ def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.integration
 def test_run_starts_the_backbone_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "BACKBONE_HOME": str(tmp_path / "home"), "BACKBONE_LOG_FORMAT": "json"}
+    env["BACKBONE_WEB_PORT"] = str(free_port())  # the dashboard, on a port no other test uses
     env.pop("BACKBONE_KAFKA_BOOTSTRAP_SERVERS", None)
     log_path = tmp_path / "run.log"
     with log_path.open("wb") as log:
@@ -62,6 +64,8 @@ def test_run_starts_the_backbone_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
         if line.startswith("{")
     ]
     assert events.index("kafka.ready") < events.index("backbone.running")
+    assert f"dashboard: http://localhost:{env['BACKBONE_WEB_PORT']}/" in log_path.read_text()
+    assert '"process": "web"' in log_path.read_text()  # started beside the other processes
     assert events[-2:] == ["backbone.stopped", "kafka.stopped"]
     state = json.loads((tmp_path / "home" / "kafka" / "state.json").read_text())
     assert "pid" not in state

@@ -29,8 +29,11 @@ AREA_585 = {"province_code": "58", "district_code": "585", "commune_code": "2278
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings], users_file: Path) -> Settings:
-    return make_settings(web_secure_cookies=False, users_file=users_file)
+def settings(
+    make_settings: Callable[..., Settings], users_file: Path, database_url: str
+) -> Settings:
+    """On SQLite and on PostgreSQL (the read models' queries must agree on both)."""
+    return make_settings(web_secure_cookies=False, users_file=users_file, database_url=database_url)
 
 
 @pytest.fixture
@@ -97,7 +100,7 @@ def test_the_province_supervisor_sees_every_stalled_case_of_the_province(
     assert stories["here"].case_id in board and stories["there"].case_id in board
     assert stories["done"].case_id not in board
     assert "Phan Rang" in board and "Ninh Sơn" in board  # areas by name
-    assert "report_to_commune" in board and "Escalated" in board
+    assert "report to commune" in board and "Escalated" in board
 
 
 def test_a_district_supervisor_sees_only_the_district_even_by_url(
@@ -146,4 +149,30 @@ def test_trends_draw_a_chart_and_the_share_within_each_deadline(
 ) -> None:
     log_in(client, "kim")
     page = client.get("/trends").text
-    assert "<svg" in page and "support_plan_drafted" in page
+    assert "<svg" in page and "support plan drafted" in page
+    districts = page[page.index('id="districts"') :]
+    assert "Phan Rang" in districts and "Ninh Sơn" in districts  # this week, by district
+
+
+def test_an_auditor_reads_but_cannot_record_a_follow_up(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "kim")
+    case_id = stories["here"].case_id
+    page = client.get(f"/cases/{case_id}").text
+    assert 'id="record-follow-up"' not in page
+    refused = client.post(f"/cases/{case_id}/follow-up", data={"note": "x", "csrf": csrf(page)})
+    assert refused.status_code == 422 and "read-only" in refused.text
+
+
+def test_a_follow_up_on_a_case_outside_the_district_is_not_found(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    log_in(client, "minh")
+    token = csrf(client.get("/").text)
+    form = {"note": "chasing", "csrf": token}
+    assert client.post(f"/cases/{stories['here'].case_id}/follow-up", data=form).status_code == 404
+
+
+def test_the_live_stream_needs_a_login(client: TestClient) -> None:
+    assert client.get("/board/events").status_code == 401
