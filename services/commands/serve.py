@@ -7,6 +7,7 @@ from typing import Any
 
 import uvicorn
 
+from services.api.app import create_api
 from services.commands.common import settings_for
 from services.logs import get_logger
 from services.settings import Settings
@@ -17,7 +18,7 @@ GRACE_SECONDS = 5
 
 
 def register(subparsers: Any) -> None:
-    text = "serve the supervisors' dashboard (stalled board, cases, trends) over HTTP"
+    text = "serve the supervisors' dashboard and the agency API (/api) over HTTP"
     parser = subparsers.add_parser("serve", help=text, description=text)
     parser.add_argument("--host", help="address to listen on (default BACKBONE_WEB_HOST)")
     parser.add_argument("--port", type=int, help="port (default BACKBONE_WEB_PORT; 0: any free)")
@@ -35,7 +36,8 @@ def serve(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     overrides = {"web_host": args.host, "web_port": args.port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    app = build_app(settings)
+    api = create_api(settings)  # agency systems' HTTP API, on the same server under /api
+    app = build_app(settings, mounts={"/api": api})
     config = uvicorn.Config(
         app,
         host=settings.web_host,
@@ -47,6 +49,9 @@ def serve(args: argparse.Namespace) -> int:
     )
     server = uvicorn.Server(config)
     log.info("web.serving", url=url_of(settings))
-    server.run()  # uvicorn stops cleanly on SIGTERM and SIGINT
+    try:
+        server.run()  # uvicorn stops cleanly on SIGTERM and SIGINT
+    finally:
+        api.state.backend.close()
     log.info("web.stopped")
     return 0
