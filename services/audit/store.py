@@ -61,7 +61,7 @@ cosignatures = sa.Table(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Leaf:
     """One log entry; for an access record ``sequence`` is the record's id."""
 
