@@ -23,7 +23,7 @@ EVENTS_TABLE = "cases_events"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowEvent:
     """One stored case event (implements ``chain.ChainedEvent``)."""
 
@@ -42,7 +42,7 @@ class RowEvent:
         return replace(self, previous_hash=previous_hash)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StoredRow:
     notification_id: int
     case_id: str
@@ -57,7 +57,7 @@ class StoredRow:
 
 def parse_state(state: bytes) -> RowEvent | None:
     try:
-        data = json.loads(state)
+        data = json.loads(state.decode("utf-8"))
         stamp = data["timestamp"]["_data_"]
         recorded = (datetime.fromisoformat(stamp) - _EPOCH) // _MS
         return RowEvent(
@@ -84,15 +84,25 @@ def events_table(engine: sa.Engine) -> sa.Table | None:
         EVENTS_TABLE,
         sa.MetaData(),
         sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column("originator_id", UUIDType()),
+        sa.Column("originator_id", _id_type(engine)),
         sa.Column("originator_version", sa.Integer),
         sa.Column("topic", sa.Text),
         sa.Column("state", sa.LargeBinary),
     )
 
 
+def _id_type(engine: sa.Engine) -> Any:
+    """The case id column as stored: 16 raw bytes outside PostgreSQL (read without the
+    event store's per-row conversion; ``case_text`` turns it into text once per case)."""
+    return UUIDType() if engine.dialect.name == "postgresql" else sa.LargeBinary()
+
+
 def case_text(value: Any) -> str:
-    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | memoryview) and len(value) == 16:
+        return str(uuid.UUID(bytes=bytes(value)))
+    return str(uuid.UUID(str(value)))
 
 
 def scan(engine: sa.Engine, after: int = 0, batch: int = 5000) -> Iterator[StoredRow]:
@@ -102,6 +112,7 @@ def scan(engine: sa.Engine, after: int = 0, batch: int = 5000) -> Iterator[Store
         return
     c = table.c
     position = after
+    names: dict[Any, str] = {}
     while True:
         query = (
             sa.select(c.id, c.originator_id, c.originator_version, c.state)
@@ -112,9 +123,12 @@ def scan(engine: sa.Engine, after: int = 0, batch: int = 5000) -> Iterator[Store
         with engine.connect() as connection:
             rows = connection.execute(query).all()
         for row in rows:
+            name = names.get(row.originator_id)
+            if name is None:
+                name = names[row.originator_id] = case_text(row.originator_id)
             yield StoredRow(
                 int(row.id),
-                case_text(row.originator_id),
+                name,
                 int(row.originator_version),
                 parse_state(bytes(row.state)),
                 row.originator_id,

@@ -8,6 +8,7 @@ checkpoint and stores it once.
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -80,16 +81,19 @@ class AuditService:
         return found
 
     def _mirror_up_to(self, size: int) -> None:
+        """Append leaves up to ``size``; a lock keeps two checkpointing processes apart."""
         self.mirror.parent.mkdir(parents=True, exist_ok=True)
-        have = self._mirrored_size()
-        if have >= size:
-            return
-        lines = [
-            f"{leaf.index} {leaf.kind} {leaf.case_id} {leaf.sequence} {leaf.entry_hash}\n"
-            for leaf in self.log.leaves(have, size)
-        ]
-        with self.mirror.open("a", encoding="utf-8") as file:
-            file.writelines(lines)
+        with (self.mirror.parent / ".mirror.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            have = self._mirrored_size()
+            if have >= size:
+                return
+            lines = [
+                f"{leaf.index} {leaf.kind} {leaf.case_id} {leaf.sequence} {leaf.entry_hash}\n"
+                for leaf in self.log.leaves(have, size)
+            ]
+            with self.mirror.open("a", encoding="utf-8") as file:
+                file.writelines(lines)
 
     def _mirrored_size(self) -> int:
         """One past the last index in the mirror, read from its tail."""

@@ -61,7 +61,7 @@ cosignatures = sa.Table(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Leaf:
     """One log entry; for an access record ``sequence`` is the record's id."""
 
@@ -134,10 +134,21 @@ class LogStore:
         return size + len(new)
 
     def _last_sources(self) -> tuple[int, int]:
-        query = sa.select(leaves.c.kind, sa.func.max(leaves.c.source_id)).group_by(leaves.c.kind)
-        with self.engine.connect() as connection:
-            found = {kind: int(value) for kind, value in connection.execute(query)}
-        return found.get(EVENT, 0), found.get(ACCESS, 0)
+        """The last event's notification id and the last access record's id in the log
+        (both grow with the index: read backwards along the primary key, not a full scan)."""
+
+        def last(kind: str) -> int:
+            query = (
+                sa.select(leaves.c.source_id)
+                .where(leaves.c.kind == kind)
+                .order_by(leaves.c.idx.desc())
+                .limit(1)
+            )
+            with self.engine.connect() as connection:
+                found = connection.execute(query).scalar()
+            return 0 if found is None else int(found)
+
+        return last(EVENT), last(ACCESS)
 
     def _cached_reader(self, cache: dict[tuple[int, int], bytes]) -> merkle.NodeReader:
         def read(level: int, index: int) -> bytes:
@@ -148,14 +159,16 @@ class LogStore:
         return read
 
     def _fetch(self, keys: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        found: dict[tuple[int, int], bytes] = {}
+        levels = sorted({level for level, _ in keys})
+        wanted = sa.or_(
+            *(
+                sa.and_(nodes.c.level == lv, nodes.c.idx.in_([i for v, i in keys if v == lv]))
+                for lv in levels
+            )
+        )
+        query = sa.select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(wanted)
         with self.engine.connect() as connection:
-            for level in {level for level, _ in keys}:
-                wanted = [index for lv, index in keys if lv == level]
-                query = sa.select(nodes.c.idx, nodes.c.hash).where(
-                    nodes.c.level == level, nodes.c.idx.in_(wanted)
-                )
-                found.update({(level, int(i)): bytes(h) for i, h in connection.execute(query)})
+            found = {(int(lv), int(i)): bytes(h) for lv, i, h in connection.execute(query)}
         missing = keys - found.keys()
         if missing:
             raise merkle.ProofError(f"the log lacks subtrees {sorted(missing)[:3]}")

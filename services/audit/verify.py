@@ -47,7 +47,7 @@ class Report:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class _Case:
     originator: Any
     count: int = 0
@@ -142,7 +142,9 @@ def _scan(
         report.events += 1
         if progress is not None and report.events % 1000 == 0:
             progress(report.events)
-        state = cases.setdefault(row.case_id, _Case(row.originator))
+        state = cases.get(row.case_id)
+        if state is None:
+            state = cases[row.case_id] = _Case(row.originator)
         state.count += 1
         event = row.event
         expected = authentic.get((row.case_id, row.sequence))

@@ -46,6 +46,7 @@ def register(subparsers: Any) -> None:
     check.add_argument("file", type=Path)
     check.add_argument("--trust", type=Path, help="file of verifier keys obtained out of band")
     check.add_argument("--json", action="store_true", help="JSON for scripts")
+    check.add_argument("--lang", default="vi", help="vi or en")
     check.set_defaults(func=check_bundle)
     text = "list who opened personal data: which case, when, why"
     access = actions.add_parser("access", help=text, description=text)
@@ -150,8 +151,12 @@ def check_bundle(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     else:
-        verdict = "VERIFIED" if result.ok else "NOT VERIFIED"
-        print(f"{verdict}: {result.entries} events, {result.cosignatures} cosignatures")
+        t = translator(args.lang, "UTC")
+        verdict = t.gettext("VERIFIED") if result.ok else t.gettext("NOT VERIFIED")
+        line = t.gettext("{verdict}: {entries} events, {cosignatures} cosignatures")
+        print(
+            line.format(verdict=verdict, entries=result.entries, cosignatures=result.cosignatures)
+        )
         for problem in result.problems:
             print(f"  {problem}")
     return 0 if result.ok else 1

@@ -144,3 +144,12 @@ def test_a_truncated_log_table_is_named_and_the_mirror_still_checks_the_events(
     with world.audit.engine.begin() as connection:
         connection.execute(sa.delete(logtables.leaves).where(logtables.leaves.c.idx >= 10))
     assert world.problems() == {("log_rewritten", "(log)", None)}
+
+
+def test_area_and_since_limit_the_cases_reported_not_the_log_checked(world: World) -> None:
+    rows = world.rows(0)
+    rows.update(2, state=json.dumps(rows.state(2) | {"agency": "x"}).encode())
+    assert verify_store(world.audit, area="999").cases == 0
+    assert verify_store(world.audit, since_ms=NOW * 10).cases == 0
+    everything = verify_store(world.audit, since_ms=0)
+    assert (everything.cases, everything.ok) == (3, False)

@@ -43,3 +43,11 @@ def test_an_agency_id_unfit_for_a_topic_name_is_refused(agency: str) -> None:
     with pytest.raises(ContractError) as caught:
         Topics().inbox(agency)
     assert caught.value.reason == Reason.BAD_TOPIC_NAME
+
+
+def test_the_audit_log_has_a_checkpoints_and_a_cosignatures_topic() -> None:
+    topics = Topics()
+    assert (topics.checkpoints, topics.cosignatures) == (
+        "backbone.checkpoints",
+        "backbone.cosignatures",
+    )
