@@ -164,7 +164,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def effective_web_database_url(self) -> str:
-        return self.web_database_url or self.effective_database_url
+        return self.web_database_url or self.effective_reader_database_url
 
     @cached_property
     def effective_api_keys_file(self) -> Path:
