@@ -73,3 +73,16 @@ def test_the_embedded_store_is_read_only_for_read_only_surfaces(tmp_path: Path) 
     assert settings.effective_database_url.endswith("events.db")
     explicit = load_settings(home=tmp_path, reader_database_url="postgresql://reader@h/db")
     assert explicit.effective_reader_database_url == "postgresql://reader@h/db"
+
+
+def test_tighten_leaves_what_another_user_owns(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a file away")
+    theirs = tmp_path / "theirs"
+    theirs.write_text("another user's")
+    theirs.chmod(0o644)
+    os.chown(theirs, 65534, 65534)
+    tighten(tmp_path)
+    assert mode(theirs) == 0o644
+    tighten(tmp_path, any_owner=True)
+    assert mode(theirs) == 0o600
