@@ -88,3 +88,14 @@ def test_the_cli_and_its_children_create_files_owner_only() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "0o77"
+
+
+def test_no_log_of_a_first_start_holds_a_secret(first_start: FirstStart) -> None:
+    logs = [first_start.kafka.log_file, first_start.kafka.auth_log]
+    logs += list(first_start.postgres.data_dir.glob("*.log")) + list(
+        first_start.postgres.data_dir.glob("log/*")
+    )
+    assert first_start.kafka.log_file in logs and any(p.suffix == ".log" for p in logs[2:])
+    text = "".join(p.read_text(errors="replace") for p in logs)
+    leaked = [name for name, secret in first_start.secrets().items() if secret in text]
+    assert leaked == []
