@@ -46,6 +46,14 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def private_home(home: Path, store: Path | None) -> None:
+    """Create ``home`` owner-only and the embedded SQLite ``store`` in it owner-only (SQLite
+    gives its journal and WAL files the mode of the store), whatever the process's umask."""
+    private_dir(home)
+    if store is not None:
+        os.close(os.open(store, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def tighten(root: Path, any_owner: bool = False) -> None:
     """Take every permission of group and others away under ``root`` (an existing home).
 
