@@ -46,23 +46,39 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def tighten(root: Path) -> None:
+def private_home(home: Path, store: Path | None) -> None:
+    """Create ``home`` owner-only and the embedded SQLite ``store`` in it owner-only (SQLite
+    gives its journal and WAL files the mode of the store), whatever the process's umask."""
+    private_dir(home)
+    if store is not None:
+        os.close(os.open(store, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def tighten(root: Path, any_owner: bool = False) -> None:
     """Take every permission of group and others away under ``root`` (an existing home).
 
     Directories become 0700 and files keep only their owner's bits (0600 for data). Symbolic
-    links are neither followed nor changed.
+    links are neither followed nor changed, nor is anything another user owns (a mistyped home
+    such as ``/`` stays as it is) unless ``any_owner`` (root tightening a folder of the
+    ``postgres`` user).
     """
     if not root.exists() or root.is_symlink():
         return
-    root.chmod(0o700)
+    me = os.geteuid()
+    _restrict(root, me, any_owner)
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:
-            path = Path(folder, name)
-            with contextlib.suppress(FileNotFoundError):  # a file may vanish meanwhile
-                mode = path.lstat().st_mode
-                if stat.S_ISLNK(mode) or stat.S_IMODE(mode) & 0o077 == 0:
-                    continue
-                path.chmod(0o700 if stat.S_ISDIR(mode) else stat.S_IMODE(mode) & 0o700)
+            _restrict(Path(folder, name), me, any_owner)
+
+
+def _restrict(path: Path, me: int, any_owner: bool) -> None:
+    with contextlib.suppress(FileNotFoundError):  # a file may vanish meanwhile
+        info = path.lstat()
+        mode = stat.S_IMODE(info.st_mode)
+        if stat.S_ISLNK(info.st_mode) or mode & 0o077 == 0:
+            return
+        if any_owner or info.st_uid == me:
+            path.chmod(0o700 if stat.S_ISDIR(info.st_mode) else mode & 0o700)
 
 
 def read_state(path: Path) -> dict[str, Any]:

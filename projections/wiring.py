@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from kafka import KafkaConsumer
 
+from deploy.process import private_home
 from events import Codec, Topics
 from projections.calendar import load_calendar
 from projections.escalation import load_addressing
@@ -33,7 +34,7 @@ def obligation_engine(settings: Settings) -> ObligationEngine:
 def read_model_db(settings: Settings) -> sa.Engine:
     """The store's database (the embedded SQLite file's home is created when missing)."""
     if not settings.database_url:
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_home(settings.home, settings.embedded_store)
     return database_engine(settings)
 
 

@@ -120,8 +120,13 @@ class Settings(BaseSettings):
     api_tls_key_file: Path | None = Field(default=None, description="PEM private key (HTTPS)")
 
     @cached_property
+    def embedded_store(self) -> Path | None:
+        """The SQLite file of the embedded set-up; ``None`` when a database URL is given."""
+        return None if self.database_url else self.home.resolve() / "events.db"
+
+    @cached_property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.home.resolve() / 'events.db'}"
+        return self.database_url or f"sqlite:///{self.embedded_store}"
 
     @cached_property
     def effective_reader_database_url(self) -> str:
@@ -135,7 +140,7 @@ class Settings(BaseSettings):
             return self.reader_database_url
         if self.database_url:
             return self.database_url
-        return f"sqlite:///file:{self.home.resolve() / 'events.db'}?mode=ro&uri=true"
+        return f"sqlite:///file:{self.embedded_store}?mode=ro&uri=true"
 
     @cached_property
     def effective_master_key_file(self) -> Path:

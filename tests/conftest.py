@@ -10,7 +10,7 @@ import pytest
 
 from deploy.kafka.launcher import BrokerEndpoint
 from services.settings import Settings, load_settings
-from tests.realparts import create_database, kafka_broker, postgres_server
+from tests.realparts import create_database, kafka_broker, postgres_server, reader_url_of
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +46,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, unique_name: st
 def postgres_url(postgres_admin_url: str, unique_name: str) -> str:
     """A fresh, empty PostgreSQL database."""
     return create_database(postgres_admin_url, unique_name)
+
+
+@pytest.fixture
+def postgres_reader_url(postgres_url: str) -> str:
+    """The read-only role's URL of ``postgres_url``'s database (dashboard, reports): it may
+    ``SELECT`` the read models once the projection has created them, and nothing else."""
+    return reader_url_of(postgres_url)
 
 
 @pytest.fixture

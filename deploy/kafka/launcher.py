@@ -196,7 +196,8 @@ class LocalKafka:
         finally:
             argfile.unlink(missing_ok=True)
         if done.returncode != 0:
-            raise LaunchError(f"formatting the KRaft log dir failed: {done.stdout}{done.stderr}")
+            said = f"{done.stdout}{done.stderr}".replace(str(state["password"]), "***")
+            raise LaunchError(f"formatting the KRaft log dir failed: {said}")
 
     def _java(self, lib: Path, *main_and_args: str) -> list[str]:
         return [

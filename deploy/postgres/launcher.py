@@ -77,7 +77,10 @@ class LocalPostgres:
         state = self._ensure_initialised()
         if self.data_dir.exists():
             # The data dir (and, as root, its folder of clusters) is the postgres user's only.
-            tighten(self.data_dir.parent if self.running_as_root else self.data_dir)
+            if self.running_as_root:
+                tighten(self.data_dir.parent, any_owner=True)
+            else:
+                tighten(self.data_dir)
         if self._pg_ctl("status").returncode != 0:
             done = self._pg_ctl(
                 "start",

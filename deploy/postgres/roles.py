@@ -96,10 +96,11 @@ def grant_read(engine: sa.Engine, tables: Iterable[sa.Table]) -> None:
     with engine.begin() as conn:
         if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), role).first() is None:
             return
+        # Processes starting together would update the same catalogue rows at once ("tuple
+        # concurrently updated"): one grants at a time, and only what is still missing.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('backbone.grant_read'))"))
         for table in tables:
             target = quote.format_table(table)
-            # Granting only what is missing keeps processes that start together from updating
-            # the same catalogue row at once.
             held = conn.execute(
                 sa.text("SELECT has_table_privilege(:r, :t, 'SELECT')"), role | {"t": target}
             ).scalar_one()

@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
 
+from deploy.process import private_home
 from services.cases import errors
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
 from services.cases.chain import ChainedEvent, Verification, verify_chain
@@ -95,7 +96,7 @@ class CaseService(Application[UUID]):
     @classmethod
     def from_settings(cls, settings: Settings) -> CaseService:
         """Composition root: rules and agencies from ``config_dir``, keys beside the events."""
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_home(settings.home, settings.embedded_store)
         keys = KeyStore(
             create_key_engine(settings.effective_database_url),
             load_master_key(settings.effective_master_key_file),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploy.kafka.launcher import java_argfile
-from deploy.process import tighten, write_private
+from deploy.process import private_home, tighten, write_private
 from services.settings import load_settings
 
 
@@ -73,3 +74,38 @@ def test_the_embedded_store_is_read_only_for_read_only_surfaces(tmp_path: Path) 
     assert settings.effective_database_url.endswith("events.db")
     explicit = load_settings(home=tmp_path, reader_database_url="postgresql://reader@h/db")
     assert explicit.effective_reader_database_url == "postgresql://reader@h/db"
+
+
+def test_tighten_leaves_what_another_user_owns(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a file away")
+    theirs = tmp_path / "theirs"
+    theirs.write_text("another user's")
+    theirs.chmod(0o644)
+    os.chown(theirs, 65534, 65534)
+    tighten(tmp_path)
+    assert mode(theirs) == 0o644
+    tighten(tmp_path, any_owner=True)
+    assert mode(theirs) == 0o600
+
+
+def test_the_embedded_store_and_its_wal_files_are_owner_only_under_any_umask(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(home=tmp_path / "home")
+    store = settings.embedded_store
+    assert store is not None
+    previous = os.umask(0)
+    try:
+        private_home(settings.home, store)
+        with sqlite3.connect(store) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE rows (a)")
+            db.execute("INSERT INTO rows VALUES (1)")
+            made = sorted(p.name for p in settings.home.iterdir())
+            modes = {p.name: mode(p) for p in settings.home.iterdir()}
+    finally:
+        os.umask(previous)
+    assert made == ["events.db", "events.db-shm", "events.db-wal"]
+    assert mode(settings.home) == 0o700
+    assert set(modes.values()) == {0o600}

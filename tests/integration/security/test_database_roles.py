@@ -84,3 +84,27 @@ def test_the_reader_cannot_write_create_or_read_the_rest(
     assert refused(reader, "CREATE TABLE mine (a int)")
     for table in sorted(store_tables):
         assert refused(reader, f'SELECT * FROM "{table}"'), f"the reader read {table}"
+
+
+def test_the_suites_databases_are_used_as_the_owner_and_read_as_the_reader(
+    postgres_url: str, postgres_reader_url: str
+) -> None:
+    """The fixtures every other test uses hand out the same least-privilege roles."""
+    owner = sa.create_engine(postgres_url)
+    reader = sa.create_engine(postgres_reader_url)
+    try:
+        ReadModel().create(owner)
+        with owner.connect() as conn:
+            assert (
+                conn.execute(
+                    sa.text("SELECT usesuper FROM pg_user WHERE usename = current_user")
+                ).scalar_one()
+                is False
+            )
+        with reader.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM timeline_steps")).scalar_one() == 0
+        assert refused(reader, "DELETE FROM timeline_steps")
+        assert refused(owner, "COPY timeline_steps (case_id) FROM PROGRAM 'id'")
+    finally:
+        owner.dispose()
+        reader.dispose()
