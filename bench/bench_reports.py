@@ -37,7 +37,7 @@ from projections.readmodel import ReadModel
 from projections.rows import to_millis
 from projections.statistics.period import parse_period
 from services.logs import configure_logging
-from services.reports import ReportRequest, render_report
+from services.reports import ReportRequest, make_report
 from services.settings import load_settings
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -160,7 +160,7 @@ def main() -> None:
         load(db, model, cases)
         load_s = time.perf_counter() - started
         request = ReportRequest(YEAR, "csv", "en", as_of=AS_OF, publish=False)
-        report_s, report_peak, (_, report) = measure(lambda: render_report(settings, request, db))
+        report_s, report_peak, (_, report) = measure(lambda: make_report(settings, request, db))
         raw_s, raw_peak, raw = measure(lambda: raw_counts(db))
         db.dispose()
     months = [n for _, n in report.trend]
