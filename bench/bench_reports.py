@@ -1,6 +1,6 @@
 """Yearly report over N cases: seconds and peak memory beside raw aggregate SQL of the same counts.
 
-    python bench/bench_reports.py [--cases N] [--large] [--database-url URL] [--json]
+    python bench/bench_reports.py [--cases N] [--large] [--repeat R] [--database-url URL] [--json]
 
 N cases (default 20,000; ``--large``: 1,000,000) reported across 2026 are bulk-loaded into the
 read model on a temp SQLite file (or an empty scratch database named by ``--database-url``):
@@ -13,7 +13,7 @@ still open and overdue for 1 in 100). Then, in the same run and on the same rows
 - baseline: the same breakdown counts and monthly counts as plain ``GROUP BY`` queries, with no
   report around them (what the counting alone costs the database).
 
-Seconds are the best of three runs; peak memory is the peak of Python allocations
+Seconds are the best of ``--repeat`` runs (default 3); peak memory is the peak of Python allocations
 (``tracemalloc``) in one further run of each. The counts of both are checked to agree.
 """
 
@@ -37,7 +37,7 @@ from projections.readmodel import ReadModel
 from projections.rows import to_millis
 from projections.statistics.period import parse_period
 from services.logs import configure_logging
-from services.reports import ReportRequest, render_report
+from services.reports import ReportRequest, make_report
 from services.settings import load_settings
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--large", action="store_true", help="1,000,000 cases")
     parser.add_argument("--database-url", help="an empty scratch database (default: temp SQLite)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each (best kept)")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args()
     cases = 1_000_000 if args.large else args.cases
@@ -160,8 +161,10 @@ def main() -> None:
         load(db, model, cases)
         load_s = time.perf_counter() - started
         request = ReportRequest(YEAR, "csv", "en", as_of=AS_OF, publish=False)
-        report_s, report_peak, (_, report) = measure(lambda: render_report(settings, request, db))
-        raw_s, raw_peak, raw = measure(lambda: raw_counts(db))
+        report_s, report_peak, (_, report) = measure(
+            lambda: make_report(settings, request, db), args.repeat
+        )
+        raw_s, raw_peak, raw = measure(lambda: raw_counts(db), args.repeat)
         db.dispose()
     months = [n for _, n in report.trend]
     agree = months == [raw[f"month:{m.label}"] for m in YEAR.months()] and sum(months) == sum(

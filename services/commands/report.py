@@ -13,7 +13,7 @@ from typing import Any
 
 from projections.statistics.period import BadPeriod, parse_period
 from services.commands.common import parse_instant, print_json, settings_for
-from services.reports import FORMATS, ReportRequest, file_name, render_report
+from services.reports import FORMATS, ReportRequest, file_name, make_report
 from services.reports.render_pdf import FontsMissing
 from services.runtime.i18n import LANGUAGES, UnknownLanguage, language
 
@@ -57,7 +57,7 @@ def write_report(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             publish=args.publish,
         )
-        content, report = render_report(settings, request)
+        content, report = make_report(settings, request)
     except (BadPeriod, UnknownLanguage, FontsMissing) as error:
         print_json({"error": error.reason, "detail": str(error)})
         return 2

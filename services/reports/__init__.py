@@ -71,7 +71,13 @@ def file_name(request: ReportRequest) -> str:
     return f"report-{request.period.label}{area}-{request.lang}.{request.format}"
 
 
-def render_report(
+def render_report(settings: Settings, request: ReportRequest, db: sa.Engine | None = None) -> bytes:
+    """The report's bytes in the requested format (``db``: the read model's database, by
+    default the one the settings name; the web dashboard passes its own engine)."""
+    return make_report(settings, request, db)[0]
+
+
+def make_report(
     settings: Settings, request: ReportRequest, db: sa.Engine | None = None
 ) -> tuple[bytes, Report]:
     """The report's bytes in the requested format, and the report itself (for its as-of)."""

@@ -10,7 +10,7 @@ only counts, shares and hours.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from projections.statistics.catalogue import Catalogue, Indicator
 from projections.statistics.figures import Figures
@@ -40,16 +40,16 @@ def build_report(
 ) -> Report:
     """The report of ``figures`` in ``t``'s language."""
     shape = _Shape(figures, catalogue, names, t, threshold if published else 0)
+    # The tables by area share their row totals: a total hidden in one is hidden in all, so
+    # that no table shows what another hid (repeat until no table hides a new total).
+    for _ in range(len(figures.cases_by_area) + 2):
+        by_area = shape.area_tables()
+        hidden = {r for table in by_area for r in _hidden_totals(table, t)}
+        if hidden <= shape.forced:
+            break
+        shape = replace(shape, forced=shape.forced | frozenset(hidden))
     tables = (
-        shape.by_area(catalogue["0101"], "child_sex", t.gettext("Abused children by sex")),
-        shape.by_area(
-            catalogue["0101"], "child_age_group", t.gettext("Abused children by age group")
-        ),
-        shape.by_area(catalogue["0101"], "setting", t.gettext("Abused children by setting")),
-        shape.by_area(catalogue["RB-FORM"], "form", None),
-        shape.by_area(catalogue["RB-CHANNEL"], "channel", t.gettext("Cases by reporting channel")),
-        shape.by_area(catalogue["RB-CHANNEL"], "agency", t.gettext("Cases by receiving agency")),
-        shape.in_time(catalogue["RB-INTIME"]),
+        *by_area,
         shape.deadlines(catalogue["RB-DEADLINES"]),
         shape.step_times(catalogue["RB-STEPTIME"]),
         shape.stalled(catalogue["RB-STALLED"]),
@@ -104,6 +104,20 @@ class _Shape:
     names: Names
     t: Translator
     threshold: int  # 0: show everything
+    forced: frozenset[int] = frozenset()  # rows of the area tables whose total must be hidden
+
+    def area_tables(self) -> tuple[Table, ...]:
+        """The tables whose rows are the areas, with the cases by area as their totals."""
+        c, t = self.catalogue, self.t
+        return (
+            self.by_area(c["0101"], "child_sex", t.gettext("Abused children by sex")),
+            self.by_area(c["0101"], "child_age_group", t.gettext("Abused children by age group")),
+            self.by_area(c["0101"], "setting", t.gettext("Abused children by setting")),
+            self.by_area(c["RB-FORM"], "form", None),
+            self.by_area(c["RB-CHANNEL"], "channel", t.gettext("Cases by reporting channel")),
+            self.by_area(c["RB-CHANNEL"], "agency", t.gettext("Cases by receiving agency")),
+            self.in_time(c["RB-INTIME"]),
+        )
 
     def by_area(self, ind: Indicator, dimension: str, title: str | None) -> Table:
         counts = self.figures.by[dimension]
@@ -181,7 +195,8 @@ class _Shape:
         width = len(header) - 1
         full = [[*row, total] for row, total in zip(grid, totals, strict=True)]
         full.append([sum(row[c] for row in grid) for c in range(width)] + [sum(totals)])
-        mask = suppressed(full, self.threshold) if self.threshold else None
+        forced = {(r, width) for r in self.forced} if labels is None else set()
+        mask = suppressed(full, self.threshold, forced) if self.threshold else None
         names = [*(labels if labels is not None else self._area_names()), self.t.gettext("Total")]
         rows = tuple(
             (name, tuple(None if mask and mask[r][c] else v for c, v in enumerate(full[r])))
@@ -224,6 +239,11 @@ def _table(
         rows=rows,
         has_total=has_total,
     )
+
+
+def _hidden_totals(table: Table, t: Translator) -> set[int]:
+    column = table.header.index(t.gettext("Total")) - 1
+    return {r for r, (_, cells) in enumerate(table.rows) if cells[column] is None}
 
 
 def _with_share(table: Table, name: str, fell_due: int = 2) -> Table:

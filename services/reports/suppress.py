@@ -9,15 +9,20 @@ this repeats until no line hides exactly one. Zeros are shown: a zero reveals no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 Grid = Sequence[Sequence[int]]
 
 
-def suppressed(grid: Grid, threshold: int) -> list[list[bool]]:
-    """Which entries of ``grid`` (totals in its last row and column) to hide."""
+def suppressed(
+    grid: Grid, threshold: int, forced: Iterable[tuple[int, int]] = ()
+) -> list[list[bool]]:
+    """Which entries of ``grid`` (totals in its last row and column) to hide; ``forced``
+    entries (row, column) are hidden whatever their value (hidden in another table)."""
     rows, cols = len(grid), len(grid[0]) if grid else 0
     hidden = [[0 < grid[r][c] < threshold for c in range(cols)] for r in range(rows)]
+    for r, c in forced:
+        hidden[r][c] = True
     lines = [[(r, c) for c in range(cols)] for r in range(rows)]
     lines += [[(r, c) for r in range(rows)] for c in range(cols)]
     changed = True
