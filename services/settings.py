@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     )
     api_tls_cert_file: Path | None = Field(default=None, description="PEM certificate (HTTPS)")
     api_tls_key_file: Path | None = Field(default=None, description="PEM private key (HTTPS)")
+    webhooks_file: Path | None = Field(
+        default=None, description="agencies' webhook URLs and secrets; default home/webhooks.json"
+    )
+    webhook_max_attempts: int = Field(default=6, ge=1, description="then set aside")
+    webhook_backoff_seconds: float = Field(default=1.0, gt=0, description="doubles per retry")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @cached_property
     def effective_database_url(self) -> str:
@@ -87,6 +93,10 @@ class Settings(BaseSettings):
     @cached_property
     def effective_credentials_dir(self) -> Path:
         return self.credentials_dir or self.home / "agencies"
+
+    @cached_property
+    def effective_webhooks_file(self) -> Path:
+        return self.webhooks_file or self.home / "webhooks.json"
 
     @cached_property
     def effective_api_keys_file(self) -> Path:

@@ -28,6 +28,10 @@ def register(subparsers: Any) -> None:
     alerts = subparsers.add_parser("alerts", help=text, description=text)
     verbs = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
     verbs.add_parser("route", help=text, description=text).set_defaults(func=route_alerts)
+    text = "POST agencies' inbox messages and alerts to their webhooks (signed, retried)"
+    hooks = subparsers.add_parser("webhooks", help=text, description=text)
+    verbs = hooks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verbs.add_parser("deliver", help=text, description=text).set_defaults(func=deliver)
 
 
 def register_agency_actions(actions: Any) -> None:
@@ -39,6 +43,18 @@ def register_agency_actions(actions: Any) -> None:
     inbox_key.add_argument("agency")
     inbox_key.add_argument("public_key")
     inbox_key.set_defaults(func=register_inbox_key)
+    text = "an agency's webhook: set URL (prints the signing secret once), remove, failures"
+    webhook = actions.add_parser("webhook", help=text, description=text)
+    verbs = webhook.add_subparsers(dest="verb", required=True, metavar="VERB")
+    setting = verbs.add_parser("set", help="register the URL; a new secret")
+    setting.add_argument("agency")
+    setting.add_argument("url")
+    removing = verbs.add_parser("remove", help="stop delivering to the agency")
+    removing.add_argument("agency")
+    for parser in (setting, removing):
+        parser.set_defaults(func=webhook_change)
+    text = "deliveries set aside after too many failures"
+    verbs.add_parser("failures", help=text, description=text).set_defaults(func=webhook_failures)
     text = "an agency system's API keys: create, rotate (old key lives on a while), revoke, list"
     keys = actions.add_parser("api-key", help=text, description=text)
     verbs = keys.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -69,6 +85,39 @@ def route_alerts(args: argparse.Namespace) -> int:
     from services.kafka.alertrouting import build_alert_router
 
     build_alert_router(settings_for(args)).run(StopFlag().install())
+    return 0
+
+
+def deliver(args: argparse.Namespace) -> int:
+    from services.kafka.webhooks import build_deliverer
+
+    build_deliverer(settings_for(args)).run(StopFlag().install())
+    return 0
+
+
+def webhook_change(args: argparse.Namespace) -> int:
+    from services.kafka.webhooks import HookFile
+
+    settings = settings_for(args)
+    _known(settings, args.agency)
+    hooks = HookFile(settings.effective_webhooks_file)
+    if args.verb == "remove":
+        print_json({"agency": args.agency, "removed": hooks.remove(args.agency)})
+        return 0
+    try:
+        hook = hooks.register(args.agency, args.url)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    print_json(vars(hook))
+    return 0
+
+
+def webhook_failures(args: argparse.Namespace) -> int:
+    from services.kafka.webhooks import failed_deliveries
+    from services.kafka.wiring import database_engine
+
+    rows = failed_deliveries(database_engine(settings_for(args)))
+    print_json([{k: v for k, v in row.items() if k != "body"} for row in rows])
     return 0
 
 
