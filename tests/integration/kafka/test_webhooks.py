@@ -6,9 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from services.kafka.webhooks import HookFile, build_deliverer, failed_deliveries
 from services.kafka.wiring import database_engine
 from services.settings import Settings
 from services.supervisor import StopFlag
+from tests.casefactory import alert_record
 from tests.kafkatools import poll_until, produce
 
 pytestmark = pytest.mark.integration
@@ -56,23 +55,12 @@ def receiver() -> Iterator[str]:
     server.shutdown()
 
 
-def alert() -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {
-        "alert_id": str(uuid.uuid4()), "kind": "stalled", "case_id": str(uuid.uuid4()),
-        "level": 1, "rule_id": "r", "obligation_key": "", "responsible_role": "commune",
-        "responsible_agency": "", "due_at": now, "citation": "", "province_code": "58",
-        "district_code": "582", "commune_code": "22738", "effective_at": now, "raised_at": now,
-        "notify": [AGENCY],
-    }  # fmt: skip
-
-
 def test_a_receiver_that_fails_then_recovers_gets_everything_once_by_id(
     settings: Settings, receiver: str
 ) -> None:
     quick = settings.model_copy(update={"webhook_backoff_seconds": 0.05, "webhook_max_attempts": 8})
     hook = HookFile(quick.effective_webhooks_file).register(AGENCY, receiver)
-    alerts = [alert() for _ in range(4)]
+    alerts = [alert_record([AGENCY]) for _ in range(4)]
     Receiver.refused = {alerts[2]["alert_id"]}  # this one never gets through
     topic = Topics(quick.topic_prefix).alerts_for(AGENCY)
     ensure_topics(broker_endpoint(quick), [topic], 1, 1)
