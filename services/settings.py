@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=6, ge=1, description="then set aside")
     webhook_backoff_seconds: float = Field(default=1.0, gt=0, description="doubles per retry")
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_host: str = Field(default="", description="mail server of the e-mail digest")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="STARTTLS before logging in")
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "backbone@localhost"
 
     @cached_property
     def effective_database_url(self) -> str:

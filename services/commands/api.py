@@ -28,6 +28,8 @@ def register(subparsers: Any) -> None:
     alerts = subparsers.add_parser("alerts", help=text, description=text)
     verbs = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
     verbs.add_parser("route", help=text, description=text).set_defaults(func=route_alerts)
+    text = "e-mail each supervisor of deploy/config/digest.toml the stalled cases of its area"
+    verbs.add_parser("email-digest", help=text, description=text).set_defaults(func=email_digest)
     text = "POST agencies' inbox messages and alerts to their webhooks (signed, retried)"
     hooks = subparsers.add_parser("webhooks", help=text, description=text)
     verbs = hooks.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -85,6 +87,31 @@ def route_alerts(args: argparse.Namespace) -> int:
     from services.kafka.alertrouting import build_alert_router
 
     build_alert_router(settings_for(args)).run(StopFlag().install())
+    return 0
+
+
+def email_digest(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from projections.queries import Filters, stalled_cases
+    from projections.readmodel import ReadModel
+    from projections.wiring import read_model_db
+    from services.cases.agencies import Agency
+    from services.digest import load_recipients, send_digests
+
+    settings = settings_for(args)
+    agencies = load_agencies(settings.config_dir)
+    db, now = read_model_db(settings), datetime.now(UTC)
+    model = ReadModel().create(db)
+
+    def stalled_in(agency: Agency) -> list[Any]:
+        area = None if agency.area == "00" else agency.area
+        with db.connect() as conn:
+            return stalled_cases(conn, model, now, filters=Filters(area=area))
+
+    recipients = load_recipients(settings.config_dir, agencies)
+    sent = send_digests(settings, recipients, stalled_in, now, str(agencies.zone))
+    print_json({"sent": sent})
     return 0
 
 
