@@ -47,8 +47,11 @@ def as_json(codec: Codec, value: bytes) -> dict[str, Any]:
 def post_all(
     client: httpx.Client, bodies: list[dict[str, Any]], workers: int, rate: float | None
 ) -> dict[str, float]:
-    """POST each body (paced at ``rate`` when given); submission id -> time sent."""
-    sent: dict[str, float] = {}
+    """POST each body (paced at ``rate`` when given); with a rate, also wait for "recorded".
+
+    Returns submission id -> seconds from sending to "recorded" (paced) or the time sent.
+    """
+    seen: dict[str, float] = {}
     start = time.perf_counter()
 
     def one(n: int) -> None:
@@ -57,21 +60,17 @@ def post_all(
         at = time.perf_counter()
         answer = client.post("/submissions", json=bodies[n])
         assert answer.status_code == 202, answer.text
-        sent[answer.json()["submission_id"]] = at
+        sid = answer.json()["submission_id"]
+        if not rate:
+            seen[sid] = at
+            return
+        status = client.get(f"/submissions/{sid}", params={"wait": 30}).json()
+        assert status.get("status") == "recorded", status
+        seen[sid] = time.perf_counter() - at
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(one, range(len(bodies))))
-    return sent
-
-
-def api_latencies(client: httpx.Client, sent: dict[str, float], workers: int) -> list[float]:
-    def recorded(sid: str) -> float:
-        status = client.get(f"/submissions/{sid}", params={"wait": 30}).json()
-        assert status["status"] == "recorded", status
-        return time.perf_counter() - sent[sid]
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(recorded, sent))
+    return seen
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -141,8 +140,7 @@ def compare(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             reader.wait_for(set(sent), timeout=600)
             api_rate = len(bodies) / (time.perf_counter() - start)
             bodies = [as_json(codec, v) for _, _, v in submissions(codec, args.paced)]
-            sent = post_all(client, bodies, args.workers, args.rate)
-            api_lat = api_latencies(client, sent, args.workers)
+            api_lat = list(post_all(client, bodies, args.workers, args.rate).values())
     finally:
         running.should_exit = True
         thread.join(timeout=30)

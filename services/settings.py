@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     )
     api_tls_cert_file: Path | None = Field(default=None, description="PEM certificate (HTTPS)")
     api_tls_key_file: Path | None = Field(default=None, description="PEM private key (HTTPS)")
+    webhooks_file: Path | None = Field(
+        default=None, description="agencies' webhook URLs and secrets; default home/webhooks.json"
+    )
+    webhook_max_attempts: int = Field(default=6, ge=1, description="then set aside")
+    webhook_backoff_seconds: float = Field(default=1.0, gt=0, description="doubles per retry")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_host: str = Field(default="", description="mail server of the e-mail digest")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="STARTTLS before logging in")
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "backbone@localhost"
 
     @cached_property
     def embedded_store(self) -> Path | None:
@@ -170,6 +182,10 @@ class Settings(BaseSettings):
     @cached_property
     def effective_web_database_url(self) -> str:
         return self.web_database_url or self.effective_reader_database_url
+
+    @cached_property
+    def effective_webhooks_file(self) -> Path:
+        return self.webhooks_file or self.home / "webhooks.json"
 
     @cached_property
     def effective_api_keys_file(self) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events import EPOCH
@@ -42,3 +42,15 @@ PERSONAL = {
     "reporter_name": "Lê Văn Bình",
     "reporter_contact": "0905 333 444",
 }
+
+
+def alert_record(notify: list[str]) -> dict[str, Any]:
+    """An ``Alert`` record (stalled, level 1) addressed to ``notify``."""
+    now = datetime.now(UTC)
+    return {
+        "alert_id": str(uuid.uuid4()), "kind": "stalled", "case_id": str(uuid.uuid4()),
+        "level": 1, "rule_id": "r", "obligation_key": "", "responsible_role": "commune",
+        "responsible_agency": "", "due_at": now, "citation": "", "province_code": "58",
+        "district_code": "582", "commune_code": "22738", "effective_at": now, "raised_at": now,
+        "notify": notify,
+    }  # fmt: skip

@@ -23,7 +23,7 @@ from services.api.errors import ApiError, not_found
 from services.api.kafkaside import BadCursor, Publisher, RejectionWatcher, TopicPager, now_ms
 from services.api.keys import KeyFile
 from services.api.ledger import Ledger, Taken
-from services.api.records import PERSONAL_DATA, from_json, to_json
+from services.api.records import from_json, inbox_json, to_json
 from services.cases import errors
 from services.cases.agencies import AgencyDirectory
 from services.cases.application import CaseService
@@ -163,17 +163,7 @@ class Backend:
 
     def inbox(self, agency: str, cursor: str, limit: int) -> tuple[list[dict[str, Any]], str]:
         page = self._page(self.topics.inbox(agency), cursor, limit)
-        items = []
-        for value in page.values:
-            try:
-                event = self.codec.decode(value).record
-                step = self.codec.decode(event["payload"]).record
-            except ContractError:
-                continue
-            step.pop(PERSONAL_DATA, None)
-            sealed = event.pop(PERSONAL_DATA, b"")
-            event.pop("payload", None)
-            items.append(to_json(event | {"step": step, "personal_data_sealed": sealed or None}))
+        items = [item for value in page.values if (item := inbox_json(self.codec, value))]
         return items, page.cursor
 
     def rejections(self, agency: str, cursor: str, limit: int) -> tuple[list[dict[str, Any]], str]:

@@ -126,11 +126,14 @@ class KeyFile:
             return dict(self._keys)
 
     def _save(self, keys: dict[str, StoredKey]) -> None:
-        """Owner-only from the first byte, replaced whole so a reader never sees half a file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
-        text = json.dumps({"keys": [asdict(k) for k in keys.values()]}, indent=2)
-        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        tmp.replace(self.path)
+        write_private(self.path, json.dumps({"keys": [asdict(k) for k in keys.values()]}, indent=2))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Owner-only from the first byte, replaced whole so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    tmp.replace(path)

@@ -91,3 +91,20 @@ def _bytes(value: Any, path: str) -> Any:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise ContractError(Reason.SCHEMA_VIOLATION, f"{path} must be base64 text") from None
+
+
+def inbox_json(codec: Codec, value: bytes) -> dict[str, Any] | None:
+    """An inbox message (a ``CaseEvent``) as JSON, personal data still sealed; None if
+    unreadable."""
+    try:
+        event = codec.decode(value).record
+        step = codec.decode(event["payload"]).record
+    except ContractError:
+        return None
+    step.pop(PERSONAL_DATA, None)
+    sealed = event.pop(PERSONAL_DATA, b"")
+    event.pop("payload", None)
+    converted: dict[str, Any] = to_json(
+        event | {"step": step, "personal_data_sealed": sealed or None}
+    )
+    return converted

@@ -35,6 +35,7 @@ def build_backend(settings: Settings) -> Backend:
             metadata_max_age_ms=5000,  # sees a new agency's rejection topic within seconds
         )
 
+    read_model = read_model_db(settings)  # first: it makes the embedded store's home
     ledger = Ledger(database_engine(settings))
     agencies = load_agencies(settings.config_dir)
     return Backend(
@@ -49,5 +50,5 @@ def build_backend(settings: Settings) -> Backend:
         publisher=Publisher(lambda: reliable_producer(settings)),
         pager=TopicPager(pager_consumer),
         watcher=RejectionWatcher(watcher_consumer, topics, codec, ledger),
-        read_model=read_model_db(settings),
+        read_model=read_model,
     )

@@ -28,6 +28,12 @@ def register(subparsers: Any) -> None:
     alerts = subparsers.add_parser("alerts", help=text, description=text)
     verbs = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
     verbs.add_parser("route", help=text, description=text).set_defaults(func=route_alerts)
+    text = "e-mail each supervisor of deploy/config/digest.toml the stalled cases of its area"
+    verbs.add_parser("email-digest", help=text, description=text).set_defaults(func=email_digest)
+    text = "POST agencies' inbox messages and alerts to their webhooks (signed, retried)"
+    hooks = subparsers.add_parser("webhooks", help=text, description=text)
+    verbs = hooks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verbs.add_parser("deliver", help=text, description=text).set_defaults(func=deliver)
 
 
 def register_agency_actions(actions: Any) -> None:
@@ -39,6 +45,18 @@ def register_agency_actions(actions: Any) -> None:
     inbox_key.add_argument("agency")
     inbox_key.add_argument("public_key")
     inbox_key.set_defaults(func=register_inbox_key)
+    text = "an agency's webhook: set URL (prints the signing secret once), remove, failures"
+    webhook = actions.add_parser("webhook", help=text, description=text)
+    verbs = webhook.add_subparsers(dest="verb", required=True, metavar="VERB")
+    setting = verbs.add_parser("set", help="register the URL; a new secret")
+    setting.add_argument("agency")
+    setting.add_argument("url")
+    removing = verbs.add_parser("remove", help="stop delivering to the agency")
+    removing.add_argument("agency")
+    for parser in (setting, removing):
+        parser.set_defaults(func=webhook_change)
+    text = "deliveries set aside after too many failures"
+    verbs.add_parser("failures", help=text, description=text).set_defaults(func=webhook_failures)
     text = "an agency system's API keys: create, rotate (old key lives on a while), revoke, list"
     keys = actions.add_parser("api-key", help=text, description=text)
     verbs = keys.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -69,6 +87,64 @@ def route_alerts(args: argparse.Namespace) -> int:
     from services.kafka.alertrouting import build_alert_router
 
     build_alert_router(settings_for(args)).run(StopFlag().install())
+    return 0
+
+
+def email_digest(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from projections.queries import Filters, stalled_cases
+    from projections.readmodel import ReadModel
+    from projections.wiring import read_model_db
+    from services.cases.agencies import Agency
+    from services.digest import load_recipients, send_digests
+
+    settings = settings_for(args)
+    agencies = load_agencies(settings.config_dir)
+    db, now = read_model_db(settings), datetime.now(UTC)
+    model = ReadModel().create(db)
+
+    def stalled_in(agency: Agency) -> list[Any]:
+        area = None if agency.area == "00" else agency.area
+        with db.connect() as conn:
+            return stalled_cases(conn, model, now, filters=Filters(area=area))
+
+    recipients = load_recipients(settings.config_dir, agencies)
+    sent = send_digests(settings, recipients, stalled_in, now, str(agencies.zone))
+    print_json({"sent": sent})
+    return 0
+
+
+def deliver(args: argparse.Namespace) -> int:
+    from services.kafka.webhooks import build_deliverer
+
+    build_deliverer(settings_for(args)).run(StopFlag().install())
+    return 0
+
+
+def webhook_change(args: argparse.Namespace) -> int:
+    from services.kafka.webhooks import HookFile
+
+    settings = settings_for(args)
+    _known(settings, args.agency)
+    hooks = HookFile(settings.effective_webhooks_file)
+    if args.verb == "remove":
+        print_json({"agency": args.agency, "removed": hooks.remove(args.agency)})
+        return 0
+    try:
+        hook = hooks.register(args.agency, args.url)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    print_json(vars(hook))
+    return 0
+
+
+def webhook_failures(args: argparse.Namespace) -> int:
+    from services.kafka.webhooks import failed_deliveries
+    from services.kafka.wiring import database_engine
+
+    rows = failed_deliveries(database_engine(settings_for(args)))
+    print_json([{k: v for k, v in row.items() if k != "body"} for row in rows])
     return 0
 
 

@@ -16,6 +16,8 @@ from services.settings import load_settings
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BACKBONE_HOME", str(tmp_path / "home"))
+    # In-process commands must not bind the process's logger to this test's captured stderr.
+    monkeypatch.setattr("services.commands.common.configure_logging", lambda *a, **k: None)
     return tmp_path / "home"
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,22 +17,12 @@ from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.provision import load_credentials, provision
 from services.settings import DEFAULT_CONFIG_DIR, Settings
 from services.supervisor import StopFlag
+from tests.casefactory import alert_record
 from tests.integration.kafka.conftest import _agency_id
 from tests.kafkatools import poll_until, produce
 
 pytestmark = pytest.mark.integration
 KEPT = ("hotline-111", "district-582", "district-584")
-
-
-def alert(notify: list[str]) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {
-        "alert_id": str(uuid.uuid4()), "kind": "stalled", "case_id": str(uuid.uuid4()),
-        "level": 1, "rule_id": "r", "obligation_key": "", "responsible_role": "commune",
-        "responsible_agency": "", "due_at": now, "citation": "", "province_code": "58",
-        "district_code": "582", "commune_code": "22738", "effective_at": now, "raised_at": now,
-        "notify": notify,
-    }  # fmt: skip
 
 
 @pytest.fixture
@@ -83,7 +71,7 @@ def read_as(
 
 def test_each_supervisor_reads_its_own_alerts_with_its_own_login(supervised: Settings) -> None:
     codec, topics = Codec.from_directory(), Topics(supervised.topic_prefix)
-    to_582, to_both = alert(["district-582"]), alert(["district-582", "district-584"])
+    to_582, to_both = alert_record(["district-582"]), alert_record(["district-582", "district-584"])
     produce(
         broker_endpoint(supervised),
         topics.alerts,
