@@ -127,6 +127,9 @@ class Rule:
     role_field: str = ""  # field naming the responsible role (else ``responsible_role``)
     agency_field: str = ""  # field naming the responsible agency (e.g. to_agency)
     survives_closure: bool = False  # a criminal-procedure limit: closing the case file ends it not
+    # The extensions the law allows, in order: the n-th may move the deadline at most this far
+    # (from the opening, or from the due time it extends); empty = any number within the cap.
+    extensions: tuple[Cap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -336,6 +339,7 @@ def _rule(raw: object, names: _Names) -> Rule:
         table.text("role_field", ""),
         table.text("agency_field", ""),
         table.flag("survives_closure", False),
+        _extensions(table),
     )
     table.get("note", "")
     table.done()
@@ -380,10 +384,18 @@ def _conditions(table: _Table, names: _Names) -> tuple[Condition, ...]:
     return tuple(Condition(k, tuple(v) if isinstance(v, list) else (v,)) for k, v in found)
 
 
+def _extensions(table: _Table) -> tuple[Cap, ...]:
+    entries = table.items("extensions")
+    return tuple(_limit(_Table(f"{table.where}, extensions", entry)) for entry in entries)
+
+
 def _cap(table: _Table) -> Cap | None:
     if table.get("max_extension", None) is None:
         return None
-    inner = table.sub("max_extension")
+    return _limit(table.sub("max_extension"))
+
+
+def _limit(inner: _Table) -> Cap:
     base = inner.choice("from", ("opened", "due"))
     limit = _deadline(_Table(inner.where, {k: v for k, v in inner.data.items() if k != "from"}))
     return Cap(limit, cast(CapBase, base))

@@ -69,14 +69,18 @@ def test_rule_extension_moves_the_deadline(scenario: Scenario) -> None:
 
 
 @by_capped_rule
-def test_rule_extension_past_the_legal_maximum_is_capped_and_flagged(scenario: Scenario) -> None:
+def test_rule_extension_past_the_legal_maximum_is_held_within_it_and_flagged(
+    scenario: Scenario,
+) -> None:
     assert scenario.cap is not None
     story = opened(scenario).add(
         "DeadlineExtended", T0 + HOUR, obligation=scenario.rule_id,
         new_due_at=millis(scenario.cap + timedelta(days=10)), authority="procuracy",
     )  # fmt: skip
     ob = only(story.state(), scenario.rule_id)
-    assert (ob.due_at, ob.max_due_at, ob.extension_refused) == (scenario.cap, scenario.cap, True)
+    # Held at the most this (first) extension may add, which is never past the total maximum.
+    assert ob.due_at <= scenario.cap and ob.max_due_at == scenario.cap and ob.extension_refused
+    assert ob.extension_refusal in ("extension_size", "extension_cap")
 
 
 def _survives_closure(scenario: Scenario) -> bool:
