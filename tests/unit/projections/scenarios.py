@@ -1,6 +1,6 @@
 """One scenario per default policy rule: the steps that open it, the step that closes it, and
 the due time (and extension cap) expected when the steps happen at T0 (Mon 2 March 2026, 09:00
-local time). The figures are worked out by hand from LEGAL.md, not from the engine."""
+local time). The figures are worked out by hand from docs/LEGAL.md, not from the engine."""
 
 from __future__ import annotations
 
@@ -71,6 +71,9 @@ SCENARIOS = [
     Scenario("legal_aid_assigned", (("LegalAidRequested", {}),),
              ("LegalAidAssigned", {"provider": "centre"}), local(2026, 3, 6)),
     Scenario("police_settle_report", (("PoliceReportReceived", {"report_id": "R1"}),),
+             ("PoliceReportSettled", {"report_id": "R1", "outcome": "instituted"}),
+             local(2026, 3, 24), local(2026, 7, 3)),
+    Scenario("police_settle_resumed", (("PoliceReportResumed", {"report_id": "R1"}),),
              ("PoliceReportSettled", {"report_id": "R1", "outcome": "instituted"}),
              local(2026, 3, 24), local(2026, 7, 3)),
     Scenario("police_settle_recommendation",
