@@ -155,11 +155,12 @@ class ObligationEngine:
     ) -> tuple[Obligation, ...]:
         opened: list[Obligation] = []
         for rule in self.policy.rules:
-            if rule.opened_by.event != fact.event_type:
-                continue
-            for subject in _subjects(rule, fact):
+            triggers = [t for t in rule.triggers if t.event == fact.event_type]
+            for subject in _subjects(rule, fact) if triggers else ():
+                if not any(all(c.holds(subject, context) for c in t.when) for t in triggers):
+                    continue
                 new = self._new(rule, subject, fact, context)
-                if new is not None and not _already_open((*obligations, *opened), new):
+                if not _already_open((*obligations, *opened), new):
                     opened.append(new)
         return tuple(opened)
 
@@ -169,9 +170,7 @@ class ObligationEngine:
         subject: Mapping[str, object],
         fact: CaseFact,
         context: Mapping[str, object],
-    ) -> Obligation | None:
-        if not all(condition.holds(subject, context) for condition in rule.opened_by.when):
-            return None
+    ) -> Obligation:
         factor = scale_for(self.policy, rule, context, self.calendar)
         start = context.get(f"{rule.start_event}.occurred_at", fact.occurred_at)
         carried = instant(subject.get(rule.due_field)) if rule.due_field else None

@@ -50,6 +50,7 @@ class Scenario:
 CONCLUDED: Step = ("InvestigationConcluded", {"outcome": "recommend_prosecution"})
 DECIDED: Step = ("ProsecutionDecided", {"decision": "indict"})
 ACCEPTED: Step = ("CourtAccepted", {})
+RETURNED: Step = ("TrialPreparationDecided", {"decision": "returned"})
 SCHEDULED: Step = ("TrialScheduled", {"trial_at": millis(local(2026, 3, 16, 8))})
 
 SCENARIOS = [
@@ -106,5 +107,15 @@ SCENARIOS = [
              SCHEDULED, local(2026, 6, 3), local(2026, 7, 3)),
     Scenario("trial_opens", (SCHEDULED,), ("VerdictDelivered", {"outcome": "guilty"}),
              local(2026, 3, 18), local(2026, 4, 2)),
+    # 1 month after 2 March: Thu 2 April.
+    Scenario("supplementary_investigation",
+             (instituted("serious"), ACCEPTED, RETURNED),
+             ("SupplementaryFileReceived", {}), local(2026, 4, 3)),
+    # 15 days after 2 March: Tue 17 March.
+    Scenario("trial_after_return", (("SupplementaryFileReceived", {}),), SCHEDULED,
+             local(2026, 3, 18)),
+    # 30 days after 2 March: Wed 1 April.
+    Scenario("hearing_resumes", (("HearingAdjourned", {"new_trial_at": 0}),),
+             ("VerdictDelivered", {"outcome": "guilty"}), local(2026, 4, 2)),
 ]  # fmt: skip
 CAPPED = [scenario for scenario in SCENARIOS if scenario.cap is not None]
