@@ -20,6 +20,11 @@ class Step:
     level: int
     roles: frozenset[str]
     area: str
+    rules: tuple[str, ...] = ()  # rule-id prefixes the entry is for (empty: every rule)
+
+    def covers(self, rule_id: str) -> bool:
+        """Whether a stall of this rule's obligation is told to this entry."""
+        return not self.rules or rule_id.startswith(self.rules)
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,13 @@ class Addressing:
     steps: tuple[Step, ...]
     agencies: AgencyDirectory
 
-    def recipients(self, level: int, area: Mapping[str, str], at: datetime) -> list[str]:
-        """Agencies to notify of a case at ``level`` (0: a recovery, told to every level)."""
+    def recipients(
+        self, level: int, area: Mapping[str, str], at: datetime, rule_id: str = ""
+    ) -> list[str]:
+        """Agencies to notify of a case at ``level`` (0: a recovery, told to every level) about
+        an obligation of ``rule_id`` (entries limited to some rules skip the others)."""
         on = self.agencies.local_day(at)
-        chosen = [s for s in self.steps if level == 0 or s.level <= level]
+        chosen = [s for s in self.steps if level == 0 or (s.level <= level and s.covers(rule_id))]
         found = {agency for step in chosen for agency in self._told(step, area, on)}
         return sorted(found)
 
@@ -71,4 +79,7 @@ def _step(index: int, table: Mapping[str, Any]) -> Step:
             f"escalation.toml level #{index + 1}: needs level (int), roles and area in "
             f"{AREA_LEVELS}"
         )
-    return Step(int(table["level"]), frozenset(table["roles"]), str(area))
+    rules = table.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, str) and r for r in rules):
+        raise ValueError(f"escalation.toml level #{index + 1}: rules must be a list of rule ids")
+    return Step(int(table["level"]), frozenset(table["roles"]), str(area), tuple(rules))
