@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from projections.casefile import CaseFile
 from projections.escalation import Addressing, load_addressing
 from projections.messages import Outbox
 from projections.stalled.alerts import Alert
-from services.cases.agencies import load_agencies
+from services.cases.agencies import Agency, AgencyDirectory, load_agencies
 from services.settings import DEFAULT_CONFIG_DIR
 from tests.unit.projections.builders import Story
 
@@ -133,3 +134,24 @@ def test_a_stalled_alert_on_the_wire_names_the_procuracy_for_a_police_deadline(
         .record["notify"]
     )
     assert "procuracy-ninh-thuan" in notify and "police-ninh-thuan" in notify
+
+
+def test_an_old_case_s_stall_after_its_agencies_ended_reaches_their_successors(
+    addressing: Addressing,
+) -> None:
+    # Ninh Thuận's procuracy ended on 30 June 2025 here; agencies.toml names its successor.
+    old = Agency("procuracy-ninh-thuan", "old", "procuracy", "58", date(2022, 1, 1),
+                 date(2025, 6, 30))  # fmt: skip
+    new = Agency("procuracy-khanh-hoa", "new", "procuracy", "56", date(2025, 7, 1))
+    merged = replace(addressing, agencies=AgencyDirectory([old, new]))
+    told = merged.recipients(1, AREA, AFTER_2025_REFORM, "investigation_serious")
+    assert told == ["procuracy-khanh-hoa"]
+    assert merged.recipients(1, AREA, BEFORE_2025_REFORM, "investigation_serious") == [
+        "procuracy-ninh-thuan"
+    ]
+
+
+def test_a_case_of_the_merged_province_reaches_its_agencies(addressing: Addressing) -> None:
+    area = {"province_code": "56", "commune_code": "22921"}  # a commune made in 2025, no district
+    told = addressing.recipients(2, area, AFTER_2025_REFORM, "support_plan_drafted")
+    assert told == ["doh-khanh-hoa", "peoples-committee-khanh-hoa"]
