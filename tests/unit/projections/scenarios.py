@@ -114,6 +114,12 @@ SCENARIOS = [
     # 15 days after 2 March: Tue 17 March.
     Scenario("trial_after_return", (("SupplementaryFileReceived", {}),), SCHEDULED,
              local(2026, 3, 18)),
+    # 60 days after 2 March: Fri 1 May (Labour Day), then the weekend: Mon 4 May.
+    Scenario("appeal_preparation_provincial",
+             (("AppealAccepted", {"court_level": "provincial"}),), SCHEDULED, local(2026, 5, 5)),
+    # 90 days after 2 March: Sun 31 May, rolled to Mon 1 June.
+    Scenario("appeal_preparation_high",
+             (("AppealAccepted", {"court_level": "high"}),), SCHEDULED, local(2026, 6, 2)),
     # 30 days after 2 March: Wed 1 April.
     Scenario("hearing_resumes", (("HearingAdjourned", {"new_trial_at": 0}),),
              ("VerdictDelivered", {"outcome": "guilty"}), local(2026, 4, 2)),
