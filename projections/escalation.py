@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from services.cases.agencies import AgencyDirectory
+from services.cases.agencies import AGENCIES_FILE, AgencyDirectory
 
 ESCALATION_FILE = "escalation.toml"
 AREA_LEVELS = ("commune", "district", "province")
@@ -20,6 +20,11 @@ class Step:
     level: int
     roles: frozenset[str]
     area: str
+    rules: tuple[str, ...] = ()  # rule-id prefixes the entry is for (empty: every rule)
+
+    def covers(self, rule_id: str) -> bool:
+        """Whether a stall of this rule's obligation is told to this entry."""
+        return not self.rules or rule_id.startswith(self.rules)
 
 
 @dataclass(frozen=True)
@@ -34,11 +39,15 @@ class Addressing:
 
     steps: tuple[Step, ...]
     agencies: AgencyDirectory
+    successors: Mapping[str, str] = field(default_factory=dict)  # old agency id -> its successor
 
-    def recipients(self, level: int, area: Mapping[str, str], at: datetime) -> list[str]:
-        """Agencies to notify of a case at ``level`` (0: a recovery, told to every level)."""
+    def recipients(
+        self, level: int, area: Mapping[str, str], at: datetime, rule_id: str = ""
+    ) -> list[str]:
+        """Agencies to notify of a case at ``level`` (0: a recovery, told to every level) about
+        an obligation of ``rule_id`` (entries limited to some rules skip the others)."""
         on = self.agencies.local_day(at)
-        chosen = [s for s in self.steps if level == 0 or s.level <= level]
+        chosen = [s for s in self.steps if level == 0 or (s.level <= level and s.covers(rule_id))]
         found = {agency for step in chosen for agency in self._told(step, area, on)}
         return sorted(found)
 
@@ -46,14 +55,28 @@ class Addressing:
         for unit in AREA_LEVELS[AREA_LEVELS.index(step.area) :]:
             code = area.get(f"{unit}_code", "")
             found = [
-                a.id
+                current
                 for role in sorted(step.roles)
                 for a in self.agencies.by_role(role)
-                if code and a.area == code and a.valid_on(on)
+                if code and a.area == code
+                for current in [self._in_office(a.id, on)]
+                if current
             ]
             if found:
-                return found
+                return sorted(set(found), key=found.index)
         return []
+
+    def _in_office(self, agency_id: str, on: date) -> str:
+        """The agency itself if it exists on ``on``, else its successor that does (an old case
+        of a merged province is told to the agency that took over), else ""."""
+        seen: set[str] = set()
+        while agency_id and agency_id not in seen:
+            seen.add(agency_id)
+            agency = self.agencies.get(agency_id)
+            if agency is not None and agency.valid_on(on):
+                return agency_id
+            agency_id = self.successors.get(agency_id, "")
+        return ""
 
 
 def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
@@ -61,7 +84,17 @@ def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
     with (config_dir / ESCALATION_FILE).open("rb") as file:
         document = tomllib.load(file)
     steps = tuple(_step(i, t) for i, t in enumerate(document.get("level", [])))
-    return Addressing(steps, agencies)
+    return Addressing(steps, agencies, _successors(config_dir, agencies))
+
+
+def _successors(config_dir: Path, agencies: AgencyDirectory) -> dict[str, str]:
+    """``successor`` of every agency in agencies.toml that names one (each must be known)."""
+    with (config_dir / AGENCIES_FILE).open("rb") as file:
+        listed = tomllib.load(file).get("agency", [])
+    found = {str(a["id"]): str(a["successor"]) for a in listed if a.get("successor")}
+    if unknown := sorted(s for s in found.values() if agencies.get(s) is None):
+        raise ValueError(f"{AGENCIES_FILE}: successor {unknown[0]!r} is not a listed agency")
+    return found
 
 
 def _step(index: int, table: Mapping[str, Any]) -> Step:
@@ -71,4 +104,7 @@ def _step(index: int, table: Mapping[str, Any]) -> Step:
             f"escalation.toml level #{index + 1}: needs level (int), roles and area in "
             f"{AREA_LEVELS}"
         )
-    return Step(int(table["level"]), frozenset(table["roles"]), str(area))
+    rules = table.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, str) and r for r in rules):
+        raise ValueError(f"escalation.toml level #{index + 1}: rules must be a list of rule ids")
+    return Step(int(table["level"]), frozenset(table["roles"]), str(area), tuple(rules))

@@ -46,7 +46,9 @@ class Outbox:
         """An ``Alert`` record for ``alert`` on the alerts topic."""
         notify = (
             # Told are the agencies in office when the alert goes out, not when the stall began.
-            self.addressing.recipients(alert.level, file.area, raised_at) if self.addressing else []
+            self.addressing.recipients(alert.level, file.area, raised_at, _rule_of(alert))
+            if self.addressing
+            else []
         )
         record = _alert_record(alert, file) | {"raised_at": raised_at, "notify": notify}
         return _row(
@@ -83,6 +85,10 @@ class Outbox:
             self.codec.encode("Rejection", record),
             at,
         )
+
+
+def _rule_of(alert: Alert) -> str:
+    return alert.obligation.rule_id if alert.obligation else ""
 
 
 def _alert_record(alert: Alert, file: CaseFile) -> dict[str, Any]:

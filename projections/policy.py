@@ -127,6 +127,15 @@ class Rule:
     role_field: str = ""  # field naming the responsible role (else ``responsible_role``)
     agency_field: str = ""  # field naming the responsible agency (e.g. to_agency)
     survives_closure: bool = False  # a criminal-procedure limit: closing the case file ends it not
+    # The extensions the law allows, in order: the n-th may move the deadline at most this far
+    # (from the opening, or from the due time it extends); empty = any number within the cap.
+    extensions: tuple[Cap, ...] = ()
+    also_opened_by: tuple[Trigger, ...] = ()  # other steps that open it afresh (a resumption)
+
+    @property
+    def triggers(self) -> tuple[Trigger, ...]:
+        """Every step (with its conditions) that opens the obligation."""
+        return (self.opened_by, *self.also_opened_by)
 
 
 @dataclass(frozen=True)
@@ -174,12 +183,16 @@ class Policy:
 
     def context_keys(self) -> frozenset[str]:
         """The ``Event.field`` values the engine must remember per case."""
-        keys = {c.field for r in self.rules for c in (*r.opened_by.when, *_closer_conds(r))}
+        keys = {c.field for r in self.rules for c in (*_trigger_conds(r), *_closer_conds(r))}
         keys |= {c.field for m in self.modifiers for c in m.when}
         keys |= {f"{r.start_event}.occurred_at" for r in self.rules if r.start_event}
         keys |= {f"{e}.{FIRST}" for m in self.modifiers if m.since for e in m.since.events}
         keys |= {f"{m.lifted_by}.occurred_at" for m in self.modifiers if m.lifted_by}
         return frozenset(key for key in keys if "." in key)
+
+
+def _trigger_conds(rule: Rule) -> tuple[Condition, ...]:
+    return tuple(c for trigger in rule.triggers for c in trigger.when)
 
 
 def _closer_conds(rule: Rule) -> tuple[Condition, ...]:
@@ -336,6 +349,8 @@ def _rule(raw: object, names: _Names) -> Rule:
         table.text("role_field", ""),
         table.text("agency_field", ""),
         table.flag("survives_closure", False),
+        _extensions(table),
+        tuple(_opener(table, entry, names) for entry in table.items("also_opened_by")),
     )
     table.get("note", "")
     table.done()
@@ -352,7 +367,11 @@ def _deadline(table: _Table) -> Deadline:
 
 
 def _trigger(table: _Table, names: _Names) -> Trigger:
-    inner = _Table(f"{table.where}, opened_by", _as_table(table.get("opened_by")))
+    return _opener(table, table.get("opened_by"), names)
+
+
+def _opener(table: _Table, entry: object, names: _Names) -> Trigger:
+    inner = _Table(f"{table.where}, opened_by", _as_table(entry))
     trigger = Trigger(names.event(inner, "event"), _conditions(inner, names))
     inner.done()
     return trigger
@@ -380,10 +399,18 @@ def _conditions(table: _Table, names: _Names) -> tuple[Condition, ...]:
     return tuple(Condition(k, tuple(v) if isinstance(v, list) else (v,)) for k, v in found)
 
 
+def _extensions(table: _Table) -> tuple[Cap, ...]:
+    entries = table.items("extensions")
+    return tuple(_limit(_Table(f"{table.where}, extensions", entry)) for entry in entries)
+
+
 def _cap(table: _Table) -> Cap | None:
     if table.get("max_extension", None) is None:
         return None
-    inner = table.sub("max_extension")
+    return _limit(table.sub("max_extension"))
+
+
+def _limit(inner: _Table) -> Cap:
     base = inner.choice("from", ("opened", "due"))
     limit = _deadline(_Table(inner.where, {k: v for k, v in inner.data.items() if k != "from"}))
     return Cap(limit, cast(CapBase, base))

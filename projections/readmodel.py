@@ -122,6 +122,7 @@ def _obligations(metadata: sa.MetaData, prefix: str) -> sa.Table:
         # False: the due time rests on an unconfirmed figure or an unannounced holiday (NULL in
         # rows made before the flag was kept: shown as confirmed until the read model is rebuilt).
         sa.Column("confirmed", sa.Boolean),
+        sa.Column("extension_refusal", sa.String(32)),  # why an extension was refused (or NULL)
     )
     open_only = table.c.closed_at.is_(None)
     waking = table.c.wake_at.isnot(None)

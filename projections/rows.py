@@ -55,6 +55,7 @@ def obligation_row(ob: Obligation) -> dict[str, Any]:
         "extended": ob.extended,
         "extension_refused": ob.extension_refused,
         "confirmed": ob.confirmed,
+        "extension_refusal": ob.extension_refusal or None,
     }
 
 
@@ -81,6 +82,7 @@ def obligation_of(row: Mapping[Any, Any]) -> Obligation:
         closed_known_at=_maybe_instant(row["closed_known_at"]),
         counted_from=_maybe_instant(row["counted_from"]),
         confirmed=row.get("confirmed") in (None, True, 1),
+        extension_refusal=row.get("extension_refusal") or "",
     )
 
 

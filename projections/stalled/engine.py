@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from fractions import Fraction
 from functools import cached_property
 
 from projections.calendar import WorkCalendar, local_date
 from projections.policy import FIRST, Closer, Policy, Rule
 from projections.stalled.deadlines import rule_cap, rule_due, scale_for
+from projections.stalled.extensions import extended
 from projections.stalled.model import (
     CaseFact,
     CaseState,
@@ -44,7 +46,7 @@ class ObligationEngine:
         fact = _checked(fact, state.case_id)
         context = self._remember(state.context, fact)
         obligations = self._close(state.obligations, fact, context)
-        obligations = self._extend(obligations, fact)
+        obligations = self._extend(obligations, fact, context)
         obligations = self._lift(obligations, fact, context)
         obligations += self._open(obligations, fact, context)
         new_state = CaseState(state.case_id, fact.sequence, context, obligations)
@@ -98,7 +100,7 @@ class ObligationEngine:
         )
 
     def _extend(
-        self, obligations: tuple[Obligation, ...], fact: CaseFact
+        self, obligations: tuple[Obligation, ...], fact: CaseFact, context: Mapping[str, object]
     ) -> tuple[Obligation, ...]:
         if fact.event_type != self.policy.settings.extension_event:
             return obligations
@@ -106,8 +108,10 @@ class ObligationEngine:
         new_due = instant(fact.fields.get("new_due_at"))
         if new_due is None:
             raise FactError(f"{fact.event_type} #{fact.sequence}: new_due_at is missing")
+        rule = self.policy.rule(rule_id)
+        factor = scale_for(self.policy, rule, context, self.calendar) if rule else Fraction(1)
         return tuple(
-            _extended(ob, new_due, fact)
+            extended(ob, rule, new_due, fact, factor, self.policy, self.calendar)
             if ob.is_open and ob.rule_id == rule_id and key in ("", ob.key)
             else ob
             for ob in obligations
@@ -151,11 +155,12 @@ class ObligationEngine:
     ) -> tuple[Obligation, ...]:
         opened: list[Obligation] = []
         for rule in self.policy.rules:
-            if rule.opened_by.event != fact.event_type:
-                continue
-            for subject in _subjects(rule, fact):
+            triggers = [t for t in rule.triggers if t.event == fact.event_type]
+            for subject in _subjects(rule, fact) if triggers else ():
+                if not any(all(c.holds(subject, context) for c in t.when) for t in triggers):
+                    continue
                 new = self._new(rule, subject, fact, context)
-                if new is not None and not _already_open((*obligations, *opened), new):
+                if not _already_open((*obligations, *opened), new):
                     opened.append(new)
         return tuple(opened)
 
@@ -165,9 +170,7 @@ class ObligationEngine:
         subject: Mapping[str, object],
         fact: CaseFact,
         context: Mapping[str, object],
-    ) -> Obligation | None:
-        if not all(condition.holds(subject, context) for condition in rule.opened_by.when):
-            return None
+    ) -> Obligation:
         factor = scale_for(self.policy, rule, context, self.calendar)
         start = context.get(f"{rule.start_event}.occurred_at", fact.occurred_at)
         carried = instant(subject.get(rule.due_field)) if rule.due_field else None
@@ -236,22 +239,6 @@ def _closed(ob: Obligation, fact: CaseFact) -> Obligation:
     known = max(fact.recorded_at, ob.on_record_from)
     return replace(
         ob, closed_at=closed_at, closed_by=fact.event_type, met_late=late, closed_known_at=known
-    )
-
-
-def _extended(ob: Obligation, requested: datetime, fact: CaseFact) -> Obligation:
-    """Move the due time; past the cap it stops at the cap and the refusal is flagged."""
-    refused = ob.max_due_at is not None and requested > ob.max_due_at
-    due = ob.max_due_at if refused and ob.max_due_at is not None else requested
-    change = DueTime(
-        max(fact.occurred_at, ob.opened_at), due, max(fact.recorded_at, ob.on_record_from)
-    )
-    return replace(
-        ob,
-        due_at=due,
-        due_history=(*ob.due_history, change),
-        extended=ob.extended + 1,
-        extension_refused=ob.extension_refused or refused,
     )
 
 

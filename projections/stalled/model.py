@@ -90,6 +90,7 @@ class Obligation:
     # False when the due time rests on a figure not confirmed against the legal text (the rule's
     # ``confirmed = false``) or counts across a holiday not yet announced: shown "unconfirmed".
     confirmed: bool = True
+    extension_refusal: str = ""  # why the latest refused extension was: extensions.py's reasons
 
     def allowed(self, due: datetime) -> timedelta:
         """The time the law allowed to meet ``due``: from the start of the count to it.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from eventsourcing.persistence import PersistenceError
 from kafka import KafkaProducer
@@ -97,8 +98,10 @@ class Relay:
         joined: dict[str, set[str]] = {}
         for entry in entries:
             participants = known.setdefault(entry.case_id, set())
+            when = datetime.fromtimestamp(entry.occurred_at / 1000, UTC)
+            on = self.router.agencies.local_day(when)  # inboxes of agencies existing that day
             deliveries = self.router.deliveries(
-                entry.step, entry.payload, entry.agency, participants
+                entry.step, entry.payload, entry.agency, participants, on
             )
             key = entry.case_id.encode()
             messages.append(Message(self.topics.case_events, key, self._envelope(entry, b"")))

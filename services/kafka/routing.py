@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,25 +42,32 @@ class Router:
     participants_see_all: bool = True
 
     def deliveries(
-        self, step: str, payload: Mapping[str, Any], author: str, participants: Collection[str]
+        self,
+        step: str,
+        payload: Mapping[str, Any],
+        author: str,
+        participants: Collection[str],
+        on: date | None = None,
     ) -> list[Delivery]:
-        """The inbox messages for one recorded step (never to its own author)."""
+        """The inbox messages for one recorded step (never to its own author); agencies chosen
+        by role are those that exist ``on`` the step's local day (after the 2025 merger, the
+        Khánh Hòa ones), all of them when no day is given."""
         chosen: dict[str, bool] = {}
         if self.participants_see_all:
             chosen = dict.fromkeys(participants, False)
         for route in self.routes:
             if step in route.steps:
-                for agency in self._recipients(route, payload):
+                for agency in self._recipients(route, payload, on):
                     chosen[agency] = chosen.get(agency, False) or self._may_read(route, agency)
         chosen.pop(author, None)
         return [Delivery(agency, pii) for agency, pii in sorted(chosen.items())]
 
-    def _recipients(self, route: Route, payload: Mapping[str, Any]) -> list[str]:
+    def _recipients(self, route: Route, payload: Mapping[str, Any], on: date | None) -> list[str]:
         found: list[str] = []
         if route.addressee_field and isinstance(payload.get(route.addressee_field), str):
             found.append(payload[route.addressee_field])
         for role in route.roles:
-            agencies = self.agencies.by_role(role)
+            agencies = [a for a in self.agencies.by_role(role) if on is None or a.valid_on(on)]
             if route.area_field:
                 area = payload.get(route.area_field)
                 agencies = [a for a in agencies if a.area == area]

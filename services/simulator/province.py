@@ -18,7 +18,7 @@ class Commune:
 
     code: str
     name: str
-    district_code: str
+    district_code: str  # "" for a commune made in 2025, which belongs directly to its province
     agency: str
 
 
@@ -29,6 +29,7 @@ class Province:
     code: str
     communes: tuple[Commune, ...]
     agencies: Mapping[str, tuple[str, ...]]
+    since: date = date.min  # the first day its communes and agencies all exist: no case before
 
     def first(self, role: str) -> str:
         """The first agency of ``role`` (the provincial one, in file order)."""
@@ -52,19 +53,64 @@ def load_province(config_dir: Path, province_code: str = "58", on: date | None =
 def province_from(
     areas: Mapping[str, Any], directory: AgencyDirectory, province_code: str, on: date
 ) -> Province:
-    """Build the province from parsed areas and the agency directory (pure)."""
+    """Build the province from parsed areas and the agency directory (pure).
+
+    A province merged away before ``on`` is followed to its successor (Ninh Thuận to Khánh Hòa
+    in 2025), and only communes, districts and agencies that exist ``on`` that day take part.
+    """
+    code = _in_force(areas, province_code, on)
     valid = [agency for agency in directory.all() if agency.valid_on(on)]
-    by_area = {agency.area: agency.id for agency in valid if agency.role == "commune"}
-    districts = {d["code"] for d in areas.get("district", []) if d["province"] == province_code}
-    communes = tuple(
-        Commune(str(c["code"]), str(c["name"]), str(c["district"]), by_area[c["code"]])
+    by_area = {agency.area: agency for agency in valid if agency.role == "commune"}
+    districts = {
+        d["code"]: d for d in areas.get("district", []) if d["province"] == code and _exists(d, on)
+    }
+    chosen = [
+        c
         for c in areas.get("commune", [])
-        if c["district"] in districts and c["code"] in by_area
+        if _exists(c, on)
+        and c["code"] in by_area
+        and (
+            c.get("district") in districts or (not c.get("district") and c.get("province") == code)
+        )
+    ]
+    communes = tuple(
+        Commune(str(c["code"]), str(c["name"]), str(c.get("district", "")), by_area[c["code"]].id)
+        for c in chosen
     )
     roles: dict[str, list[str]] = {}
-    for agency in valid:
+    # The province's own agencies first: after a merger the successors act, not the old ones.
+    for agency in sorted(valid, key=lambda a: a.area != code):
         roles.setdefault(agency.role, []).append(agency.id)
-    return Province(province_code, communes, {r: tuple(ids) for r, ids in roles.items()})
+    starts = [a.valid_from for a in valid] + [_day(c.get("valid_from")) for c in chosen]
+    starts += [_day(d.get("valid_from")) for d in districts.values()]
+    return Province(
+        code, communes, {r: tuple(ids) for r, ids in roles.items()}, max(starts, default=date.min)
+    )
+
+
+def _belongs(commune: Mapping[str, Any], districts: Mapping[str, Any], province: str) -> bool:
+    """In one of the province's districts, or (made in 2025) directly in the province."""
+    district = commune.get("district")
+    return district in districts if district else commune.get("province") == province
+
+
+def _in_force(areas: Mapping[str, Any], code: str, on: date) -> str:
+    """``code``, or the successor of a province that no longer exists ``on``."""
+    provinces = {str(p["code"]): p for p in areas.get("province", [])}
+    seen: set[str] = set()
+    while code in provinces and not _exists(provinces[code], on) and code not in seen:
+        seen.add(code)
+        code = str(provinces[code].get("successor", code))
+    return code
+
+
+def _exists(unit: Mapping[str, Any], on: date) -> bool:
+    ends = unit.get("valid_to")
+    return _day(unit.get("valid_from")) <= on and (ends is None or on <= _day(ends))
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.min
 
 
 def require_roles(province: Province, roles: Sequence[str]) -> None:

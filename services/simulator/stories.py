@@ -8,7 +8,7 @@ stalls, then recovers) or a missing one (it stays stalled).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from random import Random
 
 from services.simulator import criminal, personas, social
@@ -34,6 +34,7 @@ CHANNELS = {
 DEVIATIONS: v.Weighted[Deviation] = (("none", 0.6), ("late", 0.25), ("missing", 0.15))
 # How long before ``now`` a story began: (share, fewest days, most days).
 AGES = ((0.45, 1 / 24, 6.0), (0.35, 6.0, 45.0), (0.20, 45.0, 300.0))
+PROVINCE_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh keeps UTC+7 all year
 CRIMINAL_FORMS = frozenset({"sexual_abuse", "trafficking"})
 
 
@@ -43,7 +44,8 @@ def tell(
     """One case, back-dated to begin before ``now``; steps after ``now`` are its future."""
     teller = Teller(rng, clock, province, now, lookahead, v.pick(rng, DEVIATIONS))
     case_id = teller.new_id()
-    track = Track(teller, now - _age(rng))
+    # No case before the day the province's communes and agencies began (a 2025 merger).
+    track = Track(teller, max(now - _age(rng), _first_instant(province.since, now)))
     intake = _report(track)
     tracks = _tell_tracks(track, intake)
     done = joined(tracks)
@@ -53,6 +55,13 @@ def tell(
         social.review_and_close(track, intake.commune.agency, plan_id)
     steps = sorted((s for t in tracks for s in t.steps), key=lambda s: s.occurred_at)
     return Story(case_id, now, tuple(steps), teller.deviated, tuple(teller.missed))
+
+
+def _first_instant(day: date, now: datetime) -> datetime:
+    """The start of ``day`` in the province (UTC+7, no daylight saving), as an aware instant."""
+    if day == date.min:  # no start known: nothing limits the age
+        return now - timedelta(days=AGES[-1][2])
+    return datetime.combine(day, time(0), tzinfo=UTC) - PROVINCE_OFFSET
 
 
 def _age(rng: Random) -> timedelta:

@@ -16,7 +16,7 @@ DIRECTORY = load_agencies(DEFAULT_CONFIG_DIR)
 
 
 def test_the_province_agencies_are_listed_by_role() -> None:
-    assert [a.id for a in DIRECTORY.by_role("court")] == ["court-ninh-thuan"]
+    assert [a.id for a in DIRECTORY.by_role("court")] == ["court-ninh-thuan", "court-khanh-hoa"]
     police = DIRECTORY.get("police-ninh-thuan")
     assert police is not None and police.role == "police" and police.reads_personal_data
 

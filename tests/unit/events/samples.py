@@ -70,6 +70,7 @@ STEPS: dict[str, dict[str, Any]] = {
     "HearingAdjourned": {"new_trial_at": DUE},
     "PoliceReportResumed": {"report_id": "r-1"},
     "SupportPlanNotRequired": {"reason": "not_needed"},
+    "AppealAccepted": {"court_level": "provincial"},
     "MedicalSupportRequested": {"facility": "khanhhoa-general-hospital"},
     "MedicalSupportProvided": {"facility": "khanhhoa-general-hospital"},
     "LegalAidRequested": {},

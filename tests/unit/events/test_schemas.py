@@ -34,6 +34,7 @@ STEPS = [
     "HearingAdjourned",
     "PoliceReportResumed",
     "SupportPlanNotRequired",
+    "AppealAccepted",
     "MedicalSupportRequested",
     "MedicalSupportProvided",
     "LegalAidRequested",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.cases.agencies import load_agencies
 from services.kafka.routing import Delivery, Router, load_router
 from services.settings import DEFAULT_CONFIG_DIR
@@ -20,9 +22,17 @@ def test_a_referral_goes_to_the_agency_it_names_with_personal_data() -> None:
 
 def test_a_report_goes_to_the_commune_where_it_happened_and_to_social_affairs() -> None:
     deliveries = _router().deliveries(
-        "CaseReported", {"commune_code": "22741"}, "hotline-111", set()
+        "CaseReported", {"commune_code": "22741"}, "hotline-111", set(), date(2024, 5, 1)
     )
     assert {d.agency for d in deliveries} == {"commune-22741", "dolisa-ninh-thuan"}
+
+
+def test_a_role_route_skips_agencies_that_did_not_exist_on_the_step_s_day() -> None:
+    # Khánh Hòa's Department of Health exists from 1 July 2025: not told of a 2024 report.
+    deliveries = _router().deliveries(
+        "CaseReported", {"commune_code": "22741"}, "hotline-111", set(), date(2024, 5, 1)
+    )
+    assert "doh-khanh-hoa" not in {d.agency for d in deliveries}
 
 
 def test_participants_see_later_steps_without_personal_data() -> None:
@@ -52,6 +62,10 @@ def test_an_agency_that_may_not_read_personal_data_never_gets_it() -> None:
 
 def test_a_recommendation_to_prosecute_also_notifies_the_procuracy() -> None:
     deliveries = _router().deliveries(
-        "ProsecutionRecommended", {"to_agency": "police-ninh-thuan"}, "dolisa-ninh-thuan", set()
+        "ProsecutionRecommended",
+        {"to_agency": "police-ninh-thuan"},
+        "dolisa-ninh-thuan",
+        set(),
+        date(2024, 5, 1),
     )
     assert {d.agency for d in deliveries} == {"police-ninh-thuan", "procuracy-ninh-thuan"}

@@ -1,6 +1,6 @@
 """One scenario per default policy rule: the steps that open it, the step that closes it, and
 the due time (and extension cap) expected when the steps happen at T0 (Mon 2 March 2026, 09:00
-local time). The figures are worked out by hand from LEGAL.md, not from the engine."""
+local time). The figures are worked out by hand from docs/LEGAL.md, not from the engine."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ class Scenario:
 CONCLUDED: Step = ("InvestigationConcluded", {"outcome": "recommend_prosecution"})
 DECIDED: Step = ("ProsecutionDecided", {"decision": "indict"})
 ACCEPTED: Step = ("CourtAccepted", {})
+RETURNED: Step = ("TrialPreparationDecided", {"decision": "returned"})
 SCHEDULED: Step = ("TrialScheduled", {"trial_at": millis(local(2026, 3, 16, 8))})
 
 SCENARIOS = [
@@ -71,6 +72,9 @@ SCENARIOS = [
     Scenario("legal_aid_assigned", (("LegalAidRequested", {}),),
              ("LegalAidAssigned", {"provider": "centre"}), local(2026, 3, 6)),
     Scenario("police_settle_report", (("PoliceReportReceived", {"report_id": "R1"}),),
+             ("PoliceReportSettled", {"report_id": "R1", "outcome": "instituted"}),
+             local(2026, 3, 24), local(2026, 7, 3)),
+    Scenario("police_settle_resumed", (("PoliceReportResumed", {"report_id": "R1"}),),
              ("PoliceReportSettled", {"report_id": "R1", "outcome": "instituted"}),
              local(2026, 3, 24), local(2026, 7, 3)),
     Scenario("police_settle_recommendation",
@@ -103,5 +107,21 @@ SCENARIOS = [
              SCHEDULED, local(2026, 6, 3), local(2026, 7, 3)),
     Scenario("trial_opens", (SCHEDULED,), ("VerdictDelivered", {"outcome": "guilty"}),
              local(2026, 3, 18), local(2026, 4, 2)),
+    # 1 month after 2 March: Thu 2 April.
+    Scenario("supplementary_investigation",
+             (instituted("serious"), ACCEPTED, RETURNED),
+             ("SupplementaryFileReceived", {}), local(2026, 4, 3)),
+    # 15 days after 2 March: Tue 17 March.
+    Scenario("trial_after_return", (("SupplementaryFileReceived", {}),), SCHEDULED,
+             local(2026, 3, 18)),
+    # 60 days after 2 March: Fri 1 May (Labour Day), then the weekend: Mon 4 May.
+    Scenario("appeal_preparation_provincial",
+             (("AppealAccepted", {"court_level": "provincial"}),), SCHEDULED, local(2026, 5, 5)),
+    # 90 days after 2 March: Sun 31 May, rolled to Mon 1 June.
+    Scenario("appeal_preparation_high",
+             (("AppealAccepted", {"court_level": "high"}),), SCHEDULED, local(2026, 6, 2)),
+    # 30 days after 2 March: Wed 1 April.
+    Scenario("hearing_resumes", (("HearingAdjourned", {"new_trial_at": 0}),),
+             ("VerdictDelivered", {"outcome": "guilty"}), local(2026, 4, 2)),
 ]  # fmt: skip
 CAPPED = [scenario for scenario in SCENARIOS if scenario.cap is not None]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,16 @@ from projections.casefile import CaseFile
 from projections.escalation import Addressing, load_addressing
 from projections.messages import Outbox
 from projections.stalled.alerts import Alert
-from services.cases.agencies import load_agencies
+from services.cases.agencies import Agency, AgencyDirectory, load_agencies
 from services.settings import DEFAULT_CONFIG_DIR
+from tests.unit.projections.builders import Story
 
 AREA = {"province_code": "58", "district_code": "582", "commune_code": "22738"}
 BEFORE_2025_REFORM = datetime(2024, 5, 1, 3, tzinfo=UTC)
 AFTER_2025_REFORM = datetime(2026, 5, 1, 3, tzinfo=UTC)
 PROVINCE = ["dolisa-ninh-thuan", "peoples-committee-ninh-thuan"]
+CRIMINAL = ["court-ninh-thuan", "police-ninh-thuan", "procuracy-ninh-thuan"]
+EVERYONE = sorted(["district-582", *PROVINCE, *CRIMINAL])
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +59,7 @@ def test_the_day_districts_ended_is_the_province_s_local_day_not_utc(
 
 def test_a_recovery_is_told_to_everyone_a_level_would_have_told(addressing: Addressing) -> None:
     told = addressing.recipients(0, AREA, BEFORE_2025_REFORM)
-    assert told == ["district-582", *PROVINCE]
+    assert told == EVERYONE
 
 
 def test_a_broken_entry_fails_loudly(tmp_path: Path) -> None:
@@ -77,7 +81,7 @@ def test_a_recovery_alert_on_the_wire_names_the_supervisors_to_notify(
     row = outbox.alert(alert, case, raised_at=BEFORE_2025_REFORM)
 
     notify = codec.decode(row["value"]).record["notify"]
-    assert notify == ["district-582", *PROVINCE]
+    assert notify == EVERYONE
 
 
 def test_a_late_alert_goes_to_the_supervisors_in_office_when_it_is_raised(
@@ -94,3 +98,60 @@ def test_a_late_alert_goes_to_the_supervisors_in_office_when_it_is_raised(
     assert Codec.from_directory().decode(row["value"]).record["notify"] == [
         "peoples-committee-ninh-thuan"
     ]
+
+
+@pytest.mark.parametrize(
+    "rule_id",
+    ["police_settle_report", "investigation_serious", "prosecution_serious", "trial_opens"],
+)
+def test_a_criminal_track_stall_reaches_the_procuracy_court_and_police(
+    addressing: Addressing, rule_id: str
+) -> None:
+    # Plan §IV.10 (court and procuracy) and §IV.9.a (police); the district supervisor as before.
+    told = addressing.recipients(1, AREA, BEFORE_2025_REFORM, rule_id)
+    assert told == sorted(["district-582", *CRIMINAL])
+
+
+def test_a_social_protection_stall_does_not_reach_the_criminal_agencies(
+    addressing: Addressing,
+) -> None:
+    told = addressing.recipients(2, AREA, BEFORE_2025_REFORM, "support_plan_drafted")
+    assert told == ["district-582", *PROVINCE]
+
+
+def test_a_stalled_alert_on_the_wire_names_the_procuracy_for_a_police_deadline(
+    addressing: Addressing,
+) -> None:
+    outbox = Outbox(Codec.from_directory(), Topics("backbone"), addressing)
+    case = CaseFile.new("0b7f3e12-58c4-4a9d-8e21-7c3d9f6a5b40")
+    case.area.update(AREA)
+    story = Story().add("PoliceReportReceived", BEFORE_2025_REFORM, report_id="r1")
+    (report,) = story.state().obligations
+    alert = Alert("a:stalled:1", "stalled", case.state.case_id, 1, report, BEFORE_2025_REFORM)
+    notify = (
+        Codec.from_directory()
+        .decode(outbox.alert(alert, case, raised_at=BEFORE_2025_REFORM)["value"])
+        .record["notify"]
+    )
+    assert "procuracy-ninh-thuan" in notify and "police-ninh-thuan" in notify
+
+
+def test_an_old_case_s_stall_after_its_agencies_ended_reaches_their_successors(
+    addressing: Addressing,
+) -> None:
+    # Ninh Thuận's procuracy ended on 30 June 2025 here; agencies.toml names its successor.
+    old = Agency("procuracy-ninh-thuan", "old", "procuracy", "58", date(2022, 1, 1),
+                 date(2025, 6, 30))  # fmt: skip
+    new = Agency("procuracy-khanh-hoa", "new", "procuracy", "56", date(2025, 7, 1))
+    merged = replace(addressing, agencies=AgencyDirectory([old, new]))
+    told = merged.recipients(1, AREA, AFTER_2025_REFORM, "investigation_serious")
+    assert told == ["procuracy-khanh-hoa"]
+    assert merged.recipients(1, AREA, BEFORE_2025_REFORM, "investigation_serious") == [
+        "procuracy-ninh-thuan"
+    ]
+
+
+def test_a_case_of_the_merged_province_reaches_its_agencies(addressing: Addressing) -> None:
+    area = {"province_code": "56", "commune_code": "22921"}  # a commune made in 2025, no district
+    told = addressing.recipients(2, area, AFTER_2025_REFORM, "support_plan_drafted")
+    assert told == ["doh-khanh-hoa", "peoples-committee-khanh-hoa"]

@@ -94,3 +94,11 @@ def test_steps_after_lifting_get_the_full_limits() -> None:
     story.add("JuvenileLimitsLifted", local(2026, 4, 10, 9), reason="diversion_notice")
     story.add("CourtAccepted", local(2026, 6, 1, 9))
     assert only(story.state(), "trial_preparation_serious").due_at == local(2026, 7, 17)
+
+
+def test_appeal_preparation_is_halved_too() -> None:
+    # Appeal file received by the provincial court on Mon 1 June 2026: 60 days halved = 30 days
+    # -> Wed 1 July 2026 (an adult's case: 60 days -> Fri 31 July).
+    story = _instituted(Story(), local(2026, 1, 5, 9))
+    story.add("AppealAccepted", local(2026, 6, 1, 9), court_level="provincial")
+    assert only(story.state(), "appeal_preparation_provincial").due_at == local(2026, 7, 2)
