@@ -58,6 +58,7 @@ LIMITS: Mapping[str, int] = {
     "outcome": CODE,
     "decision": CODE,
     "authority": CODE,
+    "court_level": CODE,
     # administrative units (deploy/config/areas.toml)
     "province_code": AREA_CODE,
     "district_code": AREA_CODE,
