@@ -31,9 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    code: int = args.func(args)
-    return code
+    from services.commands.errors import INTERRUPTED, run_guarded
+
+    try:
+        args = build_parser().parse_args(argv)
+        return run_guarded(args)
+    except KeyboardInterrupt:  # Ctrl-C while starting up: quiet too
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

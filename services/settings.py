@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         "waits for it (it may be on another agency's topic) before it is rejected",
     )
     poll_interval_ms: int = Field(default=200, ge=1)
+    lang: Literal["vi", "en"] = Field(
+        default="vi", description="language of what people read (the CLI's --lang wins)"
+    )
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -12,7 +12,15 @@ from typing import Any
 
 from events import Codec
 from services.cases.agencies import load_agencies
-from services.commands.common import parse_instant, print_json, settings_for
+from services.commands.common import (
+    case_uuid,
+    parse_instant,
+    print_json,
+    require_broker,
+    settings_for,
+)
+from services.commands.errors import UserError
+from services.commands.submission import check_agency, check_fields, check_step
 from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
 from services.kafka.intake import run_intake
 from services.kafka.provision import credentials_file, provision
@@ -116,11 +124,19 @@ def intake(args: argparse.Namespace) -> int:
 def submit(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     codec = Codec.from_directory()
-    fields = _typed(codec.schema(args.step), _json_fields(args.json_file) | _pairs(args.field))
+    check_step(codec, args.step)
+    check_agency(load_agencies(settings.config_dir), args.agency)
+    given = _json_fields(args.json_file) | _pairs(args.field)
+    check_fields(codec.schema(args.step), given)
+    try:
+        fields = _typed(codec.schema(args.step), given)
+    except ValueError as error:
+        raise UserError("bad_value", f"a --field value does not fit its field: {error}") from None
+    require_broker(settings)
     with AgencyClient.from_settings(settings, args.agency) as client:
         submission_id = client.submit(
             args.step,
-            args.case_id,
+            case_uuid(args.case_id),
             fields,
             args.occurred_at,
             _pairs(args.personal) or None,
@@ -132,6 +148,8 @@ def submit(args: argparse.Namespace) -> int:
 
 def inbox(args: argparse.Namespace) -> int:
     settings = settings_for(args)
+    check_agency(load_agencies(settings.config_dir), args.agency)
+    require_broker(settings)
     with AgencyClient.from_settings(settings, args.agency) as client:
         items = client.inbox(args.timeout, args.max)
     rows = [_inbox_row(item, args.reveal_personal) for item in items]
@@ -141,6 +159,8 @@ def inbox(args: argparse.Namespace) -> int:
 
 def rejections(args: argparse.Namespace) -> int:
     settings = settings_for(args)
+    check_agency(load_agencies(settings.config_dir), args.agency)
+    require_broker(settings)
     with AgencyClient.from_settings(settings, args.agency) as client:
         items = client.rejections(args.timeout, args.max)
     _show(

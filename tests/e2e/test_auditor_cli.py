@@ -94,9 +94,10 @@ def test_forget_erases_personal_data_and_keeps_the_history_verifiable(
 
 
 def test_a_refused_forget_gives_a_machine_readable_reason(settings: Settings, case_id: str) -> None:
-    done = backbone(settings, "forget", case_id, "--by", "court-ninh-thuan")
+    done = backbone(settings, "forget", case_id, "--by", "court-ninh-thuan", "--json")
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"] == "role_not_allowed"
+    assert "court" in done.stderr and "Traceback" not in done.stderr
 
 
 def _delete_last_event(settings: Settings) -> None:
