@@ -119,7 +119,9 @@ def _run(args: argparse.Namespace, settings: Settings, home: Path, logs: Path) -
                 "Starting the local Kafka broker"
                 + (" (first time: Maven fetches Kafka, about 30 s)..." if first else "...")
             )
+        log.info("kafka.starting", home=str(local.home))
         endpoint = local.start()
+        log.info("kafka.ready", bootstrap_servers=endpoint.bootstrap_servers)
         say(f"Broker ready at {endpoint.bootstrap_servers}.")
     try:
         processes = _processes(args.no_simulator)
@@ -145,7 +147,7 @@ def _serve(
     processes: dict[str, list[str]],
     logs: Path,
 ) -> int:
-    say("Checking the broker and provisioning the agencies' topics and users...")
+    say("Provisioning the agencies' topics and users (first time: ~1 s per agency)...")
     round_trip(broker_endpoint(settings), f"{settings.topic_prefix}.selfcheck")
     provision(settings)
     supervisor = Supervisor(env=dict(os.environ))
@@ -190,7 +192,7 @@ def _next_steps(settings: Settings, logs: Path) -> str:
     home = settings.home.resolve()
     url = make_url(settings.effective_database_url)
     data = url.database if url.get_backend_name() == "sqlite" else url.render_as_string()
-    env = "" if home == Path(".backbone").resolve() else f"BACKBONE_HOME={home} "
+    env = "" if home == Path(".backbone").resolve() else f"  export BACKBONE_HOME={home}"
     return "\n".join(
         [
             "",
@@ -199,10 +201,11 @@ def _next_steps(settings: Settings, logs: Path) -> str:
             f"Data: {data}",
             f"Broker data: {home / 'kafka'}",
             "In another terminal, try:",
-            f"  {env}backbone stalled",
-            f"  {env}backbone case CASE_ID",
-            f"  {env}backbone verify CASE_ID",
-            f"  {env}backbone agencies list",
+            *([env] if env else []),
+            "  backbone stalled                 who must act on overdue cases",
+            "  backbone case CASE_ID            one case's timeline",
+            "  backbone verify CASE_ID          check a case's hash chain",
+            "  backbone agencies list           the agencies",
             f"Stop: Ctrl-C here (or kill -TERM {os.getpid()})",
             "",
         ]
