@@ -67,7 +67,7 @@ def show_history(args: argparse.Namespace) -> int:
         cutoff = int(as_of.timestamp() * 1000)
         entries = [e for e in entries if e.recorded_at <= cutoff]
     if args.json:
-        print_json([dataclasses.asdict(e) for e in entries])
+        print_json([_entry_json(e) for e in entries])
     else:
         Console().print(_history_table(case_id, entries, people(args, settings)))
     return 0
@@ -133,6 +133,12 @@ def _history_table(case_id: str, entries: list[HistoryEntry], t: Translator) -> 
             t.datetime(_ms(e.recorded_at)),
         )
     return table
+
+
+def _entry_json(entry: HistoryEntry) -> dict[str, object]:
+    """The entry for scripts, its instants in ISO 8601 with their offset."""
+    times = {"occurred_at": _ms(entry.occurred_at), "recorded_at": _ms(entry.recorded_at)}
+    return dataclasses.asdict(entry) | {k: v.isoformat() for k, v in times.items()}
 
 
 def _ms(value: int) -> datetime:
