@@ -27,8 +27,14 @@ setup() {
   if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
   stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
   if [ ! -e "$stamp" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[dev]'
+    # pip's and the build backend's notices go to a log, shown only when the install fails.
+    echo "Installing the Python packages into .venv (a minute or two the first time)..." >&2
+    if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+           .venv/bin/python -m pip install -q -e '.[dev]'; } >.venv/install.log 2>&1; then
+      cat .venv/install.log >&2
+      echo "installing the Python packages failed (log: .venv/install.log)" >&2
+      exit 1
+    fi
     touch "$stamp"
   fi
 }

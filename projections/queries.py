@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from projections.readmodel import ReadModel
+from projections.responsible import Responsibility
 from projections.rows import from_millis, obligation_of, to_millis
 from projections.stalled import Obligation, ObligationStatus, escalation_level, status_as_of
 
@@ -41,6 +42,8 @@ class StalledCase:
     level: int
     area: dict[str, str]
     overdue: tuple[ObligationStatus, ...]
+    # The agency that must act on each overdue obligation (same order), None if unresolved.
+    responsible: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class CaseView:
     area: dict[str, str]
     steps: tuple[Step, ...]
     open: tuple[ObligationStatus, ...]
+    responsible: tuple[str | None, ...] = ()
 
 
 def stalled_cases(
@@ -73,28 +77,50 @@ def stalled_cases(
     *,
     as_of: bool = False,
     filters: Filters = Filters(),
+    responsibility: Responsibility | None = None,
 ) -> list[StalledCase]:
-    """The cases stalled at ``at``; ``as_of`` for a past instant (see the module docstring)."""
+    """The cases stalled at ``at``; ``as_of`` for a past instant (see the module docstring).
+
+    With ``responsibility``, each obligation names the agency that must act on the day, and an
+    agency filter finds the obligations resolved to it as well as those naming it.
+    """
     obs, cases = model.obligations, model.cases
     query = (
         sa.select(obs, *(cases.c[name] for name in AREAS))
         .join(cases, cases.c.case_id == obs.c.case_id)
-        .where(*_candidates(obs, to_millis(at), as_of), *_narrowed(obs, cases, filters))
+        .where(
+            *_candidates(obs, to_millis(at), as_of),
+            *_narrowed(obs, cases, filters, resolving=responsibility is not None),
+        )
     )
     found: dict[str, list[ObligationStatus]] = {}
     areas: dict[str, dict[str, str]] = {}
     for row in conn.execute(query).mappings():
         status = _overdue(obligation_of(row), at)
-        if status is not None:
-            found.setdefault(row["case_id"], []).append(status)
-            areas[row["case_id"]] = {name: row[name] for name in AREAS if row[name]}
+        if status is None:
+            continue
+        area = {name: row[name] for name in AREAS if row[name]}
+        if filters.agency and responsibility is not None:
+            ob = status.obligation
+            who = responsibility.agency_for(ob.responsible_role, ob.responsible_agency, area, at)
+            if who != filters.agency:
+                continue
+        found.setdefault(row["case_id"], []).append(status)
+        areas[row["case_id"]] = area
+    stalled = (_stalled(case_id, areas[case_id], items) for case_id, items in found.items())
     return sorted(
-        (_stalled(case_id, areas[case_id], items) for case_id, items in found.items()),
+        (_resolved(case, responsibility, at) for case in stalled),
         key=lambda c: (-c.level, c.overdue[0].due_at, c.case_id),
     )
 
 
-def case_view(conn: sa.Connection, model: ReadModel, case_id: str, at: datetime) -> CaseView | None:
+def case_view(
+    conn: sa.Connection,
+    model: ReadModel,
+    case_id: str,
+    at: datetime,
+    responsibility: Responsibility | None = None,
+) -> CaseView | None:
     """The case's steps recorded by ``at`` and its obligations open then; None if unknown."""
     case = conn.execute(sa.select(model.cases).where(model.cases.c.case_id == case_id)).first()
     if case is None:
@@ -108,7 +134,8 @@ def case_view(conn: sa.Connection, model: ReadModel, case_id: str, at: datetime)
     rows = conn.execute(sa.select(obs).where(obs.c.case_id == case_id)).mappings()
     status = status_as_of([obligation_of(row) for row in rows], at)
     area = {name: getattr(case, name) for name in AREAS if getattr(case, name)}
-    return CaseView(case_id, at, area, tuple(_step(row) for row in steps), status.open)
+    who = _who(status.open, area, responsibility, at)
+    return CaseView(case_id, at, area, tuple(_step(row) for row in steps), status.open, who)
 
 
 def _candidates(obs: sa.Table, at_ms: int, as_of: bool) -> list[Any]:
@@ -123,10 +150,11 @@ def _candidates(obs: sa.Table, at_ms: int, as_of: bool) -> list[Any]:
     ]
 
 
-def _narrowed(obs: sa.Table, cases: sa.Table, filters: Filters) -> list[Any]:
+def _narrowed(obs: sa.Table, cases: sa.Table, filters: Filters, resolving: bool) -> list[Any]:
     conditions: list[Any] = []
     if filters.agency:
-        conditions.append(obs.c.responsible_agency == filters.agency)
+        named = obs.c.responsible_agency == filters.agency
+        conditions.append(sa.or_(named, obs.c.responsible_agency.is_(None)) if resolving else named)
     if filters.role:
         conditions.append(obs.c.responsible_role == filters.role)
     if filters.area:
@@ -144,6 +172,29 @@ def _overdue(ob: Obligation, at: datetime) -> ObligationStatus | None:
 def _stalled(case_id: str, area: dict[str, str], items: list[ObligationStatus]) -> StalledCase:
     items.sort(key=lambda s: (-s.level, s.due_at, s.obligation.ident))
     return StalledCase(case_id, max(s.level for s in items), area, tuple(items))
+
+
+def _resolved(
+    case: StalledCase, responsibility: Responsibility | None, at: datetime
+) -> StalledCase:
+    who = _who(case.overdue, case.area, responsibility, at)
+    return StalledCase(case.case_id, case.level, case.area, case.overdue, who)
+
+
+def _who(
+    statuses: tuple[ObligationStatus, ...],
+    area: dict[str, str],
+    responsibility: Responsibility | None,
+    at: datetime,
+) -> tuple[str | None, ...]:
+    if responsibility is None:
+        return tuple(s.obligation.responsible_agency for s in statuses)
+    return tuple(
+        responsibility.agency_for(
+            s.obligation.responsible_role, s.obligation.responsible_agency, area, at
+        )
+        for s in statuses
+    )
 
 
 def _step(row: Any) -> Step:

@@ -3,8 +3,12 @@
 The rebuilt model sits beside the live one (``rebuild_`` tables in the same database), is
 compared with it table by table (ordered digests, so memory stays flat) and by the stalled set
 at one instant, and can replace the live tables in one transaction. The live process should be
-stopped for the replacement; the comparison is exact only when the live model has read up to
-the same offsets (it is caught up and idle).
+stopped for the replacement.
+
+On a live system the comparison is made up to a fixed position: the rebuild reads up to the
+topic's end as it was when it started, and when the live model has read past that position
+meanwhile, the cases of the messages after it are left out on both sides (they changed since),
+as is the positions table. What remains differs only when the two models really disagree.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from projections.feed import CaseEventFeed
 from projections.projector import Projector
 from projections.queries import stalled_cases
 from projections.readmodel import ReadModel
-from projections.store import Partition
+from projections.store import Partition, load_positions
 from services.logs import get_logger
 
 log = get_logger(__name__)
@@ -46,6 +50,8 @@ class Comparison:
     live_stalled: int
     rebuilt_stalled: int
     stalled_equal: bool
+    fixed_position: dict[str, int] | None = None  # "topic:partition" -> offset compared up to
+    left_out: int = 0  # cases changed after the fixed position, left out of the comparison
 
     @property
     def equal(self) -> bool:
@@ -55,6 +61,14 @@ class Comparison:
 
 def replay(projector: Projector, feed: CaseEventFeed, batch_size: int, idle_s: float = 30.0) -> int:
     """Read the topic from the start up to its current end; return the messages read."""
+    return replay_to(projector, feed, batch_size, idle_s)[0]
+
+
+def replay_to(
+    projector: Projector, feed: CaseEventFeed, batch_size: int, idle_s: float = 30.0
+) -> tuple[int, dict[Partition, int]]:
+    """Read the topic from the start up to its end at the start of the replay (a fixed
+    position: later messages are not applied); return the messages read and that position."""
     projector.model.drop(projector.db)
     projector.model.create(projector.db)
     feed.open({})
@@ -62,7 +76,11 @@ def replay(projector: Projector, feed: CaseEventFeed, batch_size: int, idle_s: f
         ends, total = feed.end_offsets(), 0
         deadline = time.monotonic() + idle_s
         while not _reached(projector.positions(), ends):
-            messages = feed.poll(batch_size, 500)
+            messages = [
+                m
+                for m in feed.poll(batch_size, 500)
+                if m.offset < ends.get((m.topic, m.partition), 0)
+            ]
             if messages:
                 projector.handle(messages)
                 total, deadline = total + len(messages), time.monotonic() + idle_s
@@ -71,19 +89,76 @@ def replay(projector: Projector, feed: CaseEventFeed, batch_size: int, idle_s: f
     finally:
         feed.close()
     projector.tick()
-    log.info("projection.rebuilt", messages=total)
-    return total
+    log.info("projection.rebuilt", messages=total, position=_named(ends))
+    return total, ends
 
 
-def compare(db: sa.Engine, live: ReadModel, rebuilt: ReadModel, at: datetime) -> Comparison:
-    """Compare the state tables row by row and the stalled sets at ``at``."""
+def changed_since(
+    db: sa.Engine,
+    live: ReadModel,
+    feed: CaseEventFeed,
+    fixed: dict[Partition, int],
+    catch_up_s: float = 30.0,
+) -> frozenset[str] | None:
+    """The cases of the messages the live model read past ``fixed`` (None: it read none).
+
+    A live model still behind ``fixed`` gets up to ``catch_up_s`` to reach it; one that stays
+    behind (stopped) is compared as it is, and its lag shows as a difference.
+    """
+    deadline = time.monotonic() + catch_up_s
+    with db.connect() as conn:
+        now = load_positions(conn, live)
+    while not _reached(now, fixed) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        with db.connect() as conn:
+            now = load_positions(conn, live)
+    ahead = {tp: end for tp, end in now.items() if end > fixed.get(tp, 0)}
+    if not ahead:
+        return None
+    cases: set[str] = set()
+    feed.open({tp: fixed.get(tp, 0) for tp in ahead})
+    try:
+        read = {tp: fixed.get(tp, 0) for tp in ahead}
+        idle = time.monotonic() + catch_up_s
+        while not _reached(read, ahead) and time.monotonic() < idle:
+            for m in feed.poll(500, 500):
+                tp = (m.topic, m.partition)
+                if tp in ahead and m.offset < ahead[tp]:
+                    cases.add(m.key.decode() if m.key else "")
+                    read[tp] = max(read[tp], m.offset + 1)
+    finally:
+        feed.close()
+    return frozenset(cases)
+
+
+def compare(
+    db: sa.Engine,
+    live: ReadModel,
+    rebuilt: ReadModel,
+    at: datetime,
+    left_out: frozenset[str] | None = None,
+    fixed: dict[Partition, int] | None = None,
+) -> Comparison:
+    """Compare the state tables row by row and the stalled sets at ``at``; the cases in
+    ``left_out`` (changed after the fixed position) and then the positions are not compared."""
+    skip = left_out or frozenset()
+    pairs = zip(live.state_tables, rebuilt.state_tables, strict=True)
     with db.connect() as conn:
         checks = tuple(
-            _check(conn, a, b) for a, b in zip(live.state_tables, rebuilt.state_tables, strict=True)
+            _check(conn, a, b, skip)
+            for a, b in pairs
+            if left_out is None or a.name != live.positions.name
         )
-        mine = {c.case_id: c.level for c in stalled_cases(conn, live, at)}
-        theirs = {c.case_id: c.level for c in stalled_cases(conn, rebuilt, at)}
-    return Comparison(checks, len(mine), len(theirs), mine == theirs)
+        mine = {c.case_id: c.level for c in stalled_cases(conn, live, at) if c.case_id not in skip}
+        theirs = {
+            c.case_id: c.level for c in stalled_cases(conn, rebuilt, at) if c.case_id not in skip
+        }
+    named = _named(fixed) if fixed is not None else None
+    return Comparison(checks, len(mine), len(theirs), mine == theirs, named, len(skip))
+
+
+def _named(position: dict[Partition, int]) -> dict[str, int]:
+    return {f"{topic}:{partition}": offset for (topic, partition), offset in position.items()}
 
 
 def replace_live(db: sa.Engine, live: ReadModel, rebuilt: ReadModel) -> None:
@@ -115,15 +190,19 @@ def _reached(positions: dict[Partition, int], ends: dict[Partition, int]) -> boo
     return all(positions.get(tp, 0) >= end for tp, end in ends.items())
 
 
-def _check(conn: sa.Connection, live: sa.Table, rebuilt: sa.Table) -> TableCheck:
-    count_a, digest_a = _digest(conn, live)
-    count_b, digest_b = _digest(conn, rebuilt)
+def _check(
+    conn: sa.Connection, live: sa.Table, rebuilt: sa.Table, skip: frozenset[str]
+) -> TableCheck:
+    count_a, digest_a = _digest(conn, live, skip)
+    count_b, digest_b = _digest(conn, rebuilt, skip)
     return TableCheck(live.name, count_a, count_b, digest_a == digest_b)
 
 
-def _digest(conn: sa.Connection, table: sa.Table) -> tuple[int, str]:
+def _digest(conn: sa.Connection, table: sa.Table, skip: frozenset[str]) -> tuple[int, str]:
     columns = [c for c in table.columns if c.name not in IGNORED]
     query = sa.select(*columns).order_by(*table.primary_key.columns)
+    if skip and "case_id" in table.c:
+        query = query.where(table.c.case_id.not_in(sorted(skip)))
     digest, count = hashlib.sha256(), 0
     for row in conn.execution_options(yield_per=5000).execute(query):
         digest.update(repr(tuple(row)).encode())

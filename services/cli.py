@@ -38,11 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from services.commands.errors import INTERRUPTED, run_guarded
+
     # Whatever this process and its children write (store, logs, keys) is the owner's only.
     private_umask()
-    args = build_parser().parse_args(argv)
-    code: int = args.func(args)
-    return code
+    try:
+        args = build_parser().parse_args(argv)
+        return run_guarded(args)
+    except KeyboardInterrupt:  # Ctrl-C while starting up: quiet too
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_sender: str = "backbone@localhost"
+    lang: Literal["vi", "en"] = Field(
+        default="vi", description="language of what people read (the CLI's --lang wins)"
+    )
 
     @cached_property
     def embedded_store(self) -> Path | None:

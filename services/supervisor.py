@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from services.logs import get_logger
 
@@ -21,9 +22,20 @@ class Supervisor:
     env: dict[str, str]
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start(self, name: str, args: Sequence[str]) -> None:
+    def start(self, name: str, args: Sequence[str], log_file: Path | None = None) -> None:
+        """Start ``backbone ARGS``; its output goes to ``log_file`` when one is given."""
         cmd = [sys.executable, "-m", "services.cli", *args]
-        self.children[name] = subprocess.Popen(cmd, env=self.env)
+        if log_file is None:
+            self.children[name] = subprocess.Popen(cmd, env=self.env)
+        else:
+            with log_file.open("ab") as out:
+                self.children[name] = subprocess.Popen(
+                    cmd,
+                    env=self.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
         log.info("process.started", process=name, pid=self.children[name].pid)
 
     def failed(self) -> list[str]:

@@ -24,6 +24,7 @@ ALTERED = "altered"
 MISSING = "missing"
 INSERTED = "inserted"
 REORDERED = "reordered"
+ANCHOR_MISMATCH = "anchor does not match"
 
 
 class ChainedEvent(Protocol):
@@ -196,6 +197,15 @@ class _Walker:
         if sequence > len(self.records):
             return len(self.records) + 1, MISSING, "the stream ends before the published head"
         _, event = self.records[sequence - 1]
-        if event is None or event.hash != expected_hash:
-            return sequence, ALTERED, "differs from the published head"
+        if event is None:
+            return sequence, ALTERED, "cannot be read to compare with the published head"
+        if event.hash != expected_hash:
+            # The chain itself is consistent (the walk found nothing), so either the anchor was
+            # copied wrong or every hash from here on was rewritten: the verifier cannot tell.
+            return (
+                sequence,
+                ANCHOR_MISMATCH,
+                f"event {sequence}'s hash differs from the given anchor: check the anchor "
+                "(sequence and hash as published); if it is right, the chain was rewritten",
+            )
         return None

@@ -15,7 +15,15 @@ from events import Codec, ContractError, Reason
 from services.audit.access import MIN_PURPOSE, PurposeRequired, record_openings
 from services.cases.agencies import load_agencies
 from services.commands.api import register_agency_actions
-from services.commands.common import parse_instant, print_json, settings_for
+from services.commands.common import (
+    case_uuid,
+    parse_instant,
+    print_json,
+    require_broker,
+    settings_for,
+)
+from services.commands.errors import UserError
+from services.commands.submission import check_agency, check_fields, check_step
 from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
 from services.kafka.intake import run_intake
 from services.kafka.provision import credentials_file, provision
@@ -124,21 +132,26 @@ def intake(args: argparse.Namespace) -> int:
 def submit(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     codec = Codec.from_directory()
+    check_step(codec, args.step)
+    check_agency(load_agencies(settings.config_dir), args.agency)
+    given = _json_fields(args.json_file) | _pairs(args.field)
+    check_fields(codec.schema(args.step), given)
     try:
-        schema = codec.schema(args.step)
-        fields = _typed(schema, _json_fields(args.json_file) | _pairs(args.field))
-        load_vocabulary(settings.config_dir).check(args.step, fields)
-        with AgencyClient.from_settings(settings, args.agency) as client:
-            submission_id = client.submit(
-                args.step,
-                args.case_id,
-                fields,
-                args.occurred_at,
-                _pairs(args.personal) or None,
-                args.submission_id,
-            )
-    except ContractError as error:  # what the intake would refuse, refused before sending
-        raise SystemExit(f"{error.reason}: {error.detail}") from None
+        fields = _typed(codec.schema(args.step), given)
+    except ValueError as error:
+        raise UserError("bad_value", f"a --field value does not fit its field: {error}") from None
+    # What the intake would refuse (a ContractError), refused before sending.
+    load_vocabulary(settings.config_dir).check(args.step, fields)
+    require_broker(settings)
+    with AgencyClient.from_settings(settings, args.agency) as client:
+        submission_id = client.submit(
+            args.step,
+            case_uuid(args.case_id),
+            fields,
+            args.occurred_at,
+            _pairs(args.personal) or None,
+            args.submission_id,
+        )
     print(submission_id)
     return 0
 
@@ -149,6 +162,8 @@ def inbox(args: argparse.Namespace) -> int:
         refusal = PurposeRequired()
         print_json({"error": refusal.reason, "detail": str(refusal)})
         return 2
+    check_agency(load_agencies(settings.config_dir), args.agency)
+    require_broker(settings)
     with AgencyClient.from_settings(settings, args.agency) as client:
         items = client.inbox(args.timeout, args.max)
     if args.reveal_personal:
@@ -160,6 +175,8 @@ def inbox(args: argparse.Namespace) -> int:
 
 def rejections(args: argparse.Namespace) -> int:
     settings = settings_for(args)
+    check_agency(load_agencies(settings.config_dir), args.agency)
+    require_broker(settings)
     with AgencyClient.from_settings(settings, args.agency) as client:
         items = client.rejections(args.timeout, args.max)
     _show(

@@ -11,10 +11,19 @@ from rich.console import Console
 from rich.table import Table
 
 from services.cases.application import CaseService
-from services.cases.errors import CaseError
 from services.cases.views import HistoryEntry
 from services.commands.audit import verify_all
-from services.commands.common import parse_instant, print_json, settings_for
+from services.commands.common import (
+    add_lang_option,
+    case_uuid,
+    parse_instant,
+    past_instant,
+    people,
+    print_json,
+    settings_for,
+)
+from services.commands.errors import UserError
+from services.runtime.i18n import Translator
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +32,7 @@ def register(subparsers: Any) -> None:
     history.add_argument("case_id")
     history.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
     history.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_lang_option(history)
     history.set_defaults(func=show_history)
 
     text = "check the hash chains of cases: names the first altered, missing or moved event"
@@ -48,24 +58,25 @@ def register(subparsers: Any) -> None:
     forget = subparsers.add_parser("forget", help=text, description=text)
     forget.add_argument("case_id")
     forget.add_argument("--by", required=True, metavar="AGENCY", help="agency that orders it")
+    forget.add_argument("--json", action="store_true", help="errors as JSON too (output is JSON)")
     forget.set_defaults(func=forget_case)
 
 
 def show_history(args: argparse.Namespace) -> int:
-    service = CaseService.from_settings(settings_for(args))
+    case_id, as_of = case_uuid(args.case_id), past_instant(args.as_of)
+    settings = settings_for(args)
+    service = CaseService.from_settings(settings)
     try:
-        entries = service.history(args.case_id)
-    except CaseError as error:
-        return _refused(error)
+        entries = service.history(case_id)
     finally:
         service.close()
-    if args.as_of is not None:
-        cutoff = int(args.as_of.timestamp() * 1000)
+    if as_of is not None:
+        cutoff = int(as_of.timestamp() * 1000)
         entries = [e for e in entries if e.recorded_at <= cutoff]
     if args.json:
-        print_json([dataclasses.asdict(e) for e in entries])
+        print_json([_entry_json(e) for e in entries])
     else:
-        Console().print(_history_table(args.case_id, entries))
+        Console().print(_history_table(case_id, entries, people(args, settings)))
     return 0
 
 
@@ -76,11 +87,13 @@ def verify_cases(args: argparse.Namespace) -> int:
         print_json({"error": "no_case", "detail": "name a case, or use --all for every case"})
         return 2
     if args.head is not None and len(args.case_ids) != 1:
-        print_json({"error": "head_needs_one_case", "detail": "--head anchors a single case"})
-        return 2
+        raise UserError("head_needs_one_case", "--head anchors a single case: give one case id")
+    case_ids = [case_uuid(text) for text in args.case_ids]
     service = CaseService.from_settings(settings_for(args))
     try:
-        results = [service.verify(case_id, args.head) for case_id in args.case_ids]
+        for case_id in case_ids:
+            service.history(case_id)  # an unknown case is a mistake, not "0 events intact"
+        results = [service.verify(case_id, args.head) for case_id in case_ids]
     finally:
         service.close()
     rows = [dataclasses.asdict(r) | {"ok": r.ok} for r in results]
@@ -89,7 +102,9 @@ def verify_cases(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             verdict = (
-                "intact" if row["ok"] else f"BAD at event {row['first_bad']}: {row['problem']}"
+                "intact"
+                if row["ok"]
+                else f"BAD at event {row['first_bad']}: {row['problem']} ({row['detail']})"
             )
             if row["legacy"]:
                 verdict += f" ({row['legacy']} hashed without their recording time, first release)"
@@ -98,11 +113,10 @@ def verify_cases(args: argparse.Namespace) -> int:
 
 
 def forget_case(args: argparse.Namespace) -> int:
+    case_id = case_uuid(args.case_id)
     service = CaseService.from_settings(settings_for(args))
     try:
-        done = service.forget(args.case_id, args.by)
-    except CaseError as error:
-        return _refused(error)
+        done = service.forget(case_id, args.by)
     finally:
         service.close()
     print_json({"case_id": done.case_id, "erased_at_sequence": done.sequence})
@@ -116,21 +130,28 @@ def _head(text: str) -> tuple[int, str]:
     return int(sequence), digest.lower()
 
 
-def _history_table(case_id: str, entries: list[HistoryEntry]) -> Table:
-    table = Table(title=f"Case {case_id}")
-    for column in ("#", "step", "agency", "role", "occurred (UTC)", "recorded (UTC)"):
-        table.add_column(column)
+def _history_table(case_id: str, entries: list[HistoryEntry], t: Translator) -> Table:
+    table = Table(title=f"{t.gettext('Case')} {case_id}")
+    table.add_column("#")
+    for column in ("Step", "Agency", "Role", "Occurred", "Recorded"):
+        table.add_column(t.gettext(column), overflow="fold")
     for e in entries:
         table.add_row(
-            str(e.sequence), e.step, e.agency, e.role, _ms(e.occurred_at), _ms(e.recorded_at)
+            str(e.sequence),
+            e.step,
+            e.agency,
+            e.role,
+            t.datetime(_ms(e.occurred_at)),
+            t.datetime(_ms(e.recorded_at)),
         )
     return table
 
 
-def _ms(value: int) -> str:
-    return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+def _entry_json(entry: HistoryEntry) -> dict[str, object]:
+    """The entry for scripts, its instants in ISO 8601 with their offset."""
+    times = {"occurred_at": _ms(entry.occurred_at), "recorded_at": _ms(entry.recorded_at)}
+    return dataclasses.asdict(entry) | {k: v.isoformat() for k, v in times.items()}
 
 
-def _refused(error: CaseError) -> int:
-    print_json({"error": error.reason, "detail": str(error)})
-    return 2
+def _ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)

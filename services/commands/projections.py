@@ -12,21 +12,32 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from projections.queries import CaseView, Filters, StalledCase, case_view, stalled_cases
+from projections.queries import Filters, case_view, stalled_cases
 from projections.readmodel import REBUILD_PREFIX, ReadModel
-from projections.rebuild import Comparison, compare, replace_live, replay
-from projections.stalled import ObligationStatus
+from projections.rebuild import Comparison, changed_since, compare, replace_live, replay_to
+from projections.responsible import Responsibility, load_responsibility
 from projections.statistics.duties import duty_json
 from projections.wiring import build_feed, build_projector, build_runner, read_model_db
-from services.commands.common import parse_instant, print_json, settings_for
-from services.reports.board import duties_table, english, reporting_duties
+from services.commands.boardview import case_json, case_tables, stalled_json, stalled_table
+from services.commands.common import (
+    add_lang_option,
+    case_uuid,
+    parse_instant,
+    past_instant,
+    people,
+    print_json,
+    settings_for,
+)
+from services.commands.errors import UserError, unknown_name
+from services.reports.board import duties_table, reporting_duties
 from services.supervisor import StopFlag
 
-LEVELS = {0: "in time", 1: "overdue", 2: "ESCALATED"}
-PIPE_WIDTH = 220
+# Width when the output is not a terminal (a pipe, a file): wide enough not to fold names.
+PIPE_WIDTH = 160
 
 
 def register(subparsers: Any) -> None:
@@ -52,6 +63,7 @@ def _register_stalled(subparsers: Any) -> None:
     parser.add_argument("--area", help="province, district or commune code")
     parser.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
     parser.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_lang_option(parser)
     parser.set_defaults(func=show_stalled)
 
 
@@ -61,6 +73,7 @@ def _register_case(subparsers: Any) -> None:
     parser.add_argument("case_id")
     parser.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
     parser.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_lang_option(parser)
     parser.set_defaults(func=show_case)
 
 
@@ -74,9 +87,12 @@ def run(args: argparse.Namespace) -> int:
 def rebuild_model(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     projector = build_projector(settings, ReadModel(REBUILD_PREFIX))
-    messages = replay(projector, build_feed(settings), settings.batch_size)
+    messages, fixed = replay_to(projector, build_feed(settings), settings.batch_size)
     live = ReadModel().create(projector.db)
-    result = compare(projector.db, live, projector.model, projector.clock())
+    left_out = (
+        None if args.replace else changed_since(projector.db, live, build_feed(settings), fixed)
+    )
+    result = compare(projector.db, live, projector.model, projector.clock(), left_out, fixed)
     if args.replace:
         replace_live(projector.db, live, projector.model)
     report = _comparison(result) | {"messages": messages, "replaced": bool(args.replace)}
@@ -89,133 +105,71 @@ def rebuild_model(args: argparse.Namespace) -> int:
 
 def show_stalled(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    db = read_model_db(settings)
-    at = args.as_of or datetime.now(UTC)
+    as_of = past_instant(args.as_of)
+    at = as_of or datetime.now(UTC)
+    names = load_responsibility(settings.config_dir)
     filters = Filters(args.agency, args.role, args.area)
-    with db.connect() as conn:
-        found = stalled_cases(
-            conn, ReadModel().create(db), at, as_of=bool(args.as_of), filters=filters
-        )
+    db = read_model_db(settings)
+    try:
+        model = ReadModel().create(db)
+        with db.connect() as conn:
+            _check_filters(filters, names, conn, model)
+            found = stalled_cases(
+                conn, model, at, as_of=as_of is not None, filters=filters, responsibility=names
+            )
+    finally:
+        db.dispose()
     duties = reporting_duties(settings, at)
     if args.json:
-        cases = [_stalled_json(c, at) for c in found]
+        cases = [stalled_json(c, at, names) for c in found]
         reports = [duty_json(d) for d in duties]
         print_json({"as_of": at.isoformat(), "cases": cases, "reporting_duties": reports})
     else:
-        console().print(stalled_table(found, at))
+        t = people(args, settings)
+        console().print(stalled_table(found, at, t, names))
         if duties:
-            console().print(duties_table(duties, english(settings)))
+            console().print(duties_table(duties, t))
     return 0
 
 
 def show_case(args: argparse.Namespace) -> int:
-    db = read_model_db(settings_for(args))
-    at = args.as_of or datetime.now(UTC)
-    with db.connect() as conn:
-        view = case_view(conn, ReadModel().create(db), args.case_id, at)
+    case_id = case_uuid(args.case_id)
+    settings = settings_for(args)
+    at = past_instant(args.as_of) or datetime.now(UTC)
+    names = load_responsibility(settings.config_dir)
+    db = read_model_db(settings)
+    try:
+        with db.connect() as conn:
+            view = case_view(conn, ReadModel().create(db), case_id, at, names)
+    finally:
+        db.dispose()
     if view is None:
-        print_json({"error": "unknown_case", "detail": "the read model has no such case"})
-        return 2
+        raise UserError(
+            "unknown_case",
+            f"no case {case_id} in the read model; check the id (cases are listed by "
+            "`backbone stalled`), or wait a moment if it was just reported",
+        )
     if args.json:
-        print_json(_case_json(view))
+        print_json(case_json(view, names))
     else:
-        out = console()
-        out.print(_timeline_table(view))
-        out.print(_obligations_table(view))
+        console().print(case_tables(view, people(args, settings), names))
     return 0
 
 
-def _status_json(s: ObligationStatus, at: datetime) -> dict[str, Any]:
-    ob = s.obligation
-    return {
-        "rule_id": ob.rule_id,
-        "key": ob.key,
-        "responsible_role": ob.responsible_role,
-        "responsible_agency": ob.responsible_agency,
-        "opened_at": ob.opened_at.isoformat(),
-        "due_at": s.due_at.isoformat(),
-        "level": s.level,
-        "overdue_hours": round(max(0.0, (at - s.due_at).total_seconds() / 3600), 1),
-        "extended": ob.extended,
-        "citation": ob.citation,
-        "confirmed": ob.confirmed,
-    }
-
-
-def _stalled_json(case: StalledCase, at: datetime) -> dict[str, Any]:
-    overdue = [_status_json(s, at) for s in case.overdue]
-    return {"case_id": case.case_id, "level": case.level, **case.area, "overdue": overdue}
-
-
-def _case_json(view: CaseView) -> dict[str, Any]:
-    steps = [
-        {
-            "sequence": s.sequence,
-            "step": s.event_type,
-            "agency": s.agency,
-            "role": s.role,
-            "occurred_at": s.occurred_at.isoformat(),
-            "recorded_at": s.recorded_at.isoformat(),
-        }
-        for s in view.steps
-    ]
-    return {
-        "case_id": view.case_id,
-        "as_of": view.at.isoformat(),
-        **view.area,
-        "steps": steps,
-        "open_obligations": [_status_json(s, view.at) for s in view.open],
-    }
-
-
-def stalled_table(found: list[StalledCase], at: datetime, limit: int | None = None) -> Table:
-    """The stalled board: one row per overdue obligation (of the first ``limit`` cases)."""
-    shown = f" (first {limit})" if limit is not None and len(found) > limit else ""
-    table = Table(title=f"Stalled cases as of {_when(at)} UTC: {len(found)}{shown}")
-    for column in ("case", "level", "area", "obligation", "responsible", "due (UTC)", "late by"):
-        table.add_column(column)
-    for case in found[:limit]:
-        area = case.area.get("commune_code") or case.area.get("province_code", "")
-        for s in case.overdue:
-            who = s.obligation.responsible_agency or s.obligation.responsible_role
-            table.add_row(
-                case.case_id,
-                LEVELS[s.level],
-                area,
-                _obligation_name(s),
-                who,
-                _due(s),
-                _late(at - s.due_at),
-            )
-    return table
-
-
-def _timeline_table(view: CaseView) -> Table:
-    table = Table(title=f"Case {view.case_id}: timeline")
-    for column in ("#", "step", "agency", "role", "occurred (UTC)", "recorded (UTC)"):
-        table.add_column(column)
-    for s in view.steps:
-        table.add_row(
-            str(s.sequence),
-            s.event_type,
-            s.agency,
-            s.role,
-            _when(s.occurred_at),
-            _when(s.recorded_at),
-        )
-    return table
-
-
-def _obligations_table(view: CaseView) -> Table:
-    table = Table(title=f"Open obligations as of {_when(view.at)} UTC")
-    for column in ("obligation", "responsible", "due (UTC)", "status", "legal basis"):
-        table.add_column(column)
-    for s in view.open:
-        who = s.obligation.responsible_agency or s.obligation.responsible_role
-        table.add_row(
-            _obligation_name(s), who, _due(s), LEVELS[s.level], s.obligation.citation
-        )
-    return table
+def _check_filters(
+    filters: Filters, names: Responsibility, conn: sa.Connection, model: ReadModel
+) -> None:
+    """A filter that matches no known agency, role or area is a typo, not "nothing overdue"."""
+    if filters.agency and not names.knows_agency(filters.agency):
+        known = [agency.id for agency in names.directory.all()]
+        raise unknown_name("agency", filters.agency, known, "backbone agencies list")
+    if filters.area and not names.area_name(filters.area):
+        raise unknown_name("area", filters.area, names.area_names, "deploy/config/areas.toml")
+    if filters.role:
+        used = conn.execute(sa.select(model.obligations.c.responsible_role).distinct()).scalars()
+        known_roles = names.known_roles() | set(used)
+        if filters.role not in known_roles:
+            raise unknown_name("role", filters.role, known_roles, "backbone stalled --json")
 
 
 def _comparison(result: Comparison) -> dict[str, Any]:
@@ -225,14 +179,22 @@ def _comparison(result: Comparison) -> dict[str, Any]:
         "live_stalled": result.live_stalled,
         "rebuilt_stalled": result.rebuilt_stalled,
         "tables": [vars(check) for check in result.tables],
+        "fixed_position": result.fixed_position,
+        "left_out_cases": result.left_out,
     }
 
 
 def _comparison_table(result: Comparison, messages: int, replaced: bool) -> Table:
     verdict = "equal" if result.equal else "DIFFERENT"
+    since = (
+        f"; {result.left_out} cases changed since the fixed position left out"
+        if result.left_out
+        else ""
+    )
     table = Table(
         title=f"Rebuild from {messages} messages: {verdict}"
         + (" (live replaced)" if replaced else "")
+        + since
     )
     for column in ("table", "live rows", "rebuilt rows", "same"):
         table.add_column(column)
@@ -245,25 +207,6 @@ def _comparison_table(result: Comparison, messages: int, replaced: bool) -> Tabl
         "yes" if result.stalled_equal else "NO",
     )
     return table
-
-
-def _obligation_name(s: ObligationStatus) -> str:
-    ob = s.obligation
-    return f"{ob.rule_id}:{ob.key}" if ob.key else ob.rule_id
-
-
-def _due(s: ObligationStatus) -> str:
-    """The due time, marked when it rests on an unconfirmed figure (docs/LEGAL.md)."""
-    return _when(s.due_at) + ("" if s.obligation.confirmed else " (unconfirmed)")
-
-
-def _when(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
-def _late(delta: Any) -> str:
-    hours = int(delta.total_seconds() // 3600)
-    return f"{hours // 24}d {hours % 24}h"
 
 
 def console() -> Console:

@@ -52,7 +52,12 @@ def test_run_starts_the_backbone_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
             stderr=subprocess.STDOUT,
         )
     try:
-        poll_until(lambda: "backbone.running" in log_path.read_text(), 180, "backbone running")
+        run_log = tmp_path / "home" / "logs" / "run.log"
+        poll_until(
+            lambda: run_log.exists() and "backbone.running" in run_log.read_text(),
+            180,
+            "backbone running",
+        )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=90) == 0
     finally:
@@ -60,7 +65,7 @@ def test_run_starts_the_backbone_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
             proc.kill()
     events = [
         json.loads(line)["event"]
-        for line in log_path.read_text().splitlines()
+        for line in run_log.read_text().splitlines()
         if line.startswith("{")
     ]
     assert events.index("kafka.ready") < events.index("backbone.running")

@@ -59,9 +59,10 @@ def test_stalled_as_of_a_past_instant_and_by_area(
 
 
 def test_stalled_prints_a_readable_table(settings: Settings, stories: dict[str, CaseStory]) -> None:
-    done = backbone(settings, "stalled")
+    done = backbone(settings, "stalled", "--lang", "en")
     assert done.returncode == 0, done.stderr
-    assert "Stalled cases" in done.stdout and "report_to_commune" in done.stdout
+    assert "Stalled cases" in done.stdout and "Report passed to the commune" in done.stdout
+    assert stories["stuck"].case_id in done.stdout
 
 
 def test_case_shows_the_timeline_and_open_obligations_with_citations(
@@ -72,9 +73,33 @@ def test_case_shows_the_timeline_and_open_obligations_with_citations(
     view = json.loads(shown.stdout)
     assert [s["step"] for s in view["steps"]] == ["CaseReported"]
     assert all(o["citation"] for o in view["open_obligations"])
-    table = backbone(settings, "case", stories["done"].case_id)
-    assert "SupportPlanApproved" in table.stdout and "timeline" in table.stdout
+    table = backbone(settings, "case", stories["done"].case_id, "--lang", "en")
+    assert "SupportPlanApproved" in table.stdout and "Timeline" in table.stdout
 
 
 def test_an_unknown_case_is_refused(settings: Settings) -> None:
     assert backbone(settings, "case", "no-such-case").returncode == 2
+
+
+def test_every_overdue_obligation_names_the_agency_that_must_act_and_agency_finds_it(
+    settings: Settings, stories: dict[str, CaseStory]
+) -> None:
+    # The report was made in commune 22741: its commune agency must pass it on and plan.
+    board = json.loads(backbone(settings, "stalled", "--json").stdout)
+    overdue = board["cases"][0]["overdue"]
+    assert {o["responsible_agency"] for o in overdue} == {"commune-22741"}
+    assert all(o["responsible_agency_name"] for o in overdue)
+    found = json.loads(backbone(settings, "stalled", "--json", "--agency", "commune-22741").stdout)
+    assert [c["case_id"] for c in found["cases"]] == [stories["stuck"].case_id]
+    other = json.loads(backbone(settings, "stalled", "--json", "--agency", "commune-22738").stdout)
+    assert other["cases"] == []
+
+
+def test_the_board_is_in_vietnamese_on_the_provinces_clock_by_default(
+    settings: Settings, stories: dict[str, CaseStory]
+) -> None:
+    done = backbone(settings, "stalled")
+    assert "Vụ việc chậm trễ tính đến" in done.stdout and "UTC+07:00" in done.stdout
+    assert "Chuyển thông tin, thông báo về" in done.stdout  # the rule's title, wrapped
+    as_json = backbone(settings, "stalled", "--json").stdout
+    assert "\\u" not in as_json

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.cases.chain import (
     ALTERED,
+    ANCHOR_MISMATCH,
     GENESIS,
     INSERTED,
     MISSING,
@@ -124,6 +125,13 @@ def test_a_cut_off_tail_is_seen_against_a_published_head() -> None:
     events = chain(5)
     result = verify_chain(CASE, stored(events[:3]), head=(5, events[4].hash))
     assert (result.first_bad, result.problem) == (4, MISSING)
+
+
+def test_a_wrong_anchor_on_an_intact_chain_is_named_as_such_not_as_an_altered_event() -> None:
+    events = chain(3)
+    result = verify_chain(CASE, stored(events), head=(3, "0" * 64))
+    assert (result.first_bad, result.problem) == (3, ANCHOR_MISMATCH)
+    assert "check the anchor" in result.detail
 
 
 def test_a_chain_from_the_first_release_still_verifies_and_is_counted_as_legacy() -> None:

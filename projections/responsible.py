@@ -1,0 +1,91 @@
+"""Who must act on an obligation: the responsible agency, resolved on the day from the directory.
+
+A rule names a responsible *role* (``receiving_point``, ``commune_chairman``...); a supervisor
+needs the *agency* to call. :class:`Responsibility` maps the rule role to a kind of agency
+(``responsible.toml``) and picks the agency of that kind valid on the province's day of the
+evaluation whose area is the most specific one of the case (commune, district, province,
+national). An obligation that already names its agency (a referral's addressee) keeps it.
+
+It also gives agencies' and areas' names, so every surface (CLI, web dashboard) shows
+"code (name)" alike. Query side only: the projection stores roles, this resolves at read time,
+so a reorganisation of the directory applies to old rows without a rebuild.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from services.cases.agencies import ROLES, AgencyDirectory, load_agencies
+
+ROLES_FILE = Path(__file__).resolve().parent / "responsible.toml"
+AREA_LEVELS = ("commune_code", "district_code", "province_code")
+NATIONAL = "00"
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """The directory on the day, the rule-role map and the names of areas."""
+
+    directory: AgencyDirectory
+    role_kinds: Mapping[str, str]
+    area_names: Mapping[str, str]
+
+    def agency_for(
+        self,
+        role: str,
+        agency: str | None,
+        area: Mapping[str, str],
+        at: datetime,
+    ) -> str | None:
+        """The id of the agency that must act, or None when the directory has none."""
+        if agency:
+            return agency
+        kind = role if role in ROLES else self.role_kinds.get(role)
+        if kind is None:
+            return None
+        day = self.directory.local_day(at)
+        candidates = [a for a in self.directory.by_role(kind) if a.valid_on(day)]
+        for code in [area[name] for name in AREA_LEVELS if area.get(name)] + [NATIONAL]:
+            for candidate in candidates:
+                if candidate.area == code:
+                    return candidate.id
+        return None
+
+    def agency_name(self, agency_id: str) -> str:
+        found = self.directory.get(agency_id)
+        return found.name if found else ""
+
+    def area_name(self, code: str) -> str:
+        return self.area_names.get(code, "")
+
+    def knows_agency(self, agency_id: str) -> bool:
+        return self.directory.get(agency_id) is not None
+
+    def known_roles(self) -> set[str]:
+        """Every role a ``--role`` filter may name: rule roles and agency kinds."""
+        return set(self.role_kinds) | set(ROLES)
+
+
+def load_responsibility(config_dir: Path, roles_file: Path = ROLES_FILE) -> Responsibility:
+    """The directory and areas of ``config_dir`` and the rule-role map."""
+    with roles_file.open("rb") as file:
+        kinds = {str(k): str(v) for k, v in tomllib.load(file).get("roles", {}).items()}
+    unknown = sorted(v for v in kinds.values() if v not in ROLES)
+    if unknown:
+        raise ValueError(f"{roles_file.name}: unknown agency roles {unknown}")
+    return Responsibility(load_agencies(config_dir), kinds, load_area_names(config_dir))
+
+
+def load_area_names(config_dir: Path) -> dict[str, str]:
+    """Code to name of every province, district and commune of ``areas.toml``."""
+    with (config_dir / "areas.toml").open("rb") as file:
+        document = tomllib.load(file)
+    names = {NATIONAL: "Viet Nam"}
+    for level in ("province", "district", "commune"):
+        for unit in document.get(level, []):
+            names[str(unit["code"])] = str(unit["name"])
+    return names
