@@ -231,7 +231,7 @@ def _typed(schema: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, An
     for name, value in fields.items():
         try:
             typed[name] = _value(name, kinds.get(name), value)
-        except ValueError:
+        except (ValueError, argparse.ArgumentTypeError):
             raise SystemExit(
                 f"schema_violation: {name} must be {_kind_name(kinds.get(name))}"
             ) from None

@@ -6,8 +6,11 @@ from datetime import datetime
 from rich.console import Console
 
 from projections.queries import StalledCase
+from projections.responsible import load_responsibility
 from projections.stalled import status_as_of
-from services.commands.projections import stalled_table
+from services.commands.boardview import stalled_json, stalled_table
+from services.runtime.i18n import translator
+from services.settings import DEFAULT_CONFIG_DIR
 from tests.unit.projections.builders import T0, Story, local, only
 
 
@@ -39,9 +42,12 @@ def test_a_plan_item_due_as_the_plan_says_is_not_marked() -> None:
     assert only(state, "support_plan_item").confirmed
 
 
+NAMES = load_responsibility(DEFAULT_CONFIG_DIR)
+
+
 def _rendered(case: StalledCase, at: datetime) -> str:
     out = Console(width=250, record=True)
-    out.print(stalled_table([case], at))
+    out.print(stalled_table([case], at, translator("en", "Asia/Ho_Chi_Minh"), NAMES))
     return out.export_text()
 
 
@@ -49,7 +55,8 @@ def test_the_board_marks_an_unconfirmed_due_time_and_only_that_one() -> None:
     state = Story().add("CaseReported", T0).state()
     at = local(2026, 3, 20)  # both the 24 h and the 5 working days have run out
     status = status_as_of(state.obligations, at)
-    board = _rendered(StalledCase("case-1", status.level, {}, status.overdue), at)
-    rows = {line.split("│")[4].strip(): line for line in board.splitlines() if "│" in line}
-    assert "(unconfirmed)" in rows["report_to_commune"]
-    assert "(unconfirmed)" not in rows["support_plan_drafted"]
+    no_agency = (None,) * len(status.overdue)
+    case = StalledCase("case-1", status.level, {}, status.overdue, no_agency)
+    assert _rendered(case, at).count("(unconfirmed)") == 1
+    flags = {o["rule_id"]: o["confirmed"] for o in stalled_json(case, at, NAMES)["overdue"]}
+    assert flags == {"report_to_commune": False, "support_plan_drafted": True}
