@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
 from services.logs import get_logger
-from services.web import auth, live, pages
+from services.web import auth, live, pages, reportpage
 from services.web.deps import Dashboard
 from services.web.render import render
 from services.web.watch import Watcher
@@ -61,6 +61,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(live.router)
     app.include_router(pages.router)
+    app.include_router(reportpage.router)
     app.add_middleware(
         SessionMiddleware,
         secret_key=dashboard.session_key,

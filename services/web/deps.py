@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from projections.readmodel import ReadModel
 from services.cases.views import HistoryEntry, RecordedStep
+from services.settings import Settings
 from services.web.places import Places
 from services.web.users import UserBook
 
@@ -49,3 +50,4 @@ class Dashboard:
     secure_cookies: bool = True
     refresh_seconds: float = 2.0
     extras: dict[str, object] = field(default_factory=dict)
+    settings: Settings | None = None  # the periodic reports and reporting duties need it

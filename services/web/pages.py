@@ -1,4 +1,5 @@
-"""The dashboard's pages: the stalled board, one case, a follow-up, trends, the language.
+"""The dashboard's pages: the stalled board (and reporting duties due), one case, a follow-up,
+trends, the language.
 
 Every page is in the user's scope: a case outside it answers 404, exactly like an unknown case,
 so a district supervisor cannot even learn that another district's case exists.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -16,6 +18,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from projections.statistics.duties import duties_on_board, duty_json
 from services.cases.errors import CaseError
 from services.logs import get_logger
 from services.web.auth import check_csrf, current_user, dashboard
@@ -76,7 +79,17 @@ async def board_page(request: Request, user: Person) -> Response:
     found = await run_in_threadpool(_board, request, user)
     areas = dashboard(request).places.within(_scope(user))
     context = {"board": found, "query": board_query(request), "areas": areas, "sorts": SORTS}
+    context["duties"] = _duties(request, user, found.at)
     return render(request, "board.html", context)
+
+
+def _duties(request: Request, user: User, at: datetime) -> list[dict[str, Any]]:
+    """The periodic reports due or late at ``at`` (the board's instant), in the user's language."""
+    board = dashboard(request)
+    if board.settings is None:
+        return []
+    found = duties_on_board(board.settings.config_dir, at, board.zone)
+    return [duty_json(status, user.language) for status in found]
 
 
 @router.get("/board/rows")

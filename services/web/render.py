@@ -1,13 +1,14 @@
 """Templates in the person's language and the province's local time.
 
 Every page gets ``_`` (the catalogue of ``services/runtime/i18n.py``), ``when`` (a local date
-and time), ``number``, ``late`` (how late, in days and hours), ``role`` and ``agency`` (names
-for people), ``area`` (a case's area by name) and the session's CSRF token. Autoescaping is on.
+and time), ``day`` (an ISO date as people write it), ``number``, ``late`` (how late, in days and
+hours), ``role`` and ``agency`` (names for people), ``area`` (a case's area by name) and the
+session's CSRF token. Autoescaping is on.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,7 @@ def helpers(t: Translator, places: Any) -> dict[str, Any]:
         "_": t.gettext,
         "t": t,
         "when": lambda instant: t.datetime(instant) if isinstance(instant, datetime) else "",
+        "day": lambda iso: t.date(date.fromisoformat(iso)) if iso else "",
         "number": t.number,
         "percent": t.percent,
         "late": late,

@@ -64,6 +64,7 @@ def build_dashboard(settings: Settings, clock: Clock = system_clock) -> Dashboar
         session_key=session_key(settings.effective_web_session_key_file),
         secure_cookies=settings.web_secure_cookies,
         refresh_seconds=settings.web_refresh_seconds,
+        settings=settings,
     )
 
 

@@ -1,12 +1,14 @@
-"""Dashboard users and a projected read model for the web tests."""
+"""Dashboard users and the dashboard's settings for the web tests."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from services.settings import Settings
 from services.web.users import UserBook, make_user
 
 PASSWORD = "correct horse battery"
@@ -37,3 +39,11 @@ def users_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def users_file(users_template: Path, tmp_path: Path) -> Path:
     """This test's own copy of the users file (a test may change a user)."""
     return Path(shutil.copy(users_template, tmp_path / "users.toml"))
+
+
+@pytest.fixture
+def settings(
+    make_settings: Callable[..., Settings], users_file: Path, database_url: str
+) -> Settings:
+    """On SQLite and on PostgreSQL (the read models' queries must agree on both)."""
+    return make_settings(web_secure_cookies=False, users_file=users_file, database_url=database_url)

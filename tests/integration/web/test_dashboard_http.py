@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,14 +25,6 @@ from tests.integration.projections.builders import (
 from tests.integration.web.conftest import PASSWORD
 
 AREA_585 = {"province_code": "58", "district_code": "585", "commune_code": "22783"}
-
-
-@pytest.fixture
-def settings(
-    make_settings: Callable[..., Settings], users_file: Path, database_url: str
-) -> Settings:
-    """On SQLite and on PostgreSQL (the read models' queries must agree on both)."""
-    return make_settings(web_secure_cookies=False, users_file=users_file, database_url=database_url)
 
 
 @pytest.fixture

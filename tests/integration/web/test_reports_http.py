@@ -1,0 +1,121 @@
+"""The dashboard's reports page and the reporting duties on its board, over HTTP (no browser)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+from projections.wiring import read_model_db
+from services.runtime.i18n import translator
+from services.settings import Settings
+from services.web.wiring import build_app
+from tests.integration.projections.builders import DAY, T0, CaseStory, FakeClock, Offsets, projector
+from tests.integration.web.test_dashboard_http import AREA_585, log_in
+
+TOTAL_ONE = ["Total", "1", "1"]
+
+
+@pytest.fixture
+def projected(settings: Settings) -> None:
+    """Two cases reported in March 2026 in Phan Rang-Thap Cham (582), one in Ninh Sơn (585)."""
+    stories = [
+        CaseStory().add("CaseReported", T0),
+        CaseStory().add("CaseReported", T0 + DAY),
+        CaseStory().add("CaseReported", T0, **AREA_585),
+    ]
+    proj = projector(settings, read_model_db(settings), FakeClock(T0 + 3 * DAY))
+    proj.handle(Offsets().sources([m for story in stories for m in story.messages]))
+
+
+def client_at(settings: Settings, now: datetime) -> Iterator[TestClient]:
+    with TestClient(build_app(settings, clock=FakeClock(now))) as made:
+        yield made
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    yield from client_at(settings, T0 + 3 * DAY)
+
+
+def download(client: TestClient, **query: str) -> bytes:
+    got = client.get("/report/download", params=query)
+    assert got.status_code == 200, got.text
+    return got.content
+
+
+def test_a_province_supervisor_downloads_the_province_report_as_csv_and_excel(
+    client: TestClient, projected: None
+) -> None:
+    log_in(client, "lan")
+    assert 'href="/report"' in client.get("/").text  # linked from the navigation
+    got = client.get(
+        "/report/download", params={"period": "2026-H1", "format": "csv", "lang": "en"}
+    )
+    assert got.headers["content-type"].startswith("text/csv")
+    assert 'filename="report-2026-H1-en.csv"' in got.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert ["Area", "Whole province"] in rows
+    assert ["Data as of (ISO 8601)", "2026-03-05T02:00:00+00:00"] in rows  # the dashboard's clock
+    first = rows.index(["0101: Abused children by sex"])
+    assert rows[first + 3 : first + 6] == [
+        ["Phan Rang\u2013Tháp Chàm", "2", "2"],
+        ["Ninh Sơn", "1", "1"],
+        ["Total", "3", "3"],
+    ]
+    book = openpyxl.load_workbook(
+        io.BytesIO(download(client, period="2026", format="xlsx", lang="vi"))
+    )
+    summary = [row for row in book.worksheets[0].iter_rows(values_only=True)]
+    assert ("Địa bàn", "Toàn tỉnh") in summary and ("2026-03", 3) in summary
+    by_sex = [row for row in book.worksheets[1].iter_rows(values_only=True)]
+    assert ("Ninh Sơn", 1, 1) in by_sex and ("Tổng số", 3, 3) in by_sex
+
+
+def test_a_district_supervisor_downloads_only_the_district_even_by_url(
+    client: TestClient, projected: None
+) -> None:
+    log_in(client, "minh")
+    for asked in ({}, {"area": "582"}):  # another district in the URL is ignored
+        got = client.get("/report/download", params={"period": "2026-H1", "lang": "en"} | asked)
+        assert 'filename="report-2026-H1-585-en.csv"' in got.headers["content-disposition"]
+        rows = list(csv.reader(io.StringIO(got.text)))  # by commune, within Ninh Sơn
+        assert ["Area", "Ninh Sơn"] in rows and "Phan Rang" not in got.text
+        first = rows.index(["0101: Abused children by sex"])
+        assert rows[first + 3 : first + 5] == [["Xã Phước Bình (sample)", "1", "1"], TOTAL_ONE]
+
+
+def test_a_period_the_report_cannot_read_answers_400_with_the_form_and_a_sentence(
+    client: TestClient,
+) -> None:
+    log_in(client, "lan")
+    for bad in ("2026-H3", "H1", "2026-03-31..2026-01-01"):
+        got = client.get("/report/download", params={"period": bad, "format": "csv"})
+        assert got.status_code == 400
+        assert "Cannot read this period" in got.text and "2026-H1" in got.text
+        assert "Traceback" not in got.text and 'id="report-form"' in got.text
+
+
+def test_the_board_shows_the_six_monthly_report_as_due_ten_days_before_15_may(
+    settings: Settings, projected: None
+) -> None:
+    for made in client_at(settings, datetime(2026, 5, 5, 2, tzinfo=UTC)):
+        log_in(made, "lan")
+        board = made.get("/").text
+    assert 'id="duties"' in board and 'data-duty="six_monthly"' in board
+    assert "Six-monthly report" in board and "(unconfirmed)" in board
+    assert "Department of Health of Khánh Hòa" in board  # the recipient after the 2025 merger
+    assert translator("en", "Asia/Ho_Chi_Minh").date(date(2026, 5, 15)) in board
+    assert 'class="duty-due"' in board and 'data-duty="yearly"' not in board
+
+
+def test_the_board_has_no_reporting_duties_when_none_is_due_or_late(
+    client: TestClient, projected: None
+) -> None:
+    log_in(client, "lan")  # 5 March 2026: the six-monthly report is two months away
+    assert 'id="duties"' not in client.get("/").text
