@@ -81,6 +81,8 @@ def test_a_district_supervisor_downloads_only_the_district_even_by_url(
     client: TestClient, projected: None
 ) -> None:
     log_in(client, "minh")
+    form = client.get("/report").text
+    assert 'value="585"' in form and 'value="582"' not in form  # areas offered: the district's
     for asked in ({}, {"area": "582"}):  # another district in the URL is ignored
         got = client.get("/report/download", params={"period": "2026-H1", "lang": "en"} | asked)
         assert 'filename="report-2026-H1-585-en.csv"' in got.headers["content-disposition"]
@@ -119,3 +121,13 @@ def test_the_board_has_no_reporting_duties_when_none_is_due_or_late(
 ) -> None:
     log_in(client, "lan")  # 5 March 2026: the six-monthly report is two months away
     assert 'id="duties"' not in client.get("/").text
+
+
+def test_the_yearly_report_shows_as_late_after_15_november(
+    settings: Settings, projected: None
+) -> None:
+    for made in client_at(settings, datetime(2026, 11, 20, 2, tzinfo=UTC)):
+        log_in(made, "kim")
+        board = made.get("/").text
+    assert 'data-duty="yearly"' in board and 'class="duty-late"' in board
+    assert 'data-duty="six_monthly"' not in board  # its late window ended in mid-July
