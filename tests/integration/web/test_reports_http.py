@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import openpyxl
@@ -33,6 +34,7 @@ def projected(settings: Settings) -> None:
     proj.handle(Offsets().sources([m for story in stories for m in story.messages]))
 
 
+@contextmanager
 def client_at(settings: Settings, now: datetime) -> Iterator[TestClient]:
     with TestClient(build_app(settings, clock=FakeClock(now))) as made:
         yield made
@@ -40,7 +42,15 @@ def client_at(settings: Settings, now: datetime) -> Iterator[TestClient]:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    yield from client_at(settings, T0 + 3 * DAY)
+    with client_at(settings, T0 + 3 * DAY) as made:
+        yield made
+
+
+def board_at(settings: Settings, now: datetime, user: str) -> str:
+    """The board page as ``user`` sees it when the dashboard's clock reads ``now``."""
+    with client_at(settings, now) as made:
+        log_in(made, user)
+        return made.get("/").text
 
 
 def download(client: TestClient, **query: str) -> bytes:
@@ -106,9 +116,7 @@ def test_a_period_the_report_cannot_read_answers_400_with_the_form_and_a_sentenc
 def test_the_board_shows_the_six_monthly_report_as_due_ten_days_before_15_may(
     settings: Settings, projected: None
 ) -> None:
-    for made in client_at(settings, datetime(2026, 5, 5, 2, tzinfo=UTC)):
-        log_in(made, "lan")
-        board = made.get("/").text
+    board = board_at(settings, datetime(2026, 5, 5, 2, tzinfo=UTC), "lan")
     assert 'id="duties"' in board and 'data-duty="six_monthly"' in board
     assert "Six-monthly report" in board and "(unconfirmed)" in board
     assert "Department of Health of Khánh Hòa" in board  # the recipient after the 2025 merger
@@ -126,8 +134,6 @@ def test_the_board_has_no_reporting_duties_when_none_is_due_or_late(
 def test_the_yearly_report_shows_as_late_after_15_november(
     settings: Settings, projected: None
 ) -> None:
-    for made in client_at(settings, datetime(2026, 11, 20, 2, tzinfo=UTC)):
-        log_in(made, "kim")
-        board = made.get("/").text
+    board = board_at(settings, datetime(2026, 11, 20, 2, tzinfo=UTC), "kim")
     assert 'data-duty="yearly"' in board and 'class="duty-late"' in board
     assert 'data-duty="six_monthly"' not in board  # its late window ended in mid-July
