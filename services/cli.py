@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "services.commands.serve",
     "services.commands.users",
     "services.commands.api",
+    "services.commands.backup",
 )
 
 
