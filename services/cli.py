@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "services.commands.users",
     "services.commands.api",
     "services.commands.backup",
+    "services.commands.status",
 )
 
 
