@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import stat
 import uuid
@@ -17,6 +18,7 @@ from services.cases.application import CaseService
 from services.kafka.relaystate import RelayState
 from services.ops.backup import BackupError, backup, restore, store_positions
 from services.settings import Settings
+from tests.processes import run
 from tests.realparts import create_database
 
 NOW = 1_700_000_000_000
@@ -97,3 +99,24 @@ def test_an_older_backup_restores_verifies_and_keeps_later_erasures(
     with pytest.raises(BackupError, match="not empty") as refused:
         restore(again, tmp_path / "backup")
     assert refused.value.reason == "home_not_empty"
+
+
+def test_the_commands_back_up_restore_and_the_restored_store_verifies(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    settings = make_settings()  # the embedded store: SQLite in the home
+    record_cases(settings, 1)
+    taken = run(settings, "backup", "--output", str(tmp_path / "b"), "--keys", str(tmp_path / "k"))
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert not (tmp_path / "b" / "keys").exists() and (tmp_path / "k" / "master.key").exists()
+
+    again = make_settings(home=tmp_path / "new-home")
+    back = run(again, "restore", str(tmp_path / "b"), "--keys", str(tmp_path / "k"))
+    assert back.returncode == 0, back.stderr[-2000:]
+    verified = run(again, "verify", "--all", "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr[-2000:]
+
+    refused = run(again, "restore", str(tmp_path / "b"), "--keys", str(tmp_path / "k"))
+    assert refused.returncode == 2
+    assert json.loads(refused.stdout)["error"] == "home_not_empty"
+    assert "Traceback" not in refused.stderr
