@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "services.commands.serve",
     "services.commands.users",
     "services.commands.api",
+    "services.commands.backup",
+    "services.commands.status",
 )
 
 

@@ -36,6 +36,7 @@ from services.cases.privacy import KeyStore, create_key_engine, load_master_key
 from services.cases.views import CaseView, HistoryEntry, RecordedStep, entry_of, recorded, view_of
 from services.cases.workflow import Workflow, load_workflow
 from services.logs import get_logger
+from services.ops.erasures import erasures_file
 from services.settings import Settings
 from services.tables import despite_racing_creators
 
@@ -100,6 +101,7 @@ class CaseService(Application[UUID]):
         keys = KeyStore(
             create_key_engine(settings.effective_database_url),
             load_master_key(settings.effective_master_key_file),
+            erasures_file(settings.effective_master_key_file),
         )
         keys.create_table()
         return cls(

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from deploy.process import create_once
 from services.cases.errors import PersonalDataErasedError
 from services.logs import get_logger
+from services.ops.erasures import add_erasure
 from services.tables import create_tables
 
 KEY_SIZE = nacl.secret.SecretBox.KEY_SIZE
@@ -66,9 +67,12 @@ def _sqlite_secure_delete(connection: Any, _: Any) -> None:
 class KeyStore:
     """Per-case keys, wrapped by the master key, in the ``case_keys`` table."""
 
-    def __init__(self, engine: Engine, master_key: bytes) -> None:
+    def __init__(
+        self, engine: Engine, master_key: bytes, erasure_list: Path | None = None
+    ) -> None:
         self._engine = engine
         self._master = nacl.secret.SecretBox(master_key)
+        self._erasure_list = erasure_list  # kept apart from the store (services.ops.erasures)
 
     def create_table(self) -> None:
         """Create ``case_keys`` if it does not exist."""
@@ -108,6 +112,8 @@ class KeyStore:
             .where(case_keys.c.case_id == case_id, case_keys.c.wrapped_key.is_not(None))
             .values(wrapped_key=None, shredded_at=_now())
         )
+        if self._erasure_list is not None:  # listed first: a restore must find it
+            add_erasure(self._erasure_list, case_id)
         with self._engine.begin() as connection:
             connection.execute(erase)
         log.info("case.key_shredded", case_id=case_id)

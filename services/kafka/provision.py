@@ -18,6 +18,7 @@ from services.cases.agencies import load_agencies
 from services.kafka.access import AgencyCredentials, grant_agency
 from services.kafka.clients import broker_endpoint, ensure_topics, set_topic_configs
 from services.kafka.keys import agency_keypair, backbone_keypair
+from services.kafka.retention import apply_retention, topics_by_kind
 from services.logs import get_logger
 from services.settings import Settings
 
@@ -31,10 +32,8 @@ def topic_names(
     """The backbone's topics: case-events, alerts, the audit log's checkpoints and
     cosignatures, intake/rejected/inbox per agency, and the alerts addressed to each
     supervising agency."""
-    names = [topics.case_events, topics.alerts, topics.checkpoints, topics.cosignatures]
-    for agency in agencies:
-        names += [topics.intake(agency), topics.rejected(agency), topics.inbox(agency)]
-    return names + [topics.alerts_for(agency) for agency in supervising]
+    by_kind = topics_by_kind(topics, agencies, supervising)
+    return [name for names in by_kind.values() for name in names]
 
 
 def provision(settings: Settings) -> dict[str, AgencyCredentials]:
@@ -51,6 +50,7 @@ def provision(settings: Settings) -> dict[str, AgencyCredentials]:
     names = topic_names(topics, agencies, supervising)
     ensure_topics(endpoint, names, settings.topic_partitions, settings.topic_replication)
     limit_submissions(settings, endpoint, [topics.intake(agency) for agency in agencies])
+    apply_retention(settings.config_dir, endpoint, topics_by_kind(topics, agencies, supervising))
     backbone_keypair(settings)
     for agency in agencies:
         agency_keypair(settings, agency)

@@ -1,0 +1,56 @@
+"""``backbone status``: relay backlog, projection lag, alert outbox, stalled cases."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from projections.wiring import read_model_db
+from services.cases.agencies import load_agencies
+from services.commands.common import print_json, settings_for
+from services.ops.status import Status, gather
+from services.runtime.i18n import Translator, translator
+
+
+def register(subparsers: Any) -> None:
+    text = "is the backbone keeping up? backlogs, lag and stalled cases (exit 1 when behind)"
+    parser = subparsers.add_parser("status", help=text, description=text)
+    parser.add_argument("--lang", default="vi", help="vi or en")
+    parser.add_argument("--json", action="store_true", help="JSON for scripts")
+    parser.set_defaults(func=show_status)
+
+
+def show_status(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    engine = read_model_db(settings)
+    try:
+        status = gather(settings, engine)
+    finally:
+        engine.dispose()
+    if args.json:
+        print_json(status.as_json())
+    else:
+        Console().print(
+            _table(status, translator(args.lang, load_agencies(settings.config_dir).zone))
+        )
+    return 1 if status.behind else 0
+
+
+def _table(status: Status, t: Translator) -> Table:
+    table = Table(title=t.gettext("Behind") if status.behind else t.gettext("Keeping up"))
+    table.add_column(t.gettext("Figure"))
+    table.add_column(t.gettext("Value"), justify="right")
+    table.add_row(t.gettext("Store position"), t.number(status.store_position))
+    for name, backlog in sorted(status.relay_backlog.items()):
+        table.add_row(t.gettext("Relay backlog") + f" ({name})", t.number(backlog))
+    for partition, lag in sorted(status.projection_lag.items()):
+        table.add_row(t.gettext("Projection lag, partition") + f" {partition}", t.number(lag))
+    table.add_row(t.gettext("Alert outbox backlog"), t.number(status.outbox_backlog))
+    for level, count in sorted(status.stalled_by_level.items()):
+        table.add_row(t.gettext("Stalled cases at level") + f" {level}", t.number(count))
+    if status.broker_error:
+        table.add_row(t.gettext("Broker unreachable"), status.broker_error)
+    return table

@@ -1,0 +1,1 @@
+"""Operations: backups that restore, the erasure list, the operator's status."""
