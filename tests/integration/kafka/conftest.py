@@ -38,9 +38,15 @@ def small_config(target: Path, agencies: tuple[str, ...] = AGENCIES) -> Path:
     shutil.copytree(DEFAULT_CONFIG_DIR, target)
     text = (DEFAULT_CONFIG_DIR / "agencies.toml").read_text()
     head, *blocks = text.split("[[agency]]")
-    kept = [block for block in blocks if _agency_id(block) in agencies]
+    kept = [_without_lost_successor(b, agencies) for b in blocks if _agency_id(b) in agencies]
     (target / "agencies.toml").write_text(head + "".join("[[agency]]" + b for b in kept))
     return target
+
+
+def _without_lost_successor(block: str, agencies: tuple[str, ...]) -> str:
+    """The block without a ``successor`` that the small directory does not list."""
+    found = re.search(r'^successor = "([^"]+)"\n', block, re.MULTILINE)
+    return block if found is None or found[1] in agencies else block.replace(found[0], "")
 
 
 def _agency_id(block: str) -> str:
