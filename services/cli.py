@@ -9,32 +9,46 @@ from collections.abc import Sequence
 
 from deploy.process import private_umask
 
-# Each module adds its sub-commands with ``register(subparsers)``.
-COMMAND_MODULES = (
-    "services.commands.run",
-    "services.commands.infra",
-    "services.commands.relay",
-    "services.commands.cases",
-    "services.commands.agency",
-    "services.commands.simulate",
-    "services.commands.projections",
-    "services.commands.audit",
-    "services.commands.report",
-    "services.commands.serve",
-    "services.commands.users",
-    "services.commands.api",
-    "services.commands.backup",
-    "services.commands.status",
-)
+# Each module adds its sub-commands with ``register(subparsers)``; the table says which, so a
+# command imports only its own module (the dashboard's, the reports' and the API's libraries
+# take seconds to import, and agencies' scripts run ``backbone`` often). A unit test keeps the
+# table equal to what each module registers.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "services.commands.run": ("run",),
+    "services.commands.infra": ("kafka", "postgres"),
+    "services.commands.relay": ("relay",),
+    "services.commands.cases": ("history", "verify", "forget"),
+    "services.commands.agency": ("agencies", "intake", "submit", "inbox", "rejections"),
+    "services.commands.simulate": ("simulate",),
+    "services.commands.projections": ("projections", "stalled", "case"),
+    "services.commands.audit": ("audit", "witness"),
+    "services.commands.report": ("report",),
+    "services.commands.serve": ("serve",),
+    "services.commands.users": ("users",),
+    "services.commands.api": ("api", "alerts", "webhooks"),
+    "services.commands.backup": ("backup", "restore"),
+    "services.commands.status": ("status",),
+}
+COMMAND_MODULES = tuple(COMMANDS)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command modules that parsing ``argv`` needs: the chosen command's, else all of them
+    (for ``--help``, or a typo that argparse answers with the list of commands)."""
+    known = {name for names in COMMANDS.values() for name in names}
+    chosen = next((arg for arg in argv if arg in known), None)
+    owners = tuple(module for module, names in COMMANDS.items() if chosen in names)
+    return owners or COMMAND_MODULES
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backbone",
         description="Referral Backbone: one shared case history for child-protection agencies.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    modules = COMMAND_MODULES if argv is None else modules_for(argv)
+    for name in modules:
         importlib.import_module(name).register(subparsers)
     return parser
 
@@ -45,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Whatever this process and its children write (store, logs, keys) is the owner's only.
     private_umask()
     try:
-        args = build_parser().parse_args(argv)
+        given = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(given).parse_args(given)
         return run_guarded(args)
     except KeyboardInterrupt:  # Ctrl-C while starting up: quiet too
         return INTERRUPTED

@@ -8,6 +8,7 @@ agencies' own statisticians), HTML and PDF to a published one: ``default_publish
 
 from __future__ import annotations
 
+import importlib
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,10 +25,6 @@ from projections.statistics.period import Period
 from services.cases.agencies import load_agencies
 from services.reports.build import Names, build_report
 from services.reports.model import Report
-from services.reports.render_csv import render_csv
-from services.reports.render_html import render_html
-from services.reports.render_pdf import render_pdf
-from services.reports.render_xlsx import render_xlsx
 from services.runtime.i18n import Translator, translator
 from services.settings import Settings
 
@@ -39,12 +36,15 @@ MEDIA_TYPES: dict[Format, str] = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
 }
-RENDERERS: dict[Format, Callable[[Report, Translator], bytes]] = {
-    "csv": render_csv,
-    "xlsx": render_xlsx,
-    "html": render_html,
-    "pdf": render_pdf,
-}
+
+
+def renderer(format: Format) -> Callable[[Report, Translator], bytes]:
+    """``render_<format>`` of ``services/reports/render_<format>.py``, imported when first asked
+    for: the Excel and PDF libraries take a second to load, and the supervisors' board (which
+    shows the reporting duties through this package) needs neither."""
+    module = importlib.import_module(f"services.reports.render_{format}")
+    found: Callable[[Report, Translator], bytes] = getattr(module, f"render_{format}")
+    return found
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def make_report(
     report = build_report(
         figures, catalogue, names, t, published=publish, threshold=settings.report_min_cell
     )
-    return RENDERERS[request.format](report, t), report
+    return renderer(request.format)(report, t), report
 
 
 def _database(settings: Settings) -> sa.Engine:
