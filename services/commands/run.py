@@ -159,7 +159,7 @@ def _serve(
         supervisor.start(name, argv, logs / f"{name}.log")
     say(f"Started {', '.join(processes)}.")
     say(_next_steps(settings, logs))
-    say(f"Supervisors' dashboard and agency API: {url_of(settings)}")
+    say(f"Supervisors' dashboard: {url_of(settings)} (agency API: {url_of(settings)}api/docs)")
     log.info("backbone.running", processes=sorted(processes), duration=args.duration or None)
     failed = _watch(args, settings, stop, supervisor)
     say("Stopping the processes...")

@@ -70,7 +70,7 @@ def test_run_starts_the_backbone_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
     ]
     assert events.index("kafka.ready") < events.index("backbone.running")
     assert f"dashboard: http://localhost:{env['BACKBONE_WEB_PORT']}/" in log_path.read_text()
-    assert '"process": "web"' in log_path.read_text()  # started beside the other processes
+    assert '"process": "web"' in run_log.read_text()  # started beside the other processes
     assert events[-2:] == ["backbone.stopped", "kafka.stopped"]
     state = json.loads((tmp_path / "home" / "kafka" / "state.json").read_text())
     assert "pid" not in state

@@ -21,7 +21,7 @@ def test_stalled_lists_the_periodic_reports_due_or_late(
         "late",
         "doh-khanh-hoa",
     )
-    table = backbone(settings, "stalled", "--as-of", "2026-05-01")
+    table = backbone(settings, "stalled", "--as-of", "2026-05-01", "--lang", "en")
     assert "Six-monthly report" in table.stdout
     assert "Department of Health of Khánh Hòa" in table.stdout
 

@@ -100,6 +100,6 @@ def test_the_board_is_in_vietnamese_on_the_provinces_clock_by_default(
 ) -> None:
     done = backbone(settings, "stalled")
     assert "Vụ việc chậm trễ tính đến" in done.stdout and "UTC+07:00" in done.stdout
-    assert "Chuyển thông tin, thông báo về" in done.stdout  # the rule's title, wrapped
+    assert "Chuyển thông tin về" in done.stdout  # the rule's title (wrapped after this)
     as_json = backbone(settings, "stalled", "--json").stdout
     assert "\\u" not in as_json

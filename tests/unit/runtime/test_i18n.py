@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
+from services.runtime import i18n
 from services.runtime.i18n import UnknownLanguage, translator
 
 ZONE = "Asia/Ho_Chi_Minh"
@@ -47,3 +49,18 @@ def test_an_unknown_language_is_refused_with_the_choices() -> None:
 def test_an_instant_without_a_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="time zone"):
         translator("vi", ZONE).datetime(datetime(2026, 3, 4, 17, 0))
+
+
+def test_each_message_has_one_translation_in_the_catalogue() -> None:
+    """The catalogue merges by union: two surfaces adding the same msgid with different words
+    would leave one of them silently unused, so every msgid appears once."""
+    from babel.messages.pofile import read_po
+
+    path = Path(i18n.__file__).parent / "locale" / "vi" / "LC_MESSAGES" / "backbone.po"
+    ids = [
+        line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("msgid ")
+    ]
+    repeated = sorted({i for i in ids if ids.count(i) > 1} - {'msgid ""'})
+    assert repeated == []
+    with path.open("rb") as file:
+        assert len(read_po(file)) > 100
