@@ -47,7 +47,7 @@ def test_submit_refuses_serious_danger_maybe_and_nothing_is_recorded(
         timeout=60,
     )
     assert done.returncode != 0
-    assert "not_a_boolean: serious_danger must be `true` or `false`, not 'maybe'" in done.stderr
+    assert "serious_danger must be `true` or `false`, not 'maybe'" in done.stderr
     assert "Traceback" not in done.stderr
     assert len(history(service, case_id)) == 1
 
