@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -134,6 +137,14 @@ def test_a_witness_stops_on_sigterm_and_resumes_after_sigkill(
     finally:
         resumed.send_signal(signal.SIGTERM)
         resumed.wait(30)
-    audit = AuditService.from_settings(settings)
-    assert [len(audit.log.cosigned(size)) for size in (2, 4, 6)] == [1, 1, 1]
-    audit.close()
+    # Read back in a process of its own, as an auditor would, after the witnesses are gone.
+    probe = (
+        "from services.audit.service import AuditService; from services.settings import "
+        "load_settings; a = AuditService.from_settings(load_settings()); "
+        "print([len(a.log.cosigned(size)) for size in (2, 4, 6)]); a.close()"
+    )
+    env = {**os.environ, **settings.as_environment()}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "[1, 1, 1]", done.stderr
