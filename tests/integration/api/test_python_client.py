@@ -36,7 +36,7 @@ print(json.dumps({"status": status["status"], "refused": refused, "server_side":
 def test_the_installed_client_submits_and_reads_the_status(api: Api, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
          "--target", str(target), str(REPO_ROOT / "clients" / "python")],
         check=True, capture_output=True,
     )  # fmt: skip
