@@ -6,11 +6,13 @@
 
 CONFIG is a JSON file of what the operator hands over: ``bootstrap_servers``,
 ``security_protocol``, ``topic_prefix``, ``credentials_file`` and ``backbone_public_key``.
-The case data is fictional; a real system would keep what it opens in its own store.
+The case data is fictional. The JSON shows personal data only as a SHA-256 per field: a real
+system keeps what it opens in its own store, never in its output or logs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -72,7 +74,7 @@ def scenario(agency: AgencyClient) -> dict[str, Any]:
     inbox, rejections = read_until_answered(agency)
     return {
         "reported_case": case_id,
-        "sent_personal_data": PERSONAL,
+        "sent_personal_data": fingerprints(PERSONAL),
         "inbox": [_item(item) for item in inbox],
         "rejection": {
             "reason": rejections[0].reason,
@@ -100,8 +102,13 @@ def _item(item: InboxItem) -> dict[str, Any]:
     return {
         "case_id": item.event["case_id"],
         "event_type": item.step_name,
-        "personal_data": item.personal_data,
+        "personal_data": fingerprints(item.personal_data) if item.personal_data else None,
     }
+
+
+def fingerprints(personal_data: dict[str, str]) -> dict[str, str]:
+    """Each field's SHA-256 (hex of its UTF-8 text): comparable, and nothing in clear."""
+    return {name: hashlib.sha256(text.encode()).hexdigest() for name, text in personal_data.items()}
 
 
 if __name__ == "__main__":

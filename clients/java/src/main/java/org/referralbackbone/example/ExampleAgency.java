@@ -5,11 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +36,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
  *
  * CONFIG is a JSON file of what the operator hands over: bootstrap_servers, security_protocol,
  * topic_prefix, credentials_file, backbone_public_key (and ssl_truststore_location with SASL_SSL).
- * The case is fictional; a real system would keep what it opens in its own store.
+ * The case is fictional. The JSON shows personal data only as a SHA-256 per field: a real system
+ * keeps what it opens in its own store, never in its output or logs.
  */
 public final class ExampleAgency {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -100,7 +105,7 @@ public final class ExampleAgency {
       agency.publish(caseId, duplicate);
 
       outcome.put("reported_case", caseId);
-      outcome.set("sent_personal_data", JSON.valueToTree(PERSONAL));
+      outcome.set("sent_personal_data", fingerprints(PERSONAL));
       readInboxAndRejection(agency, keys, duplicate, outcome);
       System.out.println(JSON.writeValueAsString(outcome));
     }
@@ -144,11 +149,27 @@ public final class ExampleAgency {
     }
     byte[] clear = sealing.open(keys.get("public_key").asText(), keys.get("private_key").asText(), sealed);
     GenericRecord personal = contract.decode(clear);
-    ObjectNode fields = item.putObject("personal_data");
+    Map<String, String> fields = new LinkedHashMap<>();
     for (Schema.Field field : personal.getSchema().getFields()) {
       fields.put(field.name(), personal.get(field.name()).toString());
     }
+    item.set("personal_data", fingerprints(fields));
     return item;
+  }
+
+  /** Each field's SHA-256 (hex of its UTF-8 text): comparable, and nothing in clear. */
+  private static ObjectNode fingerprints(Map<String, String> personalData) {
+    ObjectNode hashed = JSON.createObjectNode();
+    try {
+      for (Map.Entry<String, String> field : personalData.entrySet()) {
+        byte[] digest = MessageDigest.getInstance("SHA-256")
+            .digest(field.getValue().getBytes(StandardCharsets.UTF_8));
+        hashed.put(field.getKey(), HexFormat.of().formatHex(digest));
+      }
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    return hashed;
   }
 
   private static Map<String, Object> step(String caseId, long occurredAt) {
