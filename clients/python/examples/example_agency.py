@@ -5,7 +5,8 @@
                                                    the rejection of a duplicate; print JSON
 
 CONFIG is a JSON file of what the operator hands over: ``bootstrap_servers``,
-``security_protocol``, ``topic_prefix``, ``credentials_file`` and ``backbone_public_key``.
+``security_protocol``, ``topic_prefix``, ``credentials_file`` and ``backbone_public_key``
+(and ``ssl_cafile``, the CA's PEM file, with ``SASL_SSL``).
 The case data is fictional. The JSON shows personal data only as a SHA-256 per field: a real
 system keeps what it opens in its own store, never in its output or logs.
 """
@@ -50,6 +51,7 @@ def run(config_file: Path, keyfile: Path) -> None:
         given["bootstrap_servers"],
         security_protocol=given["security_protocol"],
         topic_prefix=given["topic_prefix"],
+        ssl_cafile=given.get("ssl_cafile"),
     )
     private_key = json.loads(keyfile.read_text(encoding="utf-8"))["private_key"]
     with AgencyClient(connection, given["backbone_public_key"], private_key) as agency:

@@ -42,8 +42,9 @@ final class Agency implements AutoCloseable {
     login.put("sasl.jaas.config", String.format(
         "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"%s\" password=\"%s\";",
         id, credentials.get("password").asText()));
-    if (config.hasNonNull("ssl_truststore_location")) {
-      login.put("ssl.truststore.location", config.get("ssl_truststore_location").asText());
+    if (config.hasNonNull("ssl_cafile")) { // SASL_SSL: the operator's CA certificate, PEM
+      login.put("ssl.truststore.type", "PEM");
+      login.put("ssl.truststore.location", config.get("ssl_cafile").asText());
     }
   }
 

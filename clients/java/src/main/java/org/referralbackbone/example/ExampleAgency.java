@@ -35,7 +35,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
  * </pre>
  *
  * CONFIG is a JSON file of what the operator hands over: bootstrap_servers, security_protocol,
- * topic_prefix, credentials_file, backbone_public_key (and ssl_truststore_location with SASL_SSL).
+ * topic_prefix, credentials_file, backbone_public_key (and ssl_cafile, a PEM file, with SASL_SSL).
  * The case is fictional. The JSON shows personal data only as a SHA-256 per field: a real system
  * keeps what it opens in its own store, never in its output or logs.
  */
