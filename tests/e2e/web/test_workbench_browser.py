@@ -213,6 +213,12 @@ def test_the_commune_officer_sees_the_referral_and_what_is_due(
     wait_for(browser, lambda d: "Case reported" in d.find_element(By.ID, "inbox").text)
     seen(backbone, browser, "thu")
     screenshot(browser, "workbench-worklist")
+    browser.find_element(By.ID, "switch-language").click()  # Vietnamese, the default language
+    wait_for(browser, lambda d: "Việc cơ quan bạn phải làm" in d.page_source)
+    assert "Xây dựng kế hoạch hỗ trợ" in browser.find_element(By.ID, "duties").text
+    screenshot(browser, "workbench-worklist-vi")
+    browser.find_element(By.ID, "switch-language").click()
+    wait_for(browser, lambda d: "What your agency must do" in d.page_source)
 
 
 def test_the_commune_records_the_risk_assessment_and_sees_a_refusal_first(
@@ -227,7 +233,7 @@ def test_the_commune_records_the_risk_assessment_and_sees_a_refusal_first(
     browser.find_element(By.ID, "send-step").click()
     wait_for(browser, lambda d: step_status(d) == "refused")
     assert "occurred_in_future" in browser.find_element(By.ID, "step-status").text
-    screenshot(browser, "workbench-refused")
+    screenshot(browser, "workbench-refused", "step-status")
     seen(backbone, browser, "thu")
 
     visit(backbone, browser, "thu", case + "/steps/InitialRiskAssessed")
@@ -256,12 +262,12 @@ def test_a_plan_filled_in_offline_is_recorded_once_when_the_connection_returns(
         submission = browser.find_element(By.ID, "submission_id").get_attribute("value")
         outbox = browser.find_element(By.ID, "outbox").text
         assert "Waiting for the connection" in outbox
-        screenshot(browser, "workbench-offline-waiting")
+        screenshot(browser, "workbench-offline-waiting", "step-status")
         assert not steps_of(backbone, backbone.case_id, "SupportPlanDrafted")
     finally:
         browser.delete_network_conditions()
     wait_for(browser, lambda d: step_status(d) == "recorded")
-    screenshot(browser, "workbench-recorded")
+    screenshot(browser, "workbench-recorded", "step-status")
     browser.execute_async_script(  # the answer was lost, say: the browser sends it again
         "const done = arguments[arguments.length - 1];"
         "window.workbench.resend(arguments[0]).then(done);",
@@ -361,7 +367,7 @@ def test_a_report_typed_in_the_browser_is_sealed_there_and_opened_with_a_purpose
     browser.find_element(By.ID, "open-personal-data").click()
     opened = browser.find_element(By.ID, "personal-data").text
     assert TYPED["child_name"] in opened and TYPED["child_contact"] in opened
-    screenshot(browser, "workbench-personal-data")
+    screenshot(browser, "workbench-personal-data", "personal")
     engine = sa.create_engine(backbone.settings.effective_database_url)
     try:
         records = AccessLog(engine).entries(case_id=case_id)
