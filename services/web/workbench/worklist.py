@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from projections.queries import AREAS
 from projections.readmodel import ReadModel
-from projections.responsible import Responsibility
+from projections.responsible import NATIONAL, Responsibility
 from projections.rows import obligation_of
 from projections.stalled import Obligation, escalation_level
 
@@ -41,6 +41,11 @@ def agency_duties(
         .join(cases, cases.c.case_id == obs.c.case_id)
         .where(obs.c.closed_at.is_(None))
     )
+    found_agency = responsibility.directory.get(agency)
+    if found_agency is not None and found_agency.area != NATIONAL:
+        # A role resolves only to an agency of one of the case's areas (or a national one).
+        in_area = [cases.c[name] == found_agency.area for name in AREAS]
+        query = query.where(sa.or_(obs.c.responsible_agency == agency, *in_area))
     found = []
     for row in conn.execute(query).mappings():
         ob = obligation_of(row)

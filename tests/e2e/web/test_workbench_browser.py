@@ -47,7 +47,8 @@ PROCESSES = (("intake",), ("relay",), ("projections", "run"))
 OFFICES = ("peoples-committee-ninh-thuan", "commune-22738")
 OFFICERS = {"thu": "commune-22738", "tuan": "police-ninh-thuan"}
 TYPED = {"child_name": "Trần Thị Mai", "child_contact": "0912 765 432"}  # typed in the browser
-WAIT = 90  # generous: a loaded CI machine starts the processes slowly
+WAIT = 120  # generous: a loaded CI machine starts the processes slowly
+START = 240  # the server's first start imports the whole web stack
 
 
 @dataclass
@@ -93,10 +94,18 @@ def backbone(
     processes = [spawn(settings, *argv, log=log) for argv, log in zip(argvs, logs, strict=True)]
     url = f"http://localhost:{port}"
     try:
-        poll_until(lambda: _answers(url + "/login"), WAIT, "backbone serve answering")
+        poll_until(
+            lambda: _serving(processes[-1], logs[-1], url), START, "backbone serve answering"
+        )
         yield Backbone(settings, url, _refer_a_case(settings), logs)
     finally:
         _stop(processes)
+
+
+def _serving(process: subprocess.Popen[bytes], log: Path, url: str) -> bool:
+    if process.poll() is not None:
+        raise AssertionError(f"backbone serve stopped: {log.read_text()[-2000:]}")
+    return _answers(url + "/login")
 
 
 def _answers(url: str) -> bool:
@@ -198,6 +207,15 @@ def local_input(instant: datetime) -> str:
 
 def steps_of(backbone: Backbone, case_id: str, step: str) -> list[Any]:
     return [e for e in backbone.history(case_id) if e.step == step]
+
+
+def test_the_case_is_on_the_supervisors_board_before_the_commune_acts(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    log_in(backbone, browser, "lan")
+    row = f'#board tr[data-case="{backbone.case_id}"]'
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row))
+    seen(backbone, browser, "lan")
 
 
 def test_the_commune_officer_sees_the_referral_and_what_is_due(
