@@ -37,7 +37,8 @@ def serve(args: argparse.Namespace) -> int:
     overrides = {"web_host": args.host, "web_port": args.port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     api = create_api(settings)  # agency systems' HTTP API, on the same server under /api
-    app = build_app(settings, mounts={"/api": api})
+    backend = api.state.backend  # the workbench submits through the API's own path
+    app = build_app(settings, mounts={"/api": api}, agency_backend=lambda: backend)
     config = uvicorn.Config(
         app,
         host=settings.web_host,

@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--area", default="", help="province or district code the user supervises")
     add.add_argument(
-        "--agency", default="", help="the supervisor's office (agency id) that records follow-ups"
+        "--agency",
+        default="",
+        help="the supervisor's office (records follow-ups), or an agency officer's agency",
     )
     add.add_argument("--language", default="vi", choices=("vi", "en"))
     _password_flag(add)

@@ -26,6 +26,7 @@ from services.web import auth, live, pages, reportpage
 from services.web.deps import Dashboard
 from services.web.render import render
 from services.web.watch import Watcher
+from services.web.workbench import routes as workbench
 
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_HOURS = 8
@@ -62,6 +63,7 @@ def create_app(
     app.include_router(live.router)
     app.include_router(pages.router)
     app.include_router(reportpage.router)
+    app.include_router(workbench.router)
     app.add_middleware(
         SessionMiddleware,
         secret_key=dashboard.session_key,
@@ -87,7 +89,8 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def error_page(request: Request, error: Exception) -> Response:
         status = error.status_code if isinstance(error, StarletteHTTPException) else 500
-        return render(request, "error.html", {"status": status}, status=status)
+        detail = error.detail if isinstance(error, StarletteHTTPException) else ""
+        return render(request, "error.html", {"status": status, "detail": detail}, status=status)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:

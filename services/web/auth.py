@@ -86,7 +86,7 @@ def login(
     request.session.clear()  # a fresh session on every login (no fixation)
     request.session.update({"user": user.name, "csrf": secrets.token_urlsafe(32)})
     log.info("web.login", user=user.name, client=_client(request))
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse("/work" if user.works_for_agency else "/", status_code=303)
 
 
 @router.post("/logout")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,6 +15,9 @@ from services.cases.views import HistoryEntry, RecordedStep
 from services.settings import Settings
 from services.web.places import Places
 from services.web.users import UserBook
+
+if TYPE_CHECKING:
+    from services.web.workbench.service import Workbench
 
 Clock = Callable[[], datetime]
 
@@ -51,3 +54,4 @@ class Dashboard:
     refresh_seconds: float = 2.0
     extras: dict[str, object] = field(default_factory=dict)
     settings: Settings | None = None  # the periodic reports and reporting duties need it
+    workbench: Workbench | None = None  # the agency officers' pages (/work)

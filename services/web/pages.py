@@ -76,6 +76,8 @@ def _scope(user: User) -> str:
 
 @router.get("/")
 async def board_page(request: Request, user: Person) -> Response:
+    if user.works_for_agency:
+        return RedirectResponse("/work", status_code=303)
     found = await run_in_threadpool(_board, request, user)
     areas = dashboard(request).places.within(_scope(user))
     context = {"board": found, "query": board_query(request), "areas": areas, "sorts": SORTS}

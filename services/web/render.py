@@ -47,6 +47,7 @@ ROLE_NAMES = {
     "district_supervisor": "District supervisor",
     "province_supervisor": "Province supervisor",
     "auditor": "Auditor",
+    "agency_officer": "Agency officer",
 }
 STATES = {
     "open": "Open",

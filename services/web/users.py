@@ -8,7 +8,10 @@ Roles and what they see:
 
 - ``district_supervisor``: the cases of one district (``area`` is its code);
 - ``province_supervisor``: the cases of the province (``area`` is the province code);
-- ``auditor``: every case, read-only (no follow-up).
+- ``auditor``: every case, read-only (no follow-up);
+- ``agency_officer``: a person of one agency (``agency``) that has no case system of its own:
+  the agency workbench (``/work``) shows the cases the agency takes part in, and the steps its
+  role (``agencies.toml``) may record.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.runtime.i18n import LANGUAGES, Language, language
 
-Role = Literal["district_supervisor", "province_supervisor", "auditor"]
+Role = Literal["district_supervisor", "province_supervisor", "auditor", "agency_officer"]
 ROLES: tuple[Role, ...] = get_args(Role)
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
@@ -50,18 +53,23 @@ class User:
     role: Role
     area: str  # province or district code; "" for an auditor (everything)
     password_hash: str
-    agency: str = ""  # the supervisor's office, which records their follow-ups
+    agency: str = ""  # the supervisor's office (follow-ups), or the officer's agency
     language: Language = "vi"
 
     @property
     def read_only(self) -> bool:
-        return self.role == "auditor" or not self.agency
+        return self.role in ("auditor", "agency_officer") or not self.agency
+
+    @property
+    def works_for_agency(self) -> bool:
+        """An agency officer: the workbench, not the supervisors' board."""
+        return self.role == "agency_officer"
 
     def sees(self, area: Mapping[str, str]) -> bool:
         """Whether a case in ``area`` (its province, district and commune codes) is in scope."""
         if self.role == "auditor":
             return True
-        return bool(self.area) and self.area in area.values()
+        return not self.works_for_agency and bool(self.area) and self.area in area.values()
 
 
 def hash_password(password: str) -> str:
@@ -78,7 +86,9 @@ def make_user(
     if not name or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise UserError("bad_user_name", "a user name is letters, digits, '.', '-' or '_'")
     checked = _role(role)
-    if checked != "auditor" and not area:
+    if checked == "agency_officer" and not agency:
+        raise UserError("agency_needed", "an agency officer needs the id of their agency")
+    if checked not in ("auditor", "agency_officer") and not area:
         raise UserError("area_needed", "a supervisor needs the code of the area they supervise")
     return User(name, checked, area, hash_password(password), agency, language(lang))
 

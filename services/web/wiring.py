@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
 from projections.readmodel import ReadModel
+from services.api.backend import Backend
 from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
 from services.settings import Settings
@@ -21,6 +22,7 @@ from services.web.app import create_app
 from services.web.deps import CaseRecorder, Clock, Dashboard
 from services.web.places import load_places
 from services.web.users import UserBook
+from services.web.workbench.service import build_workbench
 
 
 def system_clock() -> datetime:
@@ -46,7 +48,13 @@ def session_key(path: Path) -> str:
     return path.read_text().strip()
 
 
-def build_dashboard(settings: Settings, clock: Clock = system_clock) -> Dashboard:
+def build_dashboard(
+    settings: Settings,
+    clock: Clock = system_clock,
+    agency_backend: Callable[[], Backend] | None = None,
+) -> Dashboard:
+    """``agency_backend``: the agency API's backend, which the workbench submits through
+    (``backbone serve`` passes the mounted API's; otherwise one is built at first use)."""
     agencies = load_agencies(settings.config_dir)
 
     @cache
@@ -65,7 +73,17 @@ def build_dashboard(settings: Settings, clock: Clock = system_clock) -> Dashboar
         secure_cookies=settings.web_secure_cookies,
         refresh_seconds=settings.web_refresh_seconds,
         settings=settings,
+        workbench=build_workbench(settings, agency_backend or _own_backend(settings)),
     )
+
+
+def _own_backend(settings: Settings) -> Callable[[], Backend]:
+    def build() -> Backend:
+        from services.api.wiring import build_backend
+
+        return build_backend(settings)
+
+    return build
 
 
 def build_app(
@@ -73,6 +91,7 @@ def build_app(
     *,
     clock: Clock = system_clock,
     mounts: Mapping[str, ASGIApp | APIRouter] | None = None,
+    agency_backend: Callable[[], Backend] | None = None,
 ) -> FastAPI:
     """The whole web process: the dashboard and whatever is mounted beside it (``/api``...)."""
-    return create_app(build_dashboard(settings, clock), mounts=mounts)
+    return create_app(build_dashboard(settings, clock, agency_backend), mounts=mounts)

@@ -60,9 +60,12 @@ class ServedApp:
         self.thread.join(timeout=15)
 
 
-def screenshot(driver: webdriver.Chrome, name: str) -> Path:
-    """Save the page as a test artefact (tests/artifacts/web, ignored by git)."""
+def screenshot(driver: webdriver.Chrome, name: str, show: str = "") -> Path:
+    """Save the page as a test artefact (tests/artifacts/web, ignored by git), scrolled to the
+    element with id ``show`` when given."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if show:
+        driver.execute_script("document.getElementById(arguments[0]).scrollIntoView();", show)
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path

@@ -56,3 +56,12 @@ def test_bad_user_records_are_refused_with_a_reason(args: tuple[str, ...], reaso
     with pytest.raises(UserError) as refused:
         make_user(*args)
     assert refused.value.reason == reason
+
+
+def test_an_agency_officer_needs_an_agency_and_sees_no_supervisors_area() -> None:
+    with pytest.raises(UserError) as refused:
+        make_user("thu", "agency_officer", "", PASSWORD)
+    assert refused.value.reason == "agency_needed"
+    thu = make_user("thu", "agency_officer", "", PASSWORD, "commune-22738")
+    assert thu.works_for_agency and thu.read_only  # no supervisors' follow-ups
+    assert not thu.sees(IN_582)  # the board is the supervisors'; the workbench is theirs
