@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 import sqlalchemy as sa
+from eventsourcing.persistence import OperationalError as StoreBusy
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.text import Text
@@ -95,6 +96,11 @@ class BoardScreen:
             Text(counts, style="bold"),
             stalled_table(found, now, self.t, self.names, limit=rows),
         ]
-        if duties := reporting_duties(self.settings, now):
+        try:
+            duties = reporting_duties(self.settings, now)
+        except (sa.exc.OperationalError, StoreBusy) as error:  # the intake may hold the store
+            log.info("board.duties_skipped", error=type(error).__name__)
+            duties = []
+        if duties:
             parts.append(duties_table(duties, self.t))
         return Group(*parts)

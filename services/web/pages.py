@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
+from eventsourcing.persistence import OperationalError as StoreBusy
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -89,7 +90,11 @@ def _duties(request: Request, user: User, at: datetime) -> list[dict[str, Any]]:
     board = dashboard(request)
     if board.settings is None:
         return []
-    found = reporting_duties(board.settings, at)
+    try:
+        found = reporting_duties(board.settings, at)
+    except (sa.exc.OperationalError, StoreBusy) as error:  # the intake may hold the store
+        log.warning("web.duties_unavailable", error=type(error).__name__)
+        return []
     return [duty_json(status, user.language) for status in found]
 
 
