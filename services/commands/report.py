@@ -14,7 +14,7 @@ import hashlib
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from projections.statistics.period import BadPeriod, parse_period
 from services.commands.common import (
@@ -30,6 +30,9 @@ from services.reports import FORMATS, ReportRequest, file_name, make_report
 from services.reports.render_pdf import FontsMissing
 from services.runtime.i18n import Translator
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from services.reporting.domainmodel import Sending
 
 
 def register(subparsers: Any) -> None:
@@ -77,7 +80,9 @@ def _register_sent(subparsers: Any) -> None:
     parser.add_argument("--reference", default="", help="the dispatch number, e.g. 45/BC-SYT")
     parser.add_argument("--by", default="", help="who sent it (an office, not a child's data)")
     parser.add_argument("--file", type=Path, help="the file sent: its SHA-256 is kept")
-    parser.add_argument("--as-of", default="", help="the report's as-of instant, as it printed")
+    parser.add_argument(
+        "--as-of", type=parse_instant, help="the instant the report sent was taken as of"
+    )
     parser.add_argument("--recipient", default="", help="default: the recipient on the due date")
     add_lang_option(parser)
     parser.add_argument("--json", action="store_true", help="say what was recorded as JSON")
@@ -143,7 +148,7 @@ def record_sent(args: argparse.Namespace) -> int:
     today = datetime.now(UTC).astimezone(t.zone).date()
     sending = Sending(
         args.duty, args.year, args.on or today, args.recipient, args.reference, args.by,
-        _digest(args.file), args.as_of,
+        _digest(args.file), args.as_of.isoformat() if args.as_of else "",
     )  # fmt: skip
     service = ReportingService.from_settings(settings)
     try:
@@ -170,7 +175,7 @@ def _digest(path: Path | None) -> str:
         ) from None
 
 
-def _sent_json(sending: Any) -> dict[str, Any]:
+def _sent_json(sending: Sending) -> dict[str, Any]:
     return {
         "duty": sending.duty,
         "year": sending.year,
@@ -181,7 +186,7 @@ def _sent_json(sending: Any) -> dict[str, Any]:
     }
 
 
-def _sent_line(t: Translator, settings: Settings, sending: Any) -> str:
+def _sent_line(t: Translator, settings: Settings, sending: Sending) -> str:
     from projections.statistics.duties import load_reporting
 
     reporting = load_reporting(settings.config_dir)

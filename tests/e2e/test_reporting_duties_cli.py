@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -69,10 +70,16 @@ def test_a_report_is_recorded_as_sent_once(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     settings = make_settings()
-    first = backbone(settings, "report-sent", "yearly", "2025", "--on", "2025-11-10", "--json")
+    sent = tmp_path / "bao-cao-2025.pdf"
+    sent.write_bytes(b"%PDF-1.4 the yearly report of 2025")
+    first = backbone(
+        settings, "report-sent", "yearly", "2025", "--on", "2025-11-10", "--file", str(sent),
+        "--json",
+    )  # fmt: skip
     assert first.returncode == 0, first.stderr
     said = json.loads(first.stdout)
     assert (said["sent_on"], said["recipient"]) == ("2025-11-10", "doh-khanh-hoa")
+    assert said["sha256"] == hashlib.sha256(sent.read_bytes()).hexdigest()
     again = backbone(
         settings, "report-sent", "yearly", "2025", "--on", "2025-11-12", "--lang", "en"
     )

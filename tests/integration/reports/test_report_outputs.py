@@ -188,3 +188,32 @@ def test_backbone_report_refuses_a_period_in_english_and_as_json(settings: Setti
     refusal = json.loads(done.stdout)
     assert refusal["error"] == "bad_period" and "kết thúc trước khi bắt đầu" in refusal["detail"]
     assert "Traceback" not in done.stderr
+
+
+def test_the_html_report_opens_in_the_browser_with_its_tables_and_chart(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.e2e.web.browser import chromium
+
+    page = tmp_path / "report.html"
+    page.write_bytes(render(settings, "html", publish=False))
+    browser = chromium()
+    try:
+        browser.get(page.as_uri())
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+        assert "Báo cáo công tác bảo vệ trẻ em" in browser.find_element(By.TAG_NAME, "h1").text
+        (table,) = [
+            s.find_element(By.TAG_NAME, "table")
+            for s in browser.find_elements(By.TAG_NAME, "section")
+            if s.find_element(By.TAG_NAME, "h2").text.startswith("0101: ")
+            and "giới tính" in s.find_element(By.TAG_NAME, "h2").text
+        ]
+        rows = [r.text for r in table.find_elements(By.TAG_NAME, "tr")]
+        assert rows[-1] == "Tổng số 3 1 4", rows
+        bars = browser.find_elements(By.CSS_SELECTOR, "svg rect")
+        assert len(bars) == 6  # one per month of the half-year
+        assert max(int(b.get_attribute("height") or 0) for b in bars) > 0
+    finally:
+        browser.quit()
