@@ -30,4 +30,3 @@ def test_the_same_report_of_the_same_year_cannot_be_sent_twice() -> None:
 def test_each_duty_and_year_is_its_own_stream() -> None:
     ids = {report_id(d, y) for d in ("six_monthly", "yearly") for y in (2026, 2027)}
     assert len(ids) == 4
-
