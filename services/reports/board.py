@@ -14,17 +14,22 @@ from services.runtime.i18n import Translator, translator
 from services.settings import Settings
 
 
-def reporting_duties(settings: Settings, at: datetime) -> list[DutyStatus]:
+def reporting_duties(
+    settings: Settings, at: datetime, sendings: ReportingService | None = None
+) -> list[DutyStatus]:
     """The reports due, late or sent at ``at``, on the province's calendar (a sending counts
-    from when it was recorded, so the board as of a past instant shows what was known then)."""
+    from when it was recorded, so the board as of a past instant shows what was known then).
+    ``sendings``: an open service to read them (a board kept up to date keeps one); by
+    default one is opened for this answer and closed."""
     zone = load_agencies(settings.config_dir).zone
-    service = ReportingService.from_settings(settings)
+    service = sendings or ReportingService.from_settings(settings)
     try:
         return duties_on_board(
             settings.config_dir, at, zone, lambda duty, year: service.sent_on(duty, year, at)
         )
     finally:
-        service.close()
+        if sendings is None:
+            service.close()
 
 
 def duties_table(found: list[DutyStatus], t: Translator) -> Table:
