@@ -1,6 +1,7 @@
 """Yearly report over N cases: seconds and peak memory beside raw aggregate SQL of the same counts.
 
-    python bench/bench_reports.py [--cases N] [--large] [--repeat R] [--database-url URL] [--json]
+    python bench/bench_reports.py [--cases N] [--large] [--repeat R] [--no-trace]
+                                  [--database-url URL [--reuse]] [--json]
 
 N cases (default 20,000; ``--large``: 1,000,000) reported across 2026 are bulk-loaded into the
 read model on a temp SQLite file (or an empty scratch database named by ``--database-url``):
@@ -14,13 +15,23 @@ still open and overdue for 1 in 100). Then, in the same run and on the same rows
   report around them (what the counting alone costs the database).
 
 Seconds are the best of ``--repeat`` runs (default 3); peak memory is the peak of Python allocations
-(``tracemalloc``) in one further run of each. The counts of both are checked to agree.
+(``tracemalloc``) in one further run of each (``--no-trace`` skips that run), and the process's
+resident peak (the database engine's own memory included) after each phase: loading, then the
+baseline, then the report (the baseline first, so a higher peak after the report is the
+report's). The counts of both are checked to agree.
+
+The 1,000,000-case run (``--large``) is the issue's size: loading alone takes tens of minutes and
+about 1 GB of disk, so it is run by hand, never by the test suite or CI. To measure again
+without loading again, keep the database and name it: ``--large --database-url
+sqlite:////path/bench.db --reuse``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -128,13 +139,16 @@ def raw_counts(db: sa.Engine) -> dict[str, int]:
     return found
 
 
-def measure(work: Callable[[], Any], repeat: int = 3) -> tuple[float, int, Any]:
-    """Best seconds of ``repeat`` runs, peak traced bytes of one more, and its result."""
-    best = float("inf")
+def measure(work: Callable[[], Any], repeat: int, trace: bool) -> tuple[float, int | None, Any]:
+    """Best seconds of ``repeat`` runs and the last result; with ``trace``, one more run under
+    ``tracemalloc`` gives the peak of Python allocations (None without it)."""
+    best, result = float("inf"), None
     for _ in range(repeat):
         start = time.perf_counter()
-        work()
+        result = work()
         best = min(best, time.perf_counter() - start)
+    if not trace:
+        return best, None, result
     tracemalloc.start()
     result = work()
     peak = tracemalloc.get_traced_memory()[1]
@@ -142,51 +156,101 @@ def measure(work: Callable[[], Any], repeat: int = 3) -> tuple[float, int, Any]:
     return best, peak, result
 
 
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far (Linux reports kilobytes)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--large", action="store_true", help="1,000,000 cases")
     parser.add_argument("--database-url", help="an empty scratch database (default: temp SQLite)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="the --database-url already holds the N cases"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each (best kept)")
+    parser.add_argument(
+        "--no-trace",
+        action="store_true",
+        help="skip the tracemalloc run (peak memory: the process's resident peak only)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args()
     cases = 1_000_000 if args.large else args.cases
+    if args.reuse and not args.database_url:
+        parser.error("--reuse needs the --database-url of an earlier run's database")
     configure_logging("WARNING", "json")
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        settings = load_settings(home=Path(tmp), database_url=url)
-        db = sa.create_engine(url)
-        model = ReadModel()
-        started = time.perf_counter()
-        load(db, model, cases)
-        load_s = time.perf_counter() - started
-        request = ReportRequest(YEAR, "csv", "en", as_of=AS_OF, publish=False)
-        report_s, report_peak, (_, report) = measure(
-            lambda: make_report(settings, request, db), args.repeat
-        )
-        raw_s, raw_peak, raw = measure(lambda: raw_counts(db), args.repeat)
-        db.dispose()
+        result = run(url, cases, Path(tmp), args)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{cases:,} cases on {result['database']} (loaded in {result['load_seconds']} s)")
+    for name, key in (("yearly report (CSV)  ", "report"), ("raw GROUP BY baseline", "raw_sql")):
+        peak = result[f"{key}_peak_mb"]
+        traced = "" if peak is None else f"   Python peak {peak:7.1f} MB"
+        print(f"{name}  {result[f'{key}_seconds']:9.3f} s{traced}")
+    print(
+        f"process resident peak: {result['peak_rss_mb_after_load']} MB after loading, "
+        f"{result['peak_rss_mb_after_raw_sql']} MB after the baseline, "
+        f"{result['peak_rss_mb_after_report']} MB after the report"
+    )
+    print(f"counts agree: {result['counts_agree']}")
+
+
+def run(url: str, cases: int, home: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Load (unless reused), then the baseline and the report, on the same rows."""
+    settings = load_settings(home=home, database_url=url)
+    db = sa.create_engine(url)
+    started = time.perf_counter()
+    if args.reuse:
+        check_loaded(db, cases)
+    else:
+        load(db, ReadModel(), cases)
+    load_s = time.perf_counter() - started
+    load_rss = peak_rss_mb()
+    print(f"{cases:,} cases ready in {load_s:.1f} s", file=sys.stderr)
+    trace = not args.no_trace
+    raw_s, raw_peak, raw = measure(lambda: raw_counts(db), args.repeat, trace)
+    raw_rss = peak_rss_mb()
+    request = ReportRequest(YEAR, "csv", "en", as_of=AS_OF, publish=False)
+    report_s, report_peak, (_, report) = measure(
+        lambda: make_report(settings, request, db), args.repeat, trace
+    )
+    report_rss = peak_rss_mb()
+    db.dispose()
     months = [n for _, n in report.trend]
     agree = months == [raw[f"month:{m.label}"] for m in YEAR.months()] and sum(months) == sum(
         n for key, n in raw.items() if key.startswith("child_sex:")
     )
-    result = {
+    return {
         "cases": cases,
         "database": sa.make_url(url).get_backend_name(),
-        "load_seconds": round(load_s, 2),
+        "load_seconds": None if args.reuse else round(load_s, 2),
         "report_seconds": round(report_s, 3),
         "raw_sql_seconds": round(raw_s, 3),
-        "report_peak_mb": round(report_peak / 2**20, 1),
-        "raw_sql_peak_mb": round(raw_peak / 2**20, 1),
+        "report_peak_mb": _mb(report_peak),
+        "raw_sql_peak_mb": _mb(raw_peak),
+        "peak_rss_mb_after_load": load_rss,
+        "peak_rss_mb_after_raw_sql": raw_rss,
+        "peak_rss_mb_after_report": report_rss,
+        "repeat": args.repeat,
         "counts_agree": agree,
     }
-    if args.json:
-        print(json.dumps(result))
-        return
-    print(f"{cases:,} cases on {result['database']} (loaded in {load_s:.1f} s)")
-    print(f"yearly report (CSV)     {report_s:8.3f} s   peak {result['report_peak_mb']:7.1f} MB")
-    print(f"raw GROUP BY baseline   {raw_s:8.3f} s   peak {result['raw_sql_peak_mb']:7.1f} MB")
-    print(f"counts agree: {agree}")
+
+
+def _mb(traced: int | None) -> float | None:
+    return None if traced is None else round(traced / 2**20, 1)
+
+
+def check_loaded(db: sa.Engine, cases: int) -> None:
+    """Refuse a reused database that does not hold exactly the N cases of an earlier load."""
+    with db.connect() as conn:
+        found = conn.execute(sa.text("SELECT COUNT(*) FROM stats_cases")).scalar_one()
+    if found != cases:
+        raise SystemExit(f"the database holds {found:,} cases, not {cases:,}: load it afresh")
 
 
 if __name__ == "__main__":

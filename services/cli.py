@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "services.commands.simulate": ("simulate",),
     "services.commands.projections": ("projections", "stalled", "case"),
     "services.commands.audit": ("audit", "witness"),
-    "services.commands.report": ("report",),
+    "services.commands.report": ("report", "report-sent"),
     "services.commands.serve": ("serve",),
     "services.commands.users": ("users",),
     "services.commands.api": ("api", "alerts", "webhooks"),

@@ -36,3 +36,42 @@ def run(settings: Settings, *args: str, timeout: float = 120) -> subprocess.Comp
         timeout=timeout,
         check=False,
     )
+
+
+def run_in_terminal(settings: Settings, *args: str, timeout: float = 120) -> tuple[int, str]:
+    """Run ``backbone ARGS`` in a pseudo-terminal, as a person at a terminal would; its exit
+    code and everything it wrote to the terminal (stdout and stderr, as the person sees it)."""
+    import pty
+    import select
+    import time
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env_for(settings),
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        close_fds=True,
+    )
+    os.close(terminal)
+    seen, deadline = bytearray(), time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            chunk = _read(controller) if ready else b""
+            seen += chunk
+            if ready and not chunk:
+                break
+        return proc.wait(timeout=max(1.0, deadline - time.monotonic())), seen.decode()
+    finally:
+        os.close(controller)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the terminal closed: the process has exited
+        return b""

@@ -23,6 +23,7 @@ class Indicator:
     breakdowns: tuple[str, ...]
     source: str
     unconfirmed: bool
+    cited_in: str = ""  # docs/PAGE.md#heading recording what was read of the source
 
     def name(self, lang: str) -> str:
         return self.name_vi if lang == "vi" else self.name_en
@@ -67,4 +68,5 @@ def _indicator(item: dict[str, Any]) -> Indicator:
         breakdowns=tuple(item.get("breakdowns", ())),
         source=item["source"],
         unconfirmed=bool(item["unconfirmed"]),
+        cited_in=str(item.get("cited_in", "")),
     )

@@ -3,12 +3,14 @@
 Read from ``reporting.toml`` (data, with validity dates: the recipient changed with the 2025
 reorganisation and will change again). :func:`duties_on_board` answers what the supervisors'
 board shows on a day: the reports due within ``notice_days`` and those past their due date for
-up to ``late_for_days``.
+up to ``late_for_days``, and those recorded as sent (``services/reporting``) in the same window,
+marked sent with their day.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,7 +18,13 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 REPORTING = "reporting.toml"
-State = Literal["due", "late"]
+State = Literal["due", "late", "sent"]
+SentOn = Callable[[str, int], "date | None"]
+"""The day the ``duty`` report due in ``year`` was recorded as sent, or None."""
+
+
+def never_sent(duty: str, year: int) -> date | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class Duty:
     due_before: tuple[int, int]
     source: str
     unconfirmed: bool
+    cited_in: str = ""  # docs/PAGE.md#heading recording what was read of the source
 
     def period(self, year: int) -> tuple[date, date]:
         """First and last day of the report due in ``year``."""
@@ -59,7 +68,8 @@ class Duty:
 
 @dataclass(frozen=True)
 class DutyStatus:
-    """One report on the board: which, for which period, due when, to whom, due or late."""
+    """One report on the board: which, for which period, due when, to whom, due, late or sent
+    (on ``sent_on``; ``sent_late`` when on or after its due date)."""
 
     duty: Duty
     period_start: date
@@ -67,6 +77,11 @@ class DutyStatus:
     due_before: date
     recipient: Recipient | None
     state: State
+    sent_on: date | None = None
+
+    @property
+    def sent_late(self) -> bool:
+        return self.sent_on is not None and self.sent_on >= self.due_before
 
 
 @dataclass(frozen=True)
@@ -79,8 +94,10 @@ class Reporting:
     def recipient_on(self, day: date) -> Recipient | None:
         return next((r for r in self.recipients if r.holds(day)), None)
 
-    def on_board(self, today: date) -> list[DutyStatus]:
-        """Reports due within the notice window or late within the late window on ``today``."""
+    def on_board(self, today: date, sent_on: SentOn = never_sent) -> list[DutyStatus]:
+        """Reports due within the notice window or late within the late window on ``today``;
+        one recorded as sent by then shows as sent instead (like a met obligation, with its
+        day, so the board says the report went out)."""
         found = []
         for duty in self.duties:
             for year in (today.year - 1, today.year, today.year + 1):
@@ -91,9 +108,14 @@ class Reporting:
                     state = "late"
                 else:
                     continue
+                sent = sent_on(duty.id, year)
+                if sent is not None and sent > today:
+                    sent = None  # not sent yet on the board's day
+                if sent is not None:
+                    state = "sent"
                 first, last = duty.period(year)
                 recipient = self.recipient_on(due - timedelta(days=1))
-                found.append(DutyStatus(duty, first, last, due, recipient, state))
+                found.append(DutyStatus(duty, first, last, due, recipient, state, sent))
         return sorted(found, key=lambda s: (s.due_before, s.duty.id))
 
 
@@ -108,9 +130,11 @@ def load_reporting(config_dir: Path) -> Reporting:
     )
 
 
-def duties_on_board(config_dir: Path, at: datetime, zone: ZoneInfo) -> list[DutyStatus]:
+def duties_on_board(
+    config_dir: Path, at: datetime, zone: ZoneInfo, sent_on: SentOn = never_sent
+) -> list[DutyStatus]:
     """What the supervisors' board shows at ``at`` (the web dashboard calls this)."""
-    return load_reporting(config_dir).on_board(at.astimezone(zone).date())
+    return load_reporting(config_dir).on_board(at.astimezone(zone).date(), sent_on)
 
 
 def _month_day(text: str) -> tuple[int, int]:
@@ -129,6 +153,7 @@ def _duty(item: dict[str, Any]) -> Duty:
         due_before=_month_day(item["due_before"]),
         source=item.get("source", ""),
         unconfirmed=bool(item.get("unconfirmed", False)),
+        cited_in=str(item.get("cited_in", "")),
     )
 
 
@@ -148,6 +173,8 @@ def duty_json(status: DutyStatus, lang: str = "en") -> dict[str, Any]:
         "period_end": status.period_end.isoformat(),
         "due_before": status.due_before.isoformat(),
         "state": status.state,
+        "sent_on": None if status.sent_on is None else status.sent_on.isoformat(),
+        "sent_late": status.sent_late,
         "recipient": None if recipient is None else recipient.id,
         "recipient_name": None
         if recipient is None

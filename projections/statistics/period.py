@@ -19,9 +19,15 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class BadPeriod(ValueError):
-    """A period the report cannot understand."""
+    """A period the report cannot understand: ``template`` (English, a message-catalogue key)
+    with ``{text}`` standing for what was typed."""
 
     reason = "bad_period"
+
+    def __init__(self, template: str, text: str) -> None:
+        super().__init__(template.format(text=text))
+        self.template = template
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -55,10 +61,11 @@ def parse_period(text: str) -> Period:
     except ValueError as error:
         if isinstance(error, BadPeriod):
             raise
-        raise BadPeriod(_HELP.format(text=text)) from error
+        raise BadPeriod(HELP, text) from error
 
 
-_HELP = (
+ENDS_BEFORE_START = "the period {text!r} ends before it starts"
+HELP = (
     "cannot read the period {text!r}: write a year (2026), a half (2026-H1), a quarter "
     "(2026-Q2), a month (2026-03) or two days (2026-01-01..2026-03-31)"
 )
@@ -72,7 +79,7 @@ def _parse(text: str) -> Period:
         year, kind, number = int(match[1]), match[2], int(match[3])
         months = 6 if kind == "H" else 3
         if number > 12 // months:
-            raise BadPeriod(_HELP.format(text=text))
+            raise BadPeriod(HELP, text)
         first = date(year, (number - 1) * months + 1, 1)
         return Period(first, _month_end(year, number * months), text)
     if match := _MONTH.match(text):
@@ -82,9 +89,9 @@ def _parse(text: str) -> Period:
         first_text, last_text = text.split("..", 1)
         first, last = date.fromisoformat(first_text), date.fromisoformat(last_text)
         if last < first:
-            raise BadPeriod(f"the period {text!r} ends before it starts")
+            raise BadPeriod(ENDS_BEFORE_START, text)
         return Period(first, last, text)
-    raise BadPeriod(_HELP.format(text=text))
+    raise BadPeriod(HELP, text)
 
 
 def _month_end(year: int, month: int) -> date:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 import sqlalchemy as sa
+from eventsourcing.persistence import OperationalError as StoreBusy
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.text import Text
@@ -23,6 +24,7 @@ from services.commands.boardview import stalled_table
 from services.commands.common import people
 from services.commands.projections import console
 from services.logs import get_logger
+from services.reporting.application import ReportingService
 from services.reports.board import duties_table, reporting_duties
 from services.settings import Settings
 
@@ -41,6 +43,7 @@ class BoardScreen:
         self.names = load_responsibility(settings.config_dir)
         self.console = console()
         self.live: Live | None = None
+        self.sendings: ReportingService | None = None
 
     def __enter__(self) -> BoardScreen:
         if self.console.is_terminal:
@@ -61,6 +64,14 @@ class BoardScreen:
     ) -> None:
         if self.live is not None:
             self.live.stop()
+        if self.sendings is not None:
+            self.sendings.close()
+
+    def _sendings(self) -> ReportingService:
+        """The reports' sendings, opened at the first board and kept for the next ones."""
+        if self.sendings is None:
+            self.sendings = ReportingService.from_settings(self.settings)
+        return self.sendings
 
     def refresh(self) -> None:
         board = self.render()
@@ -95,6 +106,11 @@ class BoardScreen:
             Text(counts, style="bold"),
             stalled_table(found, now, self.t, self.names, limit=rows),
         ]
-        if duties := reporting_duties(self.settings, now):
+        try:
+            duties = reporting_duties(self.settings, now, self._sendings())
+        except (sa.exc.OperationalError, StoreBusy) as error:  # the intake may hold the store
+            log.info("board.duties_skipped", error=type(error).__name__)
+            duties = []
+        if duties:
             parts.append(duties_table(duties, self.t))
         return Group(*parts)

@@ -14,13 +14,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
+from eventsourcing.persistence import OperationalError as StoreBusy
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from projections.statistics.duties import duties_on_board, duty_json
+from projections.statistics.duties import duty_json
 from services.cases.errors import CaseError
 from services.logs import get_logger
+from services.reports.board import reporting_duties
 from services.web.auth import check_csrf, current_user, dashboard
 from services.web.board import SORTS, BoardQuery, read_board
 from services.web.casepage import FOLLOW_UP, CasePage, follow_ups, read_case
@@ -81,7 +83,7 @@ async def board_page(request: Request, user: Person) -> Response:
     found = await run_in_threadpool(_board, request, user)
     areas = dashboard(request).places.within(_scope(user))
     context = {"board": found, "query": board_query(request), "areas": areas, "sorts": SORTS}
-    context["duties"] = _duties(request, user, found.at)
+    context["duties"] = await run_in_threadpool(_duties, request, user, found.at)
     return render(request, "board.html", context)
 
 
@@ -90,7 +92,11 @@ def _duties(request: Request, user: User, at: datetime) -> list[dict[str, Any]]:
     board = dashboard(request)
     if board.settings is None:
         return []
-    found = duties_on_board(board.settings.config_dir, at, board.zone)
+    try:
+        found = reporting_duties(board.settings, at)
+    except (sa.exc.OperationalError, StoreBusy) as error:  # the intake may hold the store
+        log.warning("web.duties_unavailable", error=type(error).__name__)
+        return []
     return [duty_json(status, user.language) for status in found]
 
 

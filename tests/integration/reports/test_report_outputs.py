@@ -20,6 +20,7 @@ from services.settings import Settings
 from tests.integration.projections.builders import DAY, T0
 from tests.integration.reports.province import AS_OF, later, project, reported, stories
 from tests.processes import run as backbone
+from tests.processes import run_in_terminal
 
 H1 = parse_period("2026-H1")
 PHAN_RANG = "Phan Rang\u2013Tháp Chàm"  # an en dash, as in areas.toml
@@ -55,7 +56,7 @@ def test_csv_shows_the_hand_computed_table_by_area(settings: Settings) -> None:
     ]
     in_time = section(text, "RB-INTIME")
     assert in_time[-1] == ["Total", "2", "2", "4", "0.5000"]
-    assert "Thông tư 13/2021/TT-BLĐTBXH, Phụ lục IV, chỉ tiêu 0101" in text
+    assert "Thông tư 13/2021/TT-BLĐTBXH, chỉ tiêu 0101" in text
     assert "RB-FORM: Cases by form of abuse (unconfirmed)" in text
     assert "2026-03-12T02:00:00+00:00" in text
 
@@ -85,7 +86,7 @@ def test_the_workbook_reads_back_with_its_tables_and_chart(
     rows = [list(r) for r in sheet.iter_rows(min_row=5, values_only=True)]
     assert rows[0] == ["Area", "Female", "Male", "Total"]
     assert rows[-1] == ["Total", 3, 1, 4]
-    assert sheet["B2"].value == "Thông tư 13/2021/TT-BLĐTBXH, Phụ lục IV, chỉ tiêu 0101"
+    assert sheet["B2"].value == "Thông tư 13/2021/TT-BLĐTBXH, chỉ tiêu 0101"
     summary = book.worksheets[0]
     assert len(summary._charts) == 1
     months = {r[0]: r[1] for r in summary.iter_rows(values_only=True) if r and r[0]}
@@ -125,29 +126,94 @@ def test_published_html_hides_small_counts_and_says_so(settings: Settings) -> No
     assert '<td class="n">1</td>' not in table and '<td class="n">x</td>' in table
 
 
-def test_backbone_report_writes_the_file_and_says_how_to_reproduce_it(
+def _report_args(target: Path, *extra: str) -> tuple[str, ...]:
+    return ("report", "--period", "2026-H1", "--as-of", AS_OF.isoformat(), "--output",
+            str(target), *extra)  # fmt: skip
+
+
+def test_backbone_report_tells_a_person_in_vietnamese_what_it_wrote(
     settings: Settings, tmp_path: Path
 ) -> None:
     target = tmp_path / "r.csv"
-    done = backbone(
-        settings,
-        "report",
-        "--period",
-        "2026-H1",
-        "--as-of",
-        AS_OF.isoformat(),
-        "--output",
-        str(target),
+    code, screen = run_in_terminal(settings, *_report_args(target))
+    assert code == 0, screen
+    (line,) = screen.strip().splitlines()
+    assert line.startswith(f"Đã ghi {target} (nội bộ): số liệu tại thời điểm "), line
+    assert "14 sự kiện vụ việc" in line and f"--as-of {AS_OF.isoformat()}" in line
+    assert "{" not in line  # one sentence, no JSON
+    assert target.read_bytes() == render(settings)
+
+
+def test_backbone_report_tells_a_person_in_english_when_asked(
+    settings: Settings, tmp_path: Path
+) -> None:
+    target = tmp_path / "r.html"
+    code, screen = run_in_terminal(
+        settings, *_report_args(target, "--format", "html", "--lang", "en")
     )
+    assert code == 0, screen
+    (line,) = screen.strip().splitlines()
+    assert line.startswith(f"Wrote {target} (published): data as of "), line
+    assert "14 case-events" in line and "the same report again" in line
+
+
+def test_backbone_report_says_what_it_wrote_as_json_when_asked(
+    settings: Settings, tmp_path: Path
+) -> None:
+    target = tmp_path / "r.csv"
+    done = backbone(settings, *_report_args(target, "--json"))
     assert done.returncode == 0, done.stderr
     said = json.loads(done.stdout)
     assert said["reproduce"] == f"--as-of {AS_OF.isoformat()}" and said["events"] == 14
     assert target.read_bytes() == render(settings)
 
 
-def test_backbone_report_refuses_a_period_it_cannot_read(settings: Settings) -> None:
-    done = backbone(settings, "report", "--period", "2026-H3")
+def test_backbone_report_refuses_a_period_in_one_vietnamese_line(settings: Settings) -> None:
+    code, screen = run_in_terminal(settings, "report", "--period", "2026-H3")
+    assert code == 2
+    (line,) = screen.strip().splitlines()
+    assert line.startswith("backbone: không đọc được kỳ báo cáo '2026-H3'"), line
+    assert "nửa năm (2026-H1)" in line and "Traceback" not in screen
+
+
+def test_backbone_report_refuses_a_period_in_english_and_as_json(settings: Settings) -> None:
+    code, screen = run_in_terminal(settings, "report", "--period", "2026-H3", "--lang", "en")
+    assert code == 2
+    assert screen.strip() == (
+        "backbone: cannot read the period '2026-H3': write a year (2026), a half (2026-H1), "
+        "a quarter (2026-Q2), a month (2026-03) or two days (2026-01-01..2026-03-31)"
+    )
+    done = backbone(settings, "report", "--period", "2026-03-31..2026-01-01", "--json")
     assert done.returncode == 2
     refusal = json.loads(done.stdout)
-    assert refusal["error"] == "bad_period" and "2026-H1" in refusal["detail"]
+    assert refusal["error"] == "bad_period" and "kết thúc trước khi bắt đầu" in refusal["detail"]
     assert "Traceback" not in done.stderr
+
+
+def test_the_html_report_opens_in_the_browser_with_its_tables_and_chart(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.e2e.web.browser import chromium
+
+    page = tmp_path / "report.html"
+    page.write_bytes(render(settings, "html", publish=False))
+    browser = chromium()
+    try:
+        browser.get(page.as_uri())
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+        assert "Báo cáo công tác bảo vệ trẻ em" in browser.find_element(By.TAG_NAME, "h1").text
+        (table,) = [
+            s.find_element(By.TAG_NAME, "table")
+            for s in browser.find_elements(By.TAG_NAME, "section")
+            if s.find_element(By.TAG_NAME, "h2").text.startswith("0101: ")
+            and "giới tính" in s.find_element(By.TAG_NAME, "h2").text
+        ]
+        rows = [r.text for r in table.find_elements(By.TAG_NAME, "tr")]
+        assert rows[-1] == "Tổng số 3 1 4", rows
+        bars = browser.find_elements(By.CSS_SELECTOR, "svg rect")
+        assert len(bars) == 6  # one per month of the half-year
+        assert max(int(b.get_attribute("height") or 0) for b in bars) > 0
+    finally:
+        browser.quit()

@@ -7,17 +7,21 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
 from projections.wiring import read_model_db
+from services.reporting.application import ReportingService
+from services.reporting.domainmodel import Sending
 from services.runtime.i18n import translator
 from services.settings import Settings
 from services.web.wiring import build_app
 from tests.integration.projections.builders import DAY, T0, CaseStory, FakeClock, Offsets, projector
 from tests.integration.web.test_dashboard_http import AREA_585, log_in
+from tests.reportingtools import always_on_board, first_on_board, today
 
 TOTAL_ONE = ["Total", "1", "1"]
 
@@ -137,3 +141,19 @@ def test_the_yearly_report_shows_as_late_after_15_november(
     board = board_at(settings, datetime(2026, 11, 20, 2, tzinfo=UTC), "kim")
     assert 'data-duty="yearly"' in board and 'class="duty-late"' in board
     assert 'data-duty="six_monthly"' not in board  # its late window ended in mid-July
+
+
+def test_a_report_recorded_as_sent_shows_on_the_board_with_its_day(
+    settings: Settings, projected: None, tmp_path: Path
+) -> None:
+    wide = always_on_board(settings, tmp_path)
+    status, year = first_on_board(wide)
+    service = ReportingService.from_settings(wide)
+    try:
+        day = today(wide)
+        service.record_sent(Sending(status.duty.id, year, day, "", "45/BC", "", "", ""), day)
+    finally:
+        service.close()
+    board = board_at(wide, datetime.now(UTC), "kim")
+    row = board.split(f'data-duty="{status.duty.id}"')[1].split("</tr>")[0]
+    assert "sent" in row and translator("en", "Asia/Ho_Chi_Minh").date(day) in row

@@ -46,3 +46,27 @@ def test_the_dashboard_gets_each_report_as_json() -> None:
     assert entry["duty"] == "yearly" and entry["state"] == "late"
     assert entry["recipient_name"] == "Sở Y tế tỉnh Khánh Hòa"
     assert entry["due_before"] == "2026-11-15" and entry["unconfirmed"] is True
+
+
+def test_a_report_recorded_as_sent_shows_as_sent_with_its_day() -> None:
+    sent = {("six_monthly", 2026): date(2026, 5, 12)}
+    (status,) = load_reporting(CONFIG).on_board(date(2026, 5, 14), lambda d, y: sent.get((d, y)))
+    assert (status.state, status.sent_on, status.sent_late) == ("sent", date(2026, 5, 12), False)
+
+
+def test_a_report_sent_after_its_due_date_is_marked_sent_late() -> None:
+    sent = {("six_monthly", 2026): date(2026, 5, 20)}
+    (status,) = load_reporting(CONFIG).on_board(date(2026, 6, 1), lambda d, y: sent.get((d, y)))
+    assert status.state == "sent" and status.sent_late
+
+
+def test_the_board_of_a_day_before_the_sending_still_shows_the_report_due() -> None:
+    sent = {("six_monthly", 2026): date(2026, 5, 12)}
+    (status,) = load_reporting(CONFIG).on_board(date(2026, 5, 10), lambda d, y: sent.get((d, y)))
+    assert (status.state, status.sent_on) == ("due", None)
+
+
+def test_the_sending_of_another_year_leaves_this_years_report_late() -> None:
+    sent = {("six_monthly", 2025): date(2025, 5, 12)}
+    (status,) = load_reporting(CONFIG).on_board(date(2026, 5, 20), lambda d, y: sent.get((d, y)))
+    assert status.state == "late"
