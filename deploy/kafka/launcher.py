@@ -88,13 +88,15 @@ def failed_login_classes(lib: Path) -> Path:
         return out
     if shutil.which("javac") is None:
         raise LaunchError("javac (a JDK, e.g. openjdk-17-jdk-headless) is needed by the broker")
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    partial = out.with_name(f"{out.name}.{os.getpid()}.partial")  # brokers may start at once
     cmd = ["javac", "--release", "17", "-nowarn", "-cp", f"{lib}/*", "-d", str(partial)]
     done = subprocess.run([*cmd, str(source)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise LaunchError(f"javac could not build the failed-login logger: {done.stderr[-2000:]}")
-    partial.replace(out)
+    try:
+        partial.rename(out)
+    except OSError:  # another start built it first: the same source, the same classes
+        shutil.rmtree(partial, ignore_errors=True)
     return out
 
 
