@@ -60,8 +60,8 @@ def _free(port: int) -> bool:
 
 def get(settings: Settings, process: str, path: str) -> tuple[int, str]:
     url = f"http://127.0.0.1:{port_of(settings, process)}{path}"
-    try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
+    try:  # the web server asks the store and the broker at each scrape: slow on a busy machine
+        with urllib.request.urlopen(url, timeout=60) as answer:
             return int(answer.status), answer.read().decode()
     except urllib.error.HTTPError as error:
         return int(error.code), ""

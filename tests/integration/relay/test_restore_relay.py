@@ -103,9 +103,11 @@ def test_a_restored_store_relays_only_what_is_new_verifies_and_rebuilds_the_same
     settings = kafka_settings_any_store
     topics = Topics(settings.topic_prefix)
     service = CaseService.from_settings(settings)
-    inboxes = [topics.inbox(a.id) for a in service.agencies.all()]
+    ids = [a.id for a in service.agencies.all()]
     service.close()
-    create_topics(broker_endpoint(settings), [topics.case_events, *inboxes], partitions=2)
+    per_agency = [f(a) for a in ids for f in (topics.inbox, topics.alerts_for, topics.rejected)]
+    names = [topics.case_events, topics.alerts, *per_agency]
+    create_topics(broker_endpoint(settings), names, partitions=2)
     record(settings, 3)
     assert relay_all(settings) == 6
     project_all(settings, 6)
@@ -132,5 +134,5 @@ def test_a_restored_store_relays_only_what_is_new_verifies_and_rebuilds_the_same
     record(again, 1)
     assert relay_all(again) == 2
     assert on_case_events(again) == 8
-    ids = event_ids(again, 8)
-    assert len(ids) == len(set(ids)) == 8
+    published = event_ids(again, 8)
+    assert len(published) == len(set(published)) == 8
