@@ -59,9 +59,12 @@ def _ask(settings: Settings, name: str, timeout: float) -> ProcessFigures:
     base = f"http://{settings.metrics_host}:{port_of(settings, name)}"
     try:
         ready = _get(f"{base}/healthz/ready", timeout)[0] == 200
-        text = _get(f"{base}/metrics", timeout)[1]
     except OSError:
         return ProcessFigures(name, answered=False)
+    try:  # the web server's figures ask the store and the broker: they may take a while
+        text = _get(f"{base}/metrics", timeout)[1]
+    except OSError:
+        return ProcessFigures(name, answered=True, ready=ready)
     sums = dict.fromkeys(SUMMED.values(), 0.0)
     memory = 0.0
     for family in text_string_to_metric_families(text):

@@ -206,9 +206,18 @@ def test_the_rules_and_dashboard_read_only_names_a_running_system_exposes(
     settings, _ = system
     wait_ready(settings, tmp_path)
     publish(settings, Stream(["hotline-111"], cases=2, garbage_every=1))
-    poll_until(
-        lambda: total(scrape(settings, "intake"), "backbone_rejections_total") > 0, 60, "a batch"
-    )
+
+    def counted() -> bool:
+        relay, intake = scrape(settings, "relay"), scrape(settings, "intake")
+        return all(
+            (
+                total(relay, "backbone_batch_size_count") > 0,
+                total(intake, "backbone_records_total") > 0,
+                total(intake, "backbone_rejections_total") > 0,
+            )
+        )
+
+    poll_until(counted, 90, "a batch of each")
     exposed = {"up"} | {name for process in PROCESSES for name, _, _ in scrape(settings, process)}
     used = set().union(
         *map(metric_names, [*rule_expressions().values(), *dashboard_expressions().values()])
