@@ -67,7 +67,9 @@ def _sqlite_secure_delete(connection: Any, _: Any) -> None:
 class KeyStore:
     """Per-case keys, wrapped by the master key, in the ``case_keys`` table."""
 
-    def __init__(self, engine: Engine, master_key: bytes, erasure_list: Path | None = None) -> None:
+    def __init__(
+        self, engine: Engine, master_key: bytes, erasure_list: Path | None = None
+    ) -> None:
         self._engine = engine
         self._master = nacl.secret.SecretBox(master_key)
         self._erasure_list = erasure_list  # kept apart from the store (services.ops.erasures)

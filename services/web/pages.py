@@ -115,7 +115,9 @@ def _case(request: Request, case_id: str, user: User) -> CasePage:
         notes = follow_ups(board.cases().history(case_id))
     except CaseError:
         notes = []
-    return CasePage(page.case_id, page.area, page.is_open, page.steps, page.obligations, notes)
+    return CasePage(
+        page.case_id, page.area, page.is_open, page.steps, page.obligations, notes
+    )
 
 
 @router.post("/cases/{case_id}/follow-up")
