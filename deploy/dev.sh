@@ -15,6 +15,8 @@ apt_install() {
 
 setup() {
   need java || apt_install openjdk-17-jre-headless
+  # The broker's failed-login logger (deploy/kafka/authlog) is compiled at first start.
+  need javac || apt_install openjdk-17-jdk-headless
   need mvn || apt_install maven
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
   # The browser tests drive Debian's Chromium; reports render PDFs with DejaVu fonts and the

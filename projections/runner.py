@@ -18,6 +18,7 @@ from projections.projector import Projector
 from projections.publisher import OutboxPublisher
 from projections.rows import to_millis
 from services.logs import get_logger
+from services.ops import metrics
 from services.supervisor import StopFlag
 
 log = get_logger(__name__)
@@ -58,10 +59,12 @@ class ProjectionRunner:
 
     def step(self) -> int:
         """One batch, the timer if due, the outbox; return how many messages were read."""
+        started = time.monotonic()
         messages = self.feed.poll(self.batch_size, self.poll_ms)
         if messages:
             result = self.projector.handle(messages)
             self.feed.commit(self.projector.positions())
+            metrics.batch("projections", len(messages), started)
             log.info(
                 "projection.batch",
                 messages=len(messages),
@@ -73,6 +76,7 @@ class ProjectionRunner:
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_every
             reviewed = self.projector.tick()
+            metrics.reviewed(self.tick_every)
             if reviewed:
                 log.info("projection.tick", cases=reviewed)
             self.check_calendar()

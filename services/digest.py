@@ -18,6 +18,7 @@ from pathlib import Path
 from projections.queries import StalledCase
 from services.cases.agencies import Agency, AgencyDirectory
 from services.logs import get_logger
+from services.ops import metrics
 from services.runtime.i18n import Translator, translator
 from services.settings import Settings
 
@@ -96,6 +97,16 @@ def send_digests(
     ]
     if not messages:
         return 0
+    try:
+        _send(settings, messages)
+    except (OSError, smtplib.SMTPException):
+        metrics.delivery_failed("email", "all")
+        raise
+    log.info("digest.sent", messages=len(messages))
+    return len(messages)
+
+
+def _send(settings: Settings, messages: list[EmailMessage]) -> None:
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         if settings.smtp_starttls:
             smtp.starttls()
@@ -103,5 +114,3 @@ def send_digests(
             smtp.login(settings.smtp_username, settings.smtp_password)
         for message in messages:
             smtp.send_message(message)
-    log.info("digest.sent", messages=len(messages))
-    return len(messages)

@@ -133,6 +133,18 @@ class Settings(BaseSettings):
     lang: Literal["vi", "en"] = Field(
         default="vi", description="language of what people read (the CLI's --lang wins)"
     )
+    # Health and metrics endpoints of the long-running processes (services/ops/health.py).
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65500,
+        description="first port of the processes' /metrics and /healthz endpoints (each adds "
+        "its offset: relay +0, intake +1, projections +2, ...); 0: no endpoints",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="address the endpoints bind")
+    liveness_seconds: float = Field(
+        default=120.0, gt=0, description="a loop stuck longer than this answers 'not alive'"
+    )
 
     @cached_property
     def embedded_store(self) -> Path | None:

@@ -14,6 +14,7 @@ credential from an owner-only Java argument file that is deleted afterwards.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import secrets
 import shutil
@@ -75,6 +76,28 @@ def resolve_jars() -> Path:
         raise LaunchError(f"mvn could not resolve the broker: {done.stdout[-2000:]}")
     tmp.replace(lib)
     return lib
+
+
+def failed_login_classes(lib: Path) -> Path:
+    """Compile ``authlog/FailedLoginLogger.java`` against the broker's jars, once per version of
+    the source: it names the user of each refused login in auth.log (Kafka logs only the
+    address). A JDK's ``javac`` is needed, as Maven is for the jars."""
+    source = HERE / "authlog" / "FailedLoginLogger.java"
+    out = lib.parent / f"authlog-{hashlib.sha256(source.read_bytes()).hexdigest()[:16]}"
+    if out.exists():
+        return out
+    if shutil.which("javac") is None:
+        raise LaunchError("javac (a JDK, e.g. openjdk-17-jdk-headless) is needed by the broker")
+    partial = out.with_name(f"{out.name}.{os.getpid()}.partial")  # brokers may start at once
+    cmd = ["javac", "--release", "17", "-nowarn", "-cp", f"{lib}/*", "-d", str(partial)]
+    done = subprocess.run([*cmd, str(source)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LaunchError(f"javac could not build the failed-login logger: {done.stderr[-2000:]}")
+    try:
+        partial.rename(out)
+    except OSError:  # another start built it first: the same source, the same classes
+        shutil.rmtree(partial, ignore_errors=True)
+    return out
 
 
 @dataclass(frozen=True)
@@ -209,7 +232,7 @@ class LocalKafka:
             f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
             f"-Dbackbone.kafka.auth.log={self.auth_log}",
             "-cp",
-            f"{lib}/*",
+            f"{lib}/*:{failed_login_classes(lib)}",
             *main_and_args,
         ]
 

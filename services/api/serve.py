@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.api.app import create_api
+from services.ops.health import watch_server
 from services.settings import Settings
 
 
@@ -42,6 +43,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """Run until SIGINT or SIGTERM, then release the broker and database connections."""
     api = create_api(settings)
     try:
-        server(settings, host, port, api).run()
+        running = server(settings, host, port, api)
+        watch_server(settings, "api", lambda: running.started)
+        running.run()
     finally:
         api.state.backend.close()

@@ -27,7 +27,7 @@ from services.commands.submission import check_agency, check_fields, check_step
 from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
 from services.kafka.intake import run_intake
 from services.kafka.provision import credentials_file, provision
-from services.supervisor import StopFlag
+from services.ops.health import watch
 from services.vocabulary import load_vocabulary
 
 
@@ -125,7 +125,7 @@ def list_agencies(args: argparse.Namespace) -> int:
 
 def intake(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    run_intake(settings, StopFlag().install())
+    run_intake(settings, watch(settings, "intake"))
     return 0
 
 

@@ -11,8 +11,8 @@ from services.api.keys import KeyFile
 from services.cases.agencies import load_agencies
 from services.commands.common import print_json, settings_for
 from services.kafka.keys import backbone_keypair, register_agency_public_key
+from services.ops.health import watch
 from services.settings import Settings
-from services.supervisor import StopFlag
 
 
 def register(subparsers: Any) -> None:
@@ -86,7 +86,8 @@ def serve(args: argparse.Namespace) -> int:
 def route_alerts(args: argparse.Namespace) -> int:
     from services.kafka.alertrouting import build_alert_router
 
-    build_alert_router(settings_for(args)).run(StopFlag().install())
+    settings = settings_for(args)
+    build_alert_router(settings).run(watch(settings, "alerts"))
     return 0
 
 
@@ -118,7 +119,8 @@ def email_digest(args: argparse.Namespace) -> int:
 def deliver(args: argparse.Namespace) -> int:
     from services.kafka.webhooks import build_deliverer
 
-    build_deliverer(settings_for(args)).run(StopFlag().install())
+    settings = settings_for(args)
+    build_deliverer(settings).run(watch(settings, "webhooks"))
     return 0
 
 

@@ -25,9 +25,9 @@ from services.audit.verify import Report, verify_store
 from services.audit.witness import StoreSource, Witness
 from services.cases.agencies import load_agencies
 from services.commands.common import parse_instant, print_json, settings_for
+from services.ops.health import watch
 from services.runtime.i18n import Translator, translator
 from services.settings import Settings
-from services.supervisor import StopFlag
 
 
 def register(subparsers: Any) -> None:
@@ -93,7 +93,7 @@ def checkpoint(args: argparse.Namespace) -> int:
 
 def checkpointer(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    stop = StopFlag().install()
+    stop = watch(settings, "checkpointer")
     audit = AuditService.from_settings(settings)
     publish = _publisher(settings, settings.kafka_username)
     published = -1
@@ -183,7 +183,7 @@ def list_access(args: argparse.Namespace) -> int:
 
 def run_witness(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    stop = StopFlag().install()
+    stop = watch(settings, "witness")
     audit = AuditService.from_settings(settings)
     topic = settings_topic(settings, "cosignatures")
     send = _no_broker if args.no_publish else _publisher(settings, args.agency)

@@ -33,8 +33,8 @@ from services.commands.common import (
     settings_for,
 )
 from services.commands.errors import UserError, unknown_name
+from services.ops.health import watch
 from services.reports.board import duties_table, reporting_duties
-from services.supervisor import StopFlag
 
 # Width when the output is not a terminal (a pipe, a file): wide enough not to fold names.
 PIPE_WIDTH = 160
@@ -79,7 +79,7 @@ def _register_case(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    stop = StopFlag().install()
+    stop = watch(settings, "projections")
     build_runner(settings).run(stop)
     return 0
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.commands.common import settings_for
 from services.kafka.wiring import build_relay
-from services.supervisor import StopFlag
+from services.ops.health import watch
 
 
 def register(subparsers: Any) -> None:
@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    stop = StopFlag().install()
+    stop = watch(settings, "relay")
     relay = build_relay(settings)
     try:
         relay.run(stop, idle_wait=settings.poll_interval_ms / 1000)

@@ -10,6 +10,7 @@ import uvicorn
 from services.api.app import create_api
 from services.commands.common import settings_for
 from services.logs import get_logger
+from services.ops.health import watch_server
 from services.settings import Settings
 from services.web.wiring import build_app
 
@@ -49,6 +50,7 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=GRACE_SECONDS,
     )
     server = uvicorn.Server(config)
+    watch_server(settings, "web", lambda: server.started)
     log.info("web.serving", url=url_of(settings))
     try:
         server.run()  # uvicorn stops cleanly on SIGTERM and SIGINT

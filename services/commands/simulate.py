@@ -8,9 +8,9 @@ from typing import Any
 
 from services.commands.common import settings_for
 from services.logs import get_logger
+from services.ops.health import watch
 from services.simulator.runner import Options
 from services.simulator.wiring import AgencyClients, build_simulator
-from services.supervisor import StopFlag
 
 log = get_logger(__name__)
 EPILOG = """Time scheme: every case is released with its story back-dated (it began hours to
@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    stop = StopFlag().install()
+    stop = watch(settings, "simulator")
     seed = args.seed if args.seed is not None else secrets.randbits(32)
     options = Options(
         cases=args.cases,

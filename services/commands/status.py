@@ -11,6 +11,7 @@ from rich.table import Table
 from projections.wiring import read_model_db
 from services.cases.agencies import load_agencies
 from services.commands.common import print_json, settings_for
+from services.ops.processes import ProcessFigures
 from services.ops.status import Status, gather
 from services.runtime.i18n import Translator, translator
 
@@ -49,8 +50,30 @@ def _table(status: Status, t: Translator) -> Table:
     for partition, lag in sorted(status.projection_lag.items()):
         table.add_row(t.gettext("Projection lag, partition") + f" {partition}", t.number(lag))
     table.add_row(t.gettext("Alert outbox backlog"), t.number(status.outbox_backlog))
+    for (topic, partition), lag in sorted(status.intake_lag.items()):
+        table.add_row(t.gettext("Intake lag") + f" {topic}:{partition}", t.number(lag))
     for level, count in sorted(status.stalled_by_level.items()):
         table.add_row(t.gettext("Stalled cases at level") + f" {level}", t.number(count))
+    for (level, area), count in sorted(status.stalled_by_area.items()):
+        label = t.gettext("Stalled cases at level") + f" {level}, " + t.gettext("area")
+        table.add_row(f"{label} {area or '-'}", t.number(count))
+    for process in status.processes:
+        table.add_row(process.name, _process_line(process, t))
     if status.broker_error:
         table.add_row(t.gettext("Broker unreachable"), status.broker_error)
     return table
+
+
+def _process_line(process: ProcessFigures, t: Translator) -> str:
+    """Ready or not, memory, and what the process counted since it started."""
+    if not process.answered:
+        return t.gettext("not answering")
+    state = t.gettext("ready") if process.ready else t.gettext("not ready")
+    memory = t.number(process.memory_bytes // 2**20) + " MiB"
+    counts = [
+        (t.gettext("records"), process.records),
+        (t.gettext("rejections"), process.rejections),
+        (t.gettext("delivery failures"), process.delivery_failures),
+    ]
+    shown = ", ".join(f"{name} {t.number(n)}" for name, n in counts if n)
+    return ", ".join(part for part in (state, memory, shown) if part)

@@ -40,6 +40,7 @@ from services.kafka.clients import broker_endpoint, client_config, ensure_topics
 from services.kafka.keys import backbone_keypair
 from services.kafka.wiring import reliable_producer
 from services.logs import get_logger
+from services.ops import metrics
 from services.settings import Settings
 from services.supervisor import StopFlag
 
@@ -136,6 +137,7 @@ class Intake:
         batch = self.consumer.poll(timeout_ms=self.poll_ms, max_records=self.batch_size)
         if not batch:
             return 0
+        started = time.monotonic()
         records = in_time_order(batch)
         try:
             outcomes = after_holds(records, self.apply(records))
@@ -148,6 +150,9 @@ class Intake:
         held = self._hold(records, outcomes)
         self.holding = bool(held)
         self._commit(batch, held)
+        metrics.batch("intake", len(records), started)
+        done = (r for r, o in zip(records, outcomes, strict=True) if o is not HELD)
+        metrics.records("intake", (self.topics.agency_of(r.topic) for r in done))
         log.info(
             "intake.batch_done", records=len(records), rejected=len(rejections), held=len(held)
         )
@@ -266,6 +271,7 @@ class Intake:
 
     def _rejected(self, record: Any, refusal: Refusal) -> Outgoing:
         agency = self.topics.agency_of(record.topic)
+        metrics.rejected(agency, refusal.reason)
         log.info(
             "intake.rejected",
             agency=agency,

@@ -8,6 +8,7 @@ with the same event ids, which consumers drop. Nothing is skipped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from services.cases.views import HistoryEntry
 from services.kafka.relaystate import RelayState
 from services.kafka.routing import Router
 from services.logs import get_logger
+from services.ops import metrics
 from services.supervisor import StopFlag
 
 log = get_logger(__name__)
@@ -79,6 +81,7 @@ class Relay:
 
     def step(self) -> int:
         """Publish one batch; return how many recorded events it held."""
+        started = time.monotonic()
         entries = self.service.entries_since(self.state.position(), self.batch_size)
         if not entries:
             return 0
@@ -86,6 +89,7 @@ class Relay:
         messages, joined = self._plan([entry for _, entry in entries], known)
         self._publish(messages)
         self.state.advance(entries[-1][0], joined)
+        metrics.batch("relay", len(entries), started)
         log.info(
             "relay.published", events=len(entries), messages=len(messages), position=entries[-1][0]
         )

@@ -33,6 +33,7 @@ from services.api.records import inbox_json, to_json
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.wiring import database_engine
 from services.logs import get_logger
+from services.ops import metrics
 from services.settings import Settings
 from services.supervisor import StopFlag
 from services.tables import create_tables
@@ -168,6 +169,7 @@ class Deliverer:
             except Exception as failed:  # any failure of the receiver or the network
                 error = type(failed).__name__
                 log.warning("webhooks.failed", agency=agency, id=message_id, attempt=attempt)
+                metrics.delivery_failed("webhook", agency)
                 if attempt < self.max_attempts and stop.wait(self.backoff_s * 2 ** (attempt - 1)):
                     return False
         self._set_aside(agency, message_id, body, error)

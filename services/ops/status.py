@@ -4,22 +4,29 @@
 - projection lag: per case-events partition, the broker's end offset minus the projections'
   next offset (read from the store, so it shows while the projections are stopped);
 - alert outbox backlog: alerts written but not yet sent;
-- stalled cases by level, as the projections last reported them.
+- intake lag: per agency intake partition, the end offset minus the intake group's committed
+  offset (submissions waiting for the intake);
+- stalled cases by level and area (district), as the projections last reported them.
+
+The same figures are the metrics of ``services.ops.pipeline``, so the terminal and the
+dashboards never disagree.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from events import Topics
 from projections.readmodel import ReadModel
 from services.kafka.clients import broker_endpoint, client_config
 from services.ops.backup import store_positions
+from services.ops.processes import ProcessFigures, look
 from services.settings import Settings
 
 
@@ -32,12 +39,20 @@ class Status:
     projection_lag: dict[int, int] = field(default_factory=dict)
     outbox_backlog: int = 0
     stalled_by_level: dict[int, int] = field(default_factory=dict)
+    stalled_by_area: dict[tuple[int, str], int] = field(default_factory=dict)
+    intake_lag: dict[tuple[str, int], int] = field(default_factory=dict)
+    processes: list[ProcessFigures] = field(default_factory=list)
     broker_error: str = ""
 
     @property
     def behind(self) -> bool:
-        waiting = [*self.relay_backlog.values(), *self.projection_lag.values()]
-        return bool(self.broker_error) or any(waiting) or self.outbox_backlog > 0
+        waiting = [
+            *self.relay_backlog.values(),
+            *self.projection_lag.values(),
+            *self.intake_lag.values(),
+        ]
+        down = any(not p.ready for p in self.processes)
+        return bool(self.broker_error) or any(waiting) or self.outbox_backlog > 0 or down
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +62,12 @@ class Status:
             "projection_lag": {str(p): lag for p, lag in sorted(self.projection_lag.items())},
             "alert_outbox_backlog": self.outbox_backlog,
             "stalled_by_level": {str(lv): n for lv, n in sorted(self.stalled_by_level.items())},
+            "stalled_by_area": [
+                {"level": lv, "area": area, "cases": n}
+                for (lv, area), n in sorted(self.stalled_by_area.items())
+            ],
+            "intake_lag": {f"{t}:{p}": lag for (t, p), lag in sorted(self.intake_lag.items())},
+            "processes": {p.name: p.as_json() for p in self.processes},
             "broker_error": self.broker_error or None,
         }
 
@@ -56,6 +77,8 @@ def gather(settings: Settings, engine: sa.Engine) -> Status:
     itself a finding, not an error)."""
     positions = store_positions(settings.effective_database_url)
     status = Status(store_position=positions["store_position"])
+    if settings.metrics_port:
+        status.processes = look(settings)
     relays = positions["relay_positions"] or {"relay": 0}
     status.relay_backlog = {name: status.store_position - at for name, at in relays.items()}
     model = ReadModel()
@@ -73,13 +96,17 @@ def gather(settings: Settings, engine: sa.Engine) -> Status:
         cases = model.cases
         if cases.name in tables:
             query = (
-                sa.select(cases.c.level, sa.func.count())
+                sa.select(cases.c.level, cases.c.district_code, sa.func.count())
                 .where(cases.c.stalled.is_(True))
-                .group_by(cases.c.level)
+                .group_by(cases.c.level, cases.c.district_code)
             )
-            status.stalled_by_level = {int(level): int(n) for level, n in conn.execute(query)}
+            for level, area, n in conn.execute(query):
+                at = int(level)
+                status.stalled_by_area[(at, str(area))] = int(n)
+                status.stalled_by_level[at] = status.stalled_by_level.get(at, 0) + int(n)
     try:
         ends = _end_offsets(settings, topic)
+        status.intake_lag = _intake_lag(settings)
     except KafkaError as error:
         status.broker_error = type(error).__name__
         return status
@@ -95,3 +122,24 @@ def _end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     finally:
         consumer.close()
     return {tp.partition: int(offset) for tp, offset in ends.items()}
+
+
+def _intake_lag(settings: Settings) -> dict[tuple[str, int], int]:
+    """Per intake partition: what the agencies sent minus what the intake group committed."""
+    config = client_config(broker_endpoint(settings))
+    pattern = re.compile(Topics(settings.topic_prefix).intake_pattern)
+    consumer = KafkaConsumer(**config)
+    admin = KafkaAdminClient(**config)
+    try:
+        topics = sorted(t for t in consumer.topics() if pattern.match(t))
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t))
+        ]
+        ends = consumer.end_offsets(partitions)
+        group = f"{settings.topic_prefix}.intake"
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+    finally:
+        consumer.close()
+        admin.close()
+    done = {tp: int(at.offset) for tp, at in committed.items() if at.offset >= 0}
+    return {(tp.topic, tp.partition): int(end) - done.get(tp, 0) for tp, end in ends.items()}

@@ -12,6 +12,7 @@ import re
 import stat
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -202,3 +203,43 @@ def test_a_refused_operation_is_logged_with_who_and_from_where(first_start: Firs
     poll_until(lambda: bool(denied()), 20, "the refusal in auth.log")
     assert "127.0.0.1" in denied()[0]
     assert spy.password not in log.read_text()
+
+
+def test_a_refused_login_names_the_user_it_tried_and_its_address_beside_it(
+    first_start: FirstStart,
+) -> None:
+    guess = "guessed-for-the-user-test"
+    with RawKafka(controllers(first_start)) as client:
+        client.login_plain("intruder-on-controller", guess)
+    stranger = replace(first_start.kafka.endpoint(), username="intruder-scram", password=guess)
+    with pytest.raises(KafkaError):
+        KafkaAdminClient(**client_config(stranger), request_timeout_ms=5000).close()
+    log = first_start.kafka.auth_log
+
+    def refused(user: str) -> list[tuple[str, str]]:
+        """Each 'Refused ... login for user = USER' line, with the line after it."""
+        lines = log.read_text().splitlines()
+        return [
+            (line, after)
+            for line, after in pairwise(lines)
+            if line.endswith(f"login for user = {user} (backbone.kafka.auth)")
+        ]
+
+    poll_until(lambda: bool(refused("intruder-scram")), 20, "the SCRAM user in auth.log")
+    poll_until(lambda: bool(refused("intruder-on-controller")), 20, "the PLAIN user")
+    for user, mechanism in (
+        ("intruder-scram", "SCRAM-SHA-256"),
+        ("intruder-on-controller", "PLAIN"),
+    ):
+        line, after = refused(user)[0]
+        assert f"Refused {mechanism} login" in line
+        assert "Failed authentication with /127.0.0.1" in after  # where from, same thread
+        assert thread_of(line) == thread_of(after)
+    assert guess not in log.read_text()
+
+
+def thread_of(line: str) -> str:
+    """The ``[thread]`` of an auth.log line."""
+    found = re.search(r"\[([^\]]+)\]", line)
+    assert found, line
+    return found[1]
