@@ -76,13 +76,13 @@ def test_submit_prints_the_submission_id_and_rejections_give_the_reason(
         "submit",
         "VerdictDelivered",
         "--agency",
-        "court-ninh-thuan",
+        "court-khanh-hoa",
         "--case",
         case_id,
         "--field",
         "outcome=convicted",
     )
     shown = backbone(
-        settings, "rejections", "--agency", "court-ninh-thuan", "--json", "--timeout", "20"
+        settings, "rejections", "--agency", "court-khanh-hoa", "--json", "--timeout", "20"
     )
     assert [r["reason"] for r in json.loads(shown)] == ["missing_prerequisite"]

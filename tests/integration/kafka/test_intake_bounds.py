@@ -124,13 +124,13 @@ def test_a_message_at_the_brokers_size_limit_is_rejected_and_holds_back_no_one(
         broker_endpoint(settings),
     )
     set_topic_configs(endpoint, [topics.intake("hotline-111")], {"max.message.bytes": "1048588"})
-    hotline, police = client("hotline-111"), client("police-ninh-thuan")
+    hotline, police = client("hotline-111"), client("police-khanh-hoa")
     huge = b"\xc3\x01" + b"\x7f" * (BROKER_LIMIT - 600)
     others = [new_case_id() for _ in range(3)]
     produce(endpoint, topics.intake("hotline-111"), [huge])
     produce(
         endpoint,
-        topics.intake("police-ninh-thuan"),
+        topics.intake("police-khanh-hoa"),
         [step_bytes(codec, "CaseReported", case_id) for case_id in others]
         + [b"police's own bad message"],
     )
