@@ -80,6 +80,18 @@ class AgencyDirectory:
             found = self._by_id.get(found.successor or "")
         return None
 
+    def predecessors(self, agency_id: str) -> set[str]:
+        """Every agency whose cases and duties passed, directly or not, to ``agency_id``."""
+        found: set[str] = set()
+        todo = [agency_id]
+        while todo:
+            current = todo.pop()
+            for agency in self._by_id.values():
+                if agency.successor == current and agency.id not in found:
+                    found.add(agency.id)
+                    todo.append(agency.id)
+        return found
+
     def local_day(self, instant: datetime) -> date:
         """The province's calendar day of an aware instant (what validity days mean)."""
         return instant.astimezone(self.zone).date()

@@ -20,7 +20,7 @@ from functools import cache
 from string import Formatter
 from typing import Protocol
 
-NESTED = frozenset({"kind", "hint", "problem"})
+NESTED = frozenset({"kind", "hint", "problem", "instead"})
 
 TEMPLATES: tuple[str, ...] = (
     # services/commands/errors.py
@@ -57,6 +57,9 @@ TEMPLATES: tuple[str, ...] = (
     "agency {agency} is not in the agency directory",
     "agency {agency} did not exist on {day}",
     "agency {agency} did not exist on {day}; {successor} acts for it from then on",
+    "agency {agency} did not exist on {day}; {instead}",
+    "use --agency {successor}, which took over its cases",
+    "it has no successor; filter by --area instead",
     "{agency} may not read personal data",
     "the personal data of case {case_id} was erased",
     "submission id {submission_id} was already recorded on case {case_id} with other content; "

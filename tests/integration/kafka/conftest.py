@@ -29,7 +29,8 @@ AGENCIES = (
     "hospital-khanh-hoa",
     "court-khanh-hoa",
     "doet-khanh-hoa",
-    "commune-22741",
+    "commune-22921",
+    "police-ninh-thuan",  # ended on 30 June 2025: its refusals name police-khanh-hoa
 )
 
 

@@ -86,3 +86,16 @@ def test_submit_prints_the_submission_id_and_rejections_give_the_reason(
         settings, "rejections", "--agency", "court-khanh-hoa", "--json", "--timeout", "20"
     )
     assert [r["reason"] for r in json.loads(shown)] == ["missing_prerequisite"]
+
+
+def test_a_step_sent_as_an_ended_agency_is_rejected_in_vietnamese_naming_its_successor(
+    settings: Settings, service: CaseService, intake: StopFlag
+) -> None:
+    # Ninh Thuận's police ended with the 2025 merger: the intake refuses its step of today, and
+    # the person reading the rejections (Vietnamese by default) learns who acts for it.
+    backbone(settings, "submit", "PoliceReportReceived", "--agency", "police-ninh-thuan",
+             "--case", new_case_id(), "--field", "report_id=r-1")  # fmt: skip
+    shown = backbone(settings, "rejections", "--agency", "police-ninh-thuan", "--timeout", "20")
+    assert "agency_not_valid" in shown
+    assert "cơ quan 'police-ninh-thuan' không tồn tại vào ngày" in shown
+    assert "từ đó 'police-khanh-hoa' đảm nhận thay" in shown

@@ -36,8 +36,8 @@ BROKER_LIMIT = 1_048_588  # the broker's default message.max.bytes
 def test_submit_refuses_serious_danger_maybe_and_nothing_is_recorded(
     settings: Settings, service: CaseService, intake: StopFlag, client: Clients
 ) -> None:
-    case_id = reported(client("commune-22741"), service)
-    args = ["submit", "InitialRiskAssessed", "--agency", "commune-22741", "--case", case_id]
+    case_id = reported(client("commune-22921"), service)
+    args = ["submit", "InitialRiskAssessed", "--agency", "commune-22921", "--case", case_id]
     args += ["--field", "risk_level=high", "--field", "serious_danger=maybe"]
     done = subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
