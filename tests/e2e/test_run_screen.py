@@ -143,7 +143,8 @@ def test_run_shows_a_readable_board_at_80_columns_and_refuses_a_second_run(
     _assert_a_supervisor_can_act_on(_latest_board(text), home)
 
     assert second.returncode == 2 and "Traceback" not in second_err and second_out == ""
-    assert "already running" in second_err and str(home.resolve()) in second_err
+    # The second run was started without --lang: the refusal is in Vietnamese, the default.
+    assert "hệ thống đã đang chạy" in second_err and str(home.resolve()) in second_err
     # The broker this run started is stopped with it.
     assert "pid" not in json.loads((home / "kafka" / "state.json").read_text())
 
