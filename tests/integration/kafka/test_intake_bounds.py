@@ -47,7 +47,8 @@ def test_submit_refuses_serious_danger_maybe_and_nothing_is_recorded(
         timeout=60,
     )
     assert done.returncode != 0
-    assert "serious_danger must be `true` or `false`, not 'maybe'" in done.stderr
+    # In Vietnamese, the default language; the field and the value as they were typed.
+    assert "serious_danger phải là `true` hoặc `false`, không phải 'maybe'" in done.stderr
     assert "Traceback" not in done.stderr
     assert len(history(service, case_id)) == 1
 
