@@ -181,7 +181,7 @@ def test_an_unexpected_failure_is_one_line_pointing_at_the_log(
     make_settings: Callable[..., Settings],
 ) -> None:
     settings = make_settings(database_url="nosuchdriver://nowhere/db")
-    line = assert_one_line(backbone(settings, "stalled"), 70, "unexpected", "the details are in")
+    line = assert_one_line(backbone(settings, "stalled"), 70, "lỗi ngoài dự kiến", "chi tiết")
     log = Path(line.rsplit(" ", 1)[-1])
     assert "Traceback" in log.read_text(encoding="utf-8")
 

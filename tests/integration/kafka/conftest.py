@@ -30,7 +30,6 @@ AGENCIES = (
     "court-khanh-hoa",
     "doet-khanh-hoa",
     "commune-22921",
-    "police-ninh-thuan",  # ended on 30 June 2025: its refusals name police-khanh-hoa
 )
 
 

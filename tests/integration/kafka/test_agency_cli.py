@@ -5,18 +5,30 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from services.cases.application import CaseService
+from services.kafka.provision import provision
 from services.settings import Settings
 from services.supervisor import StopFlag
 from tests.casefactory import new_case_id
-from tests.integration.kafka.conftest import history
+from tests.integration.kafka.conftest import AGENCIES, history, small_config
 from tests.kafkatools import poll_until
 from tests.processes import env_for
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(intake_settings: Callable[..., Settings], tmp_path: Path) -> Settings:
+    """The small directory and Ninh Thuận's police, which ended on 30 June 2025."""
+    config = small_config(tmp_path / "config-merged", (*AGENCIES, "police-ninh-thuan"))
+    made = intake_settings(config_dir=config)
+    provision(made)
+    return made
 
 
 def backbone(settings: Settings, *args: str, stdin: str = "") -> str:
