@@ -39,7 +39,7 @@ from services.logs import configure_logging
 from services.settings import Settings, load_settings
 
 STEPS_PER_CASE = 10
-AGENCY = "commune-22738"
+AGENCY = "commune-22921"
 
 
 @dataclass

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from services.cases.agencies import AGENCIES_FILE, AgencyDirectory
+from services.cases.agencies import AgencyDirectory
 
 ESCALATION_FILE = "escalation.toml"
 AREA_LEVELS = ("commune", "district", "province")
@@ -39,7 +39,6 @@ class Addressing:
 
     steps: tuple[Step, ...]
     agencies: AgencyDirectory
-    successors: Mapping[str, str] = field(default_factory=dict)  # old agency id -> its successor
 
     def recipients(
         self, level: int, area: Mapping[str, str], at: datetime, rule_id: str = ""
@@ -67,16 +66,9 @@ class Addressing:
         return []
 
     def _in_office(self, agency_id: str, on: date) -> str:
-        """The agency itself if it exists on ``on``, else its successor that does (an old case
-        of a merged province is told to the agency that took over), else ""."""
-        seen: set[str] = set()
-        while agency_id and agency_id not in seen:
-            seen.add(agency_id)
-            agency = self.agencies.get(agency_id)
-            if agency is not None and agency.valid_on(on):
-                return agency_id
-            agency_id = self.successors.get(agency_id, "")
-        return ""
+        """The agency, or its successor in office ``on`` (agencies.toml), else ""."""
+        found = self.agencies.in_office(agency_id, on)
+        return found.id if found else ""
 
 
 def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
@@ -84,17 +76,7 @@ def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
     with (config_dir / ESCALATION_FILE).open("rb") as file:
         document = tomllib.load(file)
     steps = tuple(_step(i, t) for i, t in enumerate(document.get("level", [])))
-    return Addressing(steps, agencies, _successors(config_dir, agencies))
-
-
-def _successors(config_dir: Path, agencies: AgencyDirectory) -> dict[str, str]:
-    """``successor`` of every agency in agencies.toml that names one (each must be known)."""
-    with (config_dir / AGENCIES_FILE).open("rb") as file:
-        listed = tomllib.load(file).get("agency", [])
-    found = {str(a["id"]): str(a["successor"]) for a in listed if a.get("successor")}
-    if unknown := sorted(s for s in found.values() if agencies.get(s) is None):
-        raise ValueError(f"{AGENCIES_FILE}: successor {unknown[0]!r} is not a listed agency")
-    return found
+    return Addressing(steps, agencies)
 
 
 def _step(index: int, table: Mapping[str, Any]) -> Step:

@@ -90,7 +90,7 @@ def stalled_cases(
         .join(cases, cases.c.case_id == obs.c.case_id)
         .where(
             *_candidates(obs, to_millis(at), as_of),
-            *_narrowed(obs, cases, filters, resolving=responsibility is not None),
+            *_narrowed(obs, cases, filters, _named_for(filters, responsibility)),
         )
     )
     found: dict[str, list[ObligationStatus]] = {}
@@ -150,11 +150,24 @@ def _candidates(obs: sa.Table, at_ms: int, as_of: bool) -> list[Any]:
     ]
 
 
-def _narrowed(obs: sa.Table, cases: sa.Table, filters: Filters, resolving: bool) -> list[Any]:
+def _named_for(filters: Filters, responsibility: Responsibility | None) -> set[str] | None:
+    """The agency ids an obligation may name and still be the filter's agency's to act on: the
+    agency and those it succeeded (None: no resolving, only the agency itself)."""
+    if not filters.agency or responsibility is None:
+        return None
+    return {filters.agency} | responsibility.directory.predecessors(filters.agency)
+
+
+def _narrowed(
+    obs: sa.Table, cases: sa.Table, filters: Filters, named_for: set[str] | None
+) -> list[Any]:
     conditions: list[Any] = []
     if filters.agency:
-        named = obs.c.responsible_agency == filters.agency
-        conditions.append(sa.or_(named, obs.c.responsible_agency.is_(None)) if resolving else named)
+        if named_for is None:
+            conditions.append(obs.c.responsible_agency == filters.agency)
+        else:
+            named = obs.c.responsible_agency.in_(sorted(named_for))
+            conditions.append(sa.or_(named, obs.c.responsible_agency.is_(None)))
     if filters.role:
         conditions.append(obs.c.responsible_role == filters.role)
     if filters.area:

@@ -41,18 +41,23 @@ class Responsibility:
         area: Mapping[str, str],
         at: datetime,
     ) -> str | None:
-        """The id of the agency that must act, or None when the directory has none."""
+        """The id of the agency that must act, or None when the directory has none.
+
+        An agency that has ended since (the 2025 reorganisation) is followed to its successor in
+        office on the day, so an old case names an agency that exists.
+        """
+        day = self.directory.local_day(at)
         if agency:
-            return agency
+            found = self.directory.in_office(agency, day)
+            return found.id if found else agency
         kind = role if role in ROLES else self.role_kinds.get(role)
         if kind is None:
             return None
-        day = self.directory.local_day(at)
-        candidates = [a for a in self.directory.by_role(kind) if a.valid_on(day)]
         for code in [area[name] for name in AREA_LEVELS if area.get(name)] + [NATIONAL]:
-            for candidate in candidates:
-                if candidate.area == code:
-                    return candidate.id
+            local = [a for a in self.directory.by_role(kind) if a.area == code]
+            for found in (self.directory.in_office(a.id, day) for a in local):
+                if found is not None:
+                    return found.id
         return None
 
     def agency_name(self, agency_id: str) -> str:

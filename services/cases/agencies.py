@@ -43,6 +43,7 @@ class Agency:
     valid_from: date
     valid_to: date | None = None
     reads_personal_data: bool = False
+    successor: str | None = None  # the agency that took over its cases and duties when it ended
 
     def valid_on(self, day: date) -> bool:
         """True when the agency existed in this form on ``day``."""
@@ -59,10 +60,37 @@ class AgencyDirectory:
             if agency.id in self._by_id:
                 raise ValueError(f"agency {agency.id!r} is listed twice")
             self._by_id[agency.id] = agency
+        if lost := sorted(a.successor for a in self._by_id.values() if a.successor and
+                          a.successor not in self._by_id):  # fmt: skip
+            raise ValueError(f"{AGENCIES_FILE}: successor {lost[0]!r} is not a listed agency")
 
     def get(self, agency_id: str) -> Agency | None:
         """The agency with this id, or None."""
         return self._by_id.get(agency_id)
+
+    def in_office(self, agency_id: str, day: date) -> Agency | None:
+        """The agency itself if it exists on ``day``, else the successor that does (an old case of
+        a merged province goes to the agency that took over), else None."""
+        seen: set[str] = set()
+        found = self._by_id.get(agency_id)
+        while found is not None and found.id not in seen:
+            if found.valid_on(day):
+                return found
+            seen.add(found.id)
+            found = self._by_id.get(found.successor or "")
+        return None
+
+    def predecessors(self, agency_id: str) -> set[str]:
+        """Every agency whose cases and duties passed, directly or not, to ``agency_id``."""
+        found: set[str] = set()
+        todo = [agency_id]
+        while todo:
+            current = todo.pop()
+            for agency in self._by_id.values():
+                if agency.successor == current and agency.id not in found:
+                    found.add(agency.id)
+                    todo.append(agency.id)
+        return found
 
     def local_day(self, instant: datetime) -> date:
         """The province's calendar day of an aware instant (what validity days mean)."""
@@ -101,6 +129,7 @@ def _parse(table: Mapping[str, Any]) -> Agency:
         valid_from=_day(table["valid_from"]),
         valid_to=_day(table["valid_to"]) if "valid_to" in table else None,
         reads_personal_data=bool(table.get("reads_personal_data", False)),
+        successor=str(table["successor"]) if table.get("successor") else None,
     )
 
 

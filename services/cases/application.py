@@ -258,6 +258,7 @@ class CaseService(Application[UUID]):
         reader = self.agencies.get(agency)
         if reader is None or not reader.reads_personal_data:
             raise errors.PersonalDataAccessDenied(agency)
+        self._agency(agency, _now_ms())  # an agency that has ended reads no more
         case = self._load(case_id)
         if case.personal_data_erased or self.keys.is_shredded(case_id):
             raise errors.PersonalDataErasedError(case_id)
@@ -291,8 +292,8 @@ class CaseService(Application[UUID]):
     ) -> Submission:
         agency = self._agency(agency_id, occurred_at)
         addressee = fields.get("to_agency")
-        if isinstance(addressee, str) and addressee and self.agencies.get(addressee) is None:
-            raise errors.UnknownAgency(addressee)
+        if isinstance(addressee, str) and addressee:
+            self._agency(addressee, occurred_at)  # a referral goes to an agency that exists
         payload = {key: _primitive(value) for key, value in fields.items()}
         return Submission(step, payload, agency.id, agency.role, occurred_at, submission_id)
 
@@ -302,7 +303,8 @@ class CaseService(Application[UUID]):
             raise errors.UnknownAgency(agency_id)
         day = self.agencies.local_day(datetime.fromtimestamp(occurred_at / 1000, UTC))
         if not agency.valid_on(day):
-            raise errors.AgencyNotValid(agency_id, day.isoformat())
+            acting = self.agencies.in_office(agency_id, day)
+            raise errors.AgencyNotValid(agency_id, day.isoformat(), acting.id if acting else None)
         return agency
 
     def _load(self, case_id: str) -> Case:

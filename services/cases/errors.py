@@ -127,9 +127,13 @@ class UnknownAgency(CaseError):
 class AgencyNotValid(CaseError):
     reason = "agency_not_valid"
 
-    def __init__(self, agency_id: str, on: str) -> None:
-        super().__init__(f"agency {agency_id!r} did not exist on {on}")
+    def __init__(self, agency_id: str, on: str, successor: str | None = None) -> None:
+        message = f"agency {agency_id!r} did not exist on {on}"
+        if successor:
+            message += f"; {successor!r} acts for it from then on"
+        super().__init__(message)
         self.agency_id = agency_id
+        self.successor = successor
 
 
 class PersonalDataAccessDenied(CaseError):

@@ -16,8 +16,10 @@ from services.audit.access import MIN_PURPOSE, PurposeRequired, record_openings
 from services.cases.agencies import load_agencies
 from services.commands.api import register_agency_actions
 from services.commands.common import (
+    add_lang_option,
     case_uuid,
     parse_instant,
+    people,
     print_json,
     require_broker,
     settings_for,
@@ -28,6 +30,7 @@ from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
 from services.kafka.intake import run_intake
 from services.kafka.provision import credentials_file, provision
 from services.ops.health import watch
+from services.runtime.sentences import localize
 from services.vocabulary import load_vocabulary
 
 
@@ -46,6 +49,7 @@ def register(subparsers: Any) -> None:
         parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
         parser.add_argument("--max", type=int, default=500, help="at most this many")
         parser.add_argument("--json", action="store_true", help="JSON for scripts")
+        add_lang_option(parser)
         if name == "inbox":
             reveal = "print the personal data opened with the agency's key"
             parser.add_argument("--reveal-personal", action="store_true", help=reveal)
@@ -179,9 +183,11 @@ def rejections(args: argparse.Namespace) -> int:
     require_broker(settings)
     with AgencyClient.from_settings(settings, args.agency) as client:
         items = client.rejections(args.timeout, args.max)
-    _show(
-        [_rejection_row(item) for item in items], args.json, ("submission_id", "reason", "detail")
-    )
+    rows = [_rejection_row(item) for item in items]
+    if not args.json:  # people read the sentence in their language; scripts keep the English
+        t = people(args, settings)
+        rows = [row | {"detail": localize(row["detail"], t)} for row in rows]
+    _show(rows, args.json, ("submission_id", "reason", "detail"))
     return 0
 
 

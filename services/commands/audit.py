@@ -23,10 +23,15 @@ from services.audit.rows import events_table
 from services.audit.service import AuditService
 from services.audit.verify import Report, verify_store
 from services.audit.witness import StoreSource, Witness
-from services.cases.agencies import load_agencies
-from services.commands.common import parse_instant, print_json, settings_for
+from services.commands.common import (
+    add_lang_option,
+    parse_instant,
+    people,
+    print_json,
+    settings_for,
+)
 from services.ops.health import watch
-from services.runtime.i18n import Translator, translator
+from services.runtime.i18n import Translator
 from services.settings import Settings
 
 
@@ -46,14 +51,14 @@ def register(subparsers: Any) -> None:
     check.add_argument("file", type=Path)
     check.add_argument("--trust", type=Path, help="file of verifier keys obtained out of band")
     check.add_argument("--json", action="store_true", help="JSON for scripts")
-    check.add_argument("--lang", default="vi", help="vi or en")
+    add_lang_option(check)
     check.set_defaults(func=check_bundle)
     text = "list who opened personal data: which case, when, why"
     access = actions.add_parser("access", help=text, description=text)
     access.add_argument("case_id", nargs="?")
     access.add_argument("--agency")
     access.add_argument("--since", type=parse_instant, help="ISO date or time (UTC if no zone)")
-    access.add_argument("--lang", default="vi", help="vi or en")
+    add_lang_option(access)
     access.add_argument("--json", action="store_true", help="JSON for scripts")
     access.set_defaults(func=list_access)
     text = "run as a witness for an agency: cosign checkpoints, raise an alarm on a fork"
@@ -151,7 +156,7 @@ def check_bundle(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     else:
-        t = translator(args.lang, "UTC")
+        t = people(args, settings_for(args))
         verdict = t.gettext("VERIFIED") if result.ok else t.gettext("NOT VERIFIED")
         line = t.gettext("{verdict}: {entries} events, {cosignatures} cosignatures")
         print(
@@ -173,7 +178,7 @@ def list_access(args: argparse.Namespace) -> int:
     if args.json:
         print_json([vars(r) | {"opened_at": _iso(r.opened_at)} for r in records])
         return 0
-    t = _translator(settings, args.lang)
+    t = people(args, settings)
     for r in records:
         when = t.datetime(datetime.fromtimestamp(r.opened_at / 1000, UTC))
         print(f"{when}  {r.case_id}  {r.agency}/{r.actor}  {r.purpose}")
@@ -220,7 +225,7 @@ def verify_all(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_json())
     else:
-        _print_report(report, _translator(settings, getattr(args, "lang", "vi")))
+        _print_report(report, people(args, settings))
     return 0 if report.ok else 1
 
 
@@ -246,10 +251,6 @@ def _print_report(report: Report, t: Translator) -> None:
     verdict = t.gettext("intact") if report.ok else t.gettext("TAMPERED")
     print(line.format(events=report.events, cases=report.cases, size=report.checkpoint_size,
                       verdict=verdict))  # fmt: skip
-
-
-def _translator(settings: Settings, lang: str) -> Translator:
-    return translator(lang, load_agencies(settings.config_dir).zone)
 
 
 def settings_topic(settings: Settings, name: str) -> str:

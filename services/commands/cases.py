@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
     )
     verify.add_argument("--area", help="with --all: only cases of this area code")
     verify.add_argument("--since", type=parse_instant, help="with --all: cases changed since")
-    verify.add_argument("--lang", default="vi", help="vi or en")
+    add_lang_option(verify)
     verify.add_argument(
         "--head",
         type=_head,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
 import traceback
 from collections.abc import Iterable
@@ -72,12 +73,29 @@ def run_guarded(args: argparse.Namespace, home: Path | None = None) -> int:
 
 
 def report(args: argparse.Namespace, reason: str, message: str, code: int) -> int:
-    """One line on stderr; with ``--json``, the same as a JSON object on stdout."""
+    """One line on stderr in the person's language; with ``--json``, a JSON object on stdout
+    too: the reason, the English ``detail`` scripts may match, and the ``message`` shown."""
+    from services.runtime.i18n import translator
+    from services.runtime.sentences import localize
+
+    shown = localize(message, translator(_language(args), "UTC"))
     if getattr(args, "json", False) is True:
-        json.dump({"error": reason, "detail": message}, sys.stdout, ensure_ascii=False)
+        error = {"error": reason, "detail": message, "message": shown}
+        json.dump(error, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
-    print(f"backbone: {message}", file=sys.stderr)
+    print(f"backbone: {shown}", file=sys.stderr)
     return code
+
+
+def _language(args: argparse.Namespace) -> str:
+    """``--lang``, else ``BACKBONE_LANG``, else Vietnamese (also when the setting is wrong: the
+    message then names the variable)."""
+    from services.runtime.i18n import LANGUAGES
+
+    for code in (getattr(args, "lang", None), os.environ.get("BACKBONE_LANG")):
+        if code in LANGUAGES:
+            return str(code)
+    return "vi"
 
 
 def _known_failure(error: Exception) -> UserError | None:

@@ -114,6 +114,7 @@ def show_stalled(args: argparse.Namespace) -> int:
         model = ReadModel().create(db)
         with db.connect() as conn:
             _check_filters(filters, names, conn, model)
+            _check_agency_in_office(filters, names, at)
             found = stalled_cases(
                 conn, model, at, as_of=as_of is not None, filters=filters, responsibility=names
             )
@@ -170,6 +171,23 @@ def _check_filters(
         known_roles = names.known_roles() | set(used)
         if filters.role not in known_roles:
             raise unknown_name("role", filters.role, known_roles, "backbone stalled --json")
+
+
+def _check_agency_in_office(filters: Filters, names: Responsibility, at: datetime) -> None:
+    """An agency that had ended by ``at`` is responsible for nothing then: say who is, rather
+    than print an empty board (an old case's obligations are its successor's)."""
+    agency = names.directory.get(filters.agency or "")
+    day = names.directory.local_day(at)
+    if agency is None or agency.valid_on(day):
+        return
+    acting = names.directory.in_office(agency.id, day)
+    instead = f"use --agency {acting.id}, which took over its cases" if acting else (
+        "it has no successor; filter by --area instead"
+    )
+    raise UserError(
+        "agency_not_in_office",
+        f"agency {agency.id!r} did not exist on {day.isoformat()}; {instead}",
+    )
 
 
 def _comparison(result: Comparison) -> dict[str, Any]:

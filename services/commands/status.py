@@ -9,17 +9,16 @@ from rich.console import Console
 from rich.table import Table
 
 from projections.wiring import read_model_db
-from services.cases.agencies import load_agencies
-from services.commands.common import print_json, settings_for
+from services.commands.common import add_lang_option, people, print_json, settings_for
 from services.ops.processes import ProcessFigures
 from services.ops.status import Status, gather
-from services.runtime.i18n import Translator, translator
+from services.runtime.i18n import Translator
 
 
 def register(subparsers: Any) -> None:
     text = "is the backbone keeping up? backlogs, lag and stalled cases (exit 1 when behind)"
     parser = subparsers.add_parser("status", help=text, description=text)
-    parser.add_argument("--lang", default="vi", help="vi or en")
+    add_lang_option(parser)
     parser.add_argument("--json", action="store_true", help="JSON for scripts")
     parser.set_defaults(func=show_status)
 
@@ -34,9 +33,7 @@ def show_status(args: argparse.Namespace) -> int:
     if args.json:
         print_json(status.as_json())
     else:
-        Console().print(
-            _table(status, translator(args.lang, load_agencies(settings.config_dir).zone))
-        )
+        Console().print(_table(status, people(args, settings)))
     return 1 if status.behind else 0
 
 

@@ -54,7 +54,7 @@ class Router:
         Khánh Hòa ones), all of them when no day is given."""
         chosen: dict[str, bool] = {}
         if self.participants_see_all:
-            chosen = dict.fromkeys(participants, False)
+            chosen = dict.fromkeys(self._in_office(participants, on), False)
         for route in self.routes:
             if step in route.steps:
                 for agency in self._recipients(route, payload, on):
@@ -73,6 +73,13 @@ class Router:
                 agencies = [a for a in agencies if a.area == area]
             found += [a.id for a in agencies]
         return [agency for agency in found if self.agencies.get(agency) is not None]
+
+    def _in_office(self, agencies: Collection[str], on: date | None) -> list[str]:
+        """The agencies, each ended one replaced by its successor in office ``on``."""
+        if on is None:
+            return list(agencies)
+        found = (self.agencies.in_office(agency, on) for agency in agencies)
+        return [agency.id for agency in found if agency is not None]
 
     def _may_read(self, route: Route, agency_id: str) -> bool:
         agency = self.agencies.get(agency_id)

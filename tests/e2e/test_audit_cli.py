@@ -23,7 +23,7 @@ from tests.processes import run as backbone
 from tests.processes import spawn
 
 START = 1_760_000_000_000
-WITNESS = "procuracy-ninh-thuan"
+WITNESS = "procuracy-khanh-hoa"
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_verify_all_passes_an_untouched_store_and_names_a_changed_row(settings: 
     assert json.loads(done.stdout)["ok"] is True
     service = CaseService.from_settings(settings)
     rows = Rows(service, case_id)
-    state = rows.state(2) | {"agency": "police-ninh-thuan"}
+    state = rows.state(2) | {"agency": "police-khanh-hoa"}
     rows.update(2, state=json.dumps(state).encode())
     service.close()
     done = backbone(settings, "verify", "--all", "--lang", "en")
@@ -78,7 +78,7 @@ def test_a_bundle_round_trips_through_the_command_and_a_changed_byte_fails(
 
 
 def test_revealing_personal_data_without_a_purpose_is_refused(settings: Settings) -> None:
-    done = backbone(settings, "inbox", "--agency", "dolisa-ninh-thuan", "--reveal-personal")
+    done = backbone(settings, "inbox", "--agency", "doh-khanh-hoa", "--reveal-personal")
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"] == "purpose_required"
 
@@ -86,14 +86,14 @@ def test_revealing_personal_data_without_a_purpose_is_refused(settings: Settings
 def test_audit_access_lists_who_opened_which_case_and_why(settings: Settings) -> None:
     case_id = record_case(settings)
     service, audit = CaseService.from_settings(settings), AuditService.from_settings(settings)
-    open_personal_data(service.read_personal_data, audit.access, case_id, "commune-22783",
+    open_personal_data(service.read_personal_data, audit.access, case_id, "commune-22921",
                        "officer-7", "home visit planning")  # fmt: skip
     service.close()
     audit.close()
     done = backbone(settings, "audit", "access", case_id, "--json")
     [row] = json.loads(done.stdout)
     assert (row["agency"], row["actor"], row["purpose"]) == (
-        "commune-22783",
+        "commune-22921",
         "officer-7",
         "home visit planning",
     )

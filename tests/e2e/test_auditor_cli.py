@@ -31,7 +31,7 @@ def case_id(settings: Settings) -> str:
     steps: list[tuple[str, str, dict[str, Any]]] = [
         ("CaseReported", "hotline-111", payload("CaseReported")),
         ("TransferredToCommune", "hotline-111", payload("TransferredToCommune")),
-        ("PoliceReportReceived", "police-ninh-thuan", payload("PoliceReportReceived")),
+        ("PoliceReportReceived", "police-khanh-hoa", payload("PoliceReportReceived")),
     ]
     for i, (step, agency, body) in enumerate(steps):
         personal = PERSONAL if step == "CaseReported" else None
@@ -81,7 +81,7 @@ def test_verify_passes_an_intact_case_and_names_an_altered_event(
 def test_forget_erases_personal_data_and_keeps_the_history_verifiable(
     settings: Settings, case_id: str
 ) -> None:
-    done = backbone(settings, "forget", case_id, "--by", "dolisa-ninh-thuan")
+    done = backbone(settings, "forget", case_id, "--by", "doh-khanh-hoa")
     assert done.returncode == 0, done.stderr
     service = CaseService.from_settings(settings)
     try:
@@ -94,7 +94,7 @@ def test_forget_erases_personal_data_and_keeps_the_history_verifiable(
 
 
 def test_a_refused_forget_gives_a_machine_readable_reason(settings: Settings, case_id: str) -> None:
-    done = backbone(settings, "forget", case_id, "--by", "court-ninh-thuan", "--json")
+    done = backbone(settings, "forget", case_id, "--by", "court-khanh-hoa", "--json")
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"] == "role_not_allowed"
     assert "court" in done.stderr and "Traceback" not in done.stderr

@@ -32,6 +32,13 @@ MARCH = 1_772_323_200_000  # 1 March 2026, in epoch milliseconds
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """A person who reads English (the words below are the English sentences)."""
+    return make_settings(lang="en")
+
+
+@pytest.fixture
+def vietnamese(make_settings: Callable[..., Settings]) -> Settings:
+    """A person on the default language, Vietnamese."""
     return make_settings()
 
 
@@ -82,6 +89,28 @@ MISTAKES: dict[str, tuple[list[str], tuple[str, ...]]] = {
 }  # fmt: skip
 
 
+# The same mistakes in Vietnamese, the default: the sentence is translated, the values (names,
+# ids, commands) come through as typed.
+VIETNAMESE: dict[str, tuple[str, ...]] = {
+    "agency filter typo": ("không có cơ quan 'polise-ninh-thuan'",
+                           "Có phải ý bạn là: police-ninh-thuan", "backbone agencies list"),
+    "unknown area": ("không có địa bàn '99999'", "Xem danh sách đầy đủ bằng"),
+    "role typo": ("không có vai trò 'receving_point'", "Có phải ý bạn là: receiving_point"),
+    "future as-of": ("nằm trong tương lai", "bỏ tùy chọn này"),
+    "unknown case": (f"không có vụ việc {NO_CASE}", "backbone stalled"),
+    "malformed case id": ("'3e99acc3…' không phải là mã vụ việc", "UUID"),
+    "case in the future": ("nằm trong tương lai",),
+    "history of no case": (f"vụ việc {NO_CASE} không tồn tại",),
+    "verify no case": (f"vụ việc {NO_CASE} không tồn tại",),
+    "verify not a uuid": ("'not-a-uuid' không phải là mã vụ việc",),
+    "step typo": ("không có bước 'CaseReportd'", "Có phải ý bạn là: CaseReported"),
+    "agency typo in submit": ("không có cơ quan 'hotline-11'", "hotline-111"),
+    "unknown field": ("TransferredToCommune không có trường comune_code",
+                      "các trường của bước này là:"),
+    "missing field": ("CaseReported cần --field", "các trường của bước này là:"),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_a_mistake_gets_one_line_and_a_non_zero_exit(settings: Settings, mistake: str) -> None:
     argv, words = MISTAKES[mistake]
@@ -89,20 +118,32 @@ def test_a_mistake_gets_one_line_and_a_non_zero_exit(settings: Settings, mistake
     assert "provision" not in line  # a typo is not an agency to provision
 
 
-def test_json_is_asked_for_so_the_error_is_a_json_object_too(settings: Settings) -> None:
-    done = backbone(settings, "stalled", "--agency", "polise-ninh-thuan", "--json")
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_a_mistake_reads_in_vietnamese_by_default(vietnamese: Settings, mistake: str) -> None:
+    argv, _ = MISTAKES[mistake]
+    line = assert_one_line(backbone(vietnamese, *argv), 2, *VIETNAMESE[mistake])
+    english = MISTAKES[mistake][1][0]
+    assert english not in line, line
+
+
+def test_json_is_asked_for_so_the_error_is_a_json_object_too(vietnamese: Settings) -> None:
+    done = backbone(vietnamese, "stalled", "--agency", "polise-ninh-thuan", "--json")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert json.loads(done.stdout) == {
-        "error": "unknown_agency",
-        "detail": done.stderr.strip().removeprefix("backbone: "),
-    }
+    error = json.loads(done.stdout)
+    # The reason and the English detail stay the same for scripts; the message is what was shown.
+    assert error["error"] == "unknown_agency"
+    assert error["detail"].startswith("unknown agency 'polise-ninh-thuan'.")
+    assert error["message"] == done.stderr.strip().removeprefix("backbone: ")
+    assert error["message"].startswith("không có cơ quan 'polise-ninh-thuan'.")
 
 
 def test_a_broker_that_does_not_answer_is_named_with_the_command_that_starts_it(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     address = f"127.0.0.1:{free_port()}"
-    settings = make_settings(kafka_bootstrap_servers=address, kafka_security_protocol="PLAINTEXT")
+    settings = make_settings(
+        kafka_bootstrap_servers=address, kafka_security_protocol="PLAINTEXT", lang="en"
+    )
     fields = tmp_path / "fields.json"
     fields.write_text(json.dumps(payload("CaseReported")), encoding="utf-8")
     began = time.monotonic()
@@ -117,6 +158,11 @@ def test_a_broker_that_does_not_answer_is_named_with_the_command_that_starts_it(
 def test_a_local_broker_never_started_says_how_to_start_it(settings: Settings) -> None:
     done = backbone(settings, "inbox", "--agency", "hotline-111")
     assert_one_line(done, 3, "start it first", "backbone run")
+
+
+def test_a_local_broker_never_started_is_told_in_vietnamese(vietnamese: Settings) -> None:
+    done = backbone(vietnamese, "inbox", "--agency", "hotline-111")
+    assert_one_line(done, 3, "hãy khởi động nó trước", "hãy khởi động hệ thống bằng `backbone run`")
 
 
 def test_a_wrong_setting_names_the_variable(settings: Settings) -> None:
@@ -135,7 +181,7 @@ def test_an_unexpected_failure_is_one_line_pointing_at_the_log(
     make_settings: Callable[..., Settings],
 ) -> None:
     settings = make_settings(database_url="nosuchdriver://nowhere/db")
-    line = assert_one_line(backbone(settings, "stalled"), 70, "unexpected", "the details are in")
+    line = assert_one_line(backbone(settings, "stalled"), 70, "lỗi ngoài dự kiến", "chi tiết")
     log = Path(line.rsplit(" ", 1)[-1])
     assert "Traceback" in log.read_text(encoding="utf-8")
 

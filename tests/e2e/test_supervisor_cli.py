@@ -20,6 +20,8 @@ from tests.integration.projections.builders import (
 )
 from tests.processes import run as backbone
 
+KHANH_HOA = {"province_code": "56", "district_code": ""}  # no districts since 1 July 2025
+
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
@@ -28,10 +30,10 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def stories(settings: Settings) -> dict[str, CaseStory]:
-    """A stalled case in commune 22741 and a case whose obligations were all met."""
-    stuck = CaseStory().add("CaseReported", T0, commune_code="22741")
-    done = CaseStory().add("CaseReported", T0, commune_code="22738")
-    done.add("TransferredToCommune", T0 + HOUR, commune_code="22738")
+    """A stalled case in commune 22924 of Khánh Hòa and a case whose obligations were all met."""
+    stuck = CaseStory().add("CaseReported", T0, **KHANH_HOA, commune_code="22924")
+    done = CaseStory().add("CaseReported", T0, **KHANH_HOA, commune_code="22921")
+    done.add("TransferredToCommune", T0 + HOUR, commune_code="22921")
     done.add("SupportPlanDrafted", T0 + DAY, plan_id="p1", items=[])
     done.add("SupportPlanApproved", T0 + 2 * DAY, plan_id="p1")
     proj = projector(settings, read_model_db(settings), FakeClock(T0 + 3 * DAY))
@@ -54,7 +56,7 @@ def test_stalled_as_of_a_past_instant_and_by_area(
 ) -> None:
     early = backbone(settings, "stalled", "--json", "--as-of", (T0 + HOUR).isoformat())
     assert json.loads(early.stdout)["cases"] == []
-    elsewhere = backbone(settings, "stalled", "--json", "--area", "22738")
+    elsewhere = backbone(settings, "stalled", "--json", "--area", "22921")
     assert json.loads(elsewhere.stdout)["cases"] == []
 
 
@@ -84,14 +86,14 @@ def test_an_unknown_case_is_refused(settings: Settings) -> None:
 def test_every_overdue_obligation_names_the_agency_that_must_act_and_agency_finds_it(
     settings: Settings, stories: dict[str, CaseStory]
 ) -> None:
-    # The report was made in commune 22741: its commune agency must pass it on and plan.
+    # The report was made in commune 22924: its commune agency must pass it on and plan.
     board = json.loads(backbone(settings, "stalled", "--json").stdout)
     overdue = board["cases"][0]["overdue"]
-    assert {o["responsible_agency"] for o in overdue} == {"commune-22741"}
+    assert {o["responsible_agency"] for o in overdue} == {"commune-22924"}
     assert all(o["responsible_agency_name"] for o in overdue)
-    found = json.loads(backbone(settings, "stalled", "--json", "--agency", "commune-22741").stdout)
+    found = json.loads(backbone(settings, "stalled", "--json", "--agency", "commune-22924").stdout)
     assert [c["case_id"] for c in found["cases"]] == [stories["stuck"].case_id]
-    other = json.loads(backbone(settings, "stalled", "--json", "--agency", "commune-22738").stdout)
+    other = json.loads(backbone(settings, "stalled", "--json", "--agency", "commune-22921").stdout)
     assert other["cases"] == []
 
 

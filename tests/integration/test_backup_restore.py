@@ -73,7 +73,7 @@ def test_an_older_backup_restores_verifies_and_keeps_later_erasures(
     assert manifest["relay_positions"] == {"relay": manifest["store_position"]} != {"relay": 0}
 
     service = CaseService.from_settings(settings)  # erased after the backup was taken
-    service.forget(erased, "commune-22738")
+    service.forget(erased, "commune-22921")
     service.close()
     shutil.rmtree(settings.home)  # the disk is lost; the master key and erasure list are not
 
@@ -89,7 +89,7 @@ def test_an_older_backup_restores_verifies_and_keeps_later_erasures(
     audit = AuditService.from_settings(again)
     try:
         assert service.keys.is_shredded(erased)
-        assert service.read_personal_data(kept, "commune-22738") == PERSONAL
+        assert service.read_personal_data(kept, "commune-22921") == PERSONAL
         report = verify_store(audit)
         assert report.ok, report.as_json()
     finally:

@@ -39,7 +39,7 @@ from tests.processes import spawn
 
 pytestmark = pytest.mark.integration
 PROCESSES = (("intake",), ("relay",), ("projections", "run"))
-OFFICES = ("peoples-committee-ninh-thuan", "commune-22738", "commune-22783")
+OFFICES = ("peoples-committee-khanh-hoa", "commune-22738", "commune-22783")
 NINH_SON = {"province_code": "58", "district_code": "585", "commune_code": "22783"}
 WAIT = 60  # generous: a loaded CI machine starts the processes slowly
 

@@ -22,7 +22,7 @@ from tests.integration.kafka.conftest import (  # noqa: F401  (fixtures)
     settings,
 )
 
-HOTLINE, POLICE, SOCIAL_AFFAIRS = "hotline-111", "police-ninh-thuan", "dolisa-ninh-thuan"
+HOTLINE, POLICE, SOCIAL_AFFAIRS = "hotline-111", "police-khanh-hoa", "doh-khanh-hoa"
 
 
 @dataclass

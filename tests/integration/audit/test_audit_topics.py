@@ -18,7 +18,7 @@ from tests.kafkatools import consume, create_topics
 from tests.processes import run as backbone
 
 pytestmark = pytest.mark.integration
-WITNESS = "procuracy-ninh-thuan"
+WITNESS = "procuracy-khanh-hoa"
 
 
 def test_a_published_checkpoint_is_cosigned_on_the_cosignatures_topic_by_an_agency(

@@ -22,7 +22,7 @@ from services.settings import Settings
 from tests.casefactory import PERSONAL
 
 NOW = 1_700_000_000_000
-WITNESS = "procuracy-ninh-thuan"
+WITNESS = "procuracy-khanh-hoa"
 
 
 @dataclass
@@ -88,7 +88,7 @@ def test_a_bundle_with_keys_not_in_the_trusted_list_is_refused(store: Store) -> 
 
 
 def test_erased_personal_data_shows_as_erased_and_still_verifies(store: Store) -> None:
-    store.service.forget(store.case_id, "dolisa-ninh-thuan")
+    store.service.forget(store.case_id, "doh-khanh-hoa")
     data = store.cosigned_bundle(period=(NOW, 2**62))
     report = next(e for e in data["entries"] if e["event"]["step"] == "CaseReported")  # type: ignore[union-attr, index]
     assert report["personal_data_state"] == "erased"
@@ -98,15 +98,15 @@ def test_erased_personal_data_shows_as_erased_and_still_verifies(store: Store) -
 def test_opening_personal_data_needs_a_purpose_and_is_logged(store: Store) -> None:
     read = store.service.read_personal_data
     with pytest.raises(PurposeRequired):
-        open_personal_data(read, store.audit.access, store.case_id, "commune-22783", "an", " ")
+        open_personal_data(read, store.audit.access, store.case_id, "commune-22921", "an", " ")
     assert store.audit.access.entries() == []
     data = open_personal_data(
-        read, store.audit.access, store.case_id, "commune-22783", "an", "home visit planning"
+        read, store.audit.access, store.case_id, "commune-22921", "an", "home visit planning"
     )
     assert data == PERSONAL
     [entry] = store.audit.access.entries(case_id=store.case_id)
     assert (entry.agency, entry.actor, entry.purpose) == (
-        "commune-22783",
+        "commune-22921",
         "an",
         "home visit planning",
     )
@@ -115,7 +115,7 @@ def test_opening_personal_data_needs_a_purpose_and_is_logged(store: Store) -> No
 def test_an_altered_access_record_is_named_by_the_checkpoint(store: Store) -> None:
     log = store.audit.access
     for purpose in ("home visit planning", "court hearing file"):
-        log.record(store.case_id, "commune-22783", "an", purpose)
+        log.record(store.case_id, "commune-22921", "an", purpose)
     store.audit.checkpoint()
     assert verify_store(store.audit).ok
     with store.audit.engine.begin() as connection:

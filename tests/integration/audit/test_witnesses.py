@@ -79,7 +79,7 @@ def witness(log: Log, agency: str, published: Published, source: Log | None = No
 def test_a_witness_cosigns_each_growth_of_the_log(logs: Callable[..., Log]) -> None:
     log, published = logs(), []
     log.record(2)
-    first = witness(log, "procuracy-ninh-thuan", published)
+    first = witness(log, "procuracy-khanh-hoa", published)
     assert first.step().kind == "cosigned"
     log.record(1)
     assert first.step().kind == "cosigned"
@@ -97,18 +97,18 @@ def test_a_log_forked_to_two_witnesses_is_refused_and_fails_the_policy(
     forked.record(1)  # same size, different events
     seen_a: Published = []
     seen_b: Published = []
-    a = witness(honest, "procuracy-ninh-thuan", seen_a)
-    b = witness(honest, "peoples-committee-ninh-thuan", seen_b, source=forked)
+    a = witness(honest, "procuracy-khanh-hoa", seen_a)
+    b = witness(honest, "peoples-committee-khanh-hoa", seen_b, source=forked)
     assert a.step().kind == "cosigned"
     assert b.step().kind == "cosigned"
     honest.record(1)
-    shown_the_fork = witness(honest, "procuracy-ninh-thuan", seen_a, source=forked)
+    shown_the_fork = witness(honest, "procuracy-khanh-hoa", seen_a, source=forked)
     outcome = shown_the_fork.step()
     assert (outcome.kind, outcome.reason) == ("alarm", FORKED)
     assert seen_a[-1]["kind"] == "alarm"
     keys = {
         agency: witness_signer(honest.settings, agency).verifier.vkey
-        for agency in ("procuracy-ninh-thuan", "peoples-committee-ninh-thuan")
+        for agency in ("procuracy-khanh-hoa", "peoples-committee-khanh-hoa")
     }
     data = export(honest.audit, Selection(case_id=shared[0]), keys, required=2)
     check = verify_bundle(data)
@@ -121,8 +121,8 @@ def test_a_truncated_log_raises_the_shrank_alarm(logs: Callable[..., Log]) -> No
     full.record(3)
     truncated.record(1)  # the operator's rebuilt, shorter log, signed with the same key
     published: Published = []
-    assert witness(full, "procuracy-ninh-thuan", published).step().kind == "cosigned"
-    outcome = witness(full, "procuracy-ninh-thuan", published, source=truncated).step()
+    assert witness(full, "procuracy-khanh-hoa", published).step().kind == "cosigned"
+    outcome = witness(full, "procuracy-khanh-hoa", published, source=truncated).step()
     assert (outcome.kind, outcome.reason) == ("alarm", SHRANK)
 
 
@@ -136,12 +136,12 @@ def test_a_witness_killed_before_publishing_publishes_on_restart(
     def crash(message: dict[str, Any]) -> None:
         raise KeyboardInterrupt("killed")
 
-    first = witness(log, "procuracy-ninh-thuan", failing)
+    first = witness(log, "procuracy-khanh-hoa", failing)
     first.publish = crash
     with pytest.raises(KeyboardInterrupt):
         first.step()
     published: Published = []
-    restarted = witness(log, "procuracy-ninh-thuan", published)
+    restarted = witness(log, "procuracy-khanh-hoa", published)
     restarted.resume()
     assert [m["kind"] for m in published] == ["cosignature"]
     assert restarted.step().kind == "unchanged"

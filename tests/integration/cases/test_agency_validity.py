@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from services.cases.application import CaseService
 from services.cases.errors import AgencyNotValid
-from services.settings import DEFAULT_CONFIG_DIR, Settings
+from services.settings import Settings
 from tests.casefactory import new_case_id, new_submission_id, payload
 
 LAST_EVENING_LOCAL = datetime(2025, 6, 30, 16, 59, tzinfo=UTC)  # 23:59 on 30 June in Vietnam
@@ -24,18 +22,10 @@ def _ms(at: datetime) -> int:
 
 @pytest.fixture
 def service(
-    make_settings: Callable[..., Settings], database_url: str, tmp_path: Path
+    make_settings: Callable[..., Settings], database_url: str
 ) -> Iterator[CaseService]:
-    """The shipped directory, with the sample commune closed at the end of 30 June 2025."""
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, config)
-    agencies = config / "agencies.toml"
-    text = agencies.read_text(encoding="utf-8")
-    opened = 'area = "22738"\nvalid_from = 2022-01-01\n'
-    closed = text.replace(opened, opened + "valid_to = 2025-06-30\n")
-    assert closed != text
-    agencies.write_text(closed, encoding="utf-8")
-    app = CaseService.from_settings(make_settings(database_url=database_url, config_dir=config))
+    """The shipped directory: Ninh Thuận's agencies end on 30 June 2025 (the 2025 merger)."""
+    app = CaseService.from_settings(make_settings(database_url=database_url))
     yield app
     app.close()
 
@@ -68,3 +58,56 @@ def test_a_step_after_local_midnight_is_refused_though_utc_is_still_the_last_day
         service.record(case_id, "InitialRiskAssessed", payload("InitialRiskAssessed"),
                        "commune-22738", new_submission_id(), _ms(FIRST_MORNING_LOCAL))  # fmt: skip
     assert service.history(case_id)[-1].sequence == 2  # nothing recorded
+
+
+def test_a_step_by_an_ended_agency_is_refused_naming_its_successor(service: CaseService) -> None:
+    case_id, after = _reported_after_the_merger(service)
+    with pytest.raises(AgencyNotValid, match="'police-khanh-hoa' acts for it") as refused:
+        service.record(case_id, "PoliceReportReceived", payload("PoliceReportReceived"),
+                       "police-ninh-thuan", new_submission_id(), after)  # fmt: skip
+    assert refused.value.reason == "agency_not_valid"
+    assert refused.value.successor == "police-khanh-hoa"
+    assert len(service.history(case_id)) == 1
+
+
+def test_a_referral_to_an_ended_agency_is_refused_so_the_case_goes_to_one_that_exists(
+    service: CaseService,
+) -> None:
+    case_id, after = _reported_after_the_merger(service)
+    referral = payload("ReferralSent", to_agency="hospital-ninh-thuan")
+    with pytest.raises(AgencyNotValid, match="'hospital-khanh-hoa' acts for it"):
+        service.record(case_id, "ReferralSent", referral, "hotline-111", new_submission_id(),
+                       after)  # fmt: skip
+    referral = payload("ReferralSent", to_agency="hospital-khanh-hoa")
+    service.record(case_id, "ReferralSent", referral, "hotline-111", new_submission_id(), after)
+
+
+def test_a_case_recorded_by_the_old_agencies_stays_readable_and_verifiable(
+    service: CaseService,
+) -> None:
+    # Recorded before the merger by agencies that have ended since: the history, the case view
+    # and the hash chain read as they were; only new steps and personal-data reads need an
+    # agency that exists today.
+    case_id = new_case_id()
+    before = _ms(datetime(2025, 5, 5, 2, tzinfo=UTC))
+    service.record(case_id, "CaseReported", payload("CaseReported"), "hotline-18008079",
+                   new_submission_id(), before, {"child_name": "An"})  # fmt: skip
+    service.record(case_id, "PoliceReportReceived", payload("PoliceReportReceived"),
+                   "police-ninh-thuan", new_submission_id(), before + 3_600_000)  # fmt: skip
+    history = service.history(case_id)
+    assert [(e.agency, e.step) for e in history] == [
+        ("hotline-18008079", "CaseReported"),
+        ("police-ninh-thuan", "PoliceReportReceived"),
+    ]
+    assert service.get(case_id).case_id == case_id
+    assert service.verify(case_id).ok
+    with pytest.raises(AgencyNotValid, match="'police-khanh-hoa' acts for it"):
+        service.read_personal_data(case_id, "police-ninh-thuan")
+    assert service.read_personal_data(case_id, "police-khanh-hoa") == {"child_name": "An"}
+
+
+def _reported_after_the_merger(service: CaseService) -> tuple[str, int]:
+    case_id, after = new_case_id(), _ms(datetime(2026, 3, 2, 2, tzinfo=UTC))
+    service.record(case_id, "CaseReported", payload("CaseReported"), "hotline-111",
+                   new_submission_id(), after)  # fmt: skip
+    return case_id, after

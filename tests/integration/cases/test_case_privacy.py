@@ -66,7 +66,7 @@ def work_on_a_case(service: CaseService) -> str:
         NOW,
         {"child_contact": PERSONAL["child_contact"]},
     )
-    assert service.read_personal_data(case_id, "commune-22783") == PERSONAL
+    assert service.read_personal_data(case_id, "commune-22930") == PERSONAL
     with pytest.raises(errors.CaseError):
         service.record(
             case_id,

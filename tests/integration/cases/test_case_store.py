@@ -171,9 +171,9 @@ def test_two_agencies_writing_at_once_lose_no_event(
 
 def test_personal_data_is_readable_by_entitled_agencies_only(service: CaseService) -> None:
     case_id = report(service, child_name="Trần Thị Bé")
-    assert service.read_personal_data(case_id, "commune-22738") == {"child_name": "Trần Thị Bé"}
+    assert service.read_personal_data(case_id, "commune-22921") == {"child_name": "Trần Thị Bé"}
     with pytest.raises(errors.PersonalDataAccessDenied):
-        service.read_personal_data(case_id, "doet-ninh-thuan")
+        service.read_personal_data(case_id, "doet-khanh-hoa")
 
 
 def test_later_personal_data_is_merged_with_the_earlier(service: CaseService) -> None:
@@ -187,7 +187,7 @@ def test_later_personal_data_is_merged_with_the_earlier(service: CaseService) ->
         NOW,
         {"child_address": "Thôn 3"},
     )
-    data = service.read_personal_data(case_id, "police-ninh-thuan")
+    data = service.read_personal_data(case_id, "police-khanh-hoa")
     assert data == {"child_name": "Trần Thị Bé", "child_address": "Thôn 3"}
 
 
@@ -195,20 +195,20 @@ def test_forgetting_shreds_the_personal_data_and_keeps_an_auditable_history(
     service: CaseService,
 ) -> None:
     case_id = report(service, child_name="Trần Thị Bé")
-    erased = service.forget(case_id, "dolisa-ninh-thuan")
+    erased = service.forget(case_id, "doh-khanh-hoa")
     with pytest.raises(errors.PersonalDataErasedError):
-        service.read_personal_data(case_id, "dolisa-ninh-thuan")
+        service.read_personal_data(case_id, "doh-khanh-hoa")
     assert service.keys.is_shredded(case_id)
     assert [e.step for e in service.history(case_id)] == ["CaseReported", "PersonalDataErased"]
     assert service.verify(case_id).ok
-    assert service.forget(case_id, "dolisa-ninh-thuan").sequence == erased.sequence
+    assert service.forget(case_id, "doh-khanh-hoa").sequence == erased.sequence
 
 
 def test_only_entitled_roles_may_forget(service: CaseService) -> None:
     case_id = report(service, child_name="Trần Thị Bé")
     with pytest.raises(errors.RoleNotAllowed):
-        service.forget(case_id, "police-ninh-thuan")
-    assert service.read_personal_data(case_id, "police-ninh-thuan")
+        service.forget(case_id, "police-khanh-hoa")
+    assert service.read_personal_data(case_id, "police-khanh-hoa")
 
 
 def test_unknown_personal_data_fields_are_refused(service: CaseService) -> None:
@@ -292,9 +292,9 @@ def test_an_erasure_can_only_be_recorded_by_an_erasure_order(service: CaseServic
         record(service, case_id, "PersonalDataErased", "dolisa-ninh-thuan", "sub-e")
     outcome = service.record_many([_request(case_id, "PersonalDataErased", "commune-22738", "e2")])
     assert isinstance(outcome[0], errors.StepNotAllowed)
-    assert service.read_personal_data(case_id, "dolisa-ninh-thuan") == {
+    assert service.read_personal_data(case_id, "doh-khanh-hoa") == {
         "child_name": "Đinh Thị Mai"
     }
-    service.forget(case_id, "dolisa-ninh-thuan")
+    service.forget(case_id, "doh-khanh-hoa")
     with pytest.raises(errors.PersonalDataErasedError):
-        service.read_personal_data(case_id, "dolisa-ninh-thuan")
+        service.read_personal_data(case_id, "doh-khanh-hoa")

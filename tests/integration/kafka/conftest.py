@@ -24,12 +24,12 @@ from services.supervisor import StopFlag
 # Enough roles for the rules the tests break; fewer topics to create per test.
 AGENCIES = (
     "hotline-111",
-    "dolisa-ninh-thuan",
-    "police-ninh-thuan",
-    "hospital-ninh-thuan",
-    "court-ninh-thuan",
-    "doet-ninh-thuan",
-    "commune-22741",
+    "doh-khanh-hoa",
+    "police-khanh-hoa",
+    "hospital-khanh-hoa",
+    "court-khanh-hoa",
+    "doet-khanh-hoa",
+    "commune-22921",
 )
 
 

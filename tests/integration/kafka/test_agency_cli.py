@@ -5,18 +5,30 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from services.cases.application import CaseService
+from services.kafka.provision import provision
 from services.settings import Settings
 from services.supervisor import StopFlag
 from tests.casefactory import new_case_id
-from tests.integration.kafka.conftest import history
+from tests.integration.kafka.conftest import AGENCIES, history, small_config
 from tests.kafkatools import poll_until
 from tests.processes import env_for
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(intake_settings: Callable[..., Settings], tmp_path: Path) -> Settings:
+    """The small directory and Ninh Thuận's police, which ended on 30 June 2025."""
+    config = small_config(tmp_path / "config-merged", (*AGENCIES, "police-ninh-thuan"))
+    made = intake_settings(config_dir=config)
+    provision(made)
+    return made
 
 
 def backbone(settings: Settings, *args: str, stdin: str = "") -> str:
@@ -76,13 +88,26 @@ def test_submit_prints_the_submission_id_and_rejections_give_the_reason(
         "submit",
         "VerdictDelivered",
         "--agency",
-        "court-ninh-thuan",
+        "court-khanh-hoa",
         "--case",
         case_id,
         "--field",
         "outcome=convicted",
     )
     shown = backbone(
-        settings, "rejections", "--agency", "court-ninh-thuan", "--json", "--timeout", "20"
+        settings, "rejections", "--agency", "court-khanh-hoa", "--json", "--timeout", "20"
     )
     assert [r["reason"] for r in json.loads(shown)] == ["missing_prerequisite"]
+
+
+def test_a_step_sent_as_an_ended_agency_is_rejected_in_vietnamese_naming_its_successor(
+    settings: Settings, service: CaseService, intake: StopFlag
+) -> None:
+    # Ninh Thuận's police ended with the 2025 merger: the intake refuses its step of today, and
+    # the person reading the rejections (Vietnamese by default) learns who acts for it.
+    backbone(settings, "submit", "PoliceReportReceived", "--agency", "police-ninh-thuan",
+             "--case", new_case_id(), "--field", "report_id=r-1")  # fmt: skip
+    shown = backbone(settings, "rejections", "--agency", "police-ninh-thuan", "--timeout", "20")
+    assert "agency_not_valid" in shown
+    assert "cơ quan 'police-ninh-thuan' không tồn tại vào ngày" in shown
+    assert "từ đó 'police-khanh-hoa' đảm nhận thay" in shown

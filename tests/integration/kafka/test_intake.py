@@ -64,14 +64,14 @@ def test_a_submission_is_recorded_as_the_agency_whose_topic_carried_it(
     hotline = client("hotline-111")
     case_id = reported(hotline, service)
     body = step_bytes(Codec.from_directory(), "MedicalSupportRequested", case_id)
-    topic = Topics(settings.topic_prefix).intake("dolisa-ninh-thuan")
+    topic = Topics(settings.topic_prefix).intake("doh-khanh-hoa")
     produce(broker_endpoint(settings), topic, [body], key=case_id.encode())
 
     poll_until(lambda: len(history(service, case_id)) == 2, 30, "the second step recorded")
     entries = history(service, case_id)
     assert [(e.agency, e.role) for e in entries] == [
         ("hotline-111", "hotline"),
-        ("dolisa-ninh-thuan", "social_affairs"),
+        ("doh-khanh-hoa", "social_affairs"),
     ]
 
 
@@ -101,7 +101,7 @@ def test_every_bad_submission_gets_one_rejection_with_its_reason_and_the_intake_
         Topics(settings.topic_prefix),
         broker_endpoint(settings),
     )
-    hotline, court = client("hotline-111"), client("court-ninh-thuan")
+    hotline, court = client("hotline-111"), client("court-khanh-hoa")
     case_id = reported(hotline, service)
     foreign = seal(generate_keypair().public_key, codec.encode("PersonalData", PERSONAL))
     valid = step_bytes(codec, "CaseReported", new_case_id())
@@ -119,7 +119,7 @@ def test_every_bad_submission_gets_one_rejection_with_its_reason_and_the_intake_
         "role_not_allowed": step_bytes(codec, "CaseReported", new_case_id()),
     }
     produce(endpoint, topics.intake("hotline-111"), bad_hotline.values(), key=case_id.encode())
-    produce(endpoint, topics.intake("court-ninh-thuan"), bad_court.values(), key=case_id.encode())
+    produce(endpoint, topics.intake("court-khanh-hoa"), bad_court.values(), key=case_id.encode())
     reported(hotline, service)  # the intake is still going
 
     for agency, sent in ((hotline, bad_hotline), (court, bad_court)):
@@ -156,10 +156,10 @@ def test_personal_data_is_opened_into_the_store_and_reaches_a_referred_agency(
 ) -> None:
     from services.kafka.wiring import build_relay
 
-    hotline, hospital = client("hotline-111"), client("hospital-ninh-thuan")
+    hotline, hospital = client("hotline-111"), client("hospital-khanh-hoa")
     case_id = new_case_id()
     hotline.submit("CaseReported", case_id, payload("CaseReported"), NOW, personal_data=PERSONAL)
-    referral = payload("ReferralSent", to_agency="hospital-ninh-thuan")
+    referral = payload("ReferralSent", to_agency="hospital-khanh-hoa")
     hotline.submit("ReferralSent", case_id, referral, NOW)
     poll_until(lambda: len(history(service, case_id)) == 2, 30, "both steps recorded")
     assert service.read_personal_data(case_id, "hotline-111") == PERSONAL
@@ -170,7 +170,7 @@ def test_personal_data_is_opened_into_the_store_and_reaches_a_referred_agency(
     relay._reset_producer()
     items = hospital.inbox(timeout_s=20)
     assert [i.event_type for i in items] == ["ReferralSent"]
-    assert items[0].step["to_agency"] == "hospital-ninh-thuan"
+    assert items[0].step["to_agency"] == "hospital-khanh-hoa"
     assert items[0].personal_data == PERSONAL
     assert hospital.inbox(timeout_s=1.0) == []
 
@@ -208,7 +208,7 @@ def test_a_database_outage_is_retried_not_rejected(settings: Settings, client: C
 def test_a_step_read_before_the_report_it_builds_on_waits_for_it(
     settings: Settings, service: CaseService, intake: StopFlag, client: Clients
 ) -> None:
-    hotline, police = client("hotline-111"), client("police-ninh-thuan")
+    hotline, police = client("hotline-111"), client("police-khanh-hoa")
     case_id = new_case_id()
     # The police act on a case whose report, on the hotline's topic, the intake reads later.
     police.submit("PoliceReportReceived", case_id, payload("PoliceReportReceived"), NOW)
@@ -223,7 +223,7 @@ def test_a_step_read_before_the_report_it_builds_on_waits_for_it(
 def test_a_step_whose_case_never_arrives_is_rejected_after_the_hold(
     settings: Settings, service: CaseService, intake: StopFlag, client: Clients
 ) -> None:
-    police = client("police-ninh-thuan")
+    police = client("police-khanh-hoa")
     case_id = new_case_id()
     sent = police.submit("PoliceReportReceived", case_id, payload("PoliceReportReceived"), NOW)
     marker = police.submit("PoliceReportReceived", case_id, payload("PoliceReportReceived"), NOW)

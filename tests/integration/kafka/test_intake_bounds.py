@@ -36,8 +36,8 @@ BROKER_LIMIT = 1_048_588  # the broker's default message.max.bytes
 def test_submit_refuses_serious_danger_maybe_and_nothing_is_recorded(
     settings: Settings, service: CaseService, intake: StopFlag, client: Clients
 ) -> None:
-    case_id = reported(client("commune-22741"), service)
-    args = ["submit", "InitialRiskAssessed", "--agency", "commune-22741", "--case", case_id]
+    case_id = reported(client("commune-22921"), service)
+    args = ["submit", "InitialRiskAssessed", "--agency", "commune-22921", "--case", case_id]
     args += ["--field", "risk_level=high", "--field", "serious_danger=maybe"]
     done = subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
@@ -47,7 +47,8 @@ def test_submit_refuses_serious_danger_maybe_and_nothing_is_recorded(
         timeout=60,
     )
     assert done.returncode != 0
-    assert "serious_danger must be `true` or `false`, not 'maybe'" in done.stderr
+    # In Vietnamese, the default language; the field and the value as they were typed.
+    assert "serious_danger phải là `true` hoặc `false`, không phải 'maybe'" in done.stderr
     assert "Traceback" not in done.stderr
     assert len(history(service, case_id)) == 1
 
@@ -124,13 +125,13 @@ def test_a_message_at_the_brokers_size_limit_is_rejected_and_holds_back_no_one(
         broker_endpoint(settings),
     )
     set_topic_configs(endpoint, [topics.intake("hotline-111")], {"max.message.bytes": "1048588"})
-    hotline, police = client("hotline-111"), client("police-ninh-thuan")
+    hotline, police = client("hotline-111"), client("police-khanh-hoa")
     huge = b"\xc3\x01" + b"\x7f" * (BROKER_LIMIT - 600)
     others = [new_case_id() for _ in range(3)]
     produce(endpoint, topics.intake("hotline-111"), [huge])
     produce(
         endpoint,
-        topics.intake("police-ninh-thuan"),
+        topics.intake("police-khanh-hoa"),
         [step_bytes(codec, "CaseReported", case_id) for case_id in others]
         + [b"police's own bad message"],
     )

@@ -152,10 +152,10 @@ def test_sigkill_mid_stream_then_restart_ends_every_submission_once(
     provisioned: Callable[..., Settings], tmp_path: Path
 ) -> None:
     settings = provisioned(batch_size=20)
-    stream = Stream(["hotline-111", "police-ninh-thuan"], cases=100, garbage_every=10)
+    stream = Stream(["hotline-111", "police-khanh-hoa"], cases=100, garbage_every=10)
     publish(settings, stream)
     service = CaseService.from_settings(settings)
-    rejections = RejectionReader(settings, ["hotline-111", "police-ninh-thuan"])
+    rejections = RejectionReader(settings, ["hotline-111", "police-khanh-hoa"])
     log = tmp_path / "intake.log"
     intake = spawn(settings, "intake", log=log)
     try:
@@ -179,7 +179,7 @@ def test_two_intakes_in_one_group_share_the_partitions_and_record_everything_onc
     provisioned: Callable[..., Settings], postgres_url: str, tmp_path: Path
 ) -> None:
     settings = provisioned(topic_partitions=3, database_url=postgres_url, batch_size=20)
-    agencies = ["hotline-111", "police-ninh-thuan", "dolisa-ninh-thuan"]
+    agencies = ["hotline-111", "police-khanh-hoa", "doh-khanh-hoa"]
     stream = Stream(agencies, cases=120)
     service = CaseService.from_settings(settings)
     logs = [tmp_path / "first.log", tmp_path / "second.log"]

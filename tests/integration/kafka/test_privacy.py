@@ -36,7 +36,7 @@ def test_personal_data_is_never_in_clear_on_the_topics_in_the_logs_or_in_the_sto
     client: Callable[[str], AgencyClient],
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    hotline, court = client("hotline-111"), client("court-ninh-thuan")
+    hotline, court = client("hotline-111"), client("court-khanh-hoa")
     case_id = new_case_id()
     hotline.submit("CaseReported", case_id, payload("CaseReported"), NOW, personal_data=PERSONAL)
     court.submit(
@@ -49,8 +49,8 @@ def test_personal_data_is_never_in_clear_on_the_topics_in_the_logs_or_in_the_sto
     topics, endpoint = Topics(settings.topic_prefix), broker_endpoint(settings)
     on_kafka = [
         topics.intake("hotline-111"),
-        topics.intake("court-ninh-thuan"),
-        topics.rejected("court-ninh-thuan"),
+        topics.intake("court-khanh-hoa"),
+        topics.rejected("court-khanh-hoa"),
     ]
     seen = {topic: b"".join(r.value for r in consume(endpoint, topic, 1)) for topic in on_kafka}
     logs = capfd.readouterr()

@@ -18,7 +18,7 @@ from services.settings import Settings
 from tests.integration.kafka.conftest import small_config
 
 # Two agencies and a supervising one: every kind of topic, few to create.
-AGENCIES = ("hotline-111", "dolisa-ninh-thuan", "peoples-committee-ninh-thuan")
+AGENCIES = ("hotline-111", "doh-khanh-hoa", "peoples-committee-khanh-hoa")
 
 
 @pytest.fixture

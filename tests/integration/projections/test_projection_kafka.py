@@ -39,9 +39,9 @@ def stalled_ids(projection: Projection) -> set[str]:
 
 
 def legal_aid(*later: tuple[str, Any]) -> CaseStory:
-    story = CaseStory().add("LegalAidRequested", T0, agency="police-ninh-thuan", role="police")
+    story = CaseStory().add("LegalAidRequested", T0, agency="police-khanh-hoa", role="police")
     for step, at in later:
-        story.add(step, at, agency="legal-aid-ninh-thuan", role="legal_aid")
+        story.add(step, at, agency="legal-aid-khanh-hoa", role="legal_aid")
     return story
 
 
@@ -125,8 +125,8 @@ def test_steps_recorded_through_the_case_service_and_relay_make_the_timeline(
     case_id, at = new_case_id(), to_millis(T0)
     for step, agency in (
         ("CaseReported", "hotline-111"),
-        ("PoliceReportReceived", "police-ninh-thuan"),
-        ("LegalAidRequested", "police-ninh-thuan"),
+        ("PoliceReportReceived", "police-khanh-hoa"),
+        ("LegalAidRequested", "police-khanh-hoa"),
     ):
         service.record(case_id, step, payload(step), agency, new_submission_id(), at)
     relay = build_relay(kafka_settings, service)
@@ -140,8 +140,8 @@ def test_steps_recorded_through_the_case_service_and_relay_make_the_timeline(
     assert view is not None
     assert [(s.event_type, s.agency) for s in view.steps] == [
         ("CaseReported", "hotline-111"),
-        ("PoliceReportReceived", "police-ninh-thuan"),
-        ("LegalAidRequested", "police-ninh-thuan"),
+        ("PoliceReportReceived", "police-khanh-hoa"),
+        ("LegalAidRequested", "police-khanh-hoa"),
     ]
     assert {s.obligation.rule_id for s in view.open} >= {
         "police_settle_report",

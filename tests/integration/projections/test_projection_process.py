@@ -32,7 +32,7 @@ def stories(count: int) -> list[CaseStory]:
         CaseStory()
         .add("CaseReported", T0)
         .add("TransferredToCommune", T0 + HOUR)
-        .add("LegalAidRequested", T0 + HOUR, agency="police-ninh-thuan", role="police")
+        .add("LegalAidRequested", T0 + HOUR, agency="police-khanh-hoa", role="police")
         for _ in range(count)
     ]
 

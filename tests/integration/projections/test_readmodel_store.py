@@ -68,7 +68,7 @@ def legal_aid_case() -> CaseStory:
         CaseStory()
         .add("CaseReported", T0)
         .add("TransferredToCommune", T0 + HOUR)
-        .add("LegalAidRequested", T0 + HOUR, agency="police-ninh-thuan", role="police")
+        .add("LegalAidRequested", T0 + HOUR, agency="police-khanh-hoa", role="police")
     )
 
 
@@ -118,7 +118,7 @@ def test_acting_on_the_overdue_obligation_recovers_the_case_at_once(
     feed.projector.tick()
     feed(
         *story.add(
-            "LegalAidAssigned", T0 + 6 * DAY, agency="legal-aid-ninh-thuan", role="legal_aid"
+            "LegalAidAssigned", T0 + 6 * DAY, agency="legal-aid-khanh-hoa", role="legal_aid"
         ).messages[3:]
     )
     assert outbox_kinds(feed.projector) == ["stalled", "recovered"]
@@ -145,7 +145,7 @@ def test_as_of_a_closure_recorded_later_but_back_dated_does_not_clear_the_stall_
     story.add(
         "LegalAidAssigned",
         T0 + DAY,
-        agency="legal-aid-ninh-thuan",
+        agency="legal-aid-khanh-hoa",
         role="legal_aid",
         recorded=T0 + 8 * DAY,
     )
@@ -206,7 +206,7 @@ def test_stalled_cases_narrow_by_area_and_responsible_agency(feed: Any) -> None:
         "ReferralSent",
         T0,
         referral_id="r1",
-        to_agency="hospital-ninh-thuan",
+        to_agency="hospital-khanh-hoa",
         service="medical",
         due_at=T0 + DAY,
     )
@@ -215,7 +215,7 @@ def test_stalled_cases_narrow_by_area_and_responsible_agency(feed: Any) -> None:
     with feed.projector.db.connect() as conn:
         by_area = stalled_cases(conn, feed.projector.model, at, filters=Filters(area="22741"))
         by_agency = stalled_cases(
-            conn, feed.projector.model, at, filters=Filters(agency="hospital-ninh-thuan")
+            conn, feed.projector.model, at, filters=Filters(agency="hospital-khanh-hoa")
         )
     assert [c.case_id for c in by_area] == [here.case_id]
     assert [c.case_id for c in by_agency] == [there.case_id]

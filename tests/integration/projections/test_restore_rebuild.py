@@ -17,7 +17,7 @@ def test_the_restored_read_model_equals_a_rebuild_from_case_events(
     kafka_settings: Settings, projection: Projection, tmp_path: Path
 ) -> None:
     stories = [
-        CaseStory().add("LegalAidRequested", T0, agency="police-ninh-thuan", role="police"),
+        CaseStory().add("LegalAidRequested", T0, agency="police-khanh-hoa", role="police"),
         CaseStory().add("PoliceReportReceived", T0, report_id="R1"),
     ]
     publish(kafka_settings, stories)

@@ -52,8 +52,8 @@ def test_recorded_events_reach_case_events_in_store_order(
 ) -> None:
     cases = [open_case(service) for _ in range(3)]
     for case_id in cases:
-        record(service, case_id, "PoliceReportReceived", "police-ninh-thuan")
-        record(service, case_id, "MedicalSupportRequested", "police-ninh-thuan")
+        record(service, case_id, "PoliceReportReceived", "police-khanh-hoa")
+        record(service, case_id, "MedicalSupportRequested", "police-khanh-hoa")
 
     assert drain(kafka_settings, service) == 9
     topic = Topics(kafka_settings.topic_prefix).case_events
@@ -72,16 +72,16 @@ def test_a_referral_reaches_the_addressee_with_the_personal_data_it_may_read(
     kafka_settings: Settings, service: CaseService, codec: Codec
 ) -> None:
     case_id = open_case(service)
-    record(service, case_id, "ReferralSent", "hotline-111", to_agency="hospital-ninh-thuan")
+    record(service, case_id, "ReferralSent", "hotline-111", to_agency="hospital-khanh-hoa")
     drain(kafka_settings, service)
     topics = Topics(kafka_settings.topic_prefix)
 
     inbox = decoded(
         codec,
-        consume(broker_endpoint(kafka_settings), topics.inbox("hospital-ninh-thuan"), count=1),
+        consume(broker_endpoint(kafka_settings), topics.inbox("hospital-khanh-hoa"), count=1),
     )
     assert inbox[0]["event_type"] == "ReferralSent"
-    private = agency_keypair(kafka_settings, "hospital-ninh-thuan").private_key
+    private = agency_keypair(kafka_settings, "hospital-khanh-hoa").private_key
     opened = codec.decode(open_sealed(private, inbox[0]["personal_data"])).record
     assert opened["child_name"] == PERSONAL["child_name"]
     assert PERSONAL["child_name"].encode() not in inbox[0]["payload"]
@@ -91,9 +91,9 @@ def test_an_agency_that_may_not_read_personal_data_gets_the_step_without_it(
     kafka_settings: Settings, service: CaseService, codec: Codec
 ) -> None:
     case_id = open_case(service)
-    record(service, case_id, "ReferralSent", "hotline-111", to_agency="doet-ninh-thuan")
+    record(service, case_id, "ReferralSent", "hotline-111", to_agency="doet-khanh-hoa")
     drain(kafka_settings, service)
-    topic = Topics(kafka_settings.topic_prefix).inbox("doet-ninh-thuan")
+    topic = Topics(kafka_settings.topic_prefix).inbox("doet-khanh-hoa")
     inbox = decoded(codec, consume(broker_endpoint(kafka_settings), topic, count=1))
     assert inbox[0]["event_type"] == "ReferralSent"
     assert inbox[0]["personal_data"] == b""
@@ -103,10 +103,10 @@ def test_after_erasure_inbox_messages_carry_no_personal_data(
     kafka_settings: Settings, service: CaseService, codec: Codec
 ) -> None:
     case_id = open_case(service)
-    service.forget(case_id, "dolisa-ninh-thuan")
-    record(service, case_id, "ReferralSent", "hotline-111", to_agency="hospital-ninh-thuan")
+    service.forget(case_id, "doh-khanh-hoa")
+    record(service, case_id, "ReferralSent", "hotline-111", to_agency="hospital-khanh-hoa")
     drain(kafka_settings, service)
-    topic = Topics(kafka_settings.topic_prefix).inbox("hospital-ninh-thuan")
+    topic = Topics(kafka_settings.topic_prefix).inbox("hospital-khanh-hoa")
     inbox = decoded(codec, consume(broker_endpoint(kafka_settings), topic, count=1))
     assert inbox[0]["personal_data"] == b""
 

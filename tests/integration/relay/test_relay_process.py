@@ -32,8 +32,8 @@ def record_cases(service: CaseService, count: int) -> set[str]:
         case_id = new_case_id()
         for step, agency in (
             ("CaseReported", "hotline-111"),
-            ("PoliceReportReceived", "police-ninh-thuan"),
-            ("LegalAidRequested", "police-ninh-thuan"),
+            ("PoliceReportReceived", "police-khanh-hoa"),
+            ("LegalAidRequested", "police-khanh-hoa"),
         ):
             done = service.record(case_id, step, payload(step), agency, new_submission_id(), NOW)
             ids.add(done.event_id)

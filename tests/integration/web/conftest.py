@@ -13,7 +13,7 @@ from services.web.users import UserBook, make_user
 
 PASSWORD = "correct horse battery"
 USERS = {
-    "lan": ("province_supervisor", "58", "peoples-committee-ninh-thuan"),
+    "lan": ("province_supervisor", "58", "peoples-committee-khanh-hoa"),  # old cases of 58 too
     "minh": ("district_supervisor", "585", "district-585"),
     "kim": ("auditor", "", ""),
 }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.cases.agencies import ROLES, load_agencies
+from services.cases.agencies import ROLES, Agency, AgencyDirectory, load_agencies
 from services.cases.workflow import load_workflow
 from services.settings import DEFAULT_CONFIG_DIR
 
@@ -61,3 +61,32 @@ def test_an_unknown_time_zone_in_the_directory_fails_loudly(tmp_path: Path) -> N
     (tmp_path / "agencies.toml").write_text('zone = "Mars/Olympus"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="Mars/Olympus"):
         load_agencies(tmp_path)
+
+
+def test_every_ninh_thuan_agency_ends_with_the_merger_and_names_a_successor_in_office() -> None:
+    # Issue 11, point 7: on 1 July 2025 Ninh Thuận merged into Khánh Hòa and child protection
+    # moved to the Department of Health; the old agencies end on 30 June 2025.
+    ended = [a for a in DIRECTORY.all() if a.area == "58" or a.area.startswith(("58", "227", "228"))
+             or a.area in {"22915", "22918"}]  # fmt: skip
+    assert len(ended) == 31
+    for agency in ended:
+        assert agency.valid_to == date(2025, 6, 30), agency.id
+        if agency.role == "supervisor" and agency.area != "58":
+            continue  # the district People's Committees were abolished with the districts
+        successor = DIRECTORY.get(agency.successor or "")
+        assert successor is not None and successor.valid_on(date(2025, 7, 1)), agency.id
+        assert successor.role == agency.role, agency.id
+
+
+def test_child_protection_passes_from_dolisa_to_the_department_of_health() -> None:
+    last_day = DIRECTORY.in_office("dolisa-ninh-thuan", date(2025, 6, 30))
+    first_day = DIRECTORY.in_office("dolisa-ninh-thuan", date(2025, 7, 1))
+    assert last_day is not None and last_day.id == "dolisa-ninh-thuan"
+    assert first_day is not None and first_day.id == "doh-khanh-hoa"
+    assert DIRECTORY.in_office("district-582", date(2025, 7, 1)) is None  # no successor
+
+
+def test_a_successor_that_is_not_listed_is_refused_at_load() -> None:
+    old = Agency("old", "Old", "police", "58", date(2022, 1, 1), date(2025, 6, 30), successor="x")
+    with pytest.raises(ValueError, match="successor 'x'"):
+        AgencyDirectory([old])

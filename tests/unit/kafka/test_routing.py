@@ -69,3 +69,13 @@ def test_a_recommendation_to_prosecute_also_notifies_the_procuracy() -> None:
         date(2024, 5, 1),
     )
     assert {d.agency for d in deliveries} == {"police-ninh-thuan", "procuracy-ninh-thuan"}
+
+
+def test_an_old_case_s_participants_that_ended_are_told_through_their_successors() -> None:
+    # The police of Ninh Thuận took part before the 2025 merger; a step of 2026 reaches the
+    # Khánh Hòa police that took over its cases, not an agency that no longer exists.
+    deliveries = _router().deliveries(
+        "CourtAccepted", {}, "court-khanh-hoa", {"hotline-111", "police-ninh-thuan"},
+        date(2026, 3, 2),
+    )  # fmt: skip
+    assert {d.agency for d in deliveries} == {"hotline-111", "police-khanh-hoa"}

@@ -44,7 +44,8 @@ def test_an_escalated_case_is_told_to_the_province_and_still_to_its_district(
 
 
 def test_without_districts_an_overdue_case_goes_to_the_province(addressing: Addressing) -> None:
-    assert addressing.recipients(1, AREA, AFTER_2025_REFORM) == ["peoples-committee-ninh-thuan"]
+    # The old case's province ended too: its People's Committee's successor is told.
+    assert addressing.recipients(1, AREA, AFTER_2025_REFORM) == ["peoples-committee-khanh-hoa"]
 
 
 def test_the_day_districts_ended_is_the_province_s_local_day_not_utc(
@@ -54,7 +55,7 @@ def test_the_day_districts_ended_is_the_province_s_local_day_not_utc(
     last_evening_utc = datetime(2025, 6, 30, 16, 59, tzinfo=UTC)
     first_morning_local = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)
     assert addressing.recipients(1, AREA, last_evening_utc) == ["district-582"]
-    assert addressing.recipients(1, AREA, first_morning_local) == ["peoples-committee-ninh-thuan"]
+    assert addressing.recipients(1, AREA, first_morning_local) == ["peoples-committee-khanh-hoa"]
 
 
 def test_a_recovery_is_told_to_everyone_a_level_would_have_told(addressing: Addressing) -> None:
@@ -96,7 +97,7 @@ def test_a_late_alert_goes_to_the_supervisors_in_office_when_it_is_raised(
     row = outbox.alert(stalled_before_reform, case, raised_at=AFTER_2025_REFORM)
 
     assert Codec.from_directory().decode(row["value"]).record["notify"] == [
-        "peoples-committee-ninh-thuan"
+        "peoples-committee-khanh-hoa"
     ]
 
 
@@ -141,7 +142,7 @@ def test_an_old_case_s_stall_after_its_agencies_ended_reaches_their_successors(
 ) -> None:
     # Ninh Thuận's procuracy ended on 30 June 2025 here; agencies.toml names its successor.
     old = Agency("procuracy-ninh-thuan", "old", "procuracy", "58", date(2022, 1, 1),
-                 date(2025, 6, 30))  # fmt: skip
+                 date(2025, 6, 30), successor="procuracy-khanh-hoa")  # fmt: skip
     new = Agency("procuracy-khanh-hoa", "new", "procuracy", "56", date(2025, 7, 1))
     merged = replace(addressing, agencies=AgencyDirectory([old, new]))
     told = merged.recipients(1, AREA, AFTER_2025_REFORM, "investigation_serious")
