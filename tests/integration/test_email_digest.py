@@ -67,14 +67,14 @@ def test_each_supervisor_with_stalled_cases_gets_one_digest(
         smtp_sender="backbone@example.org",
     )  # fmt: skip
     recipients = load_recipients(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
-    by_area = {"582": [stalled("c-1"), stalled("c-2")]}
+    by_area = {"56": [stalled("c-1"), stalled("c-2")]}  # the province of Khánh Hòa
 
     def stalled_in(agency: Agency) -> list[StalledCase]:
         return by_area.get(agency.area, [])
 
     assert send_digests(settings, recipients, stalled_in, NOW, ZONE) == 1
     [message] = inbox.messages
-    assert message["To"] == "supervisor.phan-rang@example.org"
+    assert message["To"] == "supervisor.province@example.org"
     assert message["From"] == "backbone@example.org"
     subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
     assert subject == "2 vụ việc bị đình trệ trên địa bàn của đơn vị"

@@ -66,7 +66,7 @@ def scenario(agency: AgencyClient) -> dict[str, Any]:
               "commune_code": "22738", "risk_level": "high"}  # fmt: skip
     agency.submit("CaseReported", report, PERSONAL)
     referral = {"case_id": case_id, "occurred_at": now, "referral_id": "r-1",
-                "to_agency": "hospital-ninh-thuan", "service": "medical", "due_at": 0}  # fmt: skip
+                "to_agency": "hospital-khanh-hoa", "service": "medical", "due_at": 0}  # fmt: skip
     agency.submit("ReferralSent", referral)
     # The same case reported again under a new submission id: the backbone rejects it.
     duplicate = agency.contract.encode(

@@ -43,8 +43,15 @@ def agency_duties(
     )
     found_agency = responsibility.directory.get(agency)
     if found_agency is not None and found_agency.area != NATIONAL:
-        # A role resolves only to an agency of one of the case's areas (or a national one).
-        in_area = [cases.c[name] == found_agency.area for name in AREAS]
+        # A role resolves only to an agency of one of the case's areas (or a national one), or
+        # to the successor of the agency of an area that ended (docs/LEGAL.md, "Agencies").
+        directory = responsibility.directory
+        areas = {found_agency.area} | {
+            old.area
+            for name in directory.predecessors(agency)
+            if (old := directory.get(name)) is not None and old.area != NATIONAL
+        }
+        in_area = [cases.c[name].in_(sorted(areas)) for name in AREAS]
         query = query.where(sa.or_(obs.c.responsible_agency == agency, *in_area))
     found = []
     for row in conn.execute(query).mappings():

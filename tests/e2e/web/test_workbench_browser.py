@@ -44,8 +44,8 @@ from tests.processes import spawn
 
 pytestmark = pytest.mark.integration
 PROCESSES = (("intake",), ("relay",), ("projections", "run"))
-OFFICES = ("peoples-committee-ninh-thuan", "commune-22738")
-OFFICERS = {"thu": "commune-22738", "tuan": "police-ninh-thuan"}
+OFFICES = ("peoples-committee-khanh-hoa", "commune-22921")
+OFFICERS = {"thu": "commune-22921", "tuan": "police-khanh-hoa"}
 TYPED = {"child_name": "Trần Thị Mai", "child_contact": "0912 765 432"}  # typed in the browser
 WAIT = 120  # generous: a loaded CI machine starts the processes slowly
 START = 240  # the server's first start imports the whole web stack
@@ -123,7 +123,7 @@ def _refer_a_case(settings: Settings) -> str:
     referral = payload(
         "ReferralSent",
         referral_id="r-1",
-        to_agency="police-ninh-thuan",
+        to_agency="police-khanh-hoa",
         service="legal_aid",
         due_at=int((datetime.now(UTC) + timedelta(days=30)).timestamp() * 1000),
     )
@@ -392,7 +392,7 @@ def test_a_report_typed_in_the_browser_is_sealed_there_and_opened_with_a_purpose
     finally:
         engine.dispose()
     assert [(r.agency, r.actor, r.purpose) for r in records] == [
-        ("commune-22738", "thu", "home visit planning")
+        ("commune-22921", "thu", "home visit planning")
     ]
 
 

@@ -33,7 +33,7 @@ from tests.integration.kafka.conftest import (  # noqa: F401  (fixtures)
 )
 from tests.kafkatools import poll_until
 
-AGENCY, HOTLINE, HOSPITAL = "police-ninh-thuan", "hotline-111", "hospital-ninh-thuan"
+AGENCY, HOTLINE, HOSPITAL = "police-khanh-hoa", "hotline-111", "hospital-khanh-hoa"
 
 
 @dataclass

@@ -142,7 +142,7 @@ def test_figures_move_with_submissions_and_show_the_lag_of_a_stopped_process(
     assert all(get(settings, name, "/healthz/live")[0] == 200 for name in PROCESSES)
     assert total(scrape(settings, "intake"), "backbone_records_total") == 0
 
-    stream = Stream(["hotline-111", "police-ninh-thuan"], cases=10, garbage_every=5)
+    stream = Stream(["hotline-111", "police-khanh-hoa"], cases=10, garbage_every=5)
     publish(settings, stream)
     sent = stream.submissions + stream.garbage
 
@@ -152,7 +152,7 @@ def test_figures_move_with_submissions_and_show_the_lag_of_a_stopped_process(
     poll_until(intake_counted, 90, "the intake counted every submission")
     intake = scrape(settings, "intake")
     assert total(intake, "backbone_rejections_total", reason="not_single_object") == 2
-    assert total(intake, "backbone_records_total", agency="police-ninh-thuan") == 16
+    assert total(intake, "backbone_records_total", agency="police-khanh-hoa") == 16
     assert total(intake, "backbone_batch_size_sum", process="intake") >= sent
     assert total(intake, "process_resident_memory_bytes") > 10 * 2**20
 
@@ -188,7 +188,7 @@ def test_figures_move_with_submissions_and_show_the_lag_of_a_stopped_process(
     # The intake is killed: what agencies send waits on their intake partitions.
     children["intake"].send_signal(signal.SIGKILL)
     children["intake"].wait(timeout=30)
-    last = Stream(["police-ninh-thuan"], cases=2)
+    last = Stream(["police-khanh-hoa"], cases=2)
     publish(settings, last)
 
     def intake_lag() -> float:

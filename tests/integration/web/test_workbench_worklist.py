@@ -15,7 +15,7 @@ AREA_22783 = {"province_code": "58", "district_code": "585", "commune_code": "22
 def test_each_commune_sees_the_plans_due_from_it_and_not_its_neighbours(
     settings: Settings,
 ) -> None:
-    here = CaseStory().add("CaseReported", T0)  # commune 22738
+    here = CaseStory().add("CaseReported", T0)  # commune 22738, now under 22921
     there = CaseStory().add("CaseReported", T0, **AREA_22783)
     drafted = (
         CaseStory()
@@ -29,8 +29,8 @@ def test_each_commune_sees_the_plans_due_from_it_and_not_its_neighbours(
     responsibility = load_responsibility(settings.config_dir)
     with engine.connect() as conn:
         model = ReadModel().create(engine)
-        mine = agency_duties(conn, model, responsibility, "commune-22738", at)
-        theirs = agency_duties(conn, model, responsibility, "commune-22783", at)
+        mine = agency_duties(conn, model, responsibility, "commune-22921", at)
+        theirs = agency_duties(conn, model, responsibility, "commune-22930", at)
     plans = {d.case_id for d in mine if d.obligation.rule_id == "support_plan_drafted"}
     assert plans == {here.case_id}  # the drafted plan is met; the neighbour's is not ours
     assert {d.case_id for d in theirs} == {there.case_id}

@@ -36,7 +36,7 @@ def test_a_changed_password_applies_without_a_restart(tmp_path: Path) -> None:
 
 def test_a_district_supervisor_sees_the_district_and_an_auditor_everything_read_only() -> None:
     minh = make_user("minh", "district_supervisor", "585", PASSWORD, "district-585")
-    lan = make_user("lan", "province_supervisor", "58", PASSWORD, "peoples-committee-ninh-thuan")
+    lan = make_user("lan", "province_supervisor", "58", PASSWORD, "peoples-committee-khanh-hoa")
     kim = make_user("kim", "auditor", "", PASSWORD)
     assert minh.sees(IN_585) and not minh.sees(IN_582)
     assert lan.sees(IN_582) and lan.sees(IN_585)
@@ -62,6 +62,6 @@ def test_an_agency_officer_needs_an_agency_and_sees_no_supervisors_area() -> Non
     with pytest.raises(UserError) as refused:
         make_user("thu", "agency_officer", "", PASSWORD)
     assert refused.value.reason == "agency_needed"
-    thu = make_user("thu", "agency_officer", "", PASSWORD, "commune-22738")
+    thu = make_user("thu", "agency_officer", "", PASSWORD, "commune-22921")
     assert thu.works_for_agency and thu.read_only  # no supervisors' follow-ups
     assert not thu.sees(IN_582)  # the board is the supervisors'; the workbench is theirs

@@ -95,7 +95,7 @@ public final class ExampleAgency {
 
       // 2. A later step of the same case: a referral to the hospital.
       Map<String, Object> referral = step(caseId, now);
-      referral.putAll(Map.of("referral_id", "r-1", "to_agency", "hospital-ninh-thuan", "service", "medical"));
+      referral.putAll(Map.of("referral_id", "r-1", "to_agency", "hospital-khanh-hoa", "service", "medical"));
       agency.publish(caseId, contract.encode(record("ReferralSent", referral)));
 
       // 3. The same case reported again under a new submission id: the backbone rejects it.
