@@ -107,12 +107,12 @@ def raw_scan(engine: sa.Engine) -> int:
         query = sa.select(table.c.id, table.c.state).where(table.c.id > position)
         with engine.connect() as connection:
             rows = connection.execute(query.order_by(table.c.id).limit(5000)).all()
-        for row in rows:
-            hashlib.sha256(bytes(row.state)).digest()
+        for _, state in rows:
+            hashlib.sha256(state).digest()
         count += len(rows)
         if len(rows) < 5000:
             return count
-        position = int(rows[-1].id)
+        position = int(rows[-1][0])
 
 
 def timed(run: Any) -> tuple[float, Any]:
