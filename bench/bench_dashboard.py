@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -115,6 +116,7 @@ def main() -> None:
                 "case_raw_query": percentiles(raw_case, args.requests),
             }
         db.dispose()
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if args.json:
         print(json.dumps(figures))
         return
@@ -125,6 +127,7 @@ def main() -> None:
             f"{name:<11} p50 {page['p50_ms']:>8} ms  p95 {page['p95_ms']:>8} ms   "
             f"raw query p50 {base['p50_ms']:>8} ms  p95 {base['p95_ms']:>8} ms"
         )
+    print(f"peak RSS of the process (loader, app, client): {figures['peak_rss_mb']} MB")
     sql = figures["board_raw_sql"]
     print(f"{'':<11} {'':>28}   raw SQL   p50 {sql['p50_ms']:>8} ms  p95 {sql['p95_ms']:>8} ms")
 

@@ -22,6 +22,7 @@ import argparse
 import hashlib
 import json
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -154,6 +155,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "first_sync_and_checkpoint_s": round(sync_s, 3),
         "checkpoint_after_1000_more_s": round(incremental_s, 4),
         "inclusion_proof_ms": round(proof_s / len(picks) * 1000, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     if args.json:
         print(json.dumps(result))
@@ -165,6 +167,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"first sync + checkpoint     {sync_s:>12.3f} s")
         print(f"checkpoint after 1,000 more {incremental_s:>12.4f} s")
         print(f"inclusion proof (+verify)   {result['inclusion_proof_ms']:>12.3f} ms")
+        print(f"peak RSS (fill, log, verify) {result['peak_rss_mb']:>11} MB")
     return result
 
 

@@ -202,8 +202,16 @@ class LogStore:
             query = query.where(leaves.c.idx < end)
         with self.engine.connect() as connection:
             # Unpacked as tuples: a Row's attribute look-up costs more than the rest together.
+            # One string per case and per kind, not per leaf (a million leaves are read at once).
+            names: dict[str, str] = {}
             return [
-                Leaf(int(idx), kind, case_id, int(sequence), entry_hash)
+                Leaf(
+                    int(idx),
+                    names.setdefault(kind, kind),
+                    names.setdefault(case_id, case_id),
+                    int(sequence),
+                    entry_hash,
+                )
                 for idx, kind, _, case_id, sequence, entry_hash in connection.execute(query)
             ]
 
