@@ -25,13 +25,15 @@ import random
 import resource
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_projections import timed
 
 from services.audit import merkle
 from services.audit.rows import events_table, parse_state
@@ -116,17 +118,6 @@ def raw_scan(engine: sa.Engine) -> int:
         position = int(rows[-1][0])
 
 
-def timed(run: Any, repeat: int = 1) -> tuple[float, Any]:
-    """The best wall time of ``repeat`` runs (a shared machine's load only ever adds time)
-    and the last run's value."""
-    best, value = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = run()
-        best = min(best, time.perf_counter() - start)
-    return best, value
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
@@ -141,15 +132,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         service = CaseService.from_settings(settings)
         audit = AuditService.from_settings(settings)
         fill(service, args.events)
-        sync_s, _ = timed(audit.checkpoint)
+        sync_s, _ = timed(audit.checkpoint, 1)
         raw_s, raw_count = timed(lambda: raw_scan(audit.engine), args.repeat)
         verify_s, report = timed(lambda: verify_store(audit), args.repeat)
         assert report.ok and report.events == raw_count == args.events, report.findings[:3]
         fill(service, 1000, start_case=args.events)
-        incremental_s, note = timed(audit.checkpoint)
+        incremental_s, note = timed(audit.checkpoint, 1)
         size = audit.checkpoint_of(note).size
         picks = [random.randrange(size) for _ in range(200)]
-        proof_s, _ = timed(lambda: [_prove(audit, i, size) for i in picks])
+        proof_s, _ = timed(lambda: [_prove(audit, i, size) for i in picks], 1)
         audit.close()
         service.close()
     result = {
