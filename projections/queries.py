@@ -11,11 +11,11 @@ back-dated before the instant; an extension recorded later does not apply.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from projections.readmodel import ReadModel
@@ -151,7 +151,7 @@ def overdue_now(
     found = []
     for row in conn.execute(query).tuples():
         case_id, rule, key, seq, citation, agency, role, history, opened, counted = row[:10]
-        due_ms, level = _level_now(json.loads(history), counted or opened, at_us)
+        due_ms, level = _level_now(orjson.loads(history), counted or opened, at_us)
         if level:
             area_of = {name: code for name, code in zip(AREAS, row[10:], strict=True) if code}
             found.append(
