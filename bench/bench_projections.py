@@ -1,7 +1,8 @@
 """Stalled-case projection: query cost against overdue rows, memory, throughput beside Kafka.
 
-    python bench/bench_projections.py [--cases N] [--database-url URL]
+    python bench/bench_projections.py [--cases N] [--database-url URL] [--json]
                                       [--memory-events N] [--kafka-events N] [--skip-kafka]
+                                      [--skip-query]
 
 1. "Find stalled now" with N/10 and then N open cases (default N = 1,000,000) bulk-loaded into
    the read model on a temp SQLite file (and on PostgreSQL when ``--database-url`` names an
@@ -11,14 +12,21 @@
 2. Memory: events fed through the projector in batches (no broker), peak and current RSS at
    intervals while the read model grows.
 3. Throughput: CaseEvents produced to a local Kafka broker (started in a temp dir), read back
-   raw with kafka-python, then projected from the same topic into a fresh read model.
+   raw with kafka-python, then projected from the same topic into a fresh read model (what a
+   rebuild does). kafka-python checks each record batch's CRC32C with the ``crc32c`` package
+   (a dependency of the project); the figures say which implementation ran.
+
+``--json`` prints one JSON object with every figure (the tables go to stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import resource
+import sys
 import tempfile
 import time
 import uuid
@@ -128,7 +136,7 @@ def python_scan(conn: sa.Connection, model: ReadModel, at_ms: int) -> int:
     return sum(1 for row in rows if escalation_level(obligation_of(row), at) > 0)
 
 
-def query_cost(name: str, db: sa.Engine, cases: int) -> None:
+def query_cost(name: str, db: sa.Engine, cases: int) -> list[dict[str, Any]]:
     """Both sizes vary: overdue rows at a fixed number of cases, and cases at fixed overdue rows
     (a tenth of ``cases``, then all of them), so the cost's dependence on each shows."""
     model = ReadModel("bench_")
@@ -136,6 +144,7 @@ def query_cost(name: str, db: sa.Engine, cases: int) -> None:
     print("defeated; then the whole `backbone stalled` answer (rows + evaluation in Python).")
     head = ("open cases", "overdue", "index scan", "index defeated", "stalled answer")
     print(f"{head[0]:>11} {head[1]:>8} {head[2]:>12} {head[3]:>15} {head[4]:>15}")
+    figures: list[dict[str, Any]] = []
     for size in (cases // 10, cases):
         start = time.perf_counter()
         bulk_load(db, model, size)
@@ -148,6 +157,9 @@ def query_cost(name: str, db: sa.Engine, cases: int) -> None:
                 whole, answer = timed(lambda a=at_ms: stalled_cases(conn, model, from_millis(a)))
                 assert found == counted == len(answer) == overdue, (found, counted, overdue)
                 print(f"{size:>11,} {overdue:>8,} {_ms(fast):>12} {_ms(slow):>15} {_ms(whole):>15}")
+                figures.append({"store": name, "open_cases": size, "overdue": overdue,
+                                "index_scan_ms": fast * 1000, "index_defeated_ms": slow * 1000,
+                                "stalled_answer_ms": whole * 1000})  # fmt: skip
             if size == cases:
                 last = BASE_MS + max(OVERDUE_STEPS) * 1000
                 scan, counted = timed(lambda a=last: python_scan(conn, model, a), repeat=1)
@@ -157,6 +169,7 @@ def query_cost(name: str, db: sa.Engine, cases: int) -> None:
                 )
         print(f"{'':>11} (loading {size:,} cases took {loaded:.1f}s)")
     model.drop(db)
+    return figures
 
 
 def _ms(seconds: float) -> str:
@@ -221,7 +234,7 @@ def rss_mb() -> tuple[float, float]:
     return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def memory(settings: Settings, db: sa.Engine, events: int) -> None:
+def memory(settings: Settings, db: sa.Engine, events: int) -> dict[str, Any]:
     projector = Projector(
         db,
         ReadModel("mem_"),
@@ -243,11 +256,15 @@ def memory(settings: Settings, db: sa.Engine, events: int) -> None:
                 rate = done / (time.perf_counter() - start)
                 print(f"{done:>10,} {done // 3:>15,} {rate:>10,.0f} {current:>8.0f} {peak:>8.0f}")
     projector.model.drop(db)
+    current, peak = rss_mb()
+    rate = done / (time.perf_counter() - start)
+    return {"events": done, "events_per_s": rate, "rss_mb": current, "peak_rss_mb": peak}
 
 
 # -- 3. throughput ------------------------------------------------------------------------------
-def throughput(tmp: Path, events: int) -> None:
+def throughput(tmp: Path, events: int) -> dict[str, Any]:
     from kafka import KafkaConsumer, KafkaProducer
+    from kafka.record.util import crc32c_c
 
     from deploy.kafka.launcher import LocalKafka
     from services.kafka.clients import client_config, ensure_topics
@@ -281,9 +298,13 @@ def throughput(tmp: Path, events: int) -> None:
             events,
         )
         projected = project(settings, events)
-        print(f"\n[throughput] {events:,} CaseEvents on a local Kafka broker, 3 partitions")
+        crc = "C crc32c" if crc32c_c is not None else "pure-Python CRC32C"
+        print(f"\n[throughput] {events:,} CaseEvents on a local Kafka broker, 3 partitions, {crc}")
         print(f"{'raw kafka-python consume':<34} {raw:>10,.0f} events/s  (baseline)")
-        print(f"{'projection (decode, apply, commit)':<34} {projected:>10,.0f} events/s")
+        print(f"{'projection (decode, apply, commit)':<34} {projected:>10,.0f} events/s "
+              f"({projected / raw:.0%})")  # fmt: skip
+        return {"events": events, "crc32c": crc, "raw_consume_events_per_s": raw,
+                "projection_events_per_s": projected, "share_of_raw": projected / raw}  # fmt: skip
     finally:
         broker.stop()
 
@@ -332,21 +353,29 @@ def main() -> None:
     parser.add_argument("--memory-events", type=int, default=90_000)
     parser.add_argument("--kafka-events", type=int, default=50_000)
     parser.add_argument("--skip-kafka", action="store_true")
+    parser.add_argument("--skip-query", action="store_true", help="leave out part 1")
+    parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args()
     args.memory_events -= args.memory_events % 3  # whole cases of three events
     args.kafka_events -= args.kafka_events % 3
     if args.cases < 10 * max(OVERDUE_STEPS):
         parser.error(f"--cases must be at least {10 * max(OVERDUE_STEPS):,}")
     configure_logging("WARNING")
-    with tempfile.TemporaryDirectory() as tmp:
+    figures: dict[str, Any] = {}
+    out = sys.stderr if args.json else sys.stdout
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(out):
         sqlite = sa.create_engine(f"sqlite:///{Path(tmp) / 'readmodel.db'}")
-        query_cost("sqlite", sqlite, args.cases)
-        if args.database_url:
-            query_cost("postgresql", sa.create_engine(args.database_url), args.cases)
+        figures["query_cost"] = [] if args.skip_query else query_cost("sqlite", sqlite, args.cases)
+        if args.database_url and not args.skip_query:
+            figures["query_cost"] += query_cost(
+                "postgresql", sa.create_engine(args.database_url), args.cases
+            )
         settings = load_settings(home=Path(tmp) / "home")
-        memory(settings, sqlite, args.memory_events)
+        figures["memory"] = memory(settings, sqlite, args.memory_events)
         if not args.skip_kafka:
-            throughput(Path(tmp), args.kafka_events)
+            figures["throughput"] = throughput(Path(tmp), args.kafka_events)
+    if args.json:
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":

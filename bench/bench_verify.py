@@ -1,6 +1,6 @@
 """Whole-store verification beside a raw ordered scan of the same rows, same run.
 
-    python bench/bench_verify.py [--events N] [--postgres URL] [--json]
+    python bench/bench_verify.py [--events N] [--postgres URL] [--repeat N] [--json]
 
 Fills a throw-away SQLite store (or the given PostgreSQL database) with N case events (10 per
 case, valid hash chains, written straight into the event table so that filling stays quick),
@@ -22,15 +22,18 @@ import argparse
 import hashlib
 import json
 import random
+import resource
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_projections import timed
 
 from services.audit import merkle
 from services.audit.rows import events_table, parse_state
@@ -107,18 +110,12 @@ def raw_scan(engine: sa.Engine) -> int:
         query = sa.select(table.c.id, table.c.state).where(table.c.id > position)
         with engine.connect() as connection:
             rows = connection.execute(query.order_by(table.c.id).limit(5000)).all()
-        for row in rows:
-            hashlib.sha256(bytes(row.state)).digest()
+        for _, state in rows:
+            hashlib.sha256(state).digest()
         count += len(rows)
         if len(rows) < 5000:
             return count
-        position = int(rows[-1].id)
-
-
-def timed(run: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    value = run()
-    return time.perf_counter() - start, value
+        position = int(rows[-1][0])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -126,6 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--postgres", help="PostgreSQL URL of an empty database")
     parser.add_argument("--json", action="store_true", help="one JSON object")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N for scan and verify")
     args = parser.parse_args(argv)
     configure_logging("WARNING", "json")
     with tempfile.TemporaryDirectory() as home:
@@ -134,15 +132,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         service = CaseService.from_settings(settings)
         audit = AuditService.from_settings(settings)
         fill(service, args.events)
-        sync_s, _ = timed(audit.checkpoint)
-        raw_s, raw_count = timed(lambda: raw_scan(audit.engine))
-        verify_s, report = timed(lambda: verify_store(audit))
+        sync_s, _ = timed(audit.checkpoint, 1)
+        raw_s, raw_count = timed(lambda: raw_scan(audit.engine), args.repeat)
+        verify_s, report = timed(lambda: verify_store(audit), args.repeat)
         assert report.ok and report.events == raw_count == args.events, report.findings[:3]
         fill(service, 1000, start_case=args.events)
-        incremental_s, note = timed(audit.checkpoint)
+        incremental_s, note = timed(audit.checkpoint, 1)
         size = audit.checkpoint_of(note).size
         picks = [random.randrange(size) for _ in range(200)]
-        proof_s, _ = timed(lambda: [_prove(audit, i, size) for i in picks])
+        proof_s, _ = timed(lambda: [_prove(audit, i, size) for i in picks], 1)
         audit.close()
         service.close()
     result = {
@@ -154,6 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "first_sync_and_checkpoint_s": round(sync_s, 3),
         "checkpoint_after_1000_more_s": round(incremental_s, 4),
         "inclusion_proof_ms": round(proof_s / len(picks) * 1000, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     if args.json:
         print(json.dumps(result))
@@ -165,6 +164,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"first sync + checkpoint     {sync_s:>12.3f} s")
         print(f"checkpoint after 1,000 more {incremental_s:>12.4f} s")
         print(f"inclusion proof (+verify)   {result['inclusion_proof_ms']:>12.3f} ms")
+        print(f"peak RSS (fill, log, verify) {result['peak_rss_mb']:>11} MB")
     return result
 
 

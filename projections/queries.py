@@ -12,14 +12,15 @@ back-dated before the instant; an extension recorded later does not apply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from projections.readmodel import ReadModel
 from projections.responsible import Responsibility
-from projections.rows import from_millis, obligation_of, to_millis
+from projections.rows import EPOCH, from_millis, obligation_of, to_millis
 from projections.stalled import Obligation, ObligationStatus, escalation_level, status_as_of
 
 AREAS = ("province_code", "district_code", "commune_code")
@@ -112,6 +113,73 @@ def stalled_cases(
         (_resolved(case, responsibility, at) for case in stalled),
         key=lambda c: (-c.level, c.overdue[0].due_at, c.case_id),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    """One obligation overdue now, as plain values (what a page sorts and counts)."""
+
+    case_id: str
+    area: dict[str, str]
+    rule_id: str
+    key: str
+    opened_seq: int
+    citation: str
+    responsible_agency: str | None
+    responsible_role: str
+    due_ms: int  # the due time in force at the instant asked about
+    level: int
+
+
+def overdue_now(
+    conn: sa.Connection, model: ReadModel, at: datetime, area: str | None = None
+) -> list[Overdue]:
+    """The obligations :func:`stalled_cases` finds at ``at`` (not ``as_of``, no agency
+    filter), with the same levels and due times, read as plain values: the due-time history is
+    evaluated in integers instead of the engine's records, so a page can count and sort every
+    overdue obligation and build only the rows it shows."""
+    obs, cases = model.obligations, model.cases
+    query = (
+        sa.select(*(obs.c[name] for name in _OVERDUE_COLUMNS), *(cases.c[n] for n in AREAS))
+        .join(cases, cases.c.case_id == obs.c.case_id)
+        .where(
+            *_candidates(obs, to_millis(at), False),
+            *_narrowed(obs, cases, Filters(area=area), False),
+        )
+    )
+    at_us = (at - EPOCH) // _MICROSECOND
+    found = []
+    for row in conn.execute(query).tuples():
+        case_id, rule, key, seq, citation, agency, role, history, opened, counted = row[:10]
+        due_ms, level = _level_now(orjson.loads(history), counted or opened, at_us)
+        if level:
+            area_of = {name: code for name, code in zip(AREAS, row[10:], strict=True) if code}
+            found.append(
+                Overdue(case_id, area_of, rule, key, seq, citation, agency, role, due_ms, level)
+            )
+    return found
+
+
+_OVERDUE_COLUMNS = ("case_id", "rule_id", "key", "opened_seq", "citation", "responsible_agency",
+                    "responsible_role", "due_history", "opened_at", "counted_from")  # fmt: skip
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _level_now(history: list[list[int | None]], start_ms: int, at_us: int) -> tuple[int, int]:
+    """(due time in force, level) at ``at_us`` of an open obligation, as ``_overdue`` finds them
+    from the engine's record: on record once its first due time is known; the latest due time
+    known by then; overdue strictly after it, escalated after it plus the time allowed."""
+    known = [entry[2] if len(entry) > 2 and entry[2] is not None else entry[0] for entry in history]
+    if known[0] * 1000 > at_us:  # type: ignore[operator]
+        return 0, 0
+    due = history[0][1]
+    for entry, on_record in zip(history[1:], known[1:], strict=True):
+        if on_record * 1000 <= at_us:  # type: ignore[operator]
+            due = entry[1]
+    assert due is not None
+    if at_us <= due * 1000:
+        return due, 0
+    return due, 2 if at_us > (2 * due - start_ms) * 1000 else 1
 
 
 def case_view(

@@ -18,7 +18,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from projections.calendar import WorkCalendar, local_date
-from projections.policy import FIRST, Closer, Policy, Rule
+from projections.policy import FIRST, Closer, Policy, Rule, Trigger
 from projections.stalled.deadlines import rule_cap, rule_due, scale_for
 from projections.stalled.extensions import extended
 from projections.stalled.model import (
@@ -62,6 +62,17 @@ class ObligationEngine:
     @cached_property
     def _context_keys(self) -> frozenset[str]:
         return self.policy.context_keys()
+
+    @cached_property
+    def _opened_by(self) -> dict[str, list[tuple[Rule, list[Trigger]]]]:
+        """Per step name, the rules (in policy order) it may open and its triggers for each."""
+        found: dict[str, list[tuple[Rule, list[Trigger]]]] = {}
+        for rule in self.policy.rules:
+            for event in dict.fromkeys(t.event for t in rule.triggers):
+                found.setdefault(event, []).append(
+                    (rule, [t for t in rule.triggers if t.event == event])
+                )
+        return found
 
     def _remember(self, context: Mapping[str, object], fact: CaseFact) -> Mapping[str, object]:
         updates: dict[str, object] = {}
@@ -154,9 +165,8 @@ class ObligationEngine:
         self, obligations: tuple[Obligation, ...], fact: CaseFact, context: Mapping[str, object]
     ) -> tuple[Obligation, ...]:
         opened: list[Obligation] = []
-        for rule in self.policy.rules:
-            triggers = [t for t in rule.triggers if t.event == fact.event_type]
-            for subject in _subjects(rule, fact) if triggers else ():
+        for rule, triggers in self._opened_by.get(fact.event_type, ()):
+            for subject in _subjects(rule, fact):
                 if not any(all(c.holds(subject, context) for c in t.when) for t in triggers):
                     continue
                 new = self._new(rule, subject, fact, context)

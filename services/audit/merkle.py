@@ -171,9 +171,13 @@ class MemoryTree:
     """Complete subtrees kept in lists: ``levels[l][i]`` is node (l, i)."""
 
     def __init__(self, leaves: Iterable[bytes] = ()) -> None:
-        self.levels: list[list[bytes]] = [[]]
-        for leaf in leaves:
-            self.append(leaf)
+        # Built level by level (pairs of complete subtrees make the next level): the same
+        # lists ``append`` would make one leaf at a time, without its per-leaf bookkeeping.
+        self.levels: list[list[bytes]] = [list(leaves)]
+        while len(self.levels[-1]) > 1:
+            below = self.levels[-1]
+            pairs = zip(below[::2], below[1::2], strict=False)  # a lone last node waits
+            self.levels.append([node_hash(a, b) for a, b in pairs])
 
     @property
     def size(self) -> int:

@@ -58,7 +58,16 @@ def event_hash(case_id: str, sequence: int, event: ChainedEvent, *, legacy: bool
     ``legacy``: the first release's formula, without ``recorded_at``. Events stored by it still
     verify (``Verification.legacy`` counts them); their recording time is not covered.
     """
-    content: dict[str, Any] = {
+    content = hashed_content(case_id, sequence, event)
+    if legacy:
+        del content["recorded_at"]
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def hashed_content(case_id: str, sequence: int, event: ChainedEvent) -> dict[str, Any]:
+    """What ``event_hash`` covers, before its canonical JSON."""
+    return {
         "case_id": case_id,
         "sequence": sequence,
         "step": event.step,
@@ -71,10 +80,6 @@ def event_hash(case_id: str, sequence: int, event: ChainedEvent, *, legacy: bool
         "personal_data": event.sealed_personal_data,
         "previous_hash": event.previous_hash,
     }
-    if legacy:
-        del content["recorded_at"]
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

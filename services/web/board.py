@@ -1,8 +1,10 @@
 """The stalled board as the dashboard shows it: one row per overdue obligation, in scope.
 
-The rows come from :func:`projections.queries.stalled_cases` evaluated at the dashboard's
-clock, narrowed to the user's area first (in the query), then by the page's filters. A
-``signature`` of what is shown lets the live updates tell when the board changed.
+The rows are what :func:`projections.queries.stalled_cases` finds at the dashboard's clock,
+narrowed to the user's area first (in the query), then by the page's filters; they are read as
+plain values (:func:`projections.queries.overdue_now`), counted and sorted, and only the
+page's rows are built. A ``signature`` of what is shown lets the live updates tell when the
+board changed.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from projections.queries import Filters, StalledCase, stalled_cases
+from projections.queries import Overdue, overdue_now
 from projections.readmodel import ReadModel
+from projections.rows import from_millis
 
 PAGE_SIZE = 25
 SORTS = ("late", "level", "area", "case")
@@ -67,17 +70,28 @@ def read_board(
     conn: sa.Connection, model: ReadModel, at: datetime, scope: str, query: BoardQuery
 ) -> Board:
     """The board at ``at`` for a user whose scope is ``scope`` ("" for everything)."""
-    found = stalled_cases(conn, model, at, filters=Filters(area=scope or None))
-    every = [row for case in found for row in _rows(case, at)]
-    rules = sorted({r.rule_id for r in every})
-    agencies = sorted({r.responsible_agency for r in every if r.responsible_agency})
-    kept = [r for r in every if _matches(r, query)]
+    every = _in_board_order(overdue_now(conn, model, at, scope or None))
+    rules = sorted({o.rule_id for o in every})
+    agencies = sorted({o.responsible_agency for o in every if o.responsible_agency})
+    kept = [o for o in every if _matches(o, query)]
     kept.sort(key=_sort_key(query.sort))
     pages = max(1, -(-len(kept) // PAGE_SIZE))
     page = min(max(1, query.page), pages)
-    shown = kept[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    cases = len({r.case_id for r in kept})
+    shown = [_row(o, at) for o in kept[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    cases = len({o.case_id for o in kept})
     return Board(at, shown, len(kept), cases, page, pages, rules, agencies)
+
+
+def _in_board_order(found: list[Overdue]) -> list[Overdue]:
+    """The order ``stalled_cases`` gives (cases by level, most overdue first; each case's
+    obligations likewise), which the page's sort keeps among equals."""
+    by_case: dict[str, list[Overdue]] = {}
+    for o in found:
+        by_case.setdefault(o.case_id, []).append(o)
+    for items in by_case.values():
+        items.sort(key=lambda o: (-o.level, o.due_ms, o.rule_id, o.key, o.opened_seq))
+    ordered = sorted(by_case.values(), key=lambda i: (-i[0].level, i[0].due_ms, i[0].case_id))
+    return [o for items in ordered for o in items]
 
 
 def signature(rows: list[Row], total: int) -> str:
@@ -88,37 +102,35 @@ def signature(rows: list[Row], total: int) -> str:
     return digest.hexdigest()[:16]
 
 
-def _rows(case: StalledCase, at: datetime) -> list[Row]:
-    return [
-        Row(
-            case_id=case.case_id,
-            area=case.area,
-            rule_id=s.obligation.rule_id,
-            citation=s.obligation.citation,
-            responsible_agency=s.obligation.responsible_agency or "",
-            responsible_role=s.obligation.responsible_role,
-            due_at=s.due_at,
-            late_by=at - s.due_at,
-            level=s.level,
-        )
-        for s in case.overdue
-    ]
-
-
-def _matches(row: Row, query: BoardQuery) -> bool:
-    return (
-        (not query.area or query.area in row.area.values())
-        and (not query.agency or row.responsible_agency == query.agency)
-        and (not query.rule or row.rule_id == query.rule)
-        and (not query.level or row.level == query.level)
+def _row(o: Overdue, at: datetime) -> Row:
+    due = from_millis(o.due_ms)
+    return Row(
+        case_id=o.case_id,
+        area=o.area,
+        rule_id=o.rule_id,
+        citation=o.citation,
+        responsible_agency=o.responsible_agency or "",
+        responsible_role=o.responsible_role,
+        due_at=due,
+        late_by=at - due,
+        level=o.level,
     )
 
 
-def _sort_key(sort: str) -> Callable[[Row], Any]:
+def _matches(o: Overdue, query: BoardQuery) -> bool:
+    return (
+        (not query.area or query.area in o.area.values())
+        and (not query.agency or (o.responsible_agency or "") == query.agency)
+        and (not query.rule or o.rule_id == query.rule)
+        and (not query.level or o.level == query.level)
+    )
+
+
+def _sort_key(sort: str) -> Callable[[Overdue], Any]:
     if sort == "level":
-        return lambda r: (-r.level, r.due_at, r.case_id)
+        return lambda o: (-o.level, o.due_ms, o.case_id)
     if sort == "area":
-        return lambda r: (r.area.get("district_code", ""), r.area.get("commune_code", ""), r.due_at)
+        return lambda o: (o.area.get("district_code", ""), o.area.get("commune_code", ""), o.due_ms)
     if sort == "case":
-        return lambda r: (r.case_id, r.rule_id)
-    return lambda r: (r.due_at, r.case_id, r.rule_id)
+        return lambda o: (o.case_id, o.rule_id)
+    return lambda o: (o.due_ms, o.case_id, o.rule_id)

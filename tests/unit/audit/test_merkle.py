@@ -48,6 +48,18 @@ def test_roots_of_every_prefix_match_the_recursive_definition() -> None:
         assert tree.root(size) == naive_root(hashes[:size])
 
 
+def test_a_tree_built_at_once_keeps_the_subtrees_that_appending_leaf_by_leaf_keeps() -> None:
+    hashes = leaves(45)
+    grown = merkle.MemoryTree()
+    for size, leaf in enumerate(hashes, start=1):
+        grown.append(leaf)
+        built = merkle.MemoryTree(hashes[:size])
+        assert built.levels == grown.levels
+    built.append(merkle.leaf_hash(b"one more"))
+    grown.append(merkle.leaf_hash(b"one more"))
+    assert built.levels == grown.levels and built.root() == naive_root(built.levels[0])
+
+
 def test_every_inclusion_proof_verifies_and_a_wrong_leaf_does_not() -> None:
     tree = merkle.MemoryTree(leaves(37))
     for size in range(1, 38):

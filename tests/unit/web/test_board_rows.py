@@ -1,0 +1,101 @@
+"""The board reads plain values but shows exactly what ``stalled_cases`` finds, in its order."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from projections.queries import Filters, stalled_cases
+from projections.readmodel import ReadModel
+from projections.rows import obligation_row
+from projections.stalled import DueTime, Obligation
+from services.web.board import PAGE_SIZE, SORTS, BoardQuery, read_board
+
+AT = datetime(2026, 3, 20, 3, 0, 0, 500, tzinfo=UTC)  # half a millisecond past a whole one
+AREAS = [("58", "582", "22738"), ("58", "583", "22800"), ("58", "582", "")]
+
+
+def obligation(rng: random.Random, case: int, n: int) -> Obligation:
+    opened = AT - timedelta(days=rng.randint(1, 20))
+    due = AT - timedelta(hours=rng.choice([-5, 1, 30, 200]), microseconds=rng.choice([0, 500]))
+    due = due.replace(microsecond=due.microsecond // 1000 * 1000)  # stored to the millisecond
+    known = opened + timedelta(hours=rng.choice([0, 1, 24 * 30]))  # some recorded after AT
+    history = [DueTime(opened, due - timedelta(days=2), known)]
+    if rng.random() < 0.5:  # an extension, sometimes recorded only after AT
+        history.append(DueTime(opened, due, AT + timedelta(hours=rng.choice([-3, 3]))))
+    else:
+        history[0] = DueTime(opened, due, known)
+    return Obligation(
+        case_id=f"case-{case:03d}",
+        rule_id=rng.choice(["police_verification", "legal_aid_assigned", "court_hearing"]),
+        key=str(n),
+        opened_seq=n,
+        opened_at=opened,
+        due_at=history[-1].due_at,
+        responsible_role="commune",
+        responsible_agency=rng.choice([None, "police-582", "court-58"]),
+        citation="Law on Children 2016 art. 99",
+        due_history=tuple(history),
+        counted_from=rng.choice([None, opened - timedelta(days=3)]),
+    )
+
+
+def fill(db: sa.Engine, model: ReadModel) -> None:
+    rng = random.Random(7)
+    with db.begin() as conn:
+        for case in range(60):
+            province, district, commune = AREAS[case % 3]
+            conn.execute(model.cases.insert().values(
+                case_id=f"case-{case:03d}", last_sequence=1, context="{}", is_open=True,
+                province_code=province, district_code=district, commune_code=commune,
+            ))  # fmt: skip
+            for n in range(rng.randint(1, 4)):
+                row = obligation_row(obligation(rng, case, n)) | {"reported_level": 0}
+                conn.execute(model.obligations.insert().values(**row))
+
+
+def reference(conn: sa.Connection, model: ReadModel, scope: str) -> list[tuple[object, ...]]:
+    found = stalled_cases(conn, model, AT, filters=Filters(area=scope or None))
+    return [
+        (
+            case.case_id,
+            s.obligation.rule_id,
+            s.due_at,
+            s.level,
+            s.obligation.responsible_agency or "",
+        )
+        for case in found
+        for s in case.overdue
+    ]
+
+
+def test_every_page_in_every_sort_shows_what_stalled_cases_finds(tmp_path: Path) -> None:
+    db, model = sa.create_engine(f"sqlite:///{tmp_path / 'read.db'}"), ReadModel()
+    model.create(db)
+    fill(db, model)
+    with db.connect() as conn:
+        for scope in ("", "582", "22800"):
+            expected = reference(conn, model, scope)
+            assert {r[3] for r in expected} == {1, 2}, "the data must give both levels"
+            for sort in SORTS:
+                shown, page = [], 1
+                while True:
+                    board = read_board(conn, model, AT, scope, BoardQuery(sort=sort, page=page))
+                    shown += [
+                        (r.case_id, r.rule_id, r.due_at, r.level, r.responsible_agency)
+                        for r in board.rows
+                    ]
+                    if page >= board.pages:
+                        break
+                    page += 1
+                key = {"late": lambda r: (r[2], r[0], r[1]), "level": lambda r: (-r[3], r[2], r[0]),
+                       "case": lambda r: (r[0], r[1])}  # fmt: skip
+                if sort in key:
+                    assert shown == sorted(expected, key=key[sort])
+                else:
+                    assert sorted(map(str, shown)) == sorted(map(str, expected))
+                assert board.total == len(expected) and len(board.rows) <= PAGE_SIZE
+                assert board.cases == len({r[0] for r in expected})
