@@ -144,7 +144,7 @@ def overdue_now(
         .join(cases, cases.c.case_id == obs.c.case_id)
         .where(
             *_candidates(obs, to_millis(at), False),
-            *_narrowed(obs, cases, Filters(area=area), False),
+            *_narrowed(obs, cases, Filters(area=area), None),
         )
     )
     at_us = (at - EPOCH) // _MICROSECOND
