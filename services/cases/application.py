@@ -251,9 +251,15 @@ class CaseService(Application[UUID]):
             raise errors.CaseNotFound(case_id)
         return entries
 
-    def entries_since(self, position: int, limit: int) -> list[tuple[int, HistoryEntry, str]]:
-        """Recorded events of all cases after notification ``position`` (for the relay), each
-        with the personal data it carries, still sealed with the case key ("" if none)."""
+    def entries_since(self, position: int, limit: int) -> list[tuple[int, HistoryEntry]]:
+        """Recorded events of all cases after notification ``position``."""
+        return [(at, entry) for at, entry, _ in self.sealed_entries_since(position, limit)]
+
+    def sealed_entries_since(
+        self, position: int, limit: int
+    ) -> list[tuple[int, HistoryEntry, str]]:
+        """The same for the relay, each with the personal data it carries, still sealed with
+        the case key ("" if none)."""
         notifications = self.recorder.select_notifications(
             start=position, limit=limit, inclusive_of_start=False
         )

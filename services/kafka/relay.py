@@ -94,7 +94,7 @@ class Relay:
 
     def step(self) -> int:
         """Publish one batch; return how many recorded events it held."""
-        entries = self.service.entries_since(self.state.position(), self.batch_size)
+        entries = self.service.sealed_entries_since(self.state.position(), self.batch_size)
         if not entries:
             return 0
         known = self.state.participants_of(entry.case_id for _, entry, _ in entries)
