@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_backbone import AGENCY, Reader, measure, submissions
+from bench_backbone import AGENCY, Reader, bench_settings, measure, submissions
 
 from deploy.kafka.launcher import LocalKafka
 from events import Codec, Topics
@@ -36,7 +36,7 @@ from services.api.records import to_json
 from services.api.serve import server
 from services.kafka.provision import provision
 from services.logs import configure_logging
-from services.settings import Settings, load_settings
+from services.settings import Settings
 
 
 def as_json(codec: Codec, value: bytes) -> dict[str, Any]:
@@ -78,17 +78,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="bench-api-"))
     broker = LocalKafka(home / "kafka")
     endpoint = broker.start()
-    settings = load_settings(
-        home=home,
-        kafka_bootstrap_servers=endpoint.bootstrap_servers,
-        kafka_username=endpoint.username,
-        kafka_password=endpoint.password,
-        topic_prefix="bench",
-        topic_partitions=3,
-        log_level="WARNING",
-        api_burst=1_000_000,
-        api_rate_per_second=1_000_000.0,
-    )
+    settings = bench_settings(home, endpoint, api_burst=1_000_000, api_rate_per_second=1_000_000.0)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         provision(settings)

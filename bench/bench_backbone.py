@@ -1,14 +1,20 @@
 """End to end through the backbone, beside raw kafka-python on the same broker, same run.
 
     python bench/bench_backbone.py [--submissions N] [--paced N] [--rate R]
+        [--database-url URL] [--store-cases N] [--json]
 
-Starts a throw-away local broker, provisions the backbone's topics, and runs ``backbone intake``
-and ``backbone relay`` as real processes on an SQLite store. Then, for the backbone and for a
-raw topic on the same broker:
+Starts a throw-away local broker, provisions the backbone's topics, and runs ``backbone intake``,
+``backbone relay`` and ``backbone projections run`` as real processes on an SQLite store (or
+on the PostgreSQL database ``--database-url`` names: an empty scratch one). Then, for the
+backbone and for a raw topic on the same broker:
 
 * throughput: N messages produced as fast as possible, until the last one is read back
   (backbone: submissions on the intake topics until their events are on case-events);
-* latency: messages produced at R per second, each timed from send to read-back (p50/p99).
+* latency: messages produced at R per second, each timed from send to read-back (p50/p99);
+  for the backbone also from sending a report to its case's obligation in the stalled board's
+  table (the read model the board queries, looked at every 5 ms);
+* memory: the largest resident set of the intake and the relay during the run, with
+  ``--store-cases`` cases recorded in the store beforehand (as already published).
 
 The raw baseline is a kafka-python producer and consumer on one topic with the same partitions
 and message sizes: what the broker and client cost before the backbone adds anything.
@@ -17,6 +23,7 @@ and message sizes: what the broker and client cost before the backbone adds anyt
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -28,18 +35,53 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import psutil
+import sqlalchemy as sa
 from kafka import KafkaConsumer, KafkaProducer
 
-from deploy.kafka.launcher import LocalKafka
+from deploy.kafka.launcher import BrokerEndpoint, LocalKafka
 from events import Codec, Topics
+from projections.readmodel import ReadModel
+from services.cases.application import CaseService, StepRequest
 from services.kafka.clients import broker_endpoint, client_config, ensure_topics
 from services.kafka.provision import provision
+from services.kafka.relaystate import RelayState
+from services.kafka.wiring import database_engine
 from services.logs import configure_logging
 from services.settings import Settings, load_settings
 
 STEPS_PER_CASE = 10
 AGENCY = "commune-22921"
+REPORT = {
+    "channel": "commune_officer",
+    "forms_of_abuse": ["violence"],
+    "setting": "family",
+    "child_sex": "female",
+    "child_age_group": "6-11",
+    "province_code": "58",
+    "district_code": "582",
+    "commune_code": "22738",
+    "risk_level": "medium",
+}
+
+
+def bench_settings(
+    home: Path, endpoint: BrokerEndpoint, database_url: str = "", **overrides: Any
+) -> Settings:
+    """Settings of a benchmark's backbone on the throw-away broker (and database, if any)."""
+    return load_settings(
+        home=home,
+        kafka_bootstrap_servers=endpoint.bootstrap_servers,
+        kafka_username=endpoint.username,
+        kafka_password=endpoint.password,
+        topic_prefix="bench",
+        topic_partitions=3,
+        log_level="WARNING",
+        **({"database_url": database_url} if database_url else {}),
+        **overrides,
+    )
 
 
 @dataclass
@@ -81,6 +123,104 @@ class Reader:
         return max(self.seen[i] for i in ids)
 
 
+@dataclass
+class BoardReader:
+    """Looks every 5 ms for awaited cases' obligations in the stalled board's table."""
+
+    engine: sa.Engine
+    awaited: set[str] = field(default_factory=set)
+    seen: dict[str, float] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> BoardReader:
+        threading.Thread(target=self._run, daemon=True).start()
+        return self
+
+    def await_cases(self, case_ids: set[str]) -> None:
+        with self.lock:
+            self.awaited |= case_ids
+
+    def _run(self) -> None:
+        obligations = ReadModel().obligations
+        while not self.stop.is_set():
+            with self.lock:
+                wanted = sorted(self.awaited - self.seen.keys())
+            if wanted:
+                query = sa.select(obligations.c.case_id).where(obligations.c.case_id.in_(wanted))
+                try:
+                    with self.engine.connect() as conn:
+                        found = set(conn.execute(query).scalars())
+                except sa.exc.OperationalError:  # the table is not created yet
+                    found = set()
+                now = time.perf_counter()
+                for case_id in found:
+                    self.seen.setdefault(case_id, now)
+            time.sleep(0.005)
+
+    def wait_for(self, ids: set[str], timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while not ids <= self.seen.keys():
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"only {len(ids & self.seen.keys())} of {len(ids)} on the board")
+            time.sleep(0.01)
+
+
+@dataclass
+class PeakMemory:
+    """The largest resident set of each process, sampled twice a second."""
+
+    processes: dict[str, int]
+    peak: dict[str, int] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> PeakMemory:
+        threading.Thread(target=self._run, daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        watched = {name: psutil.Process(pid) for name, pid in self.processes.items()}
+        while not self.stop.is_set():
+            for name, process in watched.items():
+                try:
+                    rss = process.memory_info().rss
+                except psutil.Error:
+                    continue
+                self.peak[name] = max(self.peak.get(name, 0), rss)
+            time.sleep(0.5)
+
+
+def fill_store(settings: Settings, cases: int) -> None:
+    """Record ``cases`` reported cases, and mark them published (the relay starts after them)."""
+    if not cases:
+        return
+    service = CaseService.from_settings(settings)
+    t0 = int(time.time() * 1000)
+    try:
+        for start in range(0, cases, 500):
+            service.record_many(
+                [
+                    StepRequest(
+                        str(uuid.uuid4()),
+                        "CaseReported",
+                        {"channel": "hotline"},
+                        "hotline-111",
+                        f"fill-{n}",
+                        t0,
+                    )
+                    for n in range(start, min(start + 500, cases))
+                ]
+            )
+        last = service.recorder.max_notification_id() or 0
+    finally:
+        service.close()
+    engine = database_engine(settings)
+    try:
+        RelayState(engine, "case-events").advance(last, {})
+    finally:
+        engine.dispose()
+
+
 def submissions(codec: Codec, count: int) -> Iterator[tuple[str, bytes, bytes]]:
     """(submission id, key, value): cases of one report and nine assessments each."""
     now = datetime.now(UTC)
@@ -91,18 +231,7 @@ def submissions(codec: Codec, count: int) -> Iterator[tuple[str, bytes, bytes]]:
         sid = str(uuid.uuid4())
         common = {"submission_id": sid, "case_id": case_id, "occurred_at": now}
         if n % STEPS_PER_CASE == 0:
-            body = {
-                "channel": "commune_officer",
-                "forms_of_abuse": ["violence"],
-                "setting": "family",
-                "child_sex": "female",
-                "child_age_group": "6-11",
-                "province_code": "58",
-                "district_code": "582",
-                "commune_code": "22738",
-                "risk_level": "medium",
-            }
-            yield sid, case_id.encode(), codec.encode("CaseReported", common | body)
+            yield sid, case_id.encode(), codec.encode("CaseReported", common | REPORT)
         else:
             needs = {"needs": ["counselling"]}
             yield sid, case_id.encode(), codec.encode("NeedsAssessed", common | needs)
@@ -136,88 +265,123 @@ def measure(
     return [reader.seen[i] - t for i, t in sent.items()]
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> dict[str, object]:
     configure_logging("WARNING")
     home = Path(tempfile.mkdtemp(prefix="bench-backbone-"))
     broker = LocalKafka(home / "kafka")
     endpoint = broker.start()
-    settings = load_settings(
-        home=home,
-        kafka_bootstrap_servers=endpoint.bootstrap_servers,
-        kafka_username=endpoint.username,
-        kafka_password=endpoint.password,
-        topic_prefix="bench",
-        topic_partitions=3,
-        log_level="WARNING",
-    )
+    settings = bench_settings(home, endpoint, args.database_url)
     codec, topics = Codec.from_directory(), Topics("bench")
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         provision(settings)
+        fill_store(settings, args.store_cases)
         raw_topic = "bench.raw"
         ensure_topics(endpoint, [raw_topic], 3, 1)
         env = {**settings.as_environment(), "BACKBONE_LOG_LEVEL": args.process_log_level}
-        for command in ("intake", "relay"):
+        for command in ("intake", "relay", "projections"):
             with (home / f"{command}.log").open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "services.cli", command],
-                        env=env,
-                        stdout=log,
-                        stderr=log,
-                    )
+                processes[command] = subprocess.Popen(
+                    [sys.executable, "-m", "services.cli", command]
+                    + (["run"] if command == "projections" else []),
+                    env=env,
+                    stdout=log,
+                    stderr=log,
                 )
+        memory = PeakMemory({name: p.pid for name, p in processes.items()}).start()
+        board = BoardReader(database_engine(settings)).start()
         warm = list(submissions(codec, STEPS_PER_CASE))
         event_sid: Callable[[bytes], str] = lambda v: codec.decode(v).record["submission_id"]  # noqa: E731
         backbone = Reader(settings, topics.case_events, event_sid).start()
         measure(settings, backbone, topics.intake(AGENCY), warm, None)
         raw = Reader(settings, raw_topic, lambda v: codec.decode(v).record["submission_id"]).start()
-        report(args, settings, backbone, raw, codec, topics)
-        backbone.stop.set()
-        raw.stop.set()
+        figures = compare(args, settings, backbone, raw, board, codec, topics)
+        figures["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in memory.peak.items()}
+        figures["store_cases"] = args.store_cases
+        figures["store"] = sa.make_url(settings.effective_database_url).get_backend_name()
+        for reader in (backbone, raw, board, memory):
+            reader.stop.set()
+        return figures
     finally:
-        for process in processes:
+        for process in processes.values():
             process.terminate()
             process.wait(timeout=60)
         broker.stop()
-        print(f"(logs of the intake and relay in {home})")
+        print(f"(logs of the processes in {home})", file=sys.stderr)
 
 
-def report(
+def compare(
     args: argparse.Namespace,
     settings: Settings,
     backbone: Reader,
     raw: Reader,
+    board: BoardReader,
     codec: Codec,
     topics: Topics,
-) -> None:
-    rows = []
+) -> dict[str, object]:
+    figures: dict[str, object] = {"submissions": args.submissions, "paced": args.paced}
+    figures["rate"] = args.rate
     for label, reader, topic in (
-        ("raw kafka-python", raw, "bench.raw"),
+        ("raw", raw, "bench.raw"),
         ("backbone", backbone, topics.intake(AGENCY)),
     ):
         burst = list(submissions(codec, args.submissions))
         start = time.perf_counter()
         measure(settings, reader, topic, burst, None)
         throughput = len(burst) / (time.perf_counter() - start)
-        paced = measure(settings, reader, topic, list(submissions(codec, args.paced)), args.rate)
-        q = statistics.quantiles(paced, n=100)
-        rows.append((label, throughput, q[49] * 1000, q[98] * 1000))
+        paced_messages = list(submissions(codec, args.paced))
+        reports = {
+            codec.decode(value).record["submission_id"]: key.decode()
+            for n, (_, key, value) in enumerate(paced_messages)
+            if n % STEPS_PER_CASE == 0
+        }
+        board.await_cases(set(reports.values()))
+        sent = produce(settings, topic, paced_messages, args.rate)
+        reader.wait_for(set(sent), timeout=600)
+        q = statistics.quantiles([reader.seen[i] - t for i, t in sent.items()], n=100)
+        figures[label] = {"per_s": throughput, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+        if label == "backbone":
+            board.wait_for(set(reports.values()), timeout=600)
+            waits = [board.seen[case] - sent[sid] for sid, case in reports.items()]
+            b = statistics.quantiles(waits, n=100)
+            figures["board"] = {"p50_ms": b[49] * 1000, "p99_ms": b[98] * 1000}
+    return figures
+
+
+def report(figures: dict[str, Any]) -> None:
     print(
-        f"\n{'path':<20}{'msgs/s (burst)':>16}{'p50 ms':>10}{'p99 ms':>10}"
-        f"   ({args.submissions} burst, {args.paced} paced at {args.rate}/s)"
+        f"\n{'path':<28}{'msgs/s (burst)':>16}{'p50 ms':>10}{'p99 ms':>10}"
+        f"   ({figures['store']}; {figures['submissions']} burst, {figures['paced']} paced at "
+        f"{figures['rate']}/s)"
     )
-    for label, throughput, p50, p99 in rows:
-        print(f"{label:<20}{throughput:>16.0f}{p50:>10.1f}{p99:>10.1f}")
+    rows = (
+        ("raw kafka-python", figures["raw"]),
+        ("backbone to case-events", figures["backbone"]),
+        ("backbone to stalled board", {"per_s": float("nan")} | figures["board"]),
+    )
+    for label, row in rows:
+        print(f"{label:<28}{row['per_s']:>16.0f}{row['p50_ms']:>10.1f}{row['p99_ms']:>10.1f}")
+    print(
+        "goals: case-events p99 <= 60 ms, board p99 <= 150 ms at 200/s; peak RSS (MB) with "
+        f"{figures['store_cases']:,} cases stored: {figures['peak_rss_mb']} (goal < 300)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=2000)
-    parser.add_argument("--paced", type=int, default=400)
+    parser.add_argument("--paced", type=int, default=2000)
     parser.add_argument("--process-log-level", default="WARNING")
-    parser.add_argument("--rate", type=float, default=50.0, help="paced messages per second")
-    run(parser.parse_args())
+    parser.add_argument("--rate", type=float, default=200.0, help="paced messages per second")
+    parser.add_argument("--database-url", default="", help="an empty PostgreSQL database")
+    parser.add_argument("--store-cases", type=int, default=0, help="cases stored beforehand")
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    args = parser.parse_args()
+    figures = run(args)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        report(figures)
 
 
 if __name__ == "__main__":

@@ -1,26 +1,30 @@
 """Event store throughput beside raw SQLAlchemy inserts into the same database.
 
-    python bench/bench_store.py [--events N] [--database-url URL]
+    python bench/bench_store.py [--events N] [--database-url URL] [--json]
 
 Runs on a fresh SQLite file, and on PostgreSQL when ``--database-url`` or ``BENCH_POSTGRES_URL``
 names one (use an empty scratch database: the run refuses a database that already has cases).
 For each store it prints events appended per second through ``CaseService.record`` (load, check
 the rules, hash, save: one transaction per event), the same through ``record_many`` in batches of
-200 events (one transaction a batch, as the intake does), events read back per second through
-``history``, and the raw rate of inserting as many rows of the same size with
-SQLAlchemy Core, one transaction per row and in one batch.
+200 events (one transaction a batch, as the intake does), the same with personal data on every
+fifth case (20 %), events read back per second through ``history``, and the raw rate of
+inserting as many rows of the same size with SQLAlchemy Core: one transaction per row, in
+batches of 200 rows a transaction (the shape of ``record_many``'s batches) and in one batch.
+The shares printed last are ``record_many`` to the raw batches of 200, and what personal data
+on 20 % of cases costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,6 +35,8 @@ from services.settings import load_settings
 
 EVENTS_PER_CASE = 10
 BATCH_CASES = 20  # 200 events a transaction
+PERSONAL_EVERY = 5  # personal data on 20 % of the cases
+PERSONAL = {"child_name": "Nguyễn Văn An", "child_birth_date": "2015-03-02"}
 T0 = 1_700_000_000_000
 
 
@@ -40,10 +46,22 @@ class Figures:
     events: int
     appended_per_s: float
     batched_per_s: float
+    batched_personal_per_s: float
     read_per_s: float
     raw_per_row_per_s: float
+    raw_batches_per_s: float
     raw_batch_per_s: float
     row_bytes: int
+
+    @property
+    def share_of_raw(self) -> float:
+        """``record_many`` as a share of the raw batched insert of the same batches."""
+        return self.batched_per_s / self.raw_batches_per_s
+
+    @property
+    def personal_extra(self) -> float:
+        """What personal data on 20 % of cases adds to the time of a batch."""
+        return self.batched_per_s / self.batched_personal_per_s - 1
 
 
 def timed(work: Callable[[], object]) -> float:
@@ -60,14 +78,16 @@ def append_cases(service: CaseService, case_ids: list[str]) -> None:
             service.record(case_id, "NeedsAssessed", fields, "commune-22738", f"s{n}", T0)
 
 
-def append_batched(service: CaseService, case_ids: list[str]) -> None:
-    """The same events through ``record_many``, a batch per BATCH cases, as the intake does."""
+def append_batched(service: CaseService, case_ids: list[str], personal: bool = False) -> None:
+    """The same events through ``record_many``, a batch per BATCH cases, as the intake does;
+    ``personal``: every fifth case is reported with personal data."""
     for start in range(0, len(case_ids), BATCH_CASES):
         requests = []
-        for case_id in case_ids[start : start + BATCH_CASES]:
+        for n, case_id in enumerate(case_ids[start : start + BATCH_CASES], start):
+            data = PERSONAL if personal and n % PERSONAL_EVERY == 0 else None
             requests.append(
                 StepRequest(
-                    case_id, "CaseReported", {"channel": "hotline"}, "hotline-111", "s0", T0
+                    case_id, "CaseReported", {"channel": "hotline"}, "hotline-111", "s0", T0, data
                 )
             )
             for n in range(1, EVENTS_PER_CASE):
@@ -114,25 +134,31 @@ def raw_rows(count: int, size: int) -> list[dict[str, object]]:
     ]
 
 
-def raw_inserts(engine: sa.Engine, count: int, size: int) -> tuple[float, float]:
-    """Seconds to insert ``count`` rows one transaction each, then in one batch."""
+def raw_inserts(engine: sa.Engine, count: int, size: int) -> tuple[float, float, float]:
+    """Seconds to insert ``count`` rows one transaction each, 200 a transaction, in one batch."""
     table = raw_table()
     table.create(engine)
     try:
-        rows = raw_rows(count, size)
-        per_row = timed(lambda: _insert_each(engine, table, rows))
-        with engine.begin() as connection:
-            connection.execute(table.delete())
-        rows = raw_rows(count, size)
-        batch = timed(lambda: _insert(engine, table, rows))
+        per_row = timed(lambda: _insert_each(engine, table, raw_rows(count, size), 1))
+        per_batch = _raw_seconds(engine, table, count, size, BATCH_CASES * EVENTS_PER_CASE)
+        whole = _raw_seconds(engine, table, count, size, count)
     finally:
         table.drop(engine)
-    return per_row, batch
+    return per_row, per_batch, whole
 
 
-def _insert_each(engine: sa.Engine, table: sa.Table, rows: list[dict[str, object]]) -> None:
-    for row in rows:
-        _insert(engine, table, [row])
+def _raw_seconds(engine: sa.Engine, table: sa.Table, count: int, size: int, batch: int) -> float:
+    with engine.begin() as connection:
+        connection.execute(table.delete())
+    rows = raw_rows(count, size)
+    return timed(lambda: _insert_each(engine, table, rows, batch))
+
+
+def _insert_each(
+    engine: sa.Engine, table: sa.Table, rows: list[dict[str, object]], batch: int
+) -> None:
+    for start in range(0, len(rows), batch):
+        _insert(engine, table, rows[start : start + batch])
 
 
 def _insert(engine: sa.Engine, table: sa.Table, rows: list[dict[str, object]]) -> None:
@@ -155,17 +181,19 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
     service = CaseService.from_settings(settings)
     case_ids = [str(uuid.uuid4()) for _ in range(max(1, events // EVENTS_PER_CASE))]
     batched_ids = [str(uuid.uuid4()) for _ in case_ids]
+    personal_ids = [str(uuid.uuid4()) for _ in case_ids]
     total = len(case_ids) * EVENTS_PER_CASE
     try:
         append_s = timed(lambda: append_cases(service, case_ids))
         batched_s = timed(lambda: append_batched(service, batched_ids))
+        personal_s = timed(lambda: append_batched(service, personal_ids, personal=True))
         read_s = timed(lambda: read_cases(service, case_ids))
     finally:
         service.close()
     engine = sa.create_engine(url)
     try:
         size = average_row_bytes(engine)
-        per_row_s, batch_s = raw_inserts(engine, total, size)
+        per_row_s, batches_s, batch_s = raw_inserts(engine, total, size)
     finally:
         engine.dispose()
     return Figures(
@@ -173,8 +201,10 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
         total,
         total / append_s,
         total / batched_s,
+        total / personal_s,
         total / read_s,
         total / per_row_s,
+        total / batches_s,
         total / batch_s,
         size,
     )
@@ -183,16 +213,33 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
 def report(rows: list[Figures]) -> None:
     header = (
         f"{'store':<12}{'events':>8}{'bytes/row':>11}{'appended/s':>12}{'batched/s':>11}"
-        f"{'read/s':>10}"
-        f"{'raw 1 tx/row /s':>17}{'raw batch /s':>14}"
+        f"{'+pd 20%/s':>11}{'read/s':>10}"
+        f"{'raw 1 tx/row /s':>17}{'raw 200/tx /s':>15}{'raw 1 tx /s':>13}"
     )
     print(header)
     for f in rows:
         print(
             f"{f.store:<12}{f.events:>8}{f.row_bytes:>11}{f.appended_per_s:>12.0f}"
-            f"{f.batched_per_s:>11.0f}"
-            f"{f.read_per_s:>10.0f}{f.raw_per_row_per_s:>17.0f}{f.raw_batch_per_s:>14.0f}"
+            f"{f.batched_per_s:>11.0f}{f.batched_personal_per_s:>11.0f}"
+            f"{f.read_per_s:>10.0f}{f.raw_per_row_per_s:>17.0f}{f.raw_batches_per_s:>15.0f}"
+            f"{f.raw_batch_per_s:>13.0f}"
         )
+    for f in rows:
+        print(
+            f"{f.store}: record_many at {f.share_of_raw:.0%} of the raw batched insert "
+            f"(goal >= 50 %); personal data on 20 % of cases costs {f.personal_extra:+.0%} "
+            "(goal <= 20 %)"
+        )
+
+
+def as_json(rows: list[Figures]) -> str:
+    return json.dumps(
+        {
+            f.store: asdict(f)
+            | {"share_of_raw": f.share_of_raw, "personal_extra": f.personal_extra}
+            for f in rows
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -203,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("BENCH_POSTGRES_URL", ""),
         help="also run on this (PostgreSQL) database",
     )
+    parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args(argv)
     configure_logging(level="WARNING")
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
@@ -210,7 +258,11 @@ def main(argv: list[str] | None = None) -> None:
         stores = [("sqlite", f"sqlite:///{home / 'events.db'}")]
         if args.database_url:
             stores.append((sa.make_url(args.database_url).get_backend_name(), args.database_url))
-        report([bench(name, url, home / name, args.events) for name, url in stores])
+        figures = [bench(name, url, home / name, args.events) for name, url in stores]
+    if args.json:
+        print(as_json(figures))
+    else:
+        report(figures)
 
 
 if __name__ == "__main__":

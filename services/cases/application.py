@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
 
@@ -32,7 +32,8 @@ from services.cases.domainmodel import (
     Case,
     Submission,
 )
-from services.cases.privacy import KeyStore, create_key_engine, load_master_key
+from services.cases.privacy import BatchKeys, KeyStore, create_key_engine, load_master_key
+from services.cases.recorder import FACTORY_TOPIC, BatchRecorder
 from services.cases.views import CaseView, HistoryEntry, RecordedStep, entry_of, recorded, view_of
 from services.cases.workflow import Workflow, load_workflow
 from services.logs import get_logger
@@ -49,7 +50,7 @@ log = get_logger(__name__)
 def store_env(settings: Settings) -> dict[str, str]:
     """eventsourcing settings for the configured database (no cipher, no compression)."""
     return {
-        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "PERSISTENCE_MODULE": FACTORY_TOPIC,
         "SQLALCHEMY_URL": settings.effective_database_url,
         "CREATE_TABLE": "y",
         "CIPHER_TOPIC": "",
@@ -87,6 +88,7 @@ class CaseService(Application[UUID]):
         self.workflow = workflow
         self.agencies = agencies
         self.keys = keys
+        self.database_url = settings.effective_database_url
         # The event table is created by the recorder; other processes may be creating it too.
         despite_racing_creators(lambda: super(CaseService, self).__init__(env=store_env(settings)))
 
@@ -128,10 +130,11 @@ class CaseService(Application[UUID]):
         if existing is not None:
             return existing
         Case.report(_case_uuid(case_id), submission, self.workflow)  # refuse before any key
-        sealed = self._seal_new(case_id, personal_data)
+        keys = self.keys.batch([case_id])
+        sealed = self._seal_new(keys, case_id, personal_data)
         case = Case.report(_case_uuid(case_id), _with_sealed(submission, sealed), self.workflow)
         try:
-            self.save(case)
+            self._save(keys, case)
         except IntegrityError:
             return self._raced_report(case_id, submission)
         log.info("case.reported", case_id=case_id, agency=agency, submission_id=submission_id)
@@ -164,9 +167,10 @@ class CaseService(Application[UUID]):
             case = self._load(case_id)
             if case.receipt(submission_id) is not None:
                 return self._duplicate(case_id, case, submission)
-            sealed = self._seal_merged(case_id, case, personal_data)
+            keys = self.keys.batch([case_id])
+            sealed = self._seal_merged(keys, case_id, case, personal_data)
             case.record(_with_sealed(submission, sealed), self.workflow)
-            if self._saved(case, case_id, attempt):
+            if self._saved(keys, case, case_id, attempt):
                 log.info(
                     "case.step_recorded",
                     case_id=case_id,
@@ -186,10 +190,11 @@ class CaseService(Application[UUID]):
         submission is recorded on its own instead (with ``record``'s retries): submission ids
         make that safe.
         """
-        cases: dict[str, Case | None] = {}
-        outcomes = [self._apply_in_batch(cases, request) for request in requests]
+        cases = self._load_many(request.case_id for request in requests)
+        keys = self.keys.batch(r.case_id for r in requests if r.personal_data)
+        outcomes = [self._apply_in_batch(cases, keys, request) for request in requests]
         try:
-            self.save(*(case for case in cases.values() if case is not None))
+            self._save(keys, *(case for case in cases.values() if case is not None))
         except IntegrityError:
             log.info("case.batch_conflict", submissions=len(requests))
             return [self._record_alone(request) for request in requests]
@@ -247,11 +252,30 @@ class CaseService(Application[UUID]):
         return entries
 
     def entries_since(self, position: int, limit: int) -> list[tuple[int, HistoryEntry]]:
-        """Recorded events of all cases after notification ``position`` (for the relay)."""
+        """Recorded events of all cases after notification ``position``."""
+        return [(at, entry) for at, entry, _ in self.sealed_entries_since(position, limit)]
+
+    def sealed_entries_since(
+        self, position: int, limit: int
+    ) -> list[tuple[int, HistoryEntry, str]]:
+        """The same for the relay, each with the personal data it carries, still sealed with
+        the case key ("" if none)."""
         notifications = self.recorder.select_notifications(
             start=position, limit=limit, inclusive_of_start=False
         )
-        return [(n.id, entry_of(self._decode(n))) for n in notifications]
+        events = [(n.id, self._decode(n)) for n in notifications]
+        return [(at, entry_of(event), event.sealed_personal_data) for at, event in events]
+
+    def latest_sealed(self, case_id: str) -> str:
+        """The case's latest sealed personal data, read back from its newest event without
+        replaying the case: "" if it has none, or none since it was erased."""
+        for stored in self.recorder.select_events(_case_uuid(case_id), desc=True):
+            event = self._decode(stored)
+            if event.step == PERSONAL_DATA_ERASED:
+                return ""
+            if event.sealed_personal_data:
+                return event.sealed_personal_data
+        return ""
 
     def read_personal_data(self, case_id: str, agency: str) -> dict[str, str]:
         """The case's personal data in clear, for agencies with ``reads_personal_data``."""
@@ -316,15 +340,50 @@ class CaseService(Application[UUID]):
             raise errors.CaseNotFound(case_id)
         return case
 
+    def _load_many(self, case_ids: Iterable[str]) -> dict[str, Case | None]:
+        """The cases of a batch, read in one query; None for a case not reported yet (a case id
+        that is not a UUID is left out: its submission is refused when applied)."""
+        wanted: dict[UUID, str] = {}
+        for case_id in case_ids:
+            try:
+                wanted[UUID(case_id)] = case_id
+            except (ValueError, TypeError, AttributeError):
+                continue
+        stored = self._recorder.select_cases(wanted)
+        cases: dict[str, Case | None] = dict.fromkeys(wanted.values())
+        for case_uuid, events in stored.items():
+            case = project_aggregate(None, map(self.mapper.to_domain_event, events))
+            cases[wanted[case_uuid]] = case if isinstance(case, Case) else None
+        return cases
+
+    def _save(self, keys: BatchKeys, *cases: Case) -> None:
+        """Save the cases' new events and the keys they were sealed with, in one transaction."""
+        with self._recorder.transaction(commit=True) as session:
+            keys.write(session.connection())
+            self.save(*cases)
+
+    @property
+    def events_channel(self) -> str:
+        """The PostgreSQL channel the store NOTIFYs on with every write."""
+        return self._recorder.channel_name
+
+    @property
+    def _recorder(self) -> BatchRecorder:
+        if not isinstance(self.recorder, BatchRecorder):
+            raise TypeError(f"the case store needs {FACTORY_TOPIC}")
+        return self.recorder
+
     def _apply_in_batch(
-        self, cases: dict[str, Case | None], request: StepRequest
+        self, cases: dict[str, Case | None], keys: BatchKeys, request: StepRequest
     ) -> RecordedStep | errors.CaseError:
         try:
-            return self._apply(cases, request)
+            return self._apply(cases, keys, request)
         except errors.CaseError as refusal:
             return refusal
 
-    def _apply(self, cases: dict[str, Case | None], request: StepRequest) -> RecordedStep:
+    def _apply(
+        self, cases: dict[str, Case | None], keys: BatchKeys, request: StepRequest
+    ) -> RecordedStep:
         if request.step == PERSONAL_DATA_ERASED:
             raise _erasure_reserved()
         submission = self._submission(
@@ -340,13 +399,13 @@ class CaseService(Application[UUID]):
                 raise errors.DuplicateCase(request.case_id)
             case_uuid = _case_uuid(request.case_id)
             Case.report(case_uuid, submission, self.workflow)  # refuse before any key
-            sealed = self._seal_new(request.case_id, request.personal_data)
+            sealed = self._seal_new(keys, request.case_id, request.personal_data)
             case = Case.report(case_uuid, _with_sealed(submission, sealed), self.workflow)
             cases[request.case_id] = case
         elif case is None:
             raise errors.CaseNotFound(request.case_id)
         else:
-            sealed = self._seal_merged(request.case_id, case, request.personal_data)
+            sealed = self._seal_merged(keys, request.case_id, case, request.personal_data)
             case.record(_with_sealed(submission, sealed), self.workflow)
         return recorded(request.case_id, case.last_receipt, duplicate=False)
 
@@ -396,34 +455,36 @@ class CaseService(Application[UUID]):
         log.info("case.duplicate_submission", case_id=case_id, submission_id=submission_id)
         return recorded(case_id, receipt, duplicate=True)
 
-    def _saved(self, case: Case, case_id: str, attempt: int) -> bool:
+    def _saved(self, keys: BatchKeys, case: Case, case_id: str, attempt: int) -> bool:
         try:
-            self.save(case)
+            self._save(keys, case)
         except IntegrityError:
             log.info("case.version_conflict", case_id=case_id, attempt=attempt)
             time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 8)))
             return False
         return True
 
-    def _seal_new(self, case_id: str, personal_data: Mapping[str, str] | None) -> str:
+    @staticmethod
+    def _seal_new(keys: BatchKeys, case_id: str, personal_data: Mapping[str, str] | None) -> str:
         cleaned = _clean(personal_data)
         if not cleaned:
             return ""
-        self.keys.ensure_key(case_id)
-        return self.keys.seal(case_id, cleaned)
+        keys.ensure_key(case_id)
+        return keys.seal(case_id, cleaned)
 
+    @staticmethod
     def _seal_merged(
-        self, case_id: str, case: Case, personal_data: Mapping[str, str] | None
+        keys: BatchKeys, case_id: str, case: Case, personal_data: Mapping[str, str] | None
     ) -> str:
         cleaned = _clean(personal_data)
         if not cleaned:
             return ""
         if case.personal_data_erased:
             raise errors.PersonalDataErasedError(case_id)
-        self.keys.ensure_key(case_id)
+        keys.ensure_key(case_id)
         sealed = case.sealed_personal_data
-        current = self.keys.unseal(case_id, sealed) if sealed else {}
-        return self.keys.seal(case_id, current | cleaned)
+        current = keys.unseal(case_id, sealed) if sealed else {}
+        return keys.seal(case_id, current | cleaned)
 
     def _decode(self, stored: StoredEvent) -> Case.Event:
         event = self.mapper.to_domain_event(stored)

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -99,7 +99,7 @@ class _Draft:
 
     def event_fields(self) -> dict[str, Any]:
         """Keyword arguments of the domain event: the recording time is its ``timestamp``."""
-        fields = asdict(self)
+        fields = dict(vars(self))  # shallow: the payload is already the event's own copy
         fields["timestamp"] = EPOCH + timedelta(milliseconds=fields.pop("recorded_at"))
         return fields
 
@@ -125,8 +125,7 @@ def _draft(case_id: UUID, sequence: int, submission: Submission, previous: str) 
         previous_hash=previous,
         recorded_at=_now_millis(),
     )
-    signed = event_hash(str(case_id), sequence, base)
-    return _Draft(**{**vars(base), "hash": signed})
+    return replace(base, hash=event_hash(str(case_id), sequence, base))
 
 
 class Case(Aggregate):

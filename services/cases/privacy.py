@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,9 +67,7 @@ def _sqlite_secure_delete(connection: Any, _: Any) -> None:
 class KeyStore:
     """Per-case keys, wrapped by the master key, in the ``case_keys`` table."""
 
-    def __init__(
-        self, engine: Engine, master_key: bytes, erasure_list: Path | None = None
-    ) -> None:
+    def __init__(self, engine: Engine, master_key: bytes, erasure_list: Path | None = None) -> None:
         self._engine = engine
         self._master = nacl.secret.SecretBox(master_key)
         self._erasure_list = erasure_list  # kept apart from the store (services.ops.erasures)
@@ -91,19 +89,35 @@ class KeyStore:
 
     def seal(self, case_id: str, personal_data: Mapping[str, str]) -> str:
         """Encrypt ``personal_data`` with the case key; base64 text for the event."""
-        plain = json.dumps(dict(personal_data), sort_keys=True).encode("utf-8")
-        sealed = nacl.secret.SecretBox(self._case_key(case_id)).encrypt(plain)
-        return base64.b64encode(bytes(sealed)).decode("ascii")
+        return seal_with(self._case_key(case_id), personal_data)
 
     def unseal(self, case_id: str, sealed: str) -> dict[str, str]:
         """Decrypt what :meth:`seal` produced; raises once the key is shredded."""
-        box = nacl.secret.SecretBox(self._case_key(case_id))
-        try:
-            plain = box.decrypt(base64.b64decode(sealed))
-        except nacl.exceptions.CryptoError:
-            raise ValueError(f"sealed personal data of case {case_id} is corrupt") from None
-        data: dict[str, str] = json.loads(plain)
-        return data
+        return unseal_with(self._case_key(case_id), case_id, sealed)
+
+    def keys_of(self, case_ids: Iterable[str]) -> dict[str, bytes | None]:
+        """The keys of the given cases in one query: None for a shredded one, absent if none."""
+        wanted = sorted(set(case_ids))
+        if not wanted:
+            return {}
+        query = sa.select(case_keys.c.case_id, case_keys.c.wrapped_key).where(
+            case_keys.c.case_id.in_(wanted)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return {
+            case_id: None if wrapped is None else bytes(self._master.decrypt(wrapped))
+            for case_id, wrapped in rows
+        }
+
+    def batch(self, case_ids: Iterable[str]) -> BatchKeys:
+        """The keys a batch of submissions on ``case_ids`` may need (read on first use)."""
+        return BatchKeys(self, case_ids)
+
+    def new_key(self) -> tuple[bytes, bytes]:
+        """A fresh case key, and the same wrapped by the master key."""
+        key = nacl.utils.random(KEY_SIZE)
+        return key, bytes(self._master.encrypt(key))
 
     def shred(self, case_id: str) -> None:
         """Destroy the case key for good (idempotent)."""
@@ -136,6 +150,74 @@ class KeyStore:
         query = sa.select(case_keys).where(case_keys.c.case_id == case_id)
         with self._engine.connect() as connection:
             return connection.execute(query).first()
+
+
+class BatchKeys:
+    """The case keys of one batch: read in one query, new ones inserted in the batch's own
+    transaction (:meth:`write`), so that a key exists exactly when the events sealed with it do
+    (or did: a shredded key stays gone)."""
+
+    def __init__(self, store: KeyStore, case_ids: Iterable[str]) -> None:
+        self._store = store
+        self._case_ids = set(case_ids)
+        self._known: dict[str, bytes | None] | None = None
+        self._created: dict[str, bytes] = {}
+
+    def ensure_key(self, case_id: str) -> None:
+        """Give the case a key unless it has one (or had one)."""
+        known = self._keys(case_id)
+        if case_id not in known:
+            known[case_id], self._created[case_id] = self._store.new_key()
+
+    def seal(self, case_id: str, personal_data: Mapping[str, str]) -> str:
+        return seal_with(self._key(case_id), personal_data)
+
+    def unseal(self, case_id: str, sealed: str) -> dict[str, str]:
+        return unseal_with(self._key(case_id), case_id, sealed)
+
+    def write(self, connection: sa.Connection) -> None:
+        """Insert the keys created for this batch, on the batch's connection."""
+        if not self._created:
+            return
+        now = _now()
+        rows = [
+            {"case_id": case_id, "wrapped_key": wrapped, "created_at": now}
+            for case_id, wrapped in self._created.items()
+        ]
+        connection.execute(case_keys.insert(), rows)
+        for case_id in self._created:
+            log.info("case.key_created", case_id=case_id)
+
+    def _keys(self, case_id: str) -> dict[str, bytes | None]:
+        if self._known is None:
+            self._case_ids.add(case_id)
+            self._known = self._store.keys_of(self._case_ids)
+        elif case_id not in self._case_ids:
+            self._case_ids.add(case_id)
+            self._known |= self._store.keys_of([case_id])
+        return self._known
+
+    def _key(self, case_id: str) -> bytes:
+        key = self._keys(case_id).get(case_id)
+        if key is None:
+            raise PersonalDataErasedError(case_id)
+        return key
+
+
+def seal_with(key: bytes, personal_data: Mapping[str, str]) -> str:
+    """Encrypt ``personal_data`` with a case key; base64 text for the event."""
+    plain = json.dumps(dict(personal_data), sort_keys=True).encode("utf-8")
+    return base64.b64encode(bytes(nacl.secret.SecretBox(key).encrypt(plain))).decode("ascii")
+
+
+def unseal_with(key: bytes, case_id: str, sealed: str) -> dict[str, str]:
+    """Decrypt what :func:`seal_with` produced with the same key."""
+    try:
+        plain = nacl.secret.SecretBox(key).decrypt(base64.b64decode(sealed))
+    except nacl.exceptions.CryptoError:
+        raise ValueError(f"sealed personal data of case {case_id} is corrupt") from None
+    data: dict[str, str] = json.loads(plain)
+    return data
 
 
 def _now() -> datetime:

@@ -19,11 +19,12 @@ from kafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
 from events import Codec, Topics, seal
-from services.cases import errors
 from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
+from services.kafka.relaydata import PersonalDataSource
 from services.kafka.relaystate import RelayState
-from services.kafka.routing import Router
+from services.kafka.routing import Delivery, Router
+from services.kafka.wakeup import StoreWaker, waker_for
 from services.logs import get_logger
 from services.ops import metrics
 from services.supervisor import StopFlag
@@ -52,6 +53,7 @@ class Relay:
         producer_factory: Callable[[], KafkaProducer],
         public_key_of: Callable[[str], str],
         batch_size: int = 500,
+        waker: StoreWaker | None = None,
     ) -> None:
         self.service = service
         self.state = state
@@ -61,11 +63,26 @@ class Relay:
         self.producer_factory = producer_factory
         self.public_key_of = public_key_of
         self.batch_size = batch_size
+        self.waker = waker or waker_for(service)
+        self.personal_data = PersonalDataSource(service.keys, service.latest_sealed)
         self._producer: KafkaProducer | None = None
 
     def run(self, stop: StopFlag, idle_wait: float = 0.2, retry_wait: float = 2.0) -> None:
-        """Relay until ``stop`` is set; the batch in flight is always finished first."""
+        """Relay until ``stop`` is set; the batch in flight is always finished first.
+
+        With nothing to publish it waits for the store's next write (``waker``), at most
+        ``idle_wait`` seconds before it looks again anyway.
+        """
         log.info("relay.started", position=self.state.position())
+        try:
+            self._loop(stop, idle_wait, retry_wait)
+        finally:
+            self.waker.close()
+        self._reset_producer()
+        log.info("relay.stopped", position=self.state.position())
+
+    def _loop(self, stop: StopFlag, idle_wait: float, retry_wait: float) -> None:
+        self.waker.wait(stop, 0)  # listening before the first look: no write goes unnoticed
         while not stop.stopped:
             try:
                 published = self.step()
@@ -75,18 +92,17 @@ class Relay:
                 stop.wait(retry_wait)
                 continue
             if not published:
-                stop.wait(idle_wait)
-        self._reset_producer()
-        log.info("relay.stopped", position=self.state.position())
+                self.waker.wait(stop, idle_wait)
 
     def step(self) -> int:
         """Publish one batch; return how many recorded events it held."""
         started = time.monotonic()
-        entries = self.service.entries_since(self.state.position(), self.batch_size)
+        entries = self.service.sealed_entries_since(self.state.position(), self.batch_size)
         if not entries:
             return 0
-        known = self.state.participants_of(entry.case_id for _, entry in entries)
-        messages, joined = self._plan([entry for _, entry in entries], known)
+        known = self.state.participants_of(entry.case_id for _, entry, _ in entries)
+        self.personal_data.start_batch(known)
+        messages, joined = self._plan([(entry, sealed) for _, entry, sealed in entries], known)
         self._publish(messages)
         self.state.advance(entries[-1][0], joined)
         metrics.batch("relay", len(entries), started)
@@ -96,37 +112,43 @@ class Relay:
         return len(entries)
 
     def _plan(
-        self, entries: list[HistoryEntry], known: dict[str, set[str]]
+        self, entries: list[tuple[HistoryEntry, str]], known: dict[str, set[str]]
     ) -> tuple[list[Message], dict[str, set[str]]]:
         messages: list[Message] = []
         joined: dict[str, set[str]] = {}
-        for entry in entries:
+        for entry, sealed_here in entries:
+            self.personal_data.saw(entry, sealed_here)
             participants = known.setdefault(entry.case_id, set())
             when = datetime.fromtimestamp(entry.occurred_at / 1000, UTC)
             on = self.router.agencies.local_day(when)  # inboxes of agencies existing that day
             deliveries = self.router.deliveries(
                 entry.step, entry.payload, entry.agency, participants, on
             )
-            key = entry.case_id.encode()
-            messages.append(Message(self.topics.case_events, key, self._envelope(entry, b"")))
-            for delivery in deliveries:
-                sealed = (
-                    self._personal_data(entry, delivery.agency) if delivery.personal_data else b""
-                )
-                inbox = self.topics.inbox(delivery.agency)
-                messages.append(Message(inbox, key, self._envelope(entry, sealed)))
+            messages.extend(self._messages_of(entry, deliveries))
             arrived = {entry.agency, *(d.agency for d in deliveries)} - participants
             participants |= arrived
             joined.setdefault(entry.case_id, set()).update(arrived)
         return messages, joined
 
-    def _envelope(self, entry: HistoryEntry, personal_data: bytes) -> bytes:
-        step = {
-            **entry.payload,
-            "case_id": entry.case_id,
-            "submission_id": entry.submission_id,
-            "occurred_at": entry.occurred_at,
-        }
+    def _messages_of(self, entry: HistoryEntry, deliveries: list[Delivery]) -> list[Message]:
+        """The event on case-events and in each inbox: its step encoded once, and one envelope
+        per distinct personal data carried (most messages carry none and share one)."""
+        key = entry.case_id.encode()
+        payload = self._payload(entry)
+        made: dict[bytes, bytes] = {}
+
+        def carrying(personal_data: bytes) -> bytes:
+            if personal_data not in made:
+                made[personal_data] = self._envelope(entry, payload, personal_data)
+            return made[personal_data]
+
+        messages = [Message(self.topics.case_events, key, carrying(b""))]
+        for delivery in deliveries:
+            sealed = self._personal_data(entry, delivery.agency) if delivery.personal_data else b""
+            messages.append(Message(self.topics.inbox(delivery.agency), key, carrying(sealed)))
+        return messages
+
+    def _envelope(self, entry: HistoryEntry, payload: bytes, personal_data: bytes) -> bytes:
         return self.codec.encode(
             "CaseEvent",
             {
@@ -139,19 +161,28 @@ class Relay:
                 "role": entry.role,
                 "submission_id": entry.submission_id,
                 "event_type": entry.step,
-                "payload": self.codec.encode(entry.step, step),
+                "payload": payload,
                 "previous_hash": entry.previous_hash,
                 "hash": entry.hash,
                 "personal_data": personal_data,
             },
         )
 
+    def _payload(self, entry: HistoryEntry) -> bytes:
+        step = {
+            **entry.payload,
+            "case_id": entry.case_id,
+            "submission_id": entry.submission_id,
+            "occurred_at": entry.occurred_at,
+        }
+        return self.codec.encode(entry.step, step)
+
     def _personal_data(self, entry: HistoryEntry, agency: str) -> bytes:
         """The case's personal data sealed to ``agency``; empty if there is none (any more)."""
-        try:
-            clear = self.service.read_personal_data(entry.case_id, agency)
-        except (errors.PersonalDataErasedError, errors.PersonalDataAccessDenied):
+        reader = self.service.agencies.get(agency)
+        if reader is None or not reader.reads_personal_data:
             return b""
+        clear = self.personal_data.clear(entry.case_id, agency)
         if not clear:
             return b""
         return seal(self.public_key_of(agency), self.codec.encode("PersonalData", clear))

@@ -277,11 +277,11 @@ def test_a_batch_that_meets_a_concurrent_writer_loses_nothing(
         case_id, "PoliceReportReceived", {"report_id": "r1"}, "police-ninh-thuan", "other", NOW
     )
     other.close()
-    service._find = lambda _case_id: stale  # type: ignore[method-assign]
+    service._load_many = lambda _case_ids: {case_id: stale}  # type: ignore[method-assign]
     outcomes = service.record_many(
         [_request(case_id, "PoliceReportReceived", "police-ninh-thuan", "mine", report_id="r2")]
     )
-    del service._find
+    del service._load_many
     assert isinstance(outcomes[0], RecordedStep) and not outcomes[0].duplicate
     assert [e.submission_id for e in service.history(case_id)] == ["sub-0", "other", "mine"]
 

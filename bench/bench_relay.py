@@ -1,0 +1,164 @@
+"""The relay beside a raw produce of the same messages with the same producer, same run.
+
+    python bench/bench_relay.py [--events N] [--database-url URL] [--json]
+
+Starts a throw-away local broker, provisions the backbone's topics, records N events (cases of
+one report and nine assessments, personal data on every fifth report) in a fresh SQLite store,
+or in the empty PostgreSQL database ``--database-url`` names, then times the relay publishing
+them all (``Relay.step`` until it has nothing left: read, route, seal, encode, produce, wait for
+the acknowledgements, move the position). The baseline sends the very messages the relay sent,
+batch by batch, through the relay's own producer settings (``reliable_producer``) and waits
+for each batch's acknowledgements the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench_backbone import AGENCY, REPORT, STEPS_PER_CASE, bench_settings
+
+from deploy.kafka.launcher import LocalKafka
+from services.cases.application import CaseService, StepRequest
+from services.kafka.provision import provision
+from services.kafka.relay import Message, Relay
+from services.kafka.relaystate import RelayState
+from services.kafka.wiring import build_relay, reliable_producer
+from services.logs import configure_logging
+from services.settings import Settings
+
+PERSONAL_EVERY = 5
+PERSONAL = {"child_name": "Nguyễn Thị Bé", "child_address": "Phước Dân, Ninh Phước"}
+
+
+class MemoryState(RelayState):
+    """A relay position and participants kept in memory: plans the same batches again."""
+
+    def __init__(self) -> None:
+        self._position = 0
+        self._participants: dict[str, set[str]] = {}
+
+    def position(self) -> int:
+        return self._position
+
+    def participants_of(self, case_ids: Iterable[str]) -> dict[str, set[str]]:
+        return {c: set(self._participants.get(c, set())) for c in set(case_ids)}
+
+    def advance(self, position: int, joined: dict[str, set[str]]) -> None:
+        self._position = position
+        for case_id, agencies in joined.items():
+            self._participants.setdefault(case_id, set()).update(agencies)
+
+
+def record(service: CaseService, events: int) -> None:
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    requests: list[StepRequest] = []
+    for n in range(events):
+        if n % STEPS_PER_CASE == 0:
+            case_id = str(uuid.uuid4())
+            personal = PERSONAL if (n // STEPS_PER_CASE) % PERSONAL_EVERY == 0 else None
+            step = StepRequest(case_id, "CaseReported", REPORT, AGENCY, f"r{n}", now, personal)
+        else:
+            fields = {"needs": ["counselling"]}
+            step = StepRequest(case_id, "NeedsAssessed", fields, AGENCY, f"s{n}", now)
+        requests.append(step)
+        if len(requests) == 200:
+            service.record_many(requests)
+            requests = []
+    if requests:
+        service.record_many(requests)
+
+
+def relay_seconds(relay: Relay) -> float:
+    start = time.perf_counter()
+    while relay.step():
+        pass
+    return time.perf_counter() - start
+
+
+def planned_batches(settings: Settings, service: CaseService) -> list[list[Message]]:
+    """The messages the relay sends, batch by batch (planned again, not timed)."""
+    capture = build_relay(settings, service)
+    capture.state = MemoryState()
+    batches: list[list[Message]] = []
+    capture._publish = batches.append  # type: ignore[method-assign]
+    while capture.step():
+        pass
+    return batches
+
+
+def raw_seconds(settings: Settings, batches: list[list[Message]]) -> float:
+    producer = reliable_producer(settings)
+    try:
+        start = time.perf_counter()
+        for batch in batches:
+            futures = [producer.send(m.topic, m.value, key=m.key) for m in batch]
+            producer.flush()
+            for future in futures:
+                future.get(timeout=0)
+        return time.perf_counter() - start
+    finally:
+        producer.close(timeout=5)
+
+
+def bench(args: argparse.Namespace, home: Path) -> dict[str, Any]:
+    broker = LocalKafka(home / "kafka")
+    endpoint = broker.start()
+    try:
+        settings = bench_settings(home, endpoint, args.database_url)
+        provision(settings)
+        service = CaseService.from_settings(settings)
+        try:
+            record(service, args.events)
+            relay = build_relay(settings, service)
+            relay_s = relay_seconds(relay)
+            relay._reset_producer()
+            batches = planned_batches(settings, service)
+        finally:
+            service.close()
+        messages = sum(len(batch) for batch in batches)
+        raw_s = raw_seconds(settings, batches)
+    finally:
+        broker.stop()
+    return {
+        "store": "postgresql" if args.database_url else "sqlite",
+        "events": args.events,
+        "messages": messages,
+        "relay_events_per_s": args.events / relay_s,
+        "relay_messages_per_s": messages / relay_s,
+        "raw_messages_per_s": messages / raw_s,
+        "share_of_raw": raw_s / relay_s,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--database-url", default="", help="an empty PostgreSQL database")
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    args = parser.parse_args()
+    configure_logging(level="WARNING")
+    with tempfile.TemporaryDirectory(prefix="bench-relay-") as tmp:
+        figures = bench(args, Path(tmp))
+    if args.json:
+        print(json.dumps(figures))
+        return
+    print(
+        f"{figures['store']}: {figures['events']} events, {figures['messages']} messages\n"
+        f"relay       {figures['relay_messages_per_s']:>9.0f} messages/s "
+        f"({figures['relay_events_per_s']:.0f} events/s)\n"
+        f"raw produce {figures['raw_messages_per_s']:>9.0f} messages/s, same messages and "
+        f"producer settings\n"
+        f"relay at {figures['share_of_raw']:.0%} of the raw produce (goal >= 70 %)"
+    )
+
+
+if __name__ == "__main__":
+    main()
