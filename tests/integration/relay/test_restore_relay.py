@@ -40,7 +40,7 @@ def record(settings: Settings, cases: int) -> None:
             service.record(case, "CaseReported", reported, "hotline-111", f"{case}-0", NOW)
             police = payload("PoliceReportReceived")
             service.record(
-                case, "PoliceReportReceived", police, "police-khanh-hoa", f"{case}-1", NOW
+                case, "PoliceReportReceived", police, "police-ninh-thuan", f"{case}-1", NOW
             )
         audit.checkpoint()
     finally:
