@@ -44,7 +44,7 @@ class ProjectionRunner:
         while not stop.stopped:
             try:
                 if not opened:
-                    self.feed.open(self.projector.positions())
+                    self.feed.open(self.projector.positions)
                     opened = True
                 self.step()
             except KafkaError as error:
@@ -72,7 +72,7 @@ class ProjectionRunner:
             )
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_every
-            reviewed = self.projector.tick()
+            reviewed = self.projector.tick(owns=self.feed.owner())
             if reviewed:
                 log.info("projection.tick", cases=reviewed)
             self.check_calendar()

@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     lang: Literal["vi", "en"] = Field(
         default="vi", description="language of what people read (the CLI's --lang wins)"
     )
+    projection_group: bool = Field(
+        default=False,
+        description="share case-events' partitions with other projection processes (a "
+        "consumer group on PostgreSQL); false: this one process reads every partition",
+    )
 
     @cached_property
     def embedded_store(self) -> Path | None:
