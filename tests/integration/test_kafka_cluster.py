@@ -37,6 +37,7 @@ def describe(settings: Settings, topic: str) -> tuple[list[dict[str, object]], s
     return partitions, str(value)
 
 
+@pytest.mark.timeout(900)  # three JVMs start and a provisioning runs: minutes on a busy machine
 def test_three_brokers_replicate_every_topic_and_lose_nothing_when_a_leader_dies(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
