@@ -91,23 +91,40 @@ class Projector:
         batch.result.duplicates += len(messages) - len(fresh)
         return batch.result
 
-    def tick(self, now: datetime | None = None) -> int:
+    def tick(self, now: datetime | None = None, owns: Callable[[str], bool] | None = None) -> int:
         """Review every case whose status may have changed by ``now``; return how many.
 
-        A review moves each obligation's next wake-up past ``now``, so the loop ends.
+        ``owns``: review only the cases it accepts (a member of a projection group reviews
+        the cases of its own partitions); None: every case. A review moves each obligation's
+        next wake-up past ``now``, so the loop ends.
         """
         now = now or self.clock()
+        if owns is not None:
+            return self._tick_owned(now, owns)
         reviewed = 0
         while True:
             with self.db.begin() as conn:
                 ids = store.waking_cases(conn, self.model, to_millis(now), TICK_CASES)
-                batch = _Batch(store.load_cases(conn, self.model, ids))
-                batch.touched = {case_id: now for case_id in batch.files}
-                self._review(batch, now, driven_by_time=True)
-                self._write(conn, batch)
+                self._review_waking(conn, ids, now)
             if not ids:
                 return reviewed
             reviewed += len(ids)
+
+    def _tick_owned(self, now: datetime, owns: Callable[[str], bool]) -> int:
+        # Others' waking cases stay waking, so the work list is read once, then filtered.
+        with self.db.connect() as conn:
+            waking = store.waking_cases(conn, self.model, to_millis(now), None)
+        mine = [case_id for case_id in waking if owns(case_id)]
+        for start in range(0, len(mine), TICK_CASES):
+            with self.db.begin() as conn:
+                self._review_waking(conn, mine[start : start + TICK_CASES], now)
+        return len(mine)
+
+    def _review_waking(self, conn: sa.Connection, ids: list[str], now: datetime) -> None:
+        batch = _Batch(store.load_cases(conn, self.model, ids))
+        batch.touched = {case_id: now for case_id in batch.files}
+        self._review(batch, now, driven_by_time=True)
+        self._write(conn, batch)
 
     def _one(self, batch: _Batch, message: Source, step: Step | Refusal) -> None:
         if isinstance(step, Refusal):

@@ -34,25 +34,29 @@ class OutboxPublisher:
         self._producer: KafkaProducer | None = None
 
     def publish(self, now_ms: int) -> int:
-        """Send one batch of unsent rows; return how many were sent."""
+        """Send one batch of unsent rows; return how many were sent.
+
+        On PostgreSQL the rows are locked until they are marked (``SKIP LOCKED``): processes of
+        a projection group each send different rows, none sends a row another is sending.
+        """
         outbox = self.model.outbox
         query = (
             sa.select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value)
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.id)
             .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
         )
-        with self.db.connect() as conn:
-            rows = conn.execute(query).all()
-        if not rows:
-            return 0
-        producer = self._producer or self.producer_factory()
-        self._producer = producer
-        futures = [producer.send(r.topic, r.value, key=r.key or None) for r in rows]
-        producer.flush()
-        for future in futures:
-            future.get(timeout=0)
         with self.db.begin() as conn:
+            rows = conn.execute(query).all()
+            if not rows:
+                return 0
+            producer = self._producer or self.producer_factory()
+            self._producer = producer
+            futures = [producer.send(r.topic, r.value, key=r.key or None) for r in rows]
+            producer.flush()
+            for future in futures:
+                future.get(timeout=0)
             conn.execute(
                 outbox.update()
                 .where(outbox.c.id.in_([r.id for r in rows]))

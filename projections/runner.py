@@ -45,7 +45,7 @@ class ProjectionRunner:
         while not stop.stopped:
             try:
                 if not opened:
-                    self.feed.open(self.projector.positions())
+                    self.feed.open(self.projector.positions)
                     opened = True
                 self.step()
             except KafkaError as error:
@@ -75,7 +75,7 @@ class ProjectionRunner:
             )
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_every
-            reviewed = self.projector.tick()
+            reviewed = self.projector.tick(owns=self.feed.owner())
             metrics.reviewed(self.tick_every)
             if reviewed:
                 log.info("projection.tick", cases=reviewed)

@@ -72,8 +72,11 @@ def save_cases(conn: sa.Connection, model: ReadModel, files: Iterable[CaseFile])
     insert_new(conn, model.stats_forms, forms, ("case_id", "form"))
 
 
-def waking_cases(conn: sa.Connection, model: ReadModel, now_ms: int, limit: int) -> list[str]:
-    """Cases with an obligation whose level may change by ``now_ms`` (index range scan)."""
+def waking_cases(
+    conn: sa.Connection, model: ReadModel, now_ms: int, limit: int | None
+) -> list[str]:
+    """Cases with an obligation whose level may change by ``now_ms`` (index range scan);
+    ``limit`` None: all of them."""
     obs = model.obligations
     query = (
         sa.select(obs.c.case_id)

@@ -55,7 +55,8 @@ def build_projector(
 
 
 def build_feed(settings: Settings) -> CaseEventFeed:
-    """case-events, committing to the group ``<prefix>.projections``."""
+    """case-events, committing to the group ``<prefix>.projections`` (and sharing its
+    partitions with the group's other members when ``settings.projection_group``)."""
     config = client_config(broker_endpoint(settings))
 
     def consumer() -> KafkaConsumer:
@@ -67,7 +68,9 @@ def build_feed(settings: Settings) -> CaseEventFeed:
             max_poll_records=settings.batch_size,
         )
 
-    return CaseEventFeed(consumer, Topics(settings.topic_prefix).case_events)
+    return CaseEventFeed(
+        consumer, Topics(settings.topic_prefix).case_events, group=settings.projection_group
+    )
 
 
 def build_runner(settings: Settings, clock: Clock = system_clock) -> ProjectionRunner:

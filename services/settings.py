@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     liveness_seconds: float = Field(
         default=120.0, gt=0, description="a loop stuck longer than this answers 'not alive'"
     )
+    projection_group: bool = Field(
+        default=False,
+        description="share case-events' partitions with other projection processes (a "
+        "consumer group on PostgreSQL); false: this one process reads every partition",
+    )
 
     @cached_property
     def embedded_store(self) -> Path | None:

@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,11 @@ class LocalKafka:
     # -- public commands -------------------------------------------------------------------
     def start(self, timeout: float = 120.0) -> BrokerEndpoint:
         """Start the broker if it is not running and wait until it answers metadata requests."""
+        self.launch()
+        return self.wait_answering(timeout)
+
+    def launch(self) -> None:
+        """Format the log dir the first time and start the broker's JVM unless it runs."""
         private_dir(self.home)
         tighten(self.home)
         state = self._ensure_configured()
@@ -136,6 +142,9 @@ class LocalKafka:
                 self._java(lib, "kafka.Kafka", str(self._properties())), self.log_file
             )
             write_state(self.state_file, state)
+
+    def wait_answering(self, timeout: float) -> BrokerEndpoint:
+        """Wait until this broker answers metadata requests on its own listener."""
         endpoint = self.endpoint()
         if not wait_until(lambda: self._answers(endpoint), timeout, interval=0.5):
             raise LaunchError(f"broker did not answer within {timeout}s; see {self.log_file}")
@@ -168,35 +177,40 @@ class LocalKafka:
     # -- internals -------------------------------------------------------------------------
     def _ensure_configured(self) -> dict[str, Any]:
         state = read_state(self.state_file)
-        fresh = {
+        missing = {key: make() for key, make in self._fresh().items() if key not in state}
+        if missing:
+            state |= missing
+            write_state(self.state_file, state)
+        write_private(self._properties(), self._render(state))
+        return state
+
+    def _fresh(self) -> dict[str, Callable[[], Any]]:
+        """How each missing state value is made (a node of a cluster takes the cluster's)."""
+        return {
             "port": free_port,
             "controller_port": free_port,
             "password": lambda: secrets.token_urlsafe(24),
             # Homes made before the controller listener authenticated gain its password here.
             "controller_password": lambda: secrets.token_urlsafe(24),
-            "cluster_id": _cluster_id,
+            "cluster_id": kafka_uuid,
         }
-        missing = {key: make() for key, make in fresh.items() if key not in state}
-        if missing:
-            state |= missing
-            write_state(self.state_file, state)
-        node = NodeConfig(
-            node_id=1,
-            port=int(state["port"]),
-            controller_port=int(state["controller_port"]),
-            data_dir=self.data_dir,
-        )
-        write_private(self._properties(), render_node(node, [node], state))
-        return state
+
+    def _render(self, state: dict[str, Any]) -> str:
+        node = NodeConfig(1, int(state["port"]), int(state["controller_port"]), self.data_dir)
+        return render_node(node, [node], state)
+
+    def _quorum_args(self, state: dict[str, Any]) -> list[str]:
+        """How the storage tool learns the controller quorum: this node alone."""
+        return ["--standalone"]
 
     def _properties(self) -> Path:
         return self.home / "server.properties"
 
-    def _format(self, lib: Path, state: dict[str, object]) -> None:
+    def _format(self, lib: Path, state: dict[str, Any]) -> None:
         scram = f"{MECHANISM}=[name={SUPER_USER},password={state['password']}]"
         args = [
             "format",
-            "--standalone",
+            *self._quorum_args(state),
             "-t",
             str(state["cluster_id"]),
             "-c",
@@ -280,7 +294,10 @@ def render_node(node: NodeConfig, voters: list[NodeConfig], secrets_: dict[str, 
     ``controller_password`` for the controller listener): write the result owner-only.
     """
     template = (HERE / "server.properties.template").read_text()
+    replicas = min(3, len(voters))  # the internal topics' copies: three on a cluster
     return template.format(
+        internal_replication=replicas,
+        min_insync=max(1, replicas - 1),
         node_id=node.node_id,
         quorum=",".join(f"127.0.0.1:{voter.controller_port}" for voter in voters),
         port=node.port,
@@ -304,7 +321,7 @@ def _listening(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def _cluster_id() -> str:
+def kafka_uuid() -> str:
     """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
     while True:
         value = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

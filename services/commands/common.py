@@ -113,9 +113,9 @@ def current_broker_address() -> str:
     settings = load_settings()
     if settings.kafka_bootstrap_servers:
         return settings.kafka_bootstrap_servers
-    from deploy.kafka.launcher import LocalKafka
+    from deploy.kafka.cluster import local_kafka
 
     try:
-        return LocalKafka(settings.home / "kafka").endpoint().bootstrap_servers
+        return local_kafka(settings.home / "kafka").endpoint().bootstrap_servers
     except Exception:
         return f"(local broker of {settings.home})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deploy.kafka.cluster import LocalKafkaCluster, local_kafka, start_local
 from deploy.kafka.launcher import LocalKafka
 from deploy.postgres.launcher import LocalPostgres
 from services.commands.common import print_json, settings_for
@@ -21,19 +22,32 @@ def register(subparsers: Any) -> None:
             sub = actions.add_parser(
                 action, help=f"{action} {part}", description=f"{action} {part}"
             )
-            sub.set_defaults(func=_handler(part, action))
+            sub.set_defaults(func=_handler(part, action), brokers=1)
+            if part == "kafka" and action == "start":
+                sub.add_argument(
+                    "--brokers",
+                    type=int,
+                    default=1,
+                    choices=range(1, 10),
+                    metavar="N",
+                    help="KRaft nodes on loopback (3: a replicated cluster); default 1",
+                )
 
 
 def _handler(part: str, action: str) -> Any:
     def handle(args: argparse.Namespace) -> int:
         settings = settings_for(args)
-        launcher: LocalKafka | LocalPostgres = (
-            LocalKafka(settings.home / "kafka")
+        launcher: LocalKafka | LocalKafkaCluster | LocalPostgres = (
+            local_kafka(settings.home / "kafka")
             if part == "kafka"
             else LocalPostgres(settings.home / "postgres")
         )
         if action == "start":
-            started = launcher.start()
+            started = (
+                start_local(settings.home / "kafka", args.brokers)
+                if part == "kafka"
+                else launcher.start()
+            )
             print_json({"started": part, "endpoint": _public(started)})
         elif action == "stop":
             launcher.stop()

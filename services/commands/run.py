@@ -17,7 +17,8 @@ from typing import IO, Any
 
 from sqlalchemy.engine import make_url
 
-from deploy.kafka.launcher import LocalKafka, cache_root
+from deploy.kafka.cluster import local_kafka
+from deploy.kafka.launcher import cache_root
 from services.commands.board import BoardScreen
 from services.commands.common import add_lang_option
 from services.commands.errors import UserError
@@ -113,7 +114,7 @@ def hold_run_lock(home: Path) -> IO[str]:
 
 def _run(args: argparse.Namespace, settings: Settings, home: Path, logs: Path) -> int:
     stop = StopFlag().install()
-    local = None if settings.kafka_bootstrap_servers else LocalKafka(home / "kafka")
+    local = None if settings.kafka_bootstrap_servers else local_kafka(home / "kafka")
     started_broker = False
     if local is not None:
         started_broker = not local.status()["running"]

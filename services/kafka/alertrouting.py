@@ -15,7 +15,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from events import Codec, ContractError, Topics
-from services.kafka.clients import broker_endpoint, client_config, ensure_topics
+from services.kafka.clients import broker_endpoint, client_config, ensure_topics, replication_of
 from services.kafka.wiring import reliable_producer
 from services.logs import get_logger
 from services.settings import Settings
@@ -107,7 +107,7 @@ def build_alert_router(settings: Settings) -> AlertRouter:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    partitions, replication = settings.topic_partitions, settings.topic_replication
+    partitions, replication = settings.topic_partitions, replication_of(settings)
     return AlertRouter(
         consumer,
         lambda: reliable_producer(settings),

@@ -10,7 +10,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from deploy.kafka.launcher import BrokerEndpoint, LocalKafka
+from deploy.kafka.cluster import LocalKafkaCluster, local_kafka
+from deploy.kafka.launcher import BrokerEndpoint
 from services.settings import Settings
 
 
@@ -24,7 +25,21 @@ def broker_endpoint(settings: Settings) -> BrokerEndpoint:
             security_protocol=settings.kafka_security_protocol,
             sasl_mechanism=settings.kafka_sasl_mechanism,
         )
-    return LocalKafka(settings.home / "kafka").endpoint()
+    return local_kafka(settings.home / "kafka").endpoint()
+
+
+def replication_of(settings: Settings) -> int:
+    """Copies of each topic: the setting, or every node of the local cluster when one runs."""
+    if settings.kafka_bootstrap_servers:
+        return settings.topic_replication
+    local = local_kafka(settings.home / "kafka")
+    brokers = local.brokers if isinstance(local, LocalKafkaCluster) else 1
+    return max(settings.topic_replication, min(brokers, 3))
+
+
+def min_insync_of(replication: int) -> int:
+    """In-sync copies a write with ``acks=all`` needs: all but one, at least one (3 -> 2)."""
+    return max(1, replication - 1)
 
 
 def client_config(endpoint: BrokerEndpoint) -> dict[str, Any]:
@@ -49,9 +64,12 @@ def ensure_topics(
     admin = KafkaAdminClient(**client_config(endpoint))
     try:
         missing = set(names) - set(admin.list_topics())
+        configs = {"min.insync.replicas": str(min_insync_of(replication))}
         for name in sorted(missing):
             with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics([NewTopic(name, partitions, replication)])
+                admin.create_topics(
+                    [NewTopic(name, partitions, replication, topic_configs=configs)]
+                )
     finally:
         admin.close()
 

@@ -36,7 +36,7 @@ from services.cases import errors
 from services.cases.application import CaseService, StepRequest
 from services.cases.views import RecordedStep
 from services.kafka.bounds import Bounds, failed_as_too_large, rejection_of, send_or_refused
-from services.kafka.clients import broker_endpoint, client_config, ensure_topics
+from services.kafka.clients import broker_endpoint, client_config, ensure_topics, replication_of
 from services.kafka.keys import backbone_keypair
 from services.kafka.wiring import reliable_producer
 from services.logs import get_logger
@@ -441,7 +441,7 @@ def intake_consumer(settings: Settings) -> KafkaConsumer:
 def build_intake(settings: Settings, service: CaseService | None = None) -> Intake:
     """Composition root of the intake process."""
     endpoint = broker_endpoint(settings)
-    partitions, replication = settings.topic_partitions, settings.topic_replication
+    partitions, replication = settings.topic_partitions, replication_of(settings)
     return Intake(
         service=service or CaseService.from_settings(settings),
         codec=Codec.from_directory(),

@@ -16,7 +16,13 @@ from deploy.kafka.launcher import BrokerEndpoint
 from events import Topics
 from services.cases.agencies import load_agencies
 from services.kafka.access import AgencyCredentials, grant_agency
-from services.kafka.clients import broker_endpoint, ensure_topics, set_topic_configs
+from services.kafka.clients import (
+    broker_endpoint,
+    ensure_topics,
+    min_insync_of,
+    replication_of,
+    set_topic_configs,
+)
 from services.kafka.keys import agency_keypair, backbone_keypair
 from services.kafka.retention import apply_retention, topics_by_kind
 from services.logs import get_logger
@@ -48,7 +54,10 @@ def provision(settings: Settings) -> dict[str, AgencyCredentials]:
     topics = Topics(settings.topic_prefix)
     endpoint = broker_endpoint(settings)
     names = topic_names(topics, agencies, supervising)
-    ensure_topics(endpoint, names, settings.topic_partitions, settings.topic_replication)
+    replication = replication_of(settings)
+    ensure_topics(endpoint, names, settings.topic_partitions, replication)
+    # Topics made before the cluster grew keep their copies but gain the in-sync minimum.
+    set_topic_configs(endpoint, names, {"min.insync.replicas": str(min_insync_of(replication))})
     limit_submissions(settings, endpoint, [topics.intake(agency) for agency in agencies])
     apply_retention(settings.config_dir, endpoint, topics_by_kind(topics, agencies, supervising))
     backbone_keypair(settings)
