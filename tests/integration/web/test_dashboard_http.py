@@ -167,3 +167,21 @@ def test_a_follow_up_on_a_case_outside_the_district_is_not_found(
 
 def test_the_live_stream_needs_a_login(client: TestClient) -> None:
     assert client.get("/board/events").status_code == 401
+
+
+def test_a_follow_up_the_case_service_refuses_says_why_in_the_readers_language(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    """The read model knows the case, the case store does not: the service's own refusal."""
+    log_in(client, "lan")
+    page = client.get("/").text
+    client.post("/language", data={"lang": "vi", "csrf": csrf(page), "back": "/"})
+    case_id = stories["here"].case_id
+    page = client.get(f"/cases/{case_id}").text
+    form = {"note": "đã gọi xã", "csrf": csrf(page)}
+    refused = client.post(f"/cases/{case_id}/follow-up", data=form)
+    assert refused.status_code == 422
+    problem = re.search(r'id="follow-up-problem">([^<]*)<', refused.text)
+    assert problem, refused.text
+    assert f"vụ việc {case_id} không tồn tại" in problem[1], problem[1]
+    assert "does not exist" not in problem[1] and "(case_not_found)" in problem[1]
