@@ -63,6 +63,13 @@ def log_in(client: TestClient, name: str, password: str = PASSWORD) -> Any:
     return client.post("/login?lang=en", data=form, follow_redirects=False)
 
 
+def choose_vietnamese(client: TestClient, name: str) -> None:
+    """Log in as ``name`` and choose Vietnamese, as a person does on the page."""
+    log_in(client, name)
+    page = client.get("/").text
+    client.post("/language", data={"lang": "vi", "csrf": csrf(page), "back": "/"})
+
+
 def test_pages_need_a_login_and_a_wrong_password_is_refused_and_logged(
     client: TestClient,
 ) -> None:
@@ -128,9 +135,7 @@ def test_the_case_page_shows_obligations_in_local_time_with_their_legal_basis(
 def test_vietnamese_is_the_user_choice_and_persists(
     client: TestClient, stories: dict[str, CaseStory]
 ) -> None:
-    log_in(client, "lan")
-    page = client.get("/").text
-    client.post("/language", data={"lang": "vi", "csrf": csrf(page), "back": "/"})
+    choose_vietnamese(client, "lan")
     assert "Vụ việc bị chậm trễ" in client.get("/").text
     assert client.app.state.dashboard.users.get("lan").language == "vi"  # type: ignore[attr-defined]
 
@@ -173,9 +178,7 @@ def test_a_follow_up_the_case_service_refuses_says_why_in_the_readers_language(
     client: TestClient, stories: dict[str, CaseStory]
 ) -> None:
     """The read model knows the case, the case store does not: the service's own refusal."""
-    log_in(client, "lan")
-    page = client.get("/").text
-    client.post("/language", data={"lang": "vi", "csrf": csrf(page), "back": "/"})
+    choose_vietnamese(client, "lan")
     case_id = stories["here"].case_id
     page = client.get(f"/cases/{case_id}").text
     form = {"note": "đã gọi xã", "csrf": csrf(page)}
