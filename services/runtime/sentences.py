@@ -129,6 +129,10 @@ TEMPLATES: tuple[str, ...] = (
     "{path} must be base64 text",
     "{topic} is not a per-agency topic",
     "agency id {agency} may hold only letters, digits, _ and -",
+    # the workbench's own refusals (services/web/workbench/routes.py)
+    "the body needs a step and its record",
+    "a {role} agency may not record {step}",
+    "there is no such case among your agency's",
     # services/reports/render_pdf.py (backbone report)
     "{path} is missing: install the Debian package fonts-dejavu-core",
     # the kinds of names an unknown-name refusal is about

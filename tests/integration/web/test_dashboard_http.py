@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 
 from projections.wiring import read_model_db
 from services.settings import Settings
+from services.web.users import UserBook, make_user
 from services.web.wiring import build_app
 from tests.integration.projections.builders import (
     DAY,
@@ -188,3 +189,23 @@ def test_a_follow_up_the_case_service_refuses_says_why_in_the_readers_language(
     assert problem, refused.text
     assert f"vụ việc {case_id} không tồn tại" in problem[1], problem[1]
     assert "does not exist" not in problem[1] and "(case_not_found)" in problem[1]
+
+
+def test_the_workbench_says_a_refusal_in_the_officers_language_and_keeps_the_english_detail(
+    settings: Settings, clock: FakeClock
+) -> None:
+    UserBook(settings.effective_users_file).put(
+        make_user("hoa", "agency_officer", "", PASSWORD, "hotline-111", "vi")
+    )
+    with TestClient(build_app(settings, clock=clock)) as officer:
+        token = csrf(officer.get("/login?lang=vi").text)
+        form = {"username": "hoa", "password": PASSWORD, "csrf": token}
+        assert officer.post("/login", data=form, follow_redirects=False).status_code == 303
+        token = csrf(officer.get("/trends").text)  # every page carries the session's token
+        step = {"step": "VerdictDelivered", "record": {"outcome": "guilty"}}
+        refused = officer.post("/work/submissions", json=step, headers={"X-CSRF-Token": token})
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["reason"] == "role_not_allowed"
+    assert body["detail"] == "a hotline agency may not record VerdictDelivered"  # for scripts
+    assert body["message"] == "cơ quan có vai trò hotline không được ghi bước VerdictDelivered"
