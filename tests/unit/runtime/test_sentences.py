@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from events import MARKER, Codec, ContractError
 from events.limits import check_lengths, check_occurred_at
 from events.topics import Topics
+from services.api.records import from_json
 from services.cases import application, errors
 from services.cases.domainmodel import Case, Submission
 from services.cases.workflow import load_workflow
@@ -236,6 +237,10 @@ REFUSALS: dict[str, Callable[[], object]] = {
     "bad_body short": lambda: CODEC.decode(_closed_record()[:-3]),
     "bad_body trailing": lambda: CODEC.decode(_closed_record() + b"\0"),
     "bad_topic_name": lambda: Topics().agency_of("backbone.elsewhere.x"),
+    "bad agency id": lambda: Topics().intake("police khanh hoa"),
+    "api not a step": lambda: from_json(CODEC, "CaseEvent", {}, ""),
+    "api instant": lambda: from_json(CODEC, "CaseClosed", {"occurred_at": "tomorrow"}, ""),
+    "api offset": lambda: from_json(CODEC, "CaseClosed", {"occurred_at": "2026-03-02T08:00"}, ""),
 }  # fmt: skip
 
 
