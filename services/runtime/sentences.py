@@ -20,7 +20,10 @@ from functools import cache
 from string import Formatter
 from typing import Protocol
 
-NESTED = frozenset({"kind", "hint", "problem", "instead"})
+NESTED = frozenset({"kind", "hint", "problem", "instead", "why", "state", "more", "what"})
+# Placeholders whose value is one word: they must not swallow the rest of a joined sentence
+# (``unknown field A.b; missing field A.c`` is two problems, not one field named ``A.b; ...``).
+NARROW = {"field_path": r"[\w.]+"}
 
 TEMPLATES: tuple[str, ...] = (
     # services/commands/errors.py
@@ -80,6 +83,58 @@ TEMPLATES: tuple[str, ...] = (
     "(milliseconds, not seconds, since 1970)",
     "the message is {size} bytes, at most {most} are accepted; send one step per message within "
     "the contract's field limits",
+    # the workflow's refusals (services/cases/domainmodel.py, services/cases/application.py)
+    "{step} not allowed while the case is {state}: {why}",
+    "open",
+    "closed",
+    "any",
+    "not reported",
+    "a case starts with a first step",
+    "the case has no events",
+    "only a case's first event",
+    "after closure only reopening, consent and erasure",
+    "only while {states}",
+    "may be recorded only once",
+    "needs {steps} first",
+    "needs one of {steps} first",
+    "{field} {value} is already in use",
+    "no earlier {step} with {field} {value}",
+    "{step} {value} was addressed to another agency",
+    "payload fields must be primitives",
+    "{field} must be one of {allowed}",
+    "{field} must be a non-empty string",
+    "only an erasure order (backbone forget) records it",
+    "case {case_id} kept changing; gave up after {attempts} attempts",
+    # services/kafka/intake.py
+    "the backbone failed while reading this submission (an internal error); send it again later "
+    "and tell the backbone's operator",
+    # schema violations and unreadable messages (events/records.py, events/codec.py,
+    # events/topics.py, services/api/records.py)
+    "{field} must be {expected}, got {got}",
+    "unknown field {field_path}",
+    "missing field {field_path}",
+    "{problem}; {more}",
+    "{naive} is a datetime without a time zone",
+    "no schema named {wire_name}",
+    "expected marker C3 01 and an 8-byte fingerprint, got {count} bytes starting {start}",
+    "no known schema has fingerprint {fingerprint}",
+    "{reader} cannot read {writer} ({fingerprint}): {error}",
+    "{wire_name} body: {what}",
+    "ends too soon",
+    "{count} bytes after the {wire_name} record",
+    "{wire_name} body is not a record",
+    "{step} is not a step an agency submits",
+    "{path} must be ISO 8601 text or milliseconds",
+    "{path} needs a UTC offset",
+    "{path} must be base64 text",
+    "{topic} is not a per-agency topic",
+    "agency id {agency} may hold only letters, digits, _ and -",
+    # the workbench's own refusals (services/web/workbench/routes.py)
+    "the body needs a step and its record",
+    "a {role} agency may not record {step}",
+    "there is no such case among your agency's",
+    # services/reports/render_pdf.py (backbone report)
+    "{path} is missing: install the Debian package fonts-dejavu-core",
     # the kinds of names an unknown-name refusal is about
     "agency",
     "area",
@@ -138,5 +193,5 @@ def _regex(template: str) -> str:
     for literal, name, _spec, _conversion in Formatter().parse(template):
         parts.append(re.escape(literal))
         if name is not None:
-            parts.append(f"(?P<{name}>.*?)")
+            parts.append(f"(?P<{name}>{NARROW.get(name, '.*?')})")
     return "".join(parts)

@@ -141,13 +141,15 @@ async def follow_up(
     check_csrf(request, csrf)
     page = await run_in_threadpool(_case, request, case_id, user)
     text = " ".join(note.split())[:NOTE_LIMIT]
-    problem, reason = _refusal(user, text), ""
+    problem, reason, why = _refusal(user, text), "", ""
     if problem is None:
-        reason = await run_in_threadpool(_record, request, user, page, text, obligation, chased)
+        reason, why = await run_in_threadpool(
+            _record, request, user, page, text, obligation, chased
+        )
         problem = REFUSED if reason else None
     if problem is not None:
         context = {"case": page, "note_limit": NOTE_LIMIT, "problem": problem, "note": text}
-        return render(request, "case.html", context | {"reason": reason}, status=422)
+        return render(request, "case.html", context | {"reason": reason, "why": why}, status=422)
     return RedirectResponse(f"/cases/{case_id}#follow-ups", status_code=303)
 
 
@@ -161,8 +163,9 @@ def _refusal(user: User, text: str) -> str | None:
 
 def _record(
     request: Request, user: User, page: CasePage, text: str, obligation: str, chased: str
-) -> str:
-    """Record the follow-up; the refusal's reason code, or "" when it was recorded."""
+) -> tuple[str, str]:
+    """Record the follow-up; the refusal's reason code and sentence, or ("", "") when it was
+    recorded."""
     board = dashboard(request)
     rules = {line.obligation.rule_id for line in page.obligations}
     fields: dict[str, object] = {
@@ -183,9 +186,9 @@ def _record(
         )
     except CaseError as error:
         log.info("web.follow_up_refused", case_id=page.case_id, user=user.name, reason=error.reason)
-        return error.reason
+        return error.reason, str(error)
     log.info("web.follow_up", case_id=page.case_id, user=user.name, agency=user.agency)
-    return ""
+    return "", ""
 
 
 @router.get("/trends")

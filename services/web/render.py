@@ -2,8 +2,9 @@
 
 Every page gets ``_`` (the catalogue of ``services/runtime/i18n.py``), ``when`` (a local date
 and time), ``day`` (an ISO date as people write it), ``number``, ``late`` (how late, in days and
-hours), ``role`` and ``agency`` (names for people), ``area`` (a case's area by name) and the
-session's CSRF token. Autoescaping is on.
+hours), ``role`` and ``agency`` (names for people), ``area`` (a case's area by name),
+``sentence`` (a refusal's English sentence in the person's language) and the session's CSRF
+token. Autoescaping is on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.runtime.i18n import Translator, translator
+from services.runtime.sentences import localize
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = Environment(
@@ -103,4 +105,5 @@ def helpers(t: Translator, places: Any) -> dict[str, Any]:
         "area": places.label,
         "place": places.name,
         "rule": lambda rule_id: rule_id.replace("_", " "),
+        "sentence": lambda english: localize(english, t) if english else "",
     }

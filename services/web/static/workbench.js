@@ -93,7 +93,7 @@
       li.dataset.submission = item.id;
       li.dataset.state = item.state;
       li.className = "outbox-" + item.state;
-      const why = item.reason ? ` — ${words(item.reason)} (${item.reason}) ${item.detail || ""}` : "";
+      const why = item.reason ? ` — ${words(item.reason)} (${item.reason}) ${item.message || item.detail || ""}` : "";
       li.textContent = `${item.title} · ${item.case_id.slice(0, 8)} · ${list.dataset[item.state] || item.state}${why}`;
       return li;
     }));
@@ -102,7 +102,7 @@
     const mine = form && items.find((i) => i.id === form.dataset.submitted);
     if (status && mine) {
       status.dataset.state = mine.state;
-      const why = mine.reason ? ` — ${words(mine.reason)} (${mine.reason}) ${mine.detail || ""}` : "";
+      const why = mine.reason ? ` — ${words(mine.reason)} (${mine.reason}) ${mine.message || mine.detail || ""}` : "";
       status.textContent = (status.dataset[mine.state] || mine.state) + why;
     }
   }
@@ -121,13 +121,13 @@
     }
     const body = await answer.json().catch(() => ({}));
     if (answer.status >= 500) return; // the backbone could not take it now: try again later
-    Object.assign(item, answer.ok ? { state: "sent" } : { state: "refused", reason: body.reason, detail: body.detail });
+    Object.assign(item, answer.ok ? { state: "sent" } : { state: "refused", reason: body.reason, detail: body.detail, message: body.message });
     if (answer.ok) settle(item, body);
     await put(item);
   }
   function settle(item, body) {
     if (body.status === "recorded") item.state = "recorded";
-    if (body.status === "rejected") Object.assign(item, { state: "refused", reason: body.reason, detail: body.detail });
+    if (body.status === "rejected") Object.assign(item, { state: "refused", reason: body.reason, detail: body.detail, message: body.message });
   }
   async function ask(item) {
     try {

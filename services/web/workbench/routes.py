@@ -9,6 +9,7 @@ topic; the intake's refusals come back through the agency's rejection topic.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,8 @@ from services.cases.agencies import Agency
 from services.cases.errors import CaseError
 from services.cases.views import HistoryEntry
 from services.logs import get_logger
+from services.runtime.i18n import translator
+from services.runtime.sentences import localize
 from services.web.auth import check_csrf, current_user, dashboard
 from services.web.pages import reading
 from services.web.render import render
@@ -220,22 +223,23 @@ async def submit(
 def _submit(request: Request, user: User, body: dict[str, Any]) -> Response:
     wb, agency = bench(request), agency_of(request, user)
     step, record = str(body.get("step", "")), body.get("record")
+    refused = partial(_refused, request)
     if not isinstance(record, dict):
-        return _refused(422, "invalid_request", "the body needs a step and its record")
+        return refused(422, "invalid_request", "the body needs a step and its record")
     if not may_record(wb.workflow, agency.role, step):
         log.info("work.step_refused", agency=agency.id, step=step, reason="role_not_allowed")
-        return _refused(403, "role_not_allowed", f"a {agency.role} agency may not record {step}")
+        return refused(403, "role_not_allowed", f"a {agency.role} agency may not record {step}")
     rule = wb.workflow.rule(step)
     try:
         if rule is not None and not rule.first:
             _history(wb, agency.id, str(record.get("case_id", "")))
         status, new = wb.backend.submit(agency.id, step, record)
     except HTTPException:
-        return _refused(404, "case_not_found", "there is no such case among your agency's")
+        return refused(404, "case_not_found", "there is no such case among your agency's")
     except ApiError as error:
-        return _refused(error.status, error.reason, error.detail)
+        return refused(error.status, error.reason, error.detail)
     log.info("work.submitted", user=user.name, agency=agency.id, step=step, new=new)
-    return JSONResponse(_json(status), status_code=202 if new else 200)
+    return JSONResponse(_json(request, status), status_code=202 if new else 200)
 
 
 @router.get("/submissions/{submission_id}")
@@ -251,17 +255,25 @@ async def submission(
 def _status(request: Request, user: User, submission_id: str, wait: float) -> Response:
     wb = bench(request)
     try:
-        return JSONResponse(_json(wb.backend.status(user.agency, submission_id, wait)))
+        return JSONResponse(_json(request, wb.backend.status(user.agency, submission_id, wait)))
     except ApiError as error:
-        return _refused(error.status, error.reason, error.detail)
+        return _refused(request, error.status, error.reason, error.detail)
 
 
-def _json(status: Status) -> dict[str, Any]:
-    return dict(vars(status))
+def _json(request: Request, status: Status) -> dict[str, Any]:
+    return dict(vars(status)) | {"message": _message_for(request, status.detail)}
 
 
-def _refused(status: int, reason: str, detail: str) -> JSONResponse:
-    return JSONResponse({"status": "refused", "reason": reason, "detail": detail}, status)
+def _refused(request: Request, status: int, reason: str, detail: str) -> JSONResponse:
+    body = {"status": "refused", "reason": reason, "detail": detail}
+    return JSONResponse(body | {"message": _message_for(request, detail)}, status)
+
+
+def _message_for(request: Request, detail: str) -> str:
+    """The English ``detail`` (kept for scripts) as the officer reads it, in their language."""
+    user = getattr(request.state, "user", None)
+    t = translator(user.language if user else "vi", dashboard(request).zone)
+    return localize(detail, t) if detail else ""
 
 
 @router.post("/cases/{case_id}/personal-data")

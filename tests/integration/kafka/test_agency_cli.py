@@ -99,6 +99,14 @@ def test_submit_prints_the_submission_id_and_rejections_give_the_reason(
     )
     assert [r["reason"] for r in json.loads(shown)] == ["missing_prerequisite"]
 
+    # The same refusal read by a person (Vietnamese by default): the workflow's sentence, in words.
+    backbone(settings, "submit", "VerdictDelivered", "--agency", "court-khanh-hoa",
+             "--case", case_id, "--field", "outcome=convicted")  # fmt: skip
+    shown = backbone(settings, "rejections", "--agency", "court-khanh-hoa", "--timeout", "20")
+    assert "missing_prerequisite" in shown
+    assert "không được ghi VerdictDelivered khi vụ việc đang ở trạng thái mở: cần ghi" in shown
+    assert "not allowed while" not in shown
+
 
 def test_a_step_sent_as_an_ended_agency_is_rejected_in_vietnamese_naming_its_successor(
     settings: Settings, service: CaseService, intake: StopFlag

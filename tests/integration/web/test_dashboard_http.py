@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 
 from projections.wiring import read_model_db
 from services.settings import Settings
+from services.web.users import UserBook, make_user
 from services.web.wiring import build_app
 from tests.integration.projections.builders import (
     DAY,
@@ -61,6 +62,13 @@ def log_in(client: TestClient, name: str, password: str = PASSWORD) -> Any:
     token = csrf(client.get("/login?lang=en").text)
     form = {"username": name, "password": password, "csrf": token}
     return client.post("/login?lang=en", data=form, follow_redirects=False)
+
+
+def choose_vietnamese(client: TestClient, name: str) -> None:
+    """Log in as ``name`` and choose Vietnamese, as a person does on the page."""
+    log_in(client, name)
+    page = client.get("/").text
+    client.post("/language", data={"lang": "vi", "csrf": csrf(page), "back": "/"})
 
 
 def test_pages_need_a_login_and_a_wrong_password_is_refused_and_logged(
@@ -128,9 +136,7 @@ def test_the_case_page_shows_obligations_in_local_time_with_their_legal_basis(
 def test_vietnamese_is_the_user_choice_and_persists(
     client: TestClient, stories: dict[str, CaseStory]
 ) -> None:
-    log_in(client, "lan")
-    page = client.get("/").text
-    client.post("/language", data={"lang": "vi", "csrf": csrf(page), "back": "/"})
+    choose_vietnamese(client, "lan")
     assert "Vụ việc bị chậm trễ" in client.get("/").text
     assert client.app.state.dashboard.users.get("lan").language == "vi"  # type: ignore[attr-defined]
 
@@ -167,3 +173,39 @@ def test_a_follow_up_on_a_case_outside_the_district_is_not_found(
 
 def test_the_live_stream_needs_a_login(client: TestClient) -> None:
     assert client.get("/board/events").status_code == 401
+
+
+def test_a_follow_up_the_case_service_refuses_says_why_in_the_readers_language(
+    client: TestClient, stories: dict[str, CaseStory]
+) -> None:
+    """The read model knows the case, the case store does not: the service's own refusal."""
+    choose_vietnamese(client, "lan")
+    case_id = stories["here"].case_id
+    page = client.get(f"/cases/{case_id}").text
+    form = {"note": "đã gọi xã", "csrf": csrf(page)}
+    refused = client.post(f"/cases/{case_id}/follow-up", data=form)
+    assert refused.status_code == 422
+    problem = re.search(r'id="follow-up-problem">([^<]*)<', refused.text)
+    assert problem, refused.text
+    assert f"vụ việc {case_id} không tồn tại" in problem[1], problem[1]
+    assert "does not exist" not in problem[1] and "(case_not_found)" in problem[1]
+
+
+def test_the_workbench_says_a_refusal_in_the_officers_language_and_keeps_the_english_detail(
+    settings: Settings, clock: FakeClock
+) -> None:
+    UserBook(settings.effective_users_file).put(
+        make_user("hoa", "agency_officer", "", PASSWORD, "hotline-111", "vi")
+    )
+    with TestClient(build_app(settings, clock=clock)) as officer:
+        token = csrf(officer.get("/login?lang=vi").text)
+        form = {"username": "hoa", "password": PASSWORD, "csrf": token}
+        assert officer.post("/login", data=form, follow_redirects=False).status_code == 303
+        token = csrf(officer.get("/trends").text)  # every page carries the session's token
+        step = {"step": "VerdictDelivered", "record": {"outcome": "guilty"}}
+        refused = officer.post("/work/submissions", json=step, headers={"X-CSRF-Token": token})
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["reason"] == "role_not_allowed"
+    assert body["detail"] == "a hotline agency may not record VerdictDelivered"  # for scripts
+    assert body["message"] == "cơ quan có vai trò hotline không được ghi bước VerdictDelivered"

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import pytest
 from babel.messages.pofile import read_po
 
-from events import ContractError
+from events import MARKER, Codec, ContractError
 from events.limits import check_lengths, check_occurred_at
-from services.cases import errors
+from events.topics import Topics
+from services.api.records import from_json
+from services.cases import application, errors
+from services.cases.domainmodel import Case, Submission
+from services.cases.workflow import load_workflow
 from services.commands.common import case_uuid
 from services.commands.errors import UserError, unknown_name
 from services.commands.submission import check_fields
 from services.kafka.bounds import Bounds
+from services.kafka.intake import UNREADABLE
+from services.reports import render_pdf
 from services.runtime import i18n
 from services.runtime.i18n import translator
 from services.runtime.sentences import TEMPLATES, localize, placeholders
@@ -123,3 +132,160 @@ def test_a_sentence_no_template_fits_is_shown_as_it_is() -> None:
     assert localize("something nobody wrote a template for", VI) == (
         "something nobody wrote a template for"
     )
+
+
+# Every refusal a person may read, made by the code that makes it: the workflow's (the case
+# aggregate the intake and the dashboard record through), the intake's, the contract's schema
+# checks and `backbone report`'s. Each must fit a template and come out with no English left.
+
+WORKFLOW = load_workflow(DEFAULT_CONFIG_DIR / "workflow.toml")
+CASE_ID = UUID("6f1c1a52-3f5e-4c1e-9a51-0d7a1f0e2b11")
+CODEC = Codec.from_directory()
+REPORTED = ("CaseReported", "hotline", {"channel": "phone"})
+CLOSED = ("CaseClosed", "commune", {"reason": "resolved"})
+RECEIVED = ("PoliceReportReceived", "police", {"report_id": "p-1"})
+SENT = (
+    "ReferralSent",
+    "commune",
+    {"referral_id": "r-1", "to_agency": "agency-health", "service": "exam"},
+)
+Step = tuple[str, str, dict[str, Any]]
+
+
+def _submission(step: Step, number: int) -> Submission:
+    name, role, payload = step
+    return Submission(name, payload, f"agency-{role}", role, 1000, f"s{number}")
+
+
+def _on_case(*earlier: Step) -> Callable[[Step], Callable[[], object]]:
+    """Record ``earlier`` on a new case, then (when called) the refused step."""
+
+    def refused(step: Step) -> Callable[[], object]:
+        def record() -> None:
+            case = Case.report(CASE_ID, _submission(earlier[0], 0), WORKFLOW)
+            for number, later in enumerate(earlier[1:], start=1):
+                case.record(_submission(later, number), WORKFLOW)
+            case.record(_submission(step, 99), WORKFLOW)
+
+        return record
+
+    return refused
+
+
+def _encode(step: str, record: dict[str, Any]) -> Callable[[], object]:
+    return lambda: CODEC.encode(step, record)
+
+
+def _decode(data: bytes) -> Callable[[], object]:
+    return lambda: CODEC.decode(data)
+
+
+def _closed_record() -> bytes:
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    common = {"case_id": str(CASE_ID), "submission_id": "s-1", "occurred_at": at}
+    return CODEC.encode("CaseClosed", common | {"reason": "resolved"})
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def _unreadable() -> None:
+    raise errors.CaseError(UNREADABLE)  # the intake's refusal of a message it failed on
+
+
+def _fonts_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[], object]:
+    monkeypatch.setattr(render_pdf, "FONT_DIR", tmp_path)
+    return render_pdf._fonts.__wrapped__
+
+
+REFUSALS: dict[str, Callable[[], object]] = {
+    "missing_prerequisite": _on_case(REPORTED, ("CriminalCaseInstituted", "police",
+        {"crime_category": "serious", "accused_is_minor": False}))(
+        ("ProsecutionDecided", "procuracy", {"decision": "indict"})),
+    "role_not_allowed": _on_case(REPORTED)(("CourtAccepted", "police", {})),
+    "case_closed": _on_case(REPORTED, CLOSED)(("NeedsAssessed", "commune", {"needs": ["x"]})),
+    "step_not_allowed": _on_case(REPORTED)(("CaseReopened", "commune", {"reason": "x"})),
+    "already_recorded first": _on_case(REPORTED)(REPORTED),
+    "already_recorded once": _on_case(REPORTED, ("PersonalDataErased", "supervisor", {}))(
+        ("PersonalDataErased", "supervisor", {})),
+    "case_not_reported": lambda: Case.report(CASE_ID, _submission(CLOSED, 0), WORKFLOW),
+    "unknown_reference": _on_case(REPORTED)(("ReferralAccepted", "health", {"referral_id": "r-1"})),
+    "not_addressee": _on_case(REPORTED, SENT)(
+        ("ReferralAccepted", "legal_aid", {"referral_id": "r-1"})),
+    "duplicate_reference": _on_case(REPORTED, SENT)(SENT),
+    "invalid_value choice": _on_case(REPORTED, RECEIVED)(
+        ("PoliceReportSettled", "police", {"report_id": "p-1", "outcome": "maybe"})),
+    "invalid_value empty": _on_case(REPORTED)(
+        ("PoliceReportReceived", "police", {"report_id": ""})),
+    "invalid_value shape": _on_case(REPORTED)(("CaseClosed", "commune", {"reason": object()})),
+    "unknown_step": _on_case(REPORTED)(("CaseTeleported", "police", {})),
+    "personal_data_in_payload": _on_case(REPORTED)(("NeedsAssessed", "commune",
+                                                    {"child_name": "A"})),
+    "erasure reserved": lambda: _raise(application._erasure_reserved()),
+    "invalid_personal_data": lambda: application._clean({"shoe_size": "42"}),
+    "duplicate_case": lambda: _raise(errors.DuplicateCase(str(CASE_ID))),
+    "internal_error": _unreadable,
+    "schema unknown and missing": _encode("CaseClosed", {"reasn": "x"}),
+    "schema wrong type": _encode("CaseClosed", {
+        "case_id": str(CASE_ID), "submission_id": "s", "occurred_at": 0, "reason": 5}),
+    "schema naive time": _encode("CaseClosed", {"case_id": str(CASE_ID), "submission_id": "s",
+        "occurred_at": datetime(2026, 3, 2), "reason": "x"}),  # naive: the mistake
+    "unknown_wire_name": _encode("CaseTeleported", {}),
+    "not_single_object": _decode(b"{}"),
+    "unknown_fingerprint": _decode(MARKER + bytes(8)),
+    "bad_body short": lambda: CODEC.decode(_closed_record()[:-3]),
+    "bad_body trailing": lambda: CODEC.decode(_closed_record() + b"\0"),
+    "bad_topic_name": lambda: Topics().agency_of("backbone.elsewhere.x"),
+    "bad agency id": lambda: Topics().intake("police khanh hoa"),
+    "api not a step": lambda: from_json(CODEC, "CaseEvent", {}, ""),
+    "api instant": lambda: from_json(CODEC, "CaseClosed", {"occurred_at": "tomorrow"}, ""),
+    "api offset": lambda: from_json(CODEC, "CaseClosed", {"occurred_at": "2026-03-02T08:00"}, ""),
+}  # fmt: skip
+
+
+def _english_words() -> set[str]:
+    """Words of the templates' English text that no translation keeps (commands, names...)."""
+    catalogue = _catalogue()
+    english = {w for t in TEMPLATES for w in _words(re.sub(r"\{\w+\}", " ", t))}
+    kept = {w for t in TEMPLATES for w in _words(re.sub(r"\{\w+\}", " ", catalogue[t]))}
+    return english - kept
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"\b[A-Za-z]{2,}\b", text)}
+
+
+def _values_removed(text: str) -> str:
+    """``text`` without the values a sentence carries: quoted, code-like or CamelCase words."""
+    return re.sub(r"'[^']*'|`[^`]*`|\S*[_./\[\]]\S*|\b[A-Z][a-z]+[A-Z]\w*", " ", text)
+
+
+def _refusal_message(raise_it: Callable[[], object]) -> str:
+    with pytest.raises((ContractError, errors.CaseError, render_pdf.FontsMissing)) as raised:
+        raise_it()
+    error = raised.value
+    return error.detail if isinstance(error, ContractError) else str(error)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSALS))
+def test_every_real_refusal_fits_a_template_and_reads_in_vietnamese(name: str) -> None:
+    english = _refusal_message(REFUSALS[name])
+    _assert_translated(english)
+
+
+def test_the_report_refusal_for_missing_fonts_reads_in_vietnamese(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    english = _refusal_message(_fonts_missing(monkeypatch, tmp_path))
+    vietnamese = _assert_translated(english)
+    assert "fonts-dejavu-core" in vietnamese
+
+
+def _assert_translated(english: str) -> str:
+    assert localize(english, EN) == english
+    vietnamese = localize(english, VI)
+    assert vietnamese != english, english
+    left = _words(_values_removed(vietnamese)) & _english_words()
+    assert not left, f"English left in {vietnamese!r} (from {english!r}): {sorted(left)}"
+    return vietnamese
