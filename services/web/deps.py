@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from projections.readmodel import ReadModel
+from projections.responsible import Responsibility
 from services.cases.views import HistoryEntry, RecordedStep
 from services.settings import Settings
 from services.web.places import Places
@@ -55,3 +56,4 @@ class Dashboard:
     extras: dict[str, object] = field(default_factory=dict)
     settings: Settings | None = None  # the periodic reports and reporting duties need it
     workbench: Workbench | None = None  # the agency officers' pages (/work)
+    responsibility: Responsibility | None = None  # who must act on the board (else as recorded)

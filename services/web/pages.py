@@ -69,7 +69,10 @@ def reading(board: Dashboard) -> Iterator[sa.Connection]:
 def _board(request: Request, user: User) -> Any:
     board = dashboard(request)
     with reading(board) as conn:
-        return read_board(conn, board.model, board.clock(), _scope(user), board_query(request))
+        query = board_query(request)
+        return read_board(
+            conn, board.model, board.clock(), _scope(user), query, board.responsibility
+        )
 
 
 def _scope(user: User) -> str:

@@ -14,8 +14,8 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
 from projections.readmodel import ReadModel
+from projections.responsible import load_responsibility
 from services.api.backend import Backend
-from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
 from services.settings import Settings
 from services.web.app import create_app
@@ -55,7 +55,8 @@ def build_dashboard(
 ) -> Dashboard:
     """``agency_backend``: the agency API's backend, which the workbench submits through
     (``backbone serve`` passes the mounted API's; otherwise one is built at first use)."""
-    agencies = load_agencies(settings.config_dir)
+    responsibility = load_responsibility(settings.config_dir)
+    agencies = responsibility.directory
 
     @cache
     def cases() -> CaseRecorder:
@@ -74,6 +75,7 @@ def build_dashboard(
         refresh_seconds=settings.web_refresh_seconds,
         settings=settings,
         workbench=build_workbench(settings, agency_backend or _own_backend(settings)),
+        responsibility=responsibility,
     )
 
 

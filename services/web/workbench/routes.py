@@ -22,7 +22,7 @@ from services.api.backend import MAX_WAIT_S, Status
 from services.api.errors import ApiError
 from services.audit.access import PurposeRequired, open_personal_data
 from services.cases.agencies import Agency
-from services.cases.errors import CaseError
+from services.cases.errors import CaseError, PersonalDataAccessDenied
 from services.cases.views import HistoryEntry
 from services.logs import get_logger
 from services.runtime.i18n import translator
@@ -289,11 +289,15 @@ async def open_data(
     context = await run_in_threadpool(_case, request, case_id, user)
     status, context["problem"] = 200, ""
     try:
+        if not context["agency_entry"].reads_personal_data:  # before asking for a purpose
+            raise PersonalDataAccessDenied(user.agency)
         context["opened"] = await run_in_threadpool(_open, request, case_id, user, purpose)
     except PurposeRequired:
         status, context["problem"] = 400, "purpose_required"
     except CaseError as error:
         status, context["problem"] = 403, error.reason
+        log.info("work.personal_data_refused", user=user.name, agency=user.agency,
+                 case_id=case_id, reason=error.reason)  # fmt: skip
     return page(request, "work_case.html", context, status)
 
 

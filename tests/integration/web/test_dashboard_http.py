@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,6 +28,7 @@ from tests.integration.projections.builders import (
 from tests.integration.web.conftest import PASSWORD
 
 AREA_585 = {"province_code": "58", "district_code": "585", "commune_code": "22783"}
+OLD = datetime(2025, 5, 5, 2, tzinfo=UTC)  # before Ninh Thuận's agencies ended (30 June 2025)
 
 
 @pytest.fixture
@@ -209,3 +212,42 @@ def test_the_workbench_says_a_refusal_in_the_officers_language_and_keeps_the_eng
     assert body["reason"] == "role_not_allowed"
     assert body["detail"] == "a hotline agency may not record VerdictDelivered"  # for scripts
     assert body["message"] == "cơ quan có vai trò hotline không được ghi bước VerdictDelivered"
+
+
+def who_must_act(rows: str, case_id: str) -> list[str]:
+    """The "who must act" cells of ``case_id``'s rows on the board, as a person reads them."""
+    cells = re.findall(
+        rf'data-case="{case_id}">.*?data-label="Who must act">(.*?)</td>', rows, re.DOTALL
+    )
+    return [html.unescape(cell) for cell in cells]
+
+
+def test_the_board_names_the_agency_in_office_that_must_act(
+    client: TestClient, settings: Settings, stories: dict[str, CaseStory]
+) -> None:
+    old = CaseStory().add("CaseReported", OLD, agency="hotline-ninh-thuan")
+    old.add("ReferralSent", OLD + DAY, agency="dolisa-ninh-thuan", role="social_affairs",
+            referral_id="r-old", to_agency="dolisa-ninh-thuan", service="counselling",
+            due_at=int((OLD + 10 * DAY).timestamp() * 1000))  # fmt: skip
+    proj = projector(settings, read_model_db(settings), FakeClock(T0 + 3 * DAY))
+    proj.handle(Offsets().sources(old.messages, partition=1))
+    log_in(client, "lan")
+
+    rows = client.get("/board/rows").text
+    # The report of "here" names only a role: the ward's committee in office now must act
+    # (Phủ Hà's, which received it under Ninh Thuận, ended on 30 June 2025).
+    here = who_must_act(rows, stories["here"].case_id)
+    assert here and all(cell.startswith("People's Committee of Phường Phan Rang") for cell in here)
+    # The old case's referral named Ninh Thuận's DOLISA: its successor in Khánh Hòa must act.
+    old_rows = who_must_act(rows, old.case_id)
+    assert any(cell.startswith("Department of Health of Khánh Hòa") for cell in old_rows)
+    assert "Ninh Thuận" not in "".join(old_rows)
+
+    page = client.get("/").text  # the agency filter offers the successor, by name
+    assert re.search(r'<option value="doh-khanh-hoa" *>Department of Health of Khánh Hòa', page)
+    assert 'value="dolisa-ninh-thuan"' not in page
+    successor = client.get("/board/rows?agency=doh-khanh-hoa").text
+    assert old.case_id in successor and stories["here"].case_id not in successor
+    by_old_name = client.get("/?agency=dolisa-ninh-thuan").text  # an old link still works
+    assert old.case_id in by_old_name and stories["here"].case_id not in by_old_name
+    assert re.search(r'<option value="doh-khanh-hoa" selected>', by_old_name)
