@@ -67,11 +67,12 @@ class Router:
         if route.addressee_field and isinstance(payload.get(route.addressee_field), str):
             found.append(payload[route.addressee_field])
         for role in route.roles:
-            agencies = [a for a in self.agencies.by_role(role) if on is None or a.valid_on(on)]
+            agencies = self.agencies.by_role(role)
             if route.area_field:
                 area = payload.get(route.area_field)
                 agencies = [a for a in agencies if a.area == area]
-            found += [a.id for a in agencies]
+            # An area whose agency ended (the 2025 merger) is served by its successor in office.
+            found += self._in_office([a.id for a in agencies], on)
         return [agency for agency in found if self.agencies.get(agency) is not None]
 
     def _in_office(self, agencies: Collection[str], on: date | None) -> list[str]:

@@ -44,7 +44,8 @@ from tests.processes import spawn
 
 pytestmark = pytest.mark.integration
 PROCESSES = (("intake",), ("relay",), ("projections", "run"))
-OFFICES = ("peoples-committee-khanh-hoa", "commune-22921")
+# The sample area's commune ended in 2025: its successor, where the officer works, takes its duties.
+OFFICES = ("peoples-committee-khanh-hoa", "commune-22738", "commune-22921")
 OFFICERS = {"thu": "commune-22921", "tuan": "police-khanh-hoa"}
 TYPED = {"child_name": "Trần Thị Mai", "child_contact": "0912 765 432"}  # typed in the browser
 WAIT = 120  # generous: a loaded CI machine starts the processes slowly

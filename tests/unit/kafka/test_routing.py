@@ -35,6 +35,15 @@ def test_a_role_route_skips_agencies_that_did_not_exist_on_the_step_s_day() -> N
     assert "doh-khanh-hoa" not in {d.agency for d in deliveries}
 
 
+def test_a_report_in_a_commune_that_ended_goes_to_the_commune_that_took_it_over() -> None:
+    # Commune 22741 ended on 30 June 2025; Phường Phan Rang (22921) acts for it since.
+    deliveries = _router().deliveries(
+        "CaseReported", {"commune_code": "22741"}, "hotline-111", set(), date(2026, 11, 22)
+    )
+    assert {d.agency for d in deliveries} == {"commune-22921", "doh-khanh-hoa"}
+    assert all(d.personal_data for d in deliveries)
+
+
 def test_participants_see_later_steps_without_personal_data() -> None:
     deliveries = _router().deliveries(
         "CourtAccepted", {}, "court-ninh-thuan", {"hotline-111", "police-ninh-thuan"}
