@@ -191,7 +191,9 @@ class Backend:
         found: set[str] = set()
         for entry in history:
             found.add(entry.agency)
-            deliveries = self.router.deliveries(entry.step, entry.payload, entry.agency, found)
+            # As the relay routes it: to the agencies in office on the step's local day.
+            on = self.agencies.local_day(datetime.fromtimestamp(entry.occurred_at / 1000, UTC))
+            deliveries = self.router.deliveries(entry.step, entry.payload, entry.agency, found, on)
             found.update(delivery.agency for delivery in deliveries)
         return found
 
