@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -85,7 +84,7 @@ def _loads(state: bytes) -> Any:
     that it refuses NaN and reads integers beyond 64 bits as floats: a state with a run of 19
     digits or more (such an integer, or only a long number in a text) goes to the standard
     parser, as does any state orjson refuses."""
-    if _LONG_NUMBER.search(state) is None:
+    if _LONG_RUN not in state.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(state)
         except orjson.JSONDecodeError:
@@ -93,7 +92,10 @@ def _loads(state: bytes) -> Any:
     return json.loads(state.decode("utf-8"))
 
 
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# A run of 19 digits, found with two C passes (digits become "0", the rest a space) instead of
+# a regular expression, which cost more than parsing the state (profiled at 100k events).
+_DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def parse_state(state: bytes | memoryview) -> RowEvent | None:
