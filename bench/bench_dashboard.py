@@ -36,6 +36,7 @@ from bench_projections import BASE_MS, bulk_load
 from projections.queries import case_view, stalled_cases
 from projections.readmodel import ReadModel
 from projections.rows import from_millis, to_millis
+from services.logs import configure_logging
 from services.settings import load_settings
 from services.web.users import UserBook, make_user
 from services.web.wiring import build_app, reader_engine
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args()
+    configure_logging("WARNING")  # the login's log line would precede the JSON on stdout
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         settings = load_settings(home=home, web_secure_cookies=False, log_level="WARNING")

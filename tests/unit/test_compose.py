@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import yaml
 
 from services.cli import build_parser
@@ -171,7 +177,11 @@ def test_passwords_come_from_the_environment_not_the_file() -> None:
     text = COMPOSE.read_text()
     env = _services()["relay"]["environment"]
     assert env["BACKBONE_KAFKA_PASSWORD"].startswith("${KAFKA_PASSWORD:?")
-    assert "${POSTGRES_PASSWORD:?" in env["BACKBONE_DATABASE_URL"]
+    assert "${POSTGRES_APP_PASSWORD:?" in env["BACKBONE_DATABASE_URL"]
+    assert "${POSTGRES_READER_PASSWORD:?" in env["BACKBONE_READER_DATABASE_URL"]
+    assert _services()["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith(
+        "${POSTGRES_ADMIN_PASSWORD:?"
+    )
     assert "backbone:backbone@" not in text
 
 
@@ -194,3 +204,102 @@ def test_the_readme_commands_for_compose_are_backbone_commands_of_compose_servic
         at = words.index("backbone")
         assert words[at - 1] in _services(), words  # the service it runs in exists
         build_parser().parse_args(words[at + 1 :])
+
+
+# -- every process's health check asks the process itself (its /healthz endpoints) -------------
+
+PROCESS_SERVICES = (*BACKBONE_SERVICES, "simulator")
+
+
+def _process_name(command: list[str]) -> str:
+    """The name the command's handler gives its health endpoints (``watch(settings, "...")``
+    or ``watch_server(settings, "...")`` in its source): what picks the port offset."""
+    handler = build_parser().parse_args(command[1:]).func
+    found = re.findall(r'watch(?:_server)?\(settings, "([a-z]+)"', inspect.getsource(handler))
+    assert len(found) == 1, f"{command}: no single health endpoint in {handler.__qualname__}"
+    return str(found[0])
+
+
+def _health_urls(service: dict[str, Any]) -> list[str]:
+    check = " ".join(service["healthcheck"]["test"])
+    return re.findall(r"http://127\.0\.0\.1:(\d+)(/healthz/[a-z{}]+)", check)
+
+
+def test_every_process_health_check_asks_its_own_health_endpoint() -> None:
+    from services.ops.health import PORT_OFFSETS
+
+    for name in PROCESS_SERVICES:
+        service = _services()[name]
+        settings_port = int(service["environment"]["BACKBONE_METRICS_PORT"])
+        assert settings_port > 0, "the endpoints are off"
+        process = _process_name(service["command"])
+        urls = _health_urls(service)
+        assert urls, f"{name}'s health check does not ask the process itself"
+        for port, _path in urls:
+            assert int(port) == settings_port + PORT_OFFSETS[process], (name, process, port)
+        check = " ".join(service["healthcheck"]["test"])
+        assert "ready" in check, name  # started its work and not stopping
+        if name != "web":  # a server's liveness is its answering; the loops' is their turning
+            assert "live" in check, name
+
+
+def _run_check(service: str, port: int) -> int:
+    """Run ``service``'s health check command here, aimed at ``port`` instead of its own."""
+    test = _services()[service]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"], test
+    own = _health_urls(_services()[service])[0][0]
+    code = test[3].replace(f"127.0.0.1:{own}/", f"127.0.0.1:{port}/")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30).returncode
+
+
+def test_the_health_check_passes_on_a_turning_loop_and_fails_on_a_stuck_one() -> None:
+    from deploy.process import free_port
+    from services.ops.health import PORT_OFFSETS, Health, serve_health
+
+    base = free_port() - PORT_OFFSETS["relay"]
+    settings = Settings(metrics_port=base)
+    health = Health(stale_after=60)
+    server = serve_health(settings, "relay", health)
+    assert server is not None
+    try:
+        assert _run_check("relay", base) != 0  # not ready: the loop has not turned yet
+        health.beat()
+        assert _run_check("relay", base) == 0
+        health.turned_at = time.monotonic() - 61  # the loop last turned 61 s ago: stuck
+        assert _run_check("relay", base) != 0
+        health.beat()
+        health.stopping = True
+        assert _run_check("relay", base) != 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# -- PostgreSQL: the processes are not the database superuser ----------------------------------
+
+ROLES_SCRIPT = "./deploy/postgres/compose-roles.sh"
+
+
+def test_the_processes_connect_as_the_owner_role_not_the_superuser() -> None:
+    from deploy.postgres.roles import OWNER_ROLE, READER_ROLE
+
+    postgres = _services()["postgres"]
+    admin = postgres["environment"]["POSTGRES_USER"]
+    for name in PROCESS_SERVICES:
+        env = _services()[name]["environment"]
+        owner = sa.make_url(env["BACKBONE_DATABASE_URL"].replace("${", "").replace("}", ""))
+        reader = sa.make_url(env["BACKBONE_READER_DATABASE_URL"].replace("${", "").replace("}", ""))
+        assert (owner.username, reader.username) == (OWNER_ROLE, READER_ROLE), name
+        assert admin not in (owner.username, reader.username), name
+        assert owner.database == reader.database == "backbone"
+    assert (
+        f"{ROLES_SCRIPT}:/docker-entrypoint-initdb.d/10-backbone-roles.sh:ro" in postgres["volumes"]
+    )
+    script = (ROOT / ROLES_SCRIPT).read_text()
+    assert f"CREATE ROLE {OWNER_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in script
+    assert f"CREATE DATABASE backbone OWNER {OWNER_ROLE};" in script
+    for name in ("app", "reader"):
+        variable = f"POSTGRES_{name.upper()}_PASSWORD"
+        assert f"\\getenv {name}_password {variable}" in script  # not on a command line
+        assert variable in postgres["environment"]
+    assert f"-U {OWNER_ROLE} -d backbone" in " ".join(postgres["healthcheck"]["test"])
