@@ -184,6 +184,7 @@ def log_in(backbone: Backbone, driver: webdriver.Chrome, name: str) -> None:
     driver.find_element(By.ID, "username").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "login").click()
+    wait_for(driver, lambda d: "/login" not in d.current_url)  # the next page, not the form
     seen(backbone, driver, name)
 
 
