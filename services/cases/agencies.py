@@ -44,6 +44,11 @@ class Agency:
     valid_to: date | None = None
     reads_personal_data: bool = False
     successor: str | None = None  # the agency that took over its cases and duties when it ended
+    name_vi: str = ""  # its official Vietnamese name ("" when the file gives none)
+
+    def name_in(self, lang: str) -> str:
+        """Its name in ``lang`` ("vi" or "en"); the English name when no Vietnamese one is given."""
+        return self.name_vi if lang == "vi" and self.name_vi else self.name
 
     def valid_on(self, day: date) -> bool:
         """True when the agency existed in this form on ``day``."""
@@ -130,6 +135,7 @@ def _parse(table: Mapping[str, Any]) -> Agency:
         valid_to=_day(table["valid_to"]) if "valid_to" in table else None,
         reads_personal_data=bool(table.get("reads_personal_data", False)),
         successor=str(table["successor"]) if table.get("successor") else None,
+        name_vi=str(table.get("name_vi", "")),
     )
 
 

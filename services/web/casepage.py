@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from projections.queries import AREAS, Step
 from projections.readmodel import ReadModel
+from projections.responsible import Responsibility
 from projections.rows import from_millis, obligation_of
 from projections.stalled import Obligation, escalation_level
 from services.cases.views import HistoryEntry
@@ -28,6 +29,7 @@ class ObligationLine:
     state: str  # open | overdue | escalated | met | met_late
     due_at: datetime  # in force now (after extensions)
     first_due_at: datetime  # before any extension
+    agency: str = ""  # who must act now: resolved from role and area, an ended agency's successor
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,13 @@ def read_case(
     case_id: str,
     at: datetime,
     sees: Callable[[dict[str, str]], bool],
+    responsibility: Responsibility | None = None,
 ) -> CasePage | None:
-    """The case, or None when it is unknown or outside what the user may see."""
+    """The case, or None when it is unknown or outside what the user may see.
+
+    Each obligation names the agency in office at ``at``, resolved as the stalled board does
+    (``projections.responsible``): the agency of the rule's role for the case's area, or the
+    successor of an agency that has ended since the obligation opened."""
     case = conn.execute(sa.select(model.cases).where(model.cases.c.case_id == case_id)).first()
     if case is None:
         return None
@@ -81,7 +88,7 @@ def read_case(
     rows = conn.execute(
         sa.select(obs).where(obs.c.case_id == case_id).order_by(obs.c.opened_at, obs.c.rule_id)
     ).mappings()
-    lines = [_line(obligation_of(row), at) for row in rows]
+    lines = [_line(obligation_of(row), at, responsibility, area) for row in rows]
     return CasePage(case_id, area, bool(case.is_open), steps, lines, [])
 
 
@@ -101,10 +108,17 @@ def follow_ups(history: list[HistoryEntry]) -> list[FollowUp]:
     ]
 
 
-def _line(ob: Obligation, at: datetime) -> ObligationLine:
+def _line(
+    ob: Obligation, at: datetime, who: Responsibility | None, area: dict[str, str]
+) -> ObligationLine:
     first = ob.due_history[0].due_at
+    agency = ob.responsible_agency or ""
+    if who is not None:  # a met obligation names who was in office when it was met
+        on = ob.closed_at or at
+        agency = who.agency_for(ob.responsible_role, ob.responsible_agency, area, on) or agency
     if ob.closed_at is not None:
-        return ObligationLine(ob, "met_late" if ob.met_late else "met", ob.due_at, first)
+        state = "met_late" if ob.met_late else "met"
+        return ObligationLine(ob, state, ob.due_at, first, agency)
     level = escalation_level(ob, at)
     state = ("open", "overdue", "escalated")[min(level, 2)]
-    return ObligationLine(ob, state, ob.due_at, first)
+    return ObligationLine(ob, state, ob.due_at, first, agency)

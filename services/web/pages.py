@@ -119,7 +119,9 @@ async def case_page(request: Request, case_id: str, user: Person) -> Response:
 def _case(request: Request, case_id: str, user: User) -> CasePage:
     board = dashboard(request)
     with reading(board) as conn:
-        page = read_case(conn, board.model, case_id, board.clock(), user.sees)
+        page = read_case(
+            conn, board.model, case_id, board.clock(), user.sees, board.responsibility
+        )
     if page is None:
         raise HTTPException(status_code=404, detail="unknown_case")
     try:

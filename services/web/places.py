@@ -23,9 +23,19 @@ class Place:
 class Places:
     """Names of administrative units and agencies."""
 
-    def __init__(self, places: Mapping[str, Place], agencies: AgencyDirectory) -> None:
+    def __init__(
+        self,
+        places: Mapping[str, Place],
+        agencies: AgencyDirectory,
+        citations: Mapping[str, str] | None = None,
+    ) -> None:
         self._places = dict(places)
         self.agencies = agencies
+        self._citations_vi = dict(citations or {})  # English citation -> Vietnamese
+
+    def citation(self, text: str, lang: str = "en") -> str:
+        """A legal basis in ``lang``; as written (English) when ``citations.toml`` lacks it."""
+        return self._citations_vi.get(text, text) if lang == "vi" else text
 
     def name(self, code: str) -> str:
         place = self._places.get(code)
@@ -51,11 +61,11 @@ class Places:
         ]
         return sorted(found, key=lambda p: (LEVELS.index(p.level), p.name))
 
-    def agency_name(self, agency_id: str | None) -> str:
+    def agency_name(self, agency_id: str | None, lang: str = "en") -> str:
         if not agency_id:
             return ""
         agency = self.agencies.get(agency_id)
-        return agency.name if agency else agency_id
+        return agency.name_in(lang) if agency else agency_id
 
     def _parents(self, place: Place) -> list[str]:
         chain: list[str] = []
@@ -77,4 +87,14 @@ def load_places(config_dir: Path, agencies: AgencyDirectory) -> Places:
             code = str(table["code"])
             parent = str(table.get(parent_key, "")) if parent_key else ""
             places[code] = Place(code, str(table["name"]), level, parent)
-    return Places(places, agencies)
+    return Places(places, agencies, load_citations(config_dir))
+
+
+def load_citations(config_dir: Path) -> dict[str, str]:
+    """English citation to Vietnamese, from ``citations.toml`` (none when it is absent)."""
+    path = config_dir / "citations.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as file:
+        document = tomllib.load(file)
+    return {str(c["en"]): str(c["vi"]) for c in document.get("citation", [])}

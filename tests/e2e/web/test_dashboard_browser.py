@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from deploy.kafka.launcher import BrokerEndpoint
 from projections.readmodel import ReadModel
 from projections.wiring import read_model_db
+from services.cases.agencies import load_agencies
 from services.kafka.agency import AgencyClient
 from services.kafka.provision import provision
 from services.settings import Settings, load_settings
@@ -189,6 +190,39 @@ def test_the_supervisor_opens_the_timeline_and_records_a_follow_up(
 
     poll_until(in_timeline, 120, "the follow-up in the case's timeline")
     screenshot(browser, "case")
+
+
+def agencies_by_rule(driver: webdriver.Chrome, rows: str) -> dict[str, str]:
+    """Rule -> the agency id a page names as who must act, for the rows ``rows`` selects."""
+    found: dict[str, str] = {}
+    for row in driver.find_elements(By.CSS_SELECTOR, rows):
+        named = row.find_elements(By.CSS_SELECTOR, "[data-agency]")
+        found[row.get_attribute("data-rule") or ""] = (
+            named[0].get_attribute("data-agency") or "" if named else ""
+        )
+    return found
+
+
+def test_the_case_page_names_the_agency_in_office_as_the_board_does(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    """The case is in Phường Phủ Hà, an old Ninh Thuận commune whose People's Committee ended on
+    30 June 2025: its duties are named to the Khánh Hòa commune that took over."""
+    case_id = backbone.cases["here"]
+    visit(backbone, browser, "/")
+    wait_for(browser, case_id)
+    on_board = agencies_by_rule(browser, f'#board tr[data-case="{case_id}"]')
+    visit(backbone, browser, f"/cases/{case_id}")
+    on_case = agencies_by_rule(browser, "#obligations tr[data-rule]")
+    assert on_board and all(on_case[rule] == agency for rule, agency in on_board.items())
+    assert on_case["support_plan_drafted"] == "commune-22921"
+    plan = browser.find_element(By.CSS_SELECTOR, '#obligations [data-rule="support_plan_drafted"]')
+    assert "Phường Phan Rang" in plan.text and "Phủ Hà" not in plan.text
+    directory = load_agencies(backbone.settings.config_dir)
+    today = directory.local_day(backbone.clock.now)
+    in_office = {a: getattr(directory.in_office(a, today), "id", "") for a in on_case.values()}
+    assert all(found == a for a, found in in_office.items() if a), "an ended agency is named"
+    screenshot(browser, "case-agency-in-office", "obligations")
 
 
 def test_the_supervisor_switches_to_vietnamese(

@@ -184,6 +184,7 @@ def log_in(backbone: Backbone, driver: webdriver.Chrome, name: str) -> None:
     driver.find_element(By.ID, "username").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "login").click()
+    wait_for(driver, lambda d: "/login" not in d.current_url)  # the next page, not the form
     seen(backbone, driver, name)
 
 
@@ -234,7 +235,11 @@ def test_the_commune_officer_sees_the_referral_and_what_is_due(
     screenshot(browser, "workbench-worklist")
     browser.find_element(By.ID, "switch-language").click()  # Vietnamese, the default language
     wait_for(browser, lambda d: "Việc cơ quan bạn phải làm" in d.page_source)
-    assert "Xây dựng kế hoạch hỗ trợ" in browser.find_element(By.ID, "duties").text
+    duties_vi = browser.find_element(By.ID, "duties").text
+    assert "Xây dựng kế hoạch hỗ trợ" in duties_vi
+    assert "Nghị định 56/2017/NĐ-CP, khoản 1 Điều 28" in duties_vi  # the legal basis in Vietnamese
+    assert "Decree 56" not in duties_vi
+    assert "Ủy ban nhân dân phường Phan Rang" in browser.find_element(By.TAG_NAME, "h1").text
     screenshot(browser, "workbench-worklist-vi")
     browser.find_element(By.ID, "switch-language").click()
     wait_for(browser, lambda d: "What your agency must do" in d.page_source)
