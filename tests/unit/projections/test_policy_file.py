@@ -1,0 +1,48 @@
+"""The policy files go through the strict TOML reader: a typo or a wrong type names file, table
+and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from projections.policyfile import DEFAULT_POLICY_PATH, load_policy
+from services.runtime.tomlfile import ConfigFileError
+
+
+def test_an_unknown_key_in_a_rule_is_refused_naming_file_table_and_key(tmp_path: Path) -> None:
+    broken = tmp_path / "policy.toml"
+    broken.write_text('[[rules]]\nid = "x"\ncitatoin = "a"\n', encoding="utf-8")
+    with pytest.raises(ConfigFileError) as refused:
+        load_policy(broken)
+    error = refused.value
+    assert (error.reason, error.path, error.table, error.key) == (
+        "config_unknown_key",
+        broken,
+        "rules[1]",
+        "citatoin",
+    )
+    assert str(broken) in str(error) and "'citatoin'" in str(error)
+
+
+def test_a_wrong_type_in_an_override_is_refused_naming_file_table_and_key(tmp_path: Path) -> None:
+    override = tmp_path / "province.toml"
+    override.write_text("[settings]\nroll_over_rest_days = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigFileError) as refused:
+        load_policy(DEFAULT_POLICY_PATH, override)
+    error = refused.value
+    assert (error.reason, error.table, error.key) == (
+        "config_wrong_type",
+        "settings",
+        "roll_over_rest_days",
+    )
+    assert str(override) in str(error)
+
+
+def test_malformed_toml_is_refused_naming_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "policy.toml"
+    broken.write_text("[[rules]\n", encoding="utf-8")
+    with pytest.raises(ConfigFileError, match="not valid TOML") as refused:
+        load_policy(broken)
+    assert refused.value.reason == "config_syntax"
