@@ -46,3 +46,45 @@ def test_malformed_toml_is_refused_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigFileError, match="not valid TOML") as refused:
         load_policy(broken)
     assert refused.value.reason == "config_syntax"
+
+
+SHIPPED = Path(__file__).resolve().parents[3] / "deploy" / "config"
+
+
+def test_the_shipped_audit_and_digest_files_load() -> None:
+    from services.audit.policy import load_policy as load_audit
+    from services.cases.agencies import load_agencies
+    from services.digest import load_recipients
+
+    assert load_audit(SHIPPED).witnesses
+    assert load_recipients(SHIPPED, load_agencies(SHIPPED))
+
+
+def test_an_unknown_key_in_the_audit_file_is_refused_naming_it(tmp_path: Path) -> None:
+    from services.audit.policy import load_policy as load_audit
+
+    (tmp_path / "audit.toml").write_text("witness = []\n", encoding="utf-8")
+    with pytest.raises(ConfigFileError) as refused:
+        load_audit(tmp_path)
+    assert (refused.value.reason, refused.value.table, refused.value.key) == (
+        "config_unknown_key",
+        "(top level)",
+        "witness",
+    )
+
+
+def test_a_wrong_type_in_the_digest_file_is_refused_naming_it(tmp_path: Path) -> None:
+    from services.cases.agencies import load_agencies
+    from services.digest import load_recipients
+
+    (tmp_path / "digest.toml").write_text(
+        '[[recipient]]\nagency = "a"\nemail = 7\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigFileError) as refused:
+        load_recipients(tmp_path, load_agencies(SHIPPED))
+    assert (refused.value.reason, refused.value.table, refused.value.key) == (
+        "config_wrong_type",
+        "recipient[1]",
+        "email",
+    )
+    assert str(tmp_path / "digest.toml") in str(refused.value)
