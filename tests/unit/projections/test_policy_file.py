@@ -88,3 +88,24 @@ def test_a_wrong_type_in_the_digest_file_is_refused_naming_it(tmp_path: Path) ->
         "email",
     )
     assert str(tmp_path / "digest.toml") in str(refused.value)
+
+
+def test_the_command_line_shows_a_refused_file_as_one_line_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from services.commands.errors import USER_MISTAKE, run_guarded
+
+    broken = tmp_path / "policy.toml"
+    broken.write_text('[[rules]]\nid = "x"\ncitatoin = "a"\n', encoding="utf-8")
+
+    def command(args: argparse.Namespace) -> int:
+        load_policy(broken)
+        return 0
+
+    args = argparse.Namespace(func=command, json=True, lang="en")
+    assert run_guarded(args, tmp_path) == USER_MISTAKE
+    out, err = capsys.readouterr()
+    assert '"error": "config_unknown_key"' in out
+    assert err.count("\n") == 1 and "citatoin" in err and "Traceback" not in err
