@@ -11,7 +11,7 @@ from projections.calendar import load_calendar
 from projections.escalation import load_addressing
 from projections.feed import CaseEventFeed
 from projections.messages import Outbox
-from projections.policy import deployment_policy
+from projections.policyfile import deployment_policy
 from projections.projector import Clock, Projector, system_clock
 from projections.publisher import OutboxPublisher
 from projections.readmodel import ReadModel

@@ -8,22 +8,38 @@ recipient; a recipient whose area has no stalled case gets none.
 from __future__ import annotations
 
 import smtplib
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import NotRequired
+
+from pydantic import with_config
+from typing_extensions import TypedDict
 
 from projections.queries import StalledCase
 from services.cases.agencies import Agency, AgencyDirectory
 from services.logs import get_logger
 from services.ops import metrics
+from services.runtime import tomlfile
 from services.runtime.i18n import Translator, translator
 from services.settings import Settings
 
 log = get_logger(__name__)
 DIGEST_FILE = "digest.toml"
+
+
+@with_config(tomlfile.STRICT)
+class RecipientTable(TypedDict):
+    agency: str
+    email: str
+    lang: NotRequired[str]
+
+
+@with_config(tomlfile.STRICT)
+class DigestFile(TypedDict, total=False):
+    recipient: list[RecipientTable]
 
 
 @dataclass(frozen=True)
@@ -38,8 +54,7 @@ def load_recipients(config_dir: Path, agencies: AgencyDirectory) -> list[Recipie
     path = config_dir / DIGEST_FILE
     if not path.exists():
         return []
-    with path.open("rb") as file:
-        rows = tomllib.load(file).get("recipient", [])
+    rows = tomlfile.read(path, DigestFile).get("recipient", [])
     found = []
     for row in rows:
         agency = agencies.get(str(row["agency"]))

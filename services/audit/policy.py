@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import with_config
+from typing_extensions import TypedDict
+
+from services.runtime import tomlfile
+
 POLICY_FILE = "audit.toml"
+
+
+@with_config(tomlfile.STRICT)
+class AuditFile(TypedDict, total=False):
+    witnesses: list[str]
+    required_cosignatures: int
 
 
 @dataclass(frozen=True)
@@ -19,9 +29,9 @@ def load_policy(config_dir: Path) -> Policy:
     path = config_dir / POLICY_FILE
     if not path.exists():
         return Policy()
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    required = int(data.get("required_cosignatures", 0))
-    witnesses = tuple(str(w) for w in data.get("witnesses", []))
+    data = tomlfile.read(path, AuditFile)
+    required = data.get("required_cosignatures", 0)
+    witnesses = tuple(data.get("witnesses", []))
     if not 0 <= required <= len(witnesses):
         raise ValueError(f"{path}: required_cosignatures must be between 0 and {len(witnesses)}")
     return Policy(witnesses, required)

@@ -5,6 +5,9 @@ The rules (which step may follow which, which role may record it) come in as a
 :class:`~services.cases.errors.CaseError` and triggers nothing. Applying an event never
 consults the workflow, so old histories replay under a newer rule file. Imports: standard
 library and ``eventsourcing.domain`` only.
+
+Longer than 300 lines because an aggregate and its domain events belong together (the events
+are nested in the aggregate class, as ``eventsourcing`` expects), so it is not split.
 """
 
 from __future__ import annotations

@@ -106,7 +106,10 @@ def _known_failure(error: Exception) -> UserError | None:
     from deploy.process import LaunchError
     from services.cases.errors import CaseError
     from services.kafka.agency import NotProvisioned
+    from services.runtime.tomlfile import ConfigFileError
 
+    if isinstance(error, ConfigFileError):
+        return UserError(error.reason, str(error))
     if isinstance(error, ValidationError):
         wrong = "; ".join(
             f"BACKBONE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from projections.calendar import WorkCalendar, load_calendar
-from projections.policy import load_policy
+from projections.policyfile import load_policy
 from projections.stalled import CaseFact, CaseState, Obligation, ObligationEngine
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")

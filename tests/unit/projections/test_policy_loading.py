@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from projections.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy, policy_from_mapping
+from projections.policy import PolicyError
+from projections.policyfile import DEFAULT_POLICY_PATH, load_policy, policy_from_mapping
 from projections.stalled import ObligationEngine
 from tests.unit.projections.builders import T0, Story, calendar, local, only
 

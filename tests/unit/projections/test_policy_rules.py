@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from projections.policy import load_policy
+from projections.policyfile import load_policy
 from projections.stalled import status_as_of
 from tests.unit.projections.builders import T0, Story, engine, millis, obligations_of, only
 from tests.unit.projections.scenarios import CAPPED, SCENARIOS, Scenario
