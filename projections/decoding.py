@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from events import Codec, ContractError
-from projections.rows import to_millis
+from events.instants import to_millis
 from projections.stalled import CaseFact
 
 COMMON_FIELDS = frozenset({"submission_id", "case_id", "occurred_at", "personal_data"})

@@ -18,12 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from events.instants import to_millis
 from projections import store
 from projections.casefile import CaseFile
 from projections.decoding import BAD_FACT, Refusal, Step, decode_step
 from projections.messages import Outbox, Source
 from projections.readmodel import ReadModel
-from projections.rows import to_millis
 from projections.stalled import FactError, ObligationEngine
 
 Clock = Callable[[], datetime]

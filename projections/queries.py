@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from events.instants import EPOCH, from_millis, to_millis
 from projections.readmodel import ReadModel
 from projections.responsible import Responsibility
-from projections.rows import EPOCH, from_millis, obligation_of, to_millis
+from projections.rows import obligation_of
 from projections.stalled import Obligation, ObligationStatus, escalation_level, status_as_of
 
 AREAS = ("province_code", "district_code", "commune_code")

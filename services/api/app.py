@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from events.instants import from_millis
 from services.api.backend import MAX_WAIT_S, Backend, Status
 from services.api.errors import ApiError, ErrorBody
 from services.api.keys import key_id_of
@@ -184,7 +185,7 @@ def _status(status: Status) -> SubmissionOut:
 def _entry(entry: Any) -> dict[str, Any]:
     row = dict(vars(entry))
     for name in ("occurred_at", "recorded_at"):
-        row[name] = datetime.fromtimestamp(row[name] / 1000, UTC).isoformat()
+        row[name] = from_millis(row[name]).isoformat()
     row["payload"] = dict(row["payload"])
     return row
 

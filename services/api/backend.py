@@ -17,10 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from events import Codec, ContractError, Topics
+from events.instants import from_millis, now_millis
 from projections.queries import Filters, stalled_cases
 from projections.readmodel import ReadModel
 from services.api.errors import ApiError, not_found
-from services.api.kafkaside import BadCursor, Publisher, RejectionWatcher, TopicPager, now_ms
+from services.api.kafkaside import BadCursor, Publisher, RejectionWatcher, TopicPager
 from services.api.keys import KeyFile
 from services.api.ledger import Ledger, Taken
 from services.api.records import from_json, inbox_json, to_json
@@ -107,7 +108,7 @@ class Backend:
         except ContractError as error:
             raise ApiError(422, error.reason, error.detail) from None
         case_id = str(fields.get("case_id", ""))
-        if not self.ledger.take(agency, submission_id, Taken(case_id, step, now_ms())):
+        if not self.ledger.take(agency, submission_id, Taken(case_id, step, now_millis())):
             return self.status(agency, submission_id), False
         try:
             self.publisher.publish(self.topics.intake(agency), case_id, value)
@@ -192,7 +193,7 @@ class Backend:
         for entry in history:
             found.add(entry.agency)
             # As the relay routes it: to the agencies in office on the step's local day.
-            on = self.agencies.local_day(datetime.fromtimestamp(entry.occurred_at / 1000, UTC))
+            on = self.agencies.local_day(from_millis(entry.occurred_at))
             deliveries = self.router.deliveries(entry.step, entry.payload, entry.agency, found, on)
             found.update(delivery.agency for delivery in deliveries)
         return found

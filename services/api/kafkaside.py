@@ -13,12 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from events import Codec, ContractError, Topics
+from events.instants import to_millis
 from services.api.ledger import Ledger, Rejected
 from services.logs import get_logger
 
@@ -184,11 +185,7 @@ class RejectionWatcher:
         if not r.get("submission_id"):
             return
         at = r["rejected_at"]
-        millis = int(at.timestamp() * 1000) if isinstance(at, datetime) else int(at)
+        millis = to_millis(at) if isinstance(at, datetime) else int(at)
         self.ledger.reject(
             r["agency"], r["submission_id"], Rejected(r["reason"], r["detail"], millis)
         )
-
-
-def now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)

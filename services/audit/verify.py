@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from events.steps import CASE_REPORTED
 from services.audit import merkle
 from services.audit.access import access_hash, verify_access_chain
 from services.audit.findings import Finding, classify
@@ -165,7 +166,7 @@ def _scan(
         )
         state.last_hash = event.hash
         state.last_recorded = max(state.last_recorded, event.recorded_at)
-        if event.step == "CaseReported":
+        if event.step == CASE_REPORTED:
             state.area = {str(event.payload.get(k, "")) for k in _AREA_FIELDS}
     if progress is not None:
         progress(report.events)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from events.instants import from_millis, to_millis
 from services.simulator import vocabulary as v
 from services.simulator.province import Commune
-from services.simulator.story import from_millis, millis
 from services.simulator.tracks import Track
 
 HURRY = timedelta(hours=3)  # a serious case: the commune must act within 12 h of the report
@@ -123,7 +123,7 @@ def _items(track: Track, drafted: datetime) -> list[dict[str, Any]]:
             "item_id": str(n),
             "service": SERVICES_OF_ROLE[role],
             "responsible_role": role,
-            "due_at": millis(drafted + timedelta(days=rng.randint(10, 25))),
+            "due_at": to_millis(drafted + timedelta(days=rng.randint(10, 25))),
         }
         for n, role in enumerate(roles, start=1)
     ]

@@ -13,13 +13,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from events.instants import from_millis
+from events.steps import SUPERVISOR_FOLLOWED_UP
 from projections.queries import AREAS, Step
 from projections.readmodel import ReadModel
-from projections.rows import from_millis, obligation_of
+from projections.rows import obligation_of
 from projections.stalled import Obligation, escalation_level
 from services.cases.views import HistoryEntry
-
-FOLLOW_UP = "SupervisorFollowedUp"
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def follow_ups(history: list[HistoryEntry]) -> list[FollowUp]:
             str(e.payload.get("note", "")),
         )
         for e in history
-        if e.step == FOLLOW_UP
+        if e.step == SUPERVISOR_FOLLOWED_UP
     ]
 
 
