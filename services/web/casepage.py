@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from events.instants import from_millis
 from events.steps import SUPERVISOR_FOLLOWED_UP
-from projections.queries import AREAS, Step
+from projections.queries import AREAS, TimelineStep
 from projections.readmodel import ReadModel
 from projections.rows import obligation_of
 from projections.stalled import Obligation, escalation_level
@@ -45,7 +45,7 @@ class CasePage:
     case_id: str
     area: dict[str, str]
     is_open: bool
-    steps: list[Step]
+    steps: list[TimelineStep]
     obligations: list[ObligationLine]
     follow_ups: list[FollowUp]
 
@@ -66,7 +66,7 @@ def read_case(
         return None
     tl, obs = model.timeline, model.obligations
     steps = [
-        Step(
+        TimelineStep(
             row.sequence,
             row.event_type,
             row.agency,
