@@ -32,7 +32,7 @@ class BadCursor(ValueError):
 
 
 @dataclass(frozen=True)
-class Page:
+class TopicPage:
     values: list[bytes]
     cursor: str
 
@@ -58,14 +58,14 @@ class TopicPager:
         self._consumer: KafkaConsumer | None = None
         self._lock = threading.Lock()
 
-    def page(self, topic: str, cursor: str, limit: int, timeout_s: float = 3.0) -> Page:
+    def page(self, topic: str, cursor: str, limit: int, timeout_s: float = 3.0) -> TopicPage:
         start = parse_cursor(cursor)
         with self._lock:
             consumer = self._consumer = self._consumer or self._factory()
             parts = consumer.partitions_for_topic(topic) or set()
             tps = [TopicPartition(topic, p) for p in sorted(parts)]
             if not tps:
-                return Page([], cursor)
+                return TopicPage([], cursor)
             consumer.assign(tps)
             first, end = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
             at = {tp.partition: max(start.get(tp.partition, 0), first[tp]) for tp in tps}
@@ -76,7 +76,7 @@ class TopicPager:
         kept = records[:limit]
         for record in kept:
             at[record.partition] = max(at[record.partition], record.offset + 1)
-        return Page([bytes(r.value or b"") for r in kept], format_cursor(at))
+        return TopicPage([bytes(r.value or b"") for r in kept], format_cursor(at))
 
     @staticmethod
     def _read(
