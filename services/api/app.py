@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from events.instants import from_millis
-from services.api.backend import MAX_WAIT_S, Backend, Status
+from services.api.backend import MAX_WAIT_S, Backend, SubmissionStatus
 from services.api.errors import ApiError, ErrorBody
 from services.api.keys import key_id_of
 from services.api.limits import BodyLimit, RateLimiter, TooLarge, retry_after
@@ -178,7 +178,7 @@ def create_api(settings: Settings, backend: Backend | None = None) -> FastAPI:
     return app
 
 
-def _status(status: Status) -> SubmissionOut:
+def _status(status: SubmissionStatus) -> SubmissionOut:
     return SubmissionOut(**vars(status))
 
 

@@ -39,7 +39,7 @@ MAX_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
-class Status:
+class SubmissionStatus:
     submission_id: str
     status: str  # pending | recorded | rejected
     case_id: str = ""
@@ -92,7 +92,9 @@ class Backend:
 
     # Submissions
 
-    def submit(self, agency: str, step: str, record: Mapping[str, Any]) -> tuple[Status, bool]:
+    def submit(
+        self, agency: str, step: str, record: Mapping[str, Any]
+    ) -> tuple[SubmissionStatus, bool]:
         """Publish one step on the agency's intake topic; (status, True) when it is new.
 
         A submission id sent before is not published again: its status is the answer.
@@ -119,9 +121,9 @@ class Backend:
                 503, "broker_unavailable", "the submission was not taken; send it again later"
             ) from None
         log.info("api.submitted", agency=agency, step=step, submission_id=submission_id)
-        return Status(submission_id, "pending", case_id, step), True
+        return SubmissionStatus(submission_id, "pending", case_id, step), True
 
-    def status(self, agency: str, submission_id: str, wait_s: float = 0.0) -> Status:
+    def status(self, agency: str, submission_id: str, wait_s: float = 0.0) -> SubmissionStatus:
         """Where the submission stands; waits up to ``wait_s`` while it is pending."""
         self.watcher.start()
         deadline = time.monotonic() + min(wait_s, MAX_WAIT_S)
@@ -131,7 +133,7 @@ class Backend:
                 return found
             time.sleep(0.1)
 
-    def _status(self, agency: str, submission_id: str) -> Status:
+    def _status(self, agency: str, submission_id: str) -> SubmissionStatus:
         taken = self.ledger.taken(agency, submission_id)
         rejected = self.ledger.rejected(agency, submission_id)
         if taken is None and rejected is None:
@@ -139,11 +141,11 @@ class Backend:
         case_id, step = (taken.case_id, taken.step) if taken else ("", "")
         entry = self._entry(case_id, submission_id) if case_id else None
         if entry is not None:
-            return Status(
+            return SubmissionStatus(
                 submission_id, "recorded", case_id, entry.step, entry.event_id, entry.sequence
             )
         if rejected is not None:
-            return Status(
+            return SubmissionStatus(
                 submission_id,
                 "rejected",
                 case_id,
@@ -151,7 +153,7 @@ class Backend:
                 reason=rejected.reason,
                 detail=rejected.detail,
             )
-        return Status(submission_id, "pending", case_id, step)
+        return SubmissionStatus(submission_id, "pending", case_id, step)
 
     def _entry(self, case_id: str, submission_id: str) -> HistoryEntry | None:
         try:
