@@ -21,7 +21,7 @@ from services.audit.keys import log_verifier, witness_signer, witness_vkey_file
 from services.audit.policy import load_policy
 from services.audit.rows import events_table
 from services.audit.service import AuditService
-from services.audit.verify import Report, verify_store
+from services.audit.verify import VerificationReport, verify_store
 from services.audit.witness import StoreSource, Witness
 from services.commands.common import (
     add_lang_option,
@@ -229,7 +229,9 @@ def verify_all(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _with_progress(audit: AuditService, run: Callable[[Any], Report]) -> Report:
+def _with_progress(
+    audit: AuditService, run: Callable[[Any], VerificationReport]
+) -> VerificationReport:
     if not sys.stderr.isatty():
         return run(None)
     table = events_table(audit.engine)
@@ -243,7 +245,7 @@ def _with_progress(audit: AuditService, run: Callable[[Any], Report]) -> Report:
         return run(lambda done: bar.update(task, completed=done))
 
 
-def _print_report(report: Report, t: Translator) -> None:
+def _print_report(report: VerificationReport, t: Translator) -> None:
     for f in report.findings:
         where = f.case_id if f.sequence is None else f"{f.case_id} #{f.sequence}"
         print(f"{t.gettext(f.problem)}  {where}  {f.detail}")
