@@ -33,9 +33,9 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_projections import BASE_MS, bulk_load
 
+from events.instants import from_millis, to_millis
 from projections.queries import case_view, stalled_cases
 from projections.readmodel import ReadModel
-from projections.rows import from_millis, to_millis
 from services.logs import configure_logging
 from services.settings import load_settings
 from services.web.users import UserBook, make_user

@@ -38,11 +38,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from events import Codec, Topics
+from events.instants import from_millis, to_millis
 from projections.messages import Outbox, Source
 from projections.projector import Projector
 from projections.queries import stalled_cases
 from projections.readmodel import ReadModel
-from projections.rows import from_millis, obligation_of, to_millis
+from projections.rows import obligation_of
 from projections.stalled import escalation_level
 from projections.wiring import build_feed, obligation_engine
 from services.logs import configure_logging

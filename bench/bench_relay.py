@@ -19,13 +19,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench_backbone import AGENCY, REPORT, STEPS_PER_CASE, bench_settings
 
 from deploy.kafka.launcher import LocalKafka
+from events.instants import now_millis
 from services.cases.application import CaseService, StepRequest
 from services.kafka.provision import provision
 from services.kafka.relay import Message, Relay
@@ -58,7 +58,7 @@ class MemoryState(RelayState):
 
 
 def record(service: CaseService, events: int) -> None:
-    now = int(datetime.now(UTC).timestamp() * 1000)
+    now = now_millis()
     requests: list[StepRequest] = []
     for n in range(events):
         if n % STEPS_PER_CASE == 0:

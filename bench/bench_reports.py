@@ -44,8 +44,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from events.instants import to_millis
 from projections.readmodel import ReadModel
-from projections.rows import to_millis
 from projections.statistics.period import parse_period
 from services.logs import configure_logging
 from services.reports import ReportRequest, make_report

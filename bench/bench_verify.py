@@ -26,7 +26,6 @@ import resource
 import sys
 import tempfile
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_projections import timed
 
+from events.instants import from_millis
 from services.audit import merkle
 from services.audit.rows import events_table, parse_state
 from services.audit.service import AuditService
@@ -45,7 +45,6 @@ from services.logs import configure_logging
 from services.settings import load_settings
 
 STEPS_PER_CASE = 10
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TOPIC = "services.cases.domainmodel:Case.Event"
 
 
@@ -72,7 +71,7 @@ def fill(service: CaseService, events: int, start_case: int = 0) -> None:
 
 def _row(case: uuid.UUID, sequence: int, previous: str) -> dict[str, Any]:
     recorded = 1_700_000_000_000 + sequence * 60_000
-    stamp = (EPOCH + timedelta(milliseconds=recorded)).isoformat()
+    stamp = from_millis(recorded).isoformat()
     state: dict[str, Any] = {
         "timestamp": {"_type_": "datetime_iso", "_data_": stamp},
         "originator_topic": "services.cases.domainmodel:Case",

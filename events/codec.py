@@ -7,7 +7,6 @@ schema's parsing canonical form, then the Avro binary body (see CONTRACT.md).
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,14 @@ from fastavro import schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 
 from events.errors import ContractError, Reason
+from events.instants import from_millis
 from events.records import check_record, with_defaults
+from events.steps import SCHEMA_DIR
 from events.versions import Schema, SchemaVersion, load_schema, parse
 
 MARKER = b"\xc3\x01"
 HEADER_SIZE = len(MARKER) + 8
 NAMESPACE = "referralbackbone.case.v1"
-SCHEMA_DIR = Path(__file__).parent / "schemas"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -168,5 +167,5 @@ def _typed_defaults(
         if kind == "bytes" and isinstance(record[name], str):
             record[name] = record[name].encode("latin-1")
         elif isinstance(kind, Mapping) and kind.get("logicalType") == "timestamp-millis":
-            record[name] = EPOCH + timedelta(milliseconds=record[name])
+            record[name] = from_millis(record[name])
     return record

@@ -2,7 +2,8 @@
 
 A step record starts with the common fields; the envelope, rejection, alert and personal-data
 records do not. Read-side modules that must stay free of fastavro (the pure deadline engine)
-learn the steps here instead of keeping a list of their own.
+learn the steps here instead of keeping a list of their own; code that names one lifecycle step
+uses the constant below (a test checks each is a current step schema).
 """
 
 import json
@@ -10,6 +11,14 @@ from pathlib import Path
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 COMMON_FIELDS = ("submission_id", "case_id", "occurred_at")
+
+# The lifecycle steps the code refers to by name (the rest are data: policy, labels, stories).
+CASE_REPORTED = "CaseReported"
+CASE_CLOSED = "CaseClosed"
+CASE_REOPENED = "CaseReopened"
+PERSONAL_DATA_ERASED = "PersonalDataErased"
+SUPERVISOR_FOLLOWED_UP = "SupervisorFollowedUp"
+DEADLINE_EXTENDED = "DeadlineExtended"
 
 
 def _is_step(schema: dict[str, object]) -> bool:

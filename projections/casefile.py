@@ -11,12 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from events.steps import CASE_CLOSED, CASE_REOPENED, CASE_REPORTED
 from projections.stalled import CaseFact, CaseState, Obligation, ObligationEngine, ObligationId
 from projections.stalled.alerts import Alert, Review, Tracked, Watch, review
 from projections.stalled.status import NOT_DUE
 
 AREA_FIELDS = ("province_code", "district_code", "commune_code")
-OPENS_CASE, CLOSES_CASE, REOPENS_CASE = "CaseReported", "CaseClosed", "CaseReopened"
 
 
 @dataclass
@@ -73,9 +73,9 @@ class CaseFile:
         return result.alerts
 
     def _follow(self, fact: CaseFact) -> None:
-        if fact.event_type in (OPENS_CASE, REOPENS_CASE):
+        if fact.event_type in (CASE_REPORTED, CASE_REOPENED):
             self.is_open = True
-        elif fact.event_type == CLOSES_CASE:
+        elif fact.event_type == CASE_CLOSED:
             self.is_open = False
         self.area.update(_area_fields(fact.fields))
 

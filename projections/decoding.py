@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from events import Codec, ContractError
-from projections.rows import to_millis
+from events.instants import to_millis
 from projections.stalled import CaseFact
 
 COMMON_FIELDS = frozenset({"submission_id", "case_id", "occurred_at", "personal_data"})
@@ -22,7 +22,7 @@ BAD_FACT = "bad_fact"
 
 
 @dataclass(frozen=True)
-class Step:
+class DecodedStep:
     """One recorded step: the engine's fact and the id of the stored event."""
 
     event_id: str
@@ -30,29 +30,33 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class UnusableMessage:
     """Why a message cannot be used; ``detail`` never quotes field values."""
 
     reason: str
     detail: str
 
 
-def decode_step(codec: Codec, value: bytes) -> Step | Refusal:
+def decode_step(codec: Codec, value: bytes) -> DecodedStep | UnusableMessage:
     """The step a case-event message carries, or why it carries none."""
     try:
         envelope = codec.decode(value)
         if envelope.wire_name != "CaseEvent":
-            return Refusal(NOT_A_CASE_EVENT, f"a {envelope.wire_name} record on case-events")
+            return UnusableMessage(
+                NOT_A_CASE_EVENT, f"a {envelope.wire_name} record on case-events"
+            )
         event = envelope.record
         payload = codec.decode(event["payload"])
     except ContractError as error:
-        return Refusal(str(error.reason), error.detail)
+        return UnusableMessage(str(error.reason), error.detail)
     if (
         payload.wire_name != event["event_type"]
         or payload.record.get("case_id") != event["case_id"]
     ):
-        return Refusal(PAYLOAD_MISMATCH, f"payload {payload.wire_name} does not match the envelope")
-    return Step(event["event_id"], _fact(event, payload.record))
+        return UnusableMessage(
+            PAYLOAD_MISMATCH, f"payload {payload.wire_name} does not match the envelope"
+        )
+    return DecodedStep(event["event_id"], _fact(event, payload.record))
 
 
 def _fact(event: dict[str, Any], payload: dict[str, Any]) -> CaseFact:

@@ -16,7 +16,7 @@ AREA_LEVELS = ("commune", "district", "province")
 
 
 @dataclass(frozen=True)
-class Step:
+class EscalationRung:
     level: int
     roles: frozenset[str]
     area: str
@@ -37,7 +37,7 @@ class Addressing:
     its district. Which agencies existed is judged on the province's local date of the instant.
     """
 
-    steps: tuple[Step, ...]
+    steps: tuple[EscalationRung, ...]
     agencies: AgencyDirectory
 
     def recipients(
@@ -50,7 +50,7 @@ class Addressing:
         found = {agency for step in chosen for agency in self._told(step, area, on)}
         return sorted(found)
 
-    def _told(self, step: Step, area: Mapping[str, str], on: date) -> list[str]:
+    def _told(self, step: EscalationRung, area: Mapping[str, str], on: date) -> list[str]:
         for unit in AREA_LEVELS[AREA_LEVELS.index(step.area) :]:
             code = area.get(f"{unit}_code", "")
             found = [
@@ -79,7 +79,7 @@ def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
     return Addressing(steps, agencies)
 
 
-def _step(index: int, table: Mapping[str, Any]) -> Step:
+def _step(index: int, table: Mapping[str, Any]) -> EscalationRung:
     area = table.get("area")
     if area not in AREA_LEVELS or not isinstance(table.get("level"), int) or not table.get("roles"):
         raise ValueError(
@@ -89,4 +89,4 @@ def _step(index: int, table: Mapping[str, Any]) -> Step:
     rules = table.get("rules", [])
     if not isinstance(rules, list) or not all(isinstance(r, str) and r for r in rules):
         raise ValueError(f"escalation.toml level #{index + 1}: rules must be a list of rule ids")
-    return Step(int(table["level"]), frozenset(table["roles"]), str(area), tuple(rules))
+    return EscalationRung(int(table["level"]), frozenset(table["roles"]), str(area), tuple(rules))

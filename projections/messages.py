@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from events import Codec, Topics
+from events.instants import EPOCH, to_millis
 from projections.casefile import CaseFile
 from projections.escalation import Addressing
-from projections.rows import EPOCH, to_millis
 from projections.stalled.alerts import Alert
 
 REJECTED_AS = "projections"  # rejections go to <prefix>.rejected.projections

@@ -18,12 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from events.instants import to_millis
 from projections import store
 from projections.casefile import CaseFile
-from projections.decoding import BAD_FACT, Refusal, Step, decode_step
+from projections.decoding import BAD_FACT, DecodedStep, UnusableMessage, decode_step
 from projections.messages import Outbox, Source
 from projections.readmodel import ReadModel
-from projections.rows import to_millis
 from projections.stalled import FactError, ObligationEngine
 
 Clock = Callable[[], datetime]
@@ -81,7 +81,7 @@ class Projector:
             stored = store.load_positions(conn, self.model)
             fresh = [m for m in messages if m.offset >= stored.get((m.topic, m.partition), 0)]
             decoded = [(m, decode_step(self.outbox.codec, m.value)) for m in fresh]
-            ids = {d.fact.case_id for _, d in decoded if isinstance(d, Step)}
+            ids = {d.fact.case_id for _, d in decoded if isinstance(d, DecodedStep)}
             batch = _Batch(store.load_cases(conn, self.model, ids))
             for message, step in decoded:
                 self._one(batch, message, step)
@@ -126,8 +126,8 @@ class Projector:
         self._review(batch, now, driven_by_time=True)
         self._write(conn, batch)
 
-    def _one(self, batch: _Batch, message: Source, step: Step | Refusal) -> None:
-        if isinstance(step, Refusal):
+    def _one(self, batch: _Batch, message: Source, step: DecodedStep | UnusableMessage) -> None:
+        if isinstance(step, UnusableMessage):
             self._reject(batch, message, step)
             return
         file = batch.files.setdefault(step.fact.case_id, CaseFile.new(step.fact.case_id))
@@ -138,12 +138,14 @@ class Projector:
             file.apply(self.engine, step.event_id, step.fact)
         except (FactError, OverflowError) as error:
             # OverflowError: deadline arithmetic past datetime's range; the fact is unusable.
-            self._reject(batch, message, Refusal(BAD_FACT, str(error) or type(error).__name__))
+            self._reject(
+                batch, message, UnusableMessage(BAD_FACT, str(error) or type(error).__name__)
+            )
             return
         batch.result.applied += 1
         batch.touched[file.case_id] = step.fact.recorded_at  # a recovery dates from the record
 
-    def _reject(self, batch: _Batch, message: Source, refusal: Refusal) -> None:
+    def _reject(self, batch: _Batch, message: Source, refusal: UnusableMessage) -> None:
         batch.outbox.append(
             self.outbox.rejection(message, refusal.reason, refusal.detail, self.clock())
         )

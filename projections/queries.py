@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from events.instants import EPOCH, from_millis, to_millis
 from projections.readmodel import ReadModel
 from projections.responsible import Responsibility
-from projections.rows import EPOCH, from_millis, obligation_of, to_millis
+from projections.rows import obligation_of
 from projections.stalled import Obligation, ObligationStatus, escalation_level, status_as_of
 
 AREAS = ("province_code", "district_code", "commune_code")
@@ -48,7 +49,7 @@ class StalledCase:
 
 
 @dataclass(frozen=True)
-class Step:
+class TimelineStep:
     """One step of a case's timeline."""
 
     sequence: int
@@ -60,13 +61,13 @@ class Step:
 
 
 @dataclass(frozen=True)
-class CaseView:
+class CaseTimeline:
     """A case's timeline and the obligations open at ``at``."""
 
     case_id: str
     at: datetime
     area: dict[str, str]
-    steps: tuple[Step, ...]
+    steps: tuple[TimelineStep, ...]
     open: tuple[ObligationStatus, ...]
     responsible: tuple[str | None, ...] = ()
 
@@ -188,7 +189,7 @@ def case_view(
     case_id: str,
     at: datetime,
     responsibility: Responsibility | None = None,
-) -> CaseView | None:
+) -> CaseTimeline | None:
     """The case's steps recorded by ``at`` and its obligations open then; None if unknown."""
     case = conn.execute(sa.select(model.cases).where(model.cases.c.case_id == case_id)).first()
     if case is None:
@@ -203,7 +204,7 @@ def case_view(
     status = status_as_of([obligation_of(row) for row in rows], at)
     area = {name: getattr(case, name) for name in AREAS if getattr(case, name)}
     who = _who(status.open, area, responsibility, at)
-    return CaseView(case_id, at, area, tuple(_step(row) for row in steps), status.open, who)
+    return CaseTimeline(case_id, at, area, tuple(_step(row) for row in steps), status.open, who)
 
 
 def _candidates(obs: sa.Table, at_ms: int, as_of: bool) -> list[Any]:
@@ -278,8 +279,8 @@ def _who(
     )
 
 
-def _step(row: Any) -> Step:
-    return Step(
+def _step(row: Any) -> TimelineStep:
+    return TimelineStep(
         row["sequence"],
         row["event_type"],
         row["agency"],

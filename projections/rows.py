@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from events.instants import from_millis, to_millis
 from projections.stalled import DueTime, Obligation
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INSTANT = "$instant"
-
-
-def to_millis(instant: datetime) -> int:
-    """An aware instant as epoch milliseconds."""
-    return (instant - EPOCH) // timedelta(milliseconds=1)
-
-
-def from_millis(value: int) -> datetime:
-    """Epoch milliseconds as an aware UTC instant."""
-    return EPOCH + timedelta(milliseconds=value)
 
 
 def _maybe(value: datetime | None) -> int | None:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from kafka.errors import KafkaError
 
+from events.instants import to_millis
 from projections.calendar import missing_years
 from projections.feed import CaseEventFeed
 from projections.projector import Projector
 from projections.publisher import OutboxPublisher
-from projections.rows import to_millis
 from services.logs import get_logger
 from services.ops import metrics
 from services.supervisor import StopFlag

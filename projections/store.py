@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from events.instants import to_millis
 from projections.casefile import AREA_FIELDS, CaseFile
 from projections.readmodel import ReadModel
 from projections.rows import (
@@ -18,7 +19,6 @@ from projections.rows import (
     load_context,
     obligation_of,
     obligation_row,
-    to_millis,
 )
 from projections.stalled import CaseState
 from projections.stalled.alerts import Watch

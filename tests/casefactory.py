@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from events import EPOCH
+from events.instants import to_millis
 from tests.unit.events.samples import STEPS
 
 
 def _primitive(value: Any) -> Any:
     if isinstance(value, datetime):
-        return (value - EPOCH) // timedelta(milliseconds=1)
+        return to_millis(value)
     if isinstance(value, list):
         return [_primitive(v) for v in value]
     if isinstance(value, dict):

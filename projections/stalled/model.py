@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from events.instants import EPOCH, from_millis
 
 
 class FactError(ValueError):
@@ -170,7 +170,7 @@ def instant(value: object) -> datetime | None:
         return _in_range(aware(value))
     if isinstance(value, int) and not isinstance(value, bool):
         try:
-            return _in_range(EPOCH + timedelta(milliseconds=value))
+            return _in_range(from_millis(value))
         except OverflowError:
             raise FactError("an instant out of range") from None
     raise FactError(f"expected epoch milliseconds or a datetime, got {value!r}")

@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from events.instants import to_millis
 from projections.queries import Filters, stalled_cases
 from projections.readmodel import ReadModel
-from projections.rows import obligation_of, to_millis
+from projections.rows import obligation_of
 from projections.statistics.period import Period
 
 DIMENSIONS = ("child_sex", "child_age_group", "setting", "channel", "agency")

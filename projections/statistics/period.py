@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from projections.rows import to_millis
+from events.instants import to_millis
 
 _YEAR = re.compile(r"^(\d{4})$")
 _PART = re.compile(r"^(\d{4})-([HQ])([1-4])$")

@@ -15,10 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from projections.rows import to_millis
+from events.instants import to_millis
+from events.steps import CASE_REPORTED
 
 MILLIS = sa.BigInteger
-REPORTED = "CaseReported"
 VOCABULARY = ("channel", "setting", "child_sex", "child_age_group", "risk_level")
 AREA = ("province_code", "district_code", "commune_code")
 
@@ -54,7 +54,7 @@ def statistics_rows(
     cases: list[dict[str, Any]] = []
     forms: list[dict[str, Any]] = []
     for _, fact in steps:
-        if fact.event_type != REPORTED:
+        if fact.event_type != CASE_REPORTED:
             continue
         fields = fact.fields
         cases.append(

@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from services.api.backend import MAX_WAIT_S, Backend, Status
+from events.instants import from_millis
+from services.api.backend import MAX_WAIT_S, Backend, SubmissionStatus
 from services.api.errors import ApiError, ErrorBody
 from services.api.keys import key_id_of
 from services.api.limits import BodyLimit, RateLimiter, TooLarge, retry_after
@@ -177,14 +178,14 @@ def create_api(settings: Settings, backend: Backend | None = None) -> FastAPI:
     return app
 
 
-def _status(status: Status) -> SubmissionOut:
+def _status(status: SubmissionStatus) -> SubmissionOut:
     return SubmissionOut(**vars(status))
 
 
 def _entry(entry: Any) -> dict[str, Any]:
     row = dict(vars(entry))
     for name in ("occurred_at", "recorded_at"):
-        row[name] = datetime.fromtimestamp(row[name] / 1000, UTC).isoformat()
+        row[name] = from_millis(row[name]).isoformat()
     row["payload"] = dict(row["payload"])
     return row
 

@@ -17,10 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from events import Codec, ContractError, Topics
+from events.instants import from_millis, now_millis
 from projections.queries import Filters, stalled_cases
 from projections.readmodel import ReadModel
 from services.api.errors import ApiError, not_found
-from services.api.kafkaside import BadCursor, Publisher, RejectionWatcher, TopicPager, now_ms
+from services.api.kafkaside import BadCursor, Publisher, RejectionWatcher, TopicPager
 from services.api.keys import KeyFile
 from services.api.ledger import Ledger, Taken
 from services.api.records import from_json, inbox_json, to_json
@@ -38,7 +39,7 @@ MAX_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
-class Status:
+class SubmissionStatus:
     submission_id: str
     status: str  # pending | recorded | rejected
     case_id: str = ""
@@ -91,7 +92,9 @@ class Backend:
 
     # Submissions
 
-    def submit(self, agency: str, step: str, record: Mapping[str, Any]) -> tuple[Status, bool]:
+    def submit(
+        self, agency: str, step: str, record: Mapping[str, Any]
+    ) -> tuple[SubmissionStatus, bool]:
         """Publish one step on the agency's intake topic; (status, True) when it is new.
 
         A submission id sent before is not published again: its status is the answer.
@@ -107,7 +110,7 @@ class Backend:
         except ContractError as error:
             raise ApiError(422, error.reason, error.detail) from None
         case_id = str(fields.get("case_id", ""))
-        if not self.ledger.take(agency, submission_id, Taken(case_id, step, now_ms())):
+        if not self.ledger.take(agency, submission_id, Taken(case_id, step, now_millis())):
             return self.status(agency, submission_id), False
         try:
             self.publisher.publish(self.topics.intake(agency), case_id, value)
@@ -118,9 +121,9 @@ class Backend:
                 503, "broker_unavailable", "the submission was not taken; send it again later"
             ) from None
         log.info("api.submitted", agency=agency, step=step, submission_id=submission_id)
-        return Status(submission_id, "pending", case_id, step), True
+        return SubmissionStatus(submission_id, "pending", case_id, step), True
 
-    def status(self, agency: str, submission_id: str, wait_s: float = 0.0) -> Status:
+    def status(self, agency: str, submission_id: str, wait_s: float = 0.0) -> SubmissionStatus:
         """Where the submission stands; waits up to ``wait_s`` while it is pending."""
         self.watcher.start()
         deadline = time.monotonic() + min(wait_s, MAX_WAIT_S)
@@ -130,7 +133,7 @@ class Backend:
                 return found
             time.sleep(0.1)
 
-    def _status(self, agency: str, submission_id: str) -> Status:
+    def _status(self, agency: str, submission_id: str) -> SubmissionStatus:
         taken = self.ledger.taken(agency, submission_id)
         rejected = self.ledger.rejected(agency, submission_id)
         if taken is None and rejected is None:
@@ -138,11 +141,11 @@ class Backend:
         case_id, step = (taken.case_id, taken.step) if taken else ("", "")
         entry = self._entry(case_id, submission_id) if case_id else None
         if entry is not None:
-            return Status(
+            return SubmissionStatus(
                 submission_id, "recorded", case_id, entry.step, entry.event_id, entry.sequence
             )
         if rejected is not None:
-            return Status(
+            return SubmissionStatus(
                 submission_id,
                 "rejected",
                 case_id,
@@ -150,7 +153,7 @@ class Backend:
                 reason=rejected.reason,
                 detail=rejected.detail,
             )
-        return Status(submission_id, "pending", case_id, step)
+        return SubmissionStatus(submission_id, "pending", case_id, step)
 
     def _entry(self, case_id: str, submission_id: str) -> HistoryEntry | None:
         try:
@@ -192,7 +195,7 @@ class Backend:
         for entry in history:
             found.add(entry.agency)
             # As the relay routes it: to the agencies in office on the step's local day.
-            on = self.agencies.local_day(datetime.fromtimestamp(entry.occurred_at / 1000, UTC))
+            on = self.agencies.local_day(from_millis(entry.occurred_at))
             deliveries = self.router.deliveries(entry.step, entry.payload, entry.agency, found, on)
             found.update(delivery.agency for delivery in deliveries)
         return found

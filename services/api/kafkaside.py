@@ -13,12 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from events import Codec, ContractError, Topics
+from events.instants import to_millis
 from services.api.ledger import Ledger, Rejected
 from services.logs import get_logger
 
@@ -31,7 +32,7 @@ class BadCursor(ValueError):
 
 
 @dataclass(frozen=True)
-class Page:
+class TopicPage:
     values: list[bytes]
     cursor: str
 
@@ -57,14 +58,14 @@ class TopicPager:
         self._consumer: KafkaConsumer | None = None
         self._lock = threading.Lock()
 
-    def page(self, topic: str, cursor: str, limit: int, timeout_s: float = 3.0) -> Page:
+    def page(self, topic: str, cursor: str, limit: int, timeout_s: float = 3.0) -> TopicPage:
         start = parse_cursor(cursor)
         with self._lock:
             consumer = self._consumer = self._consumer or self._factory()
             parts = consumer.partitions_for_topic(topic) or set()
             tps = [TopicPartition(topic, p) for p in sorted(parts)]
             if not tps:
-                return Page([], cursor)
+                return TopicPage([], cursor)
             consumer.assign(tps)
             first, end = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
             at = {tp.partition: max(start.get(tp.partition, 0), first[tp]) for tp in tps}
@@ -75,7 +76,7 @@ class TopicPager:
         kept = records[:limit]
         for record in kept:
             at[record.partition] = max(at[record.partition], record.offset + 1)
-        return Page([bytes(r.value or b"") for r in kept], format_cursor(at))
+        return TopicPage([bytes(r.value or b"") for r in kept], format_cursor(at))
 
     @staticmethod
     def _read(
@@ -184,11 +185,7 @@ class RejectionWatcher:
         if not r.get("submission_id"):
             return
         at = r["rejected_at"]
-        millis = int(at.timestamp() * 1000) if isinstance(at, datetime) else int(at)
+        millis = to_millis(at) if isinstance(at, datetime) else int(at)
         self.ledger.reject(
             r["agency"], r["submission_id"], Rejected(r["reason"], r["detail"], millis)
         )
-
-
-def now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)

@@ -16,11 +16,11 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from events.instants import now_millis
 from services.cases.errors import CaseError
 from services.settings import Settings
 from services.tables import create_tables
@@ -95,7 +95,7 @@ class AccessLog:
             last = connection.execute(
                 sa.select(access_log.c.hash).order_by(access_log.c.id.desc()).limit(1)
             ).scalar()
-            now = int(datetime.now(UTC).timestamp() * 1000)
+            now = now_millis()
             draft = AccessRecord(0, case_id, agency, actor, purpose, now, last or "", "")
             digest = access_hash(draft)
             values = {k: v for k, v in asdict(draft).items() if k != "id"} | {"hash": digest}

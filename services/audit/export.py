@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from events import Codec
+from events.steps import CASE_REPORTED, PERSONAL_DATA_ERASED
 from services.audit.bundle import bundle, entry
 from services.audit.note import Note
 from services.audit.rows import StoredRow, scan
 from services.audit.service import AuditService
 from services.audit.store import EVENT
-
-ERASURE_STEP = "PersonalDataErased"
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,9 @@ def export(
     rows = [r for r in _selected(audit, selection) if (r.case_id, r.sequence) in index]
     if not rows:
         raise NothingToExport("no checkpointed event matches; run backbone audit checkpoint")
-    erased = {r.case_id for r in rows if r.event is not None and r.event.step == ERASURE_STEP}
+    erased = {
+        r.case_id for r in rows if r.event is not None and r.event.step == PERSONAL_DATA_ERASED
+    }
     entries = []
     for row in rows:
         assert row.event is not None
@@ -95,7 +96,7 @@ def _selected(audit: AuditService, selection: Selection) -> list[StoredRow]:
         wanted = lambda row: row.event is not None and start <= row.event.recorded_at < end  # noqa: E731
     found = []
     for row in scan(audit.engine):
-        if row.event is not None and row.event.step == "CaseReported":
+        if row.event is not None and row.event.step == CASE_REPORTED:
             payload = row.event.payload
             areas[row.case_id] = {
                 str(payload.get(k, "")) for k in ("province_code", "district_code", "commune_code")

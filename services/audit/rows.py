@@ -12,17 +12,17 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy_utils.types.uuid import UUIDType  # type: ignore[import-untyped]
 
+from events.instants import to_millis
 from services.cases.chain import event_hash, hashed_content
 
 EVENTS_TABLE = "cases_events"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -102,7 +102,7 @@ def parse_state(state: bytes | memoryview) -> RowEvent | None:
     try:
         data = _loads(bytes(state))
         stamp = data["timestamp"]["_data_"]
-        recorded = (datetime.fromisoformat(stamp) - _EPOCH) // _MS
+        recorded = to_millis(datetime.fromisoformat(stamp))
         return RowEvent(
             step=str(data["step"]),
             payload=data["payload"],
@@ -194,6 +194,3 @@ def case_rows(engine: sa.Engine, originator: Any) -> list[StoredRow]:
         StoredRow(int(r.id), case_id, int(r.originator_version), parse_state(bytes(r.state)))
         for r in rows
     ]
-
-
-_MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH

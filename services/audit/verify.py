@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from events.steps import CASE_REPORTED
 from services.audit import merkle
 from services.audit.access import access_hash, verify_access_chain
 from services.audit.findings import Finding, classify
@@ -28,7 +29,7 @@ LOG = "(log)"
 
 
 @dataclass
-class Report:
+class VerificationReport:
     events: int = 0
     cases: int = 0
     checkpoint_size: int = 0
@@ -62,8 +63,8 @@ def verify_store(
     area: str | None = None,
     since_ms: int | None = None,
     progress: Progress | None = None,
-) -> Report:
-    report = Report()
+) -> VerificationReport:
+    report = VerificationReport()
     checkpoints = _checkpoints(audit, report)
     latest = checkpoints[-1] if checkpoints else None
     leaves = _authentic_leaves(audit, checkpoints, report) if latest else []
@@ -92,7 +93,7 @@ def verify_store(
     return report
 
 
-def _checkpoints(audit: AuditService, report: Report) -> list[Checkpoint]:
+def _checkpoints(audit: AuditService, report: VerificationReport) -> list[Checkpoint]:
     valid = []
     for note in audit.log.checkpoints():
         try:
@@ -103,7 +104,7 @@ def _checkpoints(audit: AuditService, report: Report) -> list[Checkpoint]:
 
 
 def _authentic_leaves(
-    audit: AuditService, checkpoints: list[Checkpoint], report: Report
+    audit: AuditService, checkpoints: list[Checkpoint], report: VerificationReport
 ) -> list[Leaf]:
     latest = checkpoints[-1]
     chosen = audit.log.leaves(0, latest.size)
@@ -134,7 +135,7 @@ def _tree_if_signed(leaves: list[Leaf], checkpoint: Checkpoint) -> merkle.Memory
 def _scan(
     audit: AuditService,
     authentic: dict[tuple[str, int], str],
-    report: Report,
+    report: VerificationReport,
     progress: Progress | None,
 ) -> dict[str, _Case]:
     cases: dict[str, _Case] = {}
@@ -165,7 +166,7 @@ def _scan(
         )
         state.last_hash = event.hash
         state.last_recorded = max(state.last_recorded, event.recorded_at)
-        if event.step == "CaseReported":
+        if event.step == CASE_REPORTED:
             state.area = {str(event.payload.get(k, "")) for k in _AREA_FIELDS}
     if progress is not None:
         progress(report.events)
@@ -192,7 +193,7 @@ def _name(audit: AuditService, case_id: str, state: _Case, authentic: list[str])
     return [Finding(chain.problem, case_id, chain.first_bad, chain.detail)]
 
 
-def _check_access(audit: AuditService, leaves: list[Leaf], report: Report) -> None:
+def _check_access(audit: AuditService, leaves: list[Leaf], report: VerificationReport) -> None:
     records = audit.access.entries()
     report.findings += [
         Finding(f["problem"], f["case_id"], None, f"access record {f['access_id']}: {f['detail']}")

@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
 
 from deploy.process import private_home
+from events.instants import now_millis
 from services.cases import errors
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
 from services.cases.chain import ChainedEvent, Verification, verify_chain
@@ -545,4 +546,4 @@ def _case_uuid(case_id: str) -> UUID:
 
 
 def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
+    return now_millis()

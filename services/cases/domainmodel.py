@@ -4,7 +4,8 @@ The rules (which step may follow which, which role may record it) come in as a
 :class:`~services.cases.workflow.Workflow`; a refused command raises a
 :class:`~services.cases.errors.CaseError` and triggers nothing. Applying an event never
 consults the workflow, so old histories replay under a newer rule file. Imports: standard
-library and ``eventsourcing.domain`` only.
+library, ``eventsourcing.domain`` and the contract's vocabulary of steps and instants only
+(``events.steps``, ``events.instants``: standard library, no fastavro).
 
 Longer than 300 lines because an aggregate and its domain events belong together (the events
 are nested in the aggregate class, as ``eventsourcing`` expects), so it is not split.
@@ -17,20 +18,19 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from events.instants import from_millis, to_millis
+from events.steps import CASE_CLOSED, CASE_REOPENED
+from events.steps import CASE_REPORTED as CASE_REPORTED  # still imported from here by the
+from events.steps import PERSONAL_DATA_ERASED as PERSONAL_DATA_ERASED  # application service
 from services.cases import errors
 from services.cases.chain import GENESIS, event_hash
 from services.cases.workflow import CLOSED, OPEN, StepRule, Workflow
 
-CASE_REPORTED = "CaseReported"
-CASE_CLOSED = "CaseClosed"
-CASE_REOPENED = "CaseReopened"
-PERSONAL_DATA_ERASED = "PersonalDataErased"
 PERSONAL_FIELDS = frozenset(
     {
         "child_name",
@@ -103,17 +103,13 @@ class _Draft:
     def event_fields(self) -> dict[str, Any]:
         """Keyword arguments of the domain event: the recording time is its ``timestamp``."""
         fields = dict(vars(self))  # shallow: the payload is already the event's own copy
-        fields["timestamp"] = EPOCH + timedelta(milliseconds=fields.pop("recorded_at"))
+        fields["timestamp"] = from_millis(fields.pop("recorded_at"))
         return fields
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MILLISECOND = timedelta(milliseconds=1)
 
 
 def _now_millis() -> int:
     """The recording time, to the millisecond the wire and the hash carry."""
-    return (Aggregate.Event.create_timestamp() - EPOCH) // MILLISECOND
+    return to_millis(Aggregate.Event.create_timestamp())
 
 
 def _draft(case_id: UUID, sequence: int, submission: Submission, previous: str) -> _Draft:
@@ -150,7 +146,7 @@ class Case(Aggregate):
         @property
         def recorded_at(self) -> int:
             """When the event was recorded, in epoch milliseconds (covered by ``hash``)."""
-            return (self.timestamp - EPOCH) // MILLISECOND
+            return to_millis(self.timestamp)
 
         def apply(self, aggregate: Any) -> None:
             aggregate._evolve(self)

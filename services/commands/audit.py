@@ -7,7 +7,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,14 @@ from rich.console import Console
 from rich.progress import Progress
 
 from events import Topics
+from events.instants import from_millis, to_millis
 from services.audit.bundle import load, verify_bundle
 from services.audit.export import NothingToExport, Selection, export
 from services.audit.keys import log_verifier, witness_signer, witness_vkey_file
 from services.audit.policy import load_policy
 from services.audit.rows import events_table
 from services.audit.service import AuditService
-from services.audit.verify import Report, verify_store
+from services.audit.verify import VerificationReport, verify_store
 from services.audit.witness import StoreSource, Witness
 from services.commands.common import (
     add_lang_option,
@@ -169,7 +169,7 @@ def check_bundle(args: argparse.Namespace) -> int:
 
 def list_access(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    since = int(args.since.timestamp() * 1000) if args.since else None
+    since = to_millis(args.since) if args.since else None
     audit = AuditService.from_settings(settings)
     try:
         records = audit.access.entries(args.case_id, args.agency, since)
@@ -180,7 +180,7 @@ def list_access(args: argparse.Namespace) -> int:
         return 0
     t = people(args, settings)
     for r in records:
-        when = t.datetime(datetime.fromtimestamp(r.opened_at / 1000, UTC))
+        when = t.datetime(from_millis(r.opened_at))
         print(f"{when}  {r.case_id}  {r.agency}/{r.actor}  {r.purpose}")
     print(t.gettext("{count} openings of personal data").format(count=len(records)))
     return 0
@@ -216,7 +216,7 @@ def run_witness(args: argparse.Namespace) -> int:
 def verify_all(args: argparse.Namespace) -> int:
     """``backbone verify --all``: the whole store against the signed checkpoints."""
     settings = settings_for(args)
-    since = int(args.since.timestamp() * 1000) if args.since else None
+    since = to_millis(args.since) if args.since else None
     audit = AuditService.from_settings(settings)
     try:
         report = _with_progress(audit, lambda p: verify_store(audit, args.area, since, p))
@@ -229,7 +229,9 @@ def verify_all(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _with_progress(audit: AuditService, run: Callable[[Any], Report]) -> Report:
+def _with_progress(
+    audit: AuditService, run: Callable[[Any], VerificationReport]
+) -> VerificationReport:
     if not sys.stderr.isatty():
         return run(None)
     table = events_table(audit.engine)
@@ -243,7 +245,7 @@ def _with_progress(audit: AuditService, run: Callable[[Any], Report]) -> Report:
         return run(lambda done: bar.update(task, completed=done))
 
 
-def _print_report(report: Report, t: Translator) -> None:
+def _print_report(report: VerificationReport, t: Translator) -> None:
     for f in report.findings:
         where = f.case_id if f.sequence is None else f"{f.case_id} #{f.sequence}"
         print(f"{t.gettext(f.problem)}  {where}  {f.detail}")
@@ -285,12 +287,8 @@ def _period(text: str) -> tuple[int, int]:
     start, sep, end = text.partition("..")
     if not sep:
         raise argparse.ArgumentTypeError(f"expected START..END, got {text!r}")
-    return (_ms(parse_instant(start)), _ms(parse_instant(end)))
-
-
-def _ms(instant: datetime) -> int:
-    return int(instant.timestamp() * 1000)
+    return (to_millis(parse_instant(start)), to_millis(parse_instant(end)))
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+    return from_millis(ms).isoformat()

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from projections.labels import level_label, role_label, rule_title
-from projections.queries import CaseView, StalledCase
+from projections.queries import CaseTimeline, StalledCase
 from projections.responsible import Responsibility
 from projections.stalled import ObligationStatus
 from services.runtime.i18n import Translator
@@ -62,7 +62,7 @@ def stalled_table(
     return Group(Text(title, style="bold"), table)
 
 
-def case_tables(view: CaseView, t: Translator, names: Responsibility) -> Group:
+def case_tables(view: CaseTimeline, t: Translator, names: Responsibility) -> Group:
     """A case's timeline and the obligations open at the view's instant."""
     timeline = _table(
         ("#", "short"),
@@ -145,7 +145,7 @@ def stalled_json(case: StalledCase, at: datetime, names: Responsibility) -> dict
     }
 
 
-def case_json(view: CaseView, names: Responsibility) -> dict[str, Any]:
+def case_json(view: CaseTimeline, names: Responsibility) -> dict[str, Any]:
     steps = [
         {
             "sequence": s.sequence,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from events.instants import from_millis, to_millis
 from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
 from services.commands.audit import verify_all
@@ -71,7 +71,7 @@ def show_history(args: argparse.Namespace) -> int:
     finally:
         service.close()
     if as_of is not None:
-        cutoff = int(as_of.timestamp() * 1000)
+        cutoff = to_millis(as_of)
         entries = [e for e in entries if e.recorded_at <= cutoff]
     if args.json:
         print_json([_entry_json(e) for e in entries])
@@ -141,17 +141,16 @@ def _history_table(case_id: str, entries: list[HistoryEntry], t: Translator) -> 
             e.step,
             e.agency,
             e.role,
-            t.datetime(_ms(e.occurred_at)),
-            t.datetime(_ms(e.recorded_at)),
+            t.datetime(from_millis(e.occurred_at)),
+            t.datetime(from_millis(e.recorded_at)),
         )
     return table
 
 
 def _entry_json(entry: HistoryEntry) -> dict[str, object]:
     """The entry for scripts, its instants in ISO 8601 with their offset."""
-    times = {"occurred_at": _ms(entry.occurred_at), "recorded_at": _ms(entry.recorded_at)}
+    times = {
+        "occurred_at": from_millis(entry.occurred_at),
+        "recorded_at": from_millis(entry.recorded_at),
+    }
     return dataclasses.asdict(entry) | {k: v.isoformat() for k, v in times.items()}
-
-
-def _ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, UTC)

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from services.commands.common import print_json, settings_for
-from services.web.users import ROLES, UserBook, UserError, make_user
+from services.web.users import ROLES, UserBook, UserRecordError, make_user
 
 
 def register(subparsers: Any) -> None:
@@ -48,7 +48,7 @@ def _password(args: argparse.Namespace) -> str:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("Password: ")
     if getpass.getpass("Again: ") != first:
-        raise UserError("passwords_differ", "the two passwords differ; nothing was changed")
+        raise UserRecordError("passwords_differ", "the two passwords differ; nothing was changed")
     return first
 
 
@@ -58,7 +58,7 @@ def add_user(args: argparse.Namespace) -> int:
         user = make_user(
             args.name, args.role, args.area, _password(args), args.agency, args.language
         )
-    except UserError as error:
+    except UserRecordError as error:
         return _refused(error)
     book.put(user)
     print_json({"added": user.name, "role": user.role, "area": user.area})
@@ -69,7 +69,7 @@ def set_password(args: argparse.Namespace) -> int:
     book = UserBook(settings_for(args).effective_users_file)
     try:
         book.set_password(args.name, _password(args))
-    except UserError as error:
+    except UserRecordError as error:
         return _refused(error)
     print_json({"password_changed": args.name})
     return 0
@@ -82,6 +82,6 @@ def list_users(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refused(error: UserError) -> int:
+def _refused(error: UserRecordError) -> int:
     print_json({"error": error.reason, "detail": str(error)})
     return 2

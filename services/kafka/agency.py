@@ -18,7 +18,8 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 
 from deploy.kafka.launcher import BrokerEndpoint
-from events import EPOCH, Codec, ContractError, Topics, open_sealed, seal
+from events import Codec, ContractError, Topics, open_sealed, seal
+from events.instants import from_millis
 from events.limits import check_lengths, check_occurred_at
 from services.kafka.access import consumer_group_prefix
 from services.kafka.clients import broker_endpoint, client_config
@@ -138,7 +139,7 @@ class AgencyClient:
         when = datetime.now(UTC) if occurred_at is None else occurred_at
         record = {**fields, "submission_id": submission_id, "case_id": case_id, "occurred_at": when}
         check_lengths(step, record)
-        instant = when if isinstance(when, datetime) else EPOCH + timedelta(milliseconds=when)
+        instant = when if isinstance(when, datetime) else from_millis(when)
         check_occurred_at(instant, datetime.now(UTC), self.clock_skew, self.earliest)
         if personal_data:
             check_lengths("PersonalData", personal_data)

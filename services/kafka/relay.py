@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from eventsourcing.persistence import PersistenceError
 from kafka import KafkaProducer
@@ -19,6 +18,7 @@ from kafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
 from events import Codec, Topics, seal
+from events.instants import from_millis
 from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
 from services.kafka.relaydata import PersonalDataSource
@@ -119,7 +119,7 @@ class Relay:
         for entry, sealed_here in entries:
             self.personal_data.saw(entry, sealed_here)
             participants = known.setdefault(entry.case_id, set())
-            when = datetime.fromtimestamp(entry.occurred_at / 1000, UTC)
+            when = from_millis(entry.occurred_at)
             on = self.router.agencies.local_day(when)  # inboxes of agencies existing that day
             deliveries = self.router.deliveries(
                 entry.step, entry.payload, entry.agency, participants, on

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from services.cases.domainmodel import PERSONAL_DATA_ERASED
+from events.steps import PERSONAL_DATA_ERASED
 from services.cases.privacy import KeyStore, unseal_with
 from services.cases.views import HistoryEntry
 from services.logs import get_logger

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from events.instants import to_millis
 from projections.policy import FIRST
 from services.simulator import vocabulary as v
-from services.simulator.story import millis
 from services.simulator.tracks import Track
 
 
@@ -114,7 +114,7 @@ def _investigate_and_try(track: Track, police: str, category: str) -> None:
     if slot is None:
         return
     trial_at = slot.at + timedelta(days=t.rng.randint(3, 12))
-    track.add("TrialScheduled", court, {"trial_at": millis(trial_at)}, slot.at, due=slot.due)
+    track.add("TrialScheduled", court, {"trial_at": to_millis(trial_at)}, slot.at, due=slot.due)
     track.timed(
         "VerdictDelivered",
         court,

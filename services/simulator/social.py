@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from events.instants import from_millis, to_millis
 from services.simulator import vocabulary as v
 from services.simulator.province import Commune
-from services.simulator.story import from_millis, millis
 from services.simulator.tracks import Track
 
 HURRY = timedelta(hours=3)  # a serious case: the commune must act within 12 h of the report
@@ -21,7 +21,7 @@ SERVICES_OF_ROLE = {
 
 
 @dataclass(frozen=True)
-class Intake:
+class ReportedFacts:
     """The facts of the report the rest of the social track depends on."""
 
     reported_at: datetime
@@ -31,7 +31,7 @@ class Intake:
     risk_level: str
 
 
-def first_response(track: Track, intake: Intake) -> bool:
+def first_response(track: Track, intake: ReportedFacts) -> bool:
     """Transfer to the commune, risk assessment, emergency measure; True when serious."""
     t, commune = track.teller, intake.commune.agency
     serious = intake.risk_level == "high" and t.rng.random() < 0.6
@@ -80,7 +80,7 @@ def medical(track: Track, commune: str) -> None:
         )
 
 
-def support_plan(track: Track, intake: Intake, needs: list[str]) -> list[Track]:
+def support_plan(track: Track, intake: ReportedFacts, needs: list[str]) -> list[Track]:
     """Needs, plan drafted and approved, then one track per plan item and per referral."""
     t, commune = track.teller, intake.commune.agency
     track.then("NeedsAssessed", commune, {"needs": needs}, (2, 30))
@@ -123,13 +123,13 @@ def _items(track: Track, drafted: datetime) -> list[dict[str, Any]]:
             "item_id": str(n),
             "service": SERVICES_OF_ROLE[role],
             "responsible_role": role,
-            "due_at": millis(drafted + timedelta(days=rng.randint(10, 25))),
+            "due_at": to_millis(drafted + timedelta(days=rng.randint(10, 25))),
         }
         for n, role in enumerate(roles, start=1)
     ]
 
 
-def _deliver_item(track: Track, item: dict[str, Any], intake: Intake) -> Track:
+def _deliver_item(track: Track, item: dict[str, Any], intake: ReportedFacts) -> Track:
     role = item["responsible_role"]
     agency = intake.commune.agency if role == "commune" else track.teller.province.first(role)
     fields = {"referral_id": "", "item_id": item["item_id"], "service": item["service"]}

@@ -73,7 +73,7 @@ def _age(rng: Random) -> timedelta:
     return timedelta(days=AGES[-1][2])
 
 
-def _report(track: Track) -> social.Intake:
+def _report(track: Track) -> social.ReportedFacts:
     t = track.teller
     commune = t.rng.choice(t.province.communes)
     role = v.pick(t.rng, REPORTERS)
@@ -93,10 +93,10 @@ def _report(track: Track) -> social.Intake:
     }
     person = personas.personal_data(t.rng, sex, age_group, commune.name, track.at.date())
     at = track.add("CaseReported", reporter, fields, track.at, personal_data=person)
-    return social.Intake(at, reporter, commune, tuple(forms), risk)
+    return social.ReportedFacts(at, reporter, commune, tuple(forms), risk)
 
 
-def _tell_tracks(track: Track, intake: social.Intake) -> list[Track]:
+def _tell_tracks(track: Track, intake: social.ReportedFacts) -> list[Track]:
     """Every track of the case; ``track`` (the social one) comes first."""
     t = track.teller
     criminal_case = bool(CRIMINAL_FORMS & set(intake.forms)) or (

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
+
+from events.steps import CASE_CLOSED
 
 Timing = Literal["untimed", "in_time", "late"]
 Deviation = Literal["none", "late", "missing"]
@@ -56,17 +58,4 @@ class Story:
 
     @property
     def closed(self) -> bool:
-        return self.steps[-1].step == "CaseClosed"
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def millis(instant: datetime) -> int:
-    """An aware instant as epoch milliseconds (the wire's timestamp-millis)."""
-    return (instant - EPOCH) // timedelta(milliseconds=1)
-
-
-def from_millis(value: int) -> datetime:
-    """Epoch milliseconds as an aware UTC instant."""
-    return EPOCH + timedelta(milliseconds=value)
+        return self.steps[-1].step == CASE_CLOSED

@@ -20,10 +20,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from events.instants import from_millis
 from projections.queries import Overdue, overdue_now
 from projections.readmodel import ReadModel
 from projections.responsible import Responsibility
-from projections.rows import from_millis
 
 PAGE_SIZE = 25
 SORTS = ("late", "level", "area", "case")

@@ -13,14 +13,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from projections.queries import AREAS, Step
+from events.instants import from_millis
+from events.steps import SUPERVISOR_FOLLOWED_UP
+from projections.queries import AREAS, TimelineStep
 from projections.readmodel import ReadModel
 from projections.responsible import Responsibility
-from projections.rows import from_millis, obligation_of
+from projections.rows import obligation_of
 from projections.stalled import Obligation, escalation_level
 from services.cases.views import HistoryEntry
-
-FOLLOW_UP = "SupervisorFollowedUp"
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class CasePage:
     case_id: str
     area: dict[str, str]
     is_open: bool
-    steps: list[Step]
+    steps: list[TimelineStep]
     obligations: list[ObligationLine]
     follow_ups: list[FollowUp]
 
@@ -73,7 +73,7 @@ def read_case(
         return None
     tl, obs = model.timeline, model.obligations
     steps = [
-        Step(
+        TimelineStep(
             row.sequence,
             row.event_type,
             row.agency,
@@ -104,7 +104,7 @@ def follow_ups(history: list[HistoryEntry]) -> list[FollowUp]:
             str(e.payload.get("note", "")),
         )
         for e in history
-        if e.step == FOLLOW_UP
+        if e.step == SUPERVISOR_FOLLOWED_UP
     ]
 
 

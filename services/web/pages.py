@@ -19,13 +19,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from events.instants import to_millis
+from events.steps import SUPERVISOR_FOLLOWED_UP
 from projections.statistics.duties import duty_json
 from services.cases.errors import CaseError
 from services.logs import get_logger
 from services.reports.board import reporting_duties
 from services.web.auth import check_csrf, current_user, dashboard
 from services.web.board import SORTS, BoardQuery, read_board
-from services.web.casepage import FOLLOW_UP, CasePage, follow_ups, read_case
+from services.web.casepage import CasePage, follow_ups, read_case
 from services.web.charts import Series, grouped_bars
 from services.web.deps import Dashboard
 from services.web.render import render
@@ -183,11 +185,11 @@ def _record(
     try:
         board.cases().record(
             page.case_id,
-            FOLLOW_UP,
+            SUPERVISOR_FOLLOWED_UP,
             fields,
             user.agency,
             str(uuid.uuid4()),
-            int(at.timestamp() * 1000),
+            to_millis(at),
         )
     except CaseError as error:
         log.info("web.follow_up_refused", case_id=page.case_id, user=user.name, reason=error.reason)

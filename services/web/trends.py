@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from events.instants import to_millis
 from projections.readmodel import ReadModel
-from projections.rows import to_millis
 
 WEEKS = 8
 

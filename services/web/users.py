@@ -37,7 +37,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
-class UserError(ValueError):
+class UserRecordError(ValueError):
     """A user record that cannot be accepted; ``reason`` is machine-readable."""
 
     def __init__(self, reason: str, detail: str) -> None:
@@ -75,7 +75,7 @@ class User:
 def hash_password(password: str) -> str:
     """An argon2id hash of a password long enough to resist guessing."""
     if len(password) < MIN_PASSWORD:
-        raise UserError("password_too_short", f"use at least {MIN_PASSWORD} characters")
+        raise UserRecordError("password_too_short", f"use at least {MIN_PASSWORD} characters")
     return _hasher.hash(password)
 
 
@@ -84,12 +84,14 @@ def make_user(
 ) -> User:
     """A checked user record (the password hashed)."""
     if not name or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
-        raise UserError("bad_user_name", "a user name is letters, digits, '.', '-' or '_'")
+        raise UserRecordError("bad_user_name", "a user name is letters, digits, '.', '-' or '_'")
     checked = _role(role)
     if checked == "agency_officer" and not agency:
-        raise UserError("agency_needed", "an agency officer needs the id of their agency")
+        raise UserRecordError("agency_needed", "an agency officer needs the id of their agency")
     if checked not in ("auditor", "agency_officer") and not area:
-        raise UserError("area_needed", "a supervisor needs the code of the area they supervise")
+        raise UserRecordError(
+            "area_needed", "a supervisor needs the code of the area they supervise"
+        )
     return User(name, checked, area, hash_password(password), agency, language(lang))
 
 
@@ -138,7 +140,7 @@ class UserBook:
     def _known(self, name: str) -> User:
         user = self.get(name)
         if user is None:
-            raise UserError("unknown_user", f"there is no user {name!r}; add it first")
+            raise UserRecordError("unknown_user", f"there is no user {name!r}; add it first")
         return user
 
     def _refresh(self) -> None:
@@ -173,7 +175,9 @@ def _role(value: str) -> Role:
     for role in ROLES:
         if value == role:
             return role
-    raise UserError("unknown_role", f"unknown role {value!r}; choose one of: {', '.join(ROLES)}")
+    raise UserRecordError(
+        "unknown_role", f"unknown role {value!r}; choose one of: {', '.join(ROLES)}"
+    )
 
 
 def _parse(table: Mapping[str, object]) -> User:

@@ -18,8 +18,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from fastapi.concurrency import run_in_threadpool
 
+from events.instants import to_millis
 from projections.readmodel import ReadModel
-from projections.rows import to_millis
 from services.web.deps import Dashboard
 
 Mark = tuple[int, int, int]

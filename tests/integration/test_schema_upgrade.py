@@ -7,8 +7,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from events.instants import to_millis
 from projections.readmodel import ReadModel
-from projections.rows import obligation_of, to_millis
+from projections.rows import obligation_of
 from projections.stalled import status_as_of
 from services.tables import SchemaError, create_tables
 from tests.integration.projections.builders import DAY, T0

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from services.cases.domainmodel import CASE_CLOSED, CASE_REOPENED
+from events.steps import CASE_CLOSED, CASE_REOPENED, PERSONAL_DATA_ERASED, SUPERVISOR_FOLLOWED_UP
 from services.cases.workflow import CLOSED, OPEN, Workflow
 
 # Steps no agency officer records by form: the first report has its own channels, erasure and
 # the supervisors' follow-ups have their own surfaces.
-NOT_BY_FORM = frozenset({"PersonalDataErased", "SupervisorFollowedUp"})
+NOT_BY_FORM = frozenset({PERSONAL_DATA_ERASED, SUPERVISOR_FOLLOWED_UP})
 
 
 def offered_steps(workflow: Workflow, role: str, recorded: Sequence[str]) -> list[str]:

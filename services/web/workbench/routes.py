@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from projections.labels import RULE_TITLES
-from services.api.backend import MAX_WAIT_S, Status
+from services.api.backend import MAX_WAIT_S, SubmissionStatus
 from services.api.errors import ApiError
 from services.audit.access import PurposeRequired, open_personal_data
 from services.cases.agencies import Agency
@@ -263,7 +263,7 @@ def _status(request: Request, user: User, submission_id: str, wait: float) -> Re
         return _refused(request, error.status, error.reason, error.detail)
 
 
-def _json(request: Request, status: Status) -> dict[str, Any]:
+def _json(request: Request, status: SubmissionStatus) -> dict[str, Any]:
     return dict(vars(status)) | {"message": _message_for(request, status.detail)}
 
 

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from events import Topics
+from events.instants import to_millis
 from projections.messages import REJECTED_AS
 from projections.queries import case_view, stalled_cases
-from projections.rows import to_millis
 from services.cases.application import CaseService
 from services.kafka.clients import broker_endpoint
 from services.kafka.wiring import build_relay

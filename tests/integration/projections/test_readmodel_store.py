@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from events import Codec
+from events.instants import to_millis
 from projections.projector import Projector
 from projections.queries import Filters, case_view, stalled_cases
-from projections.rows import to_millis
 from services.settings import Settings
 from tests.integration.projections.builders import (
     DAY,

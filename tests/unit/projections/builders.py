@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from events.instants import to_millis
 from projections.calendar import WorkCalendar, load_calendar
 from projections.policyfile import load_policy
 from projections.stalled import CaseFact, CaseState, Obligation, ObligationEngine
@@ -23,7 +24,7 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 
 def millis(instant: datetime) -> int:
     """An instant as wire epoch milliseconds."""
-    return int((instant - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
+    return to_millis(instant)
 
 
 T0 = local(2026, 3, 2, 9)  # a Monday morning, no holiday near

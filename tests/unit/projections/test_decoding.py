@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from events import Codec
-from projections.decoding import PAYLOAD_MISMATCH, Refusal, Step, decode_step
+from projections.decoding import PAYLOAD_MISMATCH, DecodedStep, UnusableMessage, decode_step
 from projections.rows import dump_context, load_context, obligation_of, obligation_row
 from tests.integration.projections.builders import T0, CaseStory
 from tests.unit.projections.builders import Story, only
@@ -16,14 +16,14 @@ def test_a_referral_without_due_time_keeps_the_wire_zero() -> None:
         "ReferralSent", T0, referral_id="r1", to_agency="a", service="s", due_at=0
     )
     step = decode_step(CODEC, story.messages[0])
-    assert isinstance(step, Step) and step.fact.fields["due_at"] == 0
+    assert isinstance(step, DecodedStep) and step.fact.fields["due_at"] == 0
 
 
 def test_a_payload_of_another_step_than_the_envelope_says_is_refused() -> None:
     event = CODEC.decode(CaseStory().add("CaseClosed", T0).messages[0]).record
     wrong = CODEC.encode("CaseEvent", event | {"event_type": "CaseReopened"})
     refusal = decode_step(CODEC, wrong)
-    assert isinstance(refusal, Refusal) and refusal.reason == PAYLOAD_MISMATCH
+    assert isinstance(refusal, UnusableMessage) and refusal.reason == PAYLOAD_MISMATCH
 
 
 def test_an_obligation_row_reads_back_as_the_same_obligation() -> None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from projections.rows import to_millis
+from events.instants import to_millis
 from projections.statistics.period import BadPeriod, parse_period
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")

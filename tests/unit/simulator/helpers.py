@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from random import Random
 
+from events.instants import to_millis
 from projections.stalled import CaseFact, CaseState, ObligationEngine
 from services.cases.domainmodel import Case, Submission
 from services.cases.workflow import Workflow, load_workflow
@@ -14,7 +15,7 @@ from services.settings import DEFAULT_CONFIG_DIR
 from services.simulator.deadlines import PolicyClock, load_clock
 from services.simulator.province import Province, load_province
 from services.simulator.stories import tell
-from services.simulator.story import PlannedStep, Story, millis
+from services.simulator.story import PlannedStep, Story
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # a Friday, 10:00 in Ninh Thuận
 LOOKAHEAD = timedelta(hours=3)
@@ -50,7 +51,7 @@ def record(story: Story) -> Case:
             step.fields,
             step.agency,
             step.role,
-            millis(step.occurred_at),
+            to_millis(step.occurred_at),
             step.submission_id,
         )
         if case is None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.web.users import UserBook, UserError, make_user
+from services.web.users import UserBook, UserRecordError, make_user
 
 PASSWORD = "correct horse battery"
 IN_582 = {"province_code": "58", "district_code": "582", "commune_code": "22738"}
@@ -53,13 +53,13 @@ def test_a_district_supervisor_sees_the_district_and_an_auditor_everything_read_
     ],
 )
 def test_bad_user_records_are_refused_with_a_reason(args: tuple[str, ...], reason: str) -> None:
-    with pytest.raises(UserError) as refused:
+    with pytest.raises(UserRecordError) as refused:
         make_user(*args)
     assert refused.value.reason == reason
 
 
 def test_an_agency_officer_needs_an_agency_and_sees_no_supervisors_area() -> None:
-    with pytest.raises(UserError) as refused:
+    with pytest.raises(UserRecordError) as refused:
         make_user("thu", "agency_officer", "", PASSWORD)
     assert refused.value.reason == "agency_needed"
     thu = make_user("thu", "agency_officer", "", PASSWORD, "commune-22921")

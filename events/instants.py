@@ -1,0 +1,29 @@
+"""Instants on the wire: epoch milliseconds and aware UTC datetimes, converted in one place.
+
+Avro's ``timestamp-millis`` is an integer count of milliseconds since 1970-01-01T00:00Z; every
+part of the backbone that stores or compares such a count converts with these functions. They
+use integer arithmetic on ``timedelta`` (no float rounding) and the standard library only, so the
+pure domain and deadline engine may import them without loading fastavro.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def to_millis(instant: datetime) -> int:
+    """An aware instant as epoch milliseconds (sub-millisecond parts are floored)."""
+    return (instant - EPOCH) // MILLISECOND
+
+
+def from_millis(value: int) -> datetime:
+    """Epoch milliseconds as an aware UTC instant."""
+    return EPOCH + timedelta(milliseconds=value)
+
+
+def now_millis() -> int:
+    """The current instant as epoch milliseconds."""
+    return to_millis(datetime.now(UTC))
