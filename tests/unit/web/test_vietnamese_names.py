@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from projections.policy import DEFAULT_POLICY_PATH
+from projections.policyfile import DEFAULT_POLICY_PATH
 from services.cases.agencies import load_agencies
 from services.settings import DEFAULT_CONFIG_DIR
 from services.web.places import load_citations, load_places
