@@ -217,9 +217,9 @@ def test_the_workbench_says_a_refusal_in_the_officers_language_and_keeps_the_eng
 def who_must_act(rows: str, case_id: str) -> list[str]:
     """The "who must act" cells of ``case_id``'s rows on the board, as a person reads them."""
     cells = re.findall(
-        rf'data-case="{case_id}">.*?data-label="Who must act">(.*?)</td>', rows, re.DOTALL
+        rf'data-case="{case_id}"[^>]*>.*?data-label="Who must act">(.*?)</td>', rows, re.DOTALL
     )
-    return [html.unescape(cell) for cell in cells]
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in cells]
 
 
 def test_the_board_names_the_agency_in_office_that_must_act(
