@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import with_config
+from typing_extensions import TypedDict
+
 from services.cases.agencies import AgencyDirectory
+from services.runtime import tomlfile
 
 LEVELS = ("province", "district", "commune")
 
@@ -95,6 +99,16 @@ def load_citations(config_dir: Path) -> dict[str, str]:
     path = config_dir / "citations.toml"
     if not path.exists():
         return {}
-    with path.open("rb") as file:
-        document = tomllib.load(file)
-    return {str(c["en"]): str(c["vi"]) for c in document.get("citation", [])}
+    rows = tomlfile.read(path, CitationsFile).get("citation", [])
+    return {row["en"]: row["vi"] for row in rows}
+
+
+@with_config(tomlfile.STRICT)
+class CitationTable(TypedDict):
+    en: str
+    vi: str
+
+
+@with_config(tomlfile.STRICT)
+class CitationsFile(TypedDict, total=False):
+    citation: list[CitationTable]
