@@ -1,10 +1,17 @@
 """Use cases on cases: report, record a step, read, forget, verify.
 
 One event store for both databases: eventsourcing with the ``eventsourcing_sqlalchemy``
-persistence module on ``settings.effective_database_url`` (SQLite or PostgreSQL). Every use
-case loads the case, asks the aggregate, saves; a version conflict (another agency wrote the
-case meanwhile) reloads and retries, which is safe because the rules are checked again on the
-fresh state. A ``submission_id`` already recorded on the case returns the recorded event.
+persistence module on ``settings.effective_database_url`` (SQLite or PostgreSQL). Recording has
+one path: ``record`` is a batch of one and ``record_many`` a batch of many; each reads its cases,
+applies the submissions (:mod:`services.cases.recording`, where the order of the checks is
+written down) and saves the new events and case keys in one transaction. A version conflict
+(another agency wrote a case meanwhile) reloads and retries, which is safe because the rules are
+checked again on the fresh state; a ``submission_id`` already recorded on the case returns the
+recorded event.
+
+Over 300 lines because this is the one ``eventsourcing`` Application of cases: its commands
+and queries share the application's repository, mapper and recorder, which is why they sit in
+one class; what a step must satisfy is kept apart, in ``recording`` and the aggregate.
 """
 
 from __future__ import annotations
@@ -12,8 +19,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,17 +29,13 @@ from eventsourcing.utils import Environment, EnvType
 from deploy.process import private_home
 from events.instants import now_millis
 from services.cases import errors
-from services.cases.agencies import Agency, AgencyDirectory, load_agencies
+from services.cases.agencies import AgencyDirectory, load_agencies
 from services.cases.chain import ChainedEvent, Verification, verify_chain
-from services.cases.domainmodel import (
-    CASE_REPORTED,
-    PERSONAL_DATA_ERASED,
-    PERSONAL_FIELDS,
-    Case,
-    Submission,
-)
+from services.cases.domainmodel import CASE_REPORTED, PERSONAL_DATA_ERASED, Case
 from services.cases.privacy import BatchKeys, KeyStore, create_key_engine, load_master_key
 from services.cases.recorder import FACTORY_TOPIC, BatchRecorder
+from services.cases.recording import StepBatch, agency_on, case_uuid
+from services.cases.recording import StepRequest as StepRequest  # callers import it from here
 from services.cases.views import CaseView, HistoryEntry, RecordedStep, entry_of, recorded, view_of
 from services.cases.workflow import Workflow, load_workflow
 from services.logs import get_logger
@@ -58,19 +59,6 @@ def store_env(settings: Settings) -> dict[str, str]:
         "COMPRESSOR_TOPIC": "",
         "IS_SNAPSHOTTING_ENABLED": "no",
     }
-
-
-@dataclass(frozen=True)
-class StepRequest:
-    """One submission to record: the arguments of ``record`` as a value."""
-
-    case_id: str
-    step: str
-    fields: Mapping[str, Any]
-    agency: str
-    submission_id: str
-    occurred_at: int
-    personal_data: Mapping[str, str] | None = None
 
 
 class CaseService(Application[UUID]):
@@ -126,20 +114,10 @@ class CaseService(Application[UUID]):
         personal_data: Mapping[str, str] | None = None,
     ) -> RecordedStep:
         """Open a case with CaseReported; ``case_id`` is the UUID the reporting agency chose."""
-        submission = self._submission(CASE_REPORTED, fields, agency, submission_id, occurred_at)
-        existing = self._existing_report(case_id, submission)
-        if existing is not None:
-            return existing
-        Case.report(_case_uuid(case_id), submission, self.workflow)  # refuse before any key
-        keys = self.keys.batch([case_id])
-        sealed = self._seal_new(keys, case_id, personal_data)
-        case = Case.report(_case_uuid(case_id), _with_sealed(submission, sealed), self.workflow)
-        try:
-            self._save(keys, case)
-        except IntegrityError:
-            return self._raced_report(case_id, submission)
-        log.info("case.reported", case_id=case_id, agency=agency, submission_id=submission_id)
-        return recorded(case_id, case.last_receipt, duplicate=False)
+        request = StepRequest(
+            case_id, CASE_REPORTED, fields, agency, submission_id, occurred_at, personal_data
+        )
+        return self._record_alone(request)
 
     def record(
         self,
@@ -153,35 +131,16 @@ class CaseService(Application[UUID]):
         *,
         ordered_erasure: bool = False,
     ) -> RecordedStep:
-        """Record one step (any wire name; CaseReported opens the case).
+        """Record one step (any wire name; CaseReported opens the case): a batch of one,
+        retried on a version conflict; a refusal is raised.
 
         PersonalDataErased is recorded only by ``forget`` (``ordered_erasure``), which also
         destroys the key: an erasure recorded without it would claim what did not happen.
         """
-        if step == PERSONAL_DATA_ERASED and not ordered_erasure:
-            raise _erasure_reserved()
-        if step == CASE_REPORTED:
-            args = (case_id, fields, agency, submission_id, occurred_at, personal_data)
-            return self.report(*args)
-        submission = self._submission(step, fields, agency, submission_id, occurred_at)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            case = self._load(case_id)
-            if case.receipt(submission_id) is not None:
-                return self._duplicate(case_id, case, submission)
-            keys = self.keys.batch([case_id])
-            sealed = self._seal_merged(keys, case_id, case, personal_data)
-            case.record(_with_sealed(submission, sealed), self.workflow)
-            if self._saved(keys, case, case_id, attempt):
-                log.info(
-                    "case.step_recorded",
-                    case_id=case_id,
-                    step=step,
-                    agency=agency,
-                    submission_id=submission_id,
-                    sequence=case.version,
-                )
-                return recorded(case_id, case.last_receipt, duplicate=False)
-        raise errors.ConcurrencyConflict(case_id, MAX_ATTEMPTS)
+        request = StepRequest(
+            case_id, step, fields, agency, submission_id, occurred_at, personal_data
+        )
+        return self._record_alone(request, ordered_erasure=ordered_erasure)
 
     def record_many(self, requests: Sequence[StepRequest]) -> list[RecordedStep | errors.CaseError]:
         """Apply submissions in order and save them all in one transaction.
@@ -191,23 +150,10 @@ class CaseService(Application[UUID]):
         submission is recorded on its own instead (with ``record``'s retries): submission ids
         make that safe.
         """
-        cases = self._load_many(request.case_id for request in requests)
-        keys = self.keys.batch(r.case_id for r in requests if r.personal_data)
-        outcomes = [self._apply_in_batch(cases, keys, request) for request in requests]
-        try:
-            self._save(keys, *(case for case in cases.values() if case is not None))
-        except IntegrityError:
+        outcomes = self._record_batch(requests)
+        if outcomes is None:
             log.info("case.batch_conflict", submissions=len(requests))
-            return [self._record_alone(request) for request in requests]
-        for outcome in outcomes:
-            if isinstance(outcome, RecordedStep) and not outcome.duplicate:
-                log.info(
-                    "case.step_recorded",
-                    case_id=outcome.case_id,
-                    step=outcome.step,
-                    submission_id=outcome.submission_id,
-                    sequence=outcome.sequence,
-                )
+            return [self._outcome_alone(request) for request in requests]
         return outcomes
 
     def forget(self, case_id: str, by_agency: str) -> RecordedStep:
@@ -228,7 +174,7 @@ class CaseService(Application[UUID]):
                 {},
                 by_agency,
                 submission_id=erasure_id,
-                occurred_at=_now_ms(),
+                occurred_at=now_millis(),
                 ordered_erasure=True,
             )
         except errors.AlreadyRecorded:
@@ -246,7 +192,7 @@ class CaseService(Application[UUID]):
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """Every recorded event of the case, in order (no personal data)."""
-        events = self.repository.event_store.get(_case_uuid(case_id))
+        events = self.repository.event_store.get(case_uuid(case_id))
         entries = [entry_of(event) for event in events if isinstance(event, Case.Event)]
         if not entries:
             raise errors.CaseNotFound(case_id)
@@ -270,7 +216,7 @@ class CaseService(Application[UUID]):
     def latest_sealed(self, case_id: str) -> str:
         """The case's latest sealed personal data, read back from its newest event without
         replaying the case: "" if it has none, or none since it was erased."""
-        for stored in self.recorder.select_events(_case_uuid(case_id), desc=True):
+        for stored in self.recorder.select_events(case_uuid(case_id), desc=True):
             event = self._decode(stored)
             if event.step == PERSONAL_DATA_ERASED:
                 return ""
@@ -283,7 +229,7 @@ class CaseService(Application[UUID]):
         reader = self.agencies.get(agency)
         if reader is None or not reader.reads_personal_data:
             raise errors.PersonalDataAccessDenied(agency)
-        self._agency(agency, _now_ms())  # an agency that has ended reads no more
+        agency_on(self.agencies, agency, now_millis())  # an agency that has ended reads no more
         case = self._load(case_id)
         if case.personal_data_erased or self.keys.is_shredded(case_id):
             raise errors.PersonalDataErasedError(case_id)
@@ -294,7 +240,7 @@ class CaseService(Application[UUID]):
 
     def verify(self, case_id: str, head: tuple[int, str] | None = None) -> Verification:
         """Check the stored hash chain of the case; names the first bad event."""
-        stored = self.recorder.select_events(_case_uuid(case_id))
+        stored = self.recorder.select_events(case_uuid(case_id))
         records = [(s.originator_version, self._decode_or_none(s)) for s in stored]
         result = verify_chain(case_id, records, head)
         log.info("case.verified", case_id=case_id, ok=result.ok, first_bad=result.first_bad)
@@ -307,34 +253,9 @@ class CaseService(Application[UUID]):
 
     # Helpers
 
-    def _submission(
-        self,
-        step: str,
-        fields: Mapping[str, Any],
-        agency_id: str,
-        submission_id: str,
-        occurred_at: int,
-    ) -> Submission:
-        agency = self._agency(agency_id, occurred_at)
-        addressee = fields.get("to_agency")
-        if isinstance(addressee, str) and addressee:
-            self._agency(addressee, occurred_at)  # a referral goes to an agency that exists
-        payload = {key: _primitive(value) for key, value in fields.items()}
-        return Submission(step, payload, agency.id, agency.role, occurred_at, submission_id)
-
-    def _agency(self, agency_id: str, occurred_at: int) -> Agency:
-        agency = self.agencies.get(agency_id)
-        if agency is None:
-            raise errors.UnknownAgency(agency_id)
-        day = self.agencies.local_day(datetime.fromtimestamp(occurred_at / 1000, UTC))
-        if not agency.valid_on(day):
-            acting = self.agencies.in_office(agency_id, day)
-            raise errors.AgencyNotValid(agency_id, day.isoformat(), acting.id if acting else None)
-        return agency
-
     def _load(self, case_id: str) -> Case:
         try:
-            case: Any = self.repository.get(_case_uuid(case_id))
+            case: Any = self.repository.get(case_uuid(case_id))
         except AggregateNotFoundError:
             raise errors.CaseNotFound(case_id) from None
         if not isinstance(case, Case):
@@ -352,9 +273,9 @@ class CaseService(Application[UUID]):
                 continue
         stored = self._recorder.select_cases(wanted)
         cases: dict[str, Case | None] = dict.fromkeys(wanted.values())
-        for case_uuid, events in stored.items():
+        for stored_id, events in stored.items():
             case = project_aggregate(None, map(self.mapper.to_domain_event, events))
-            cases[wanted[case_uuid]] = case if isinstance(case, Case) else None
+            cases[wanted[stored_id]] = case if isinstance(case, Case) else None
         return cases
 
     def _save(self, keys: BatchKeys, *cases: Case) -> None:
@@ -374,53 +295,47 @@ class CaseService(Application[UUID]):
             raise TypeError(f"the case store needs {FACTORY_TOPIC}")
         return self.recorder
 
-    def _apply_in_batch(
-        self, cases: dict[str, Case | None], keys: BatchKeys, request: StepRequest
-    ) -> RecordedStep | errors.CaseError:
-        try:
-            return self._apply(cases, keys, request)
-        except errors.CaseError as refusal:
-            return refusal
-
-    def _apply(
-        self, cases: dict[str, Case | None], keys: BatchKeys, request: StepRequest
-    ) -> RecordedStep:
-        if request.step == PERSONAL_DATA_ERASED:
-            raise _erasure_reserved()
-        submission = self._submission(
-            request.step, request.fields, request.agency, request.submission_id, request.occurred_at
+    def _record_batch(
+        self, requests: Sequence[StepRequest], *, ordered_erasure: bool = False
+    ) -> list[RecordedStep | errors.CaseError] | None:
+        """The one recording path: apply the submissions to their cases as read now and save
+        the new events and keys in one transaction; None (nothing saved) on a version
+        conflict."""
+        batch = StepBatch(
+            self._load_many(request.case_id for request in requests),
+            self.keys.batch(r.case_id for r in requests if r.personal_data),
+            workflow=self.workflow,
+            agencies=self.agencies,
+            find=self._find,
         )
-        if request.case_id not in cases:
-            cases[request.case_id] = self._find(request.case_id)
-        case = cases[request.case_id]
-        if case is not None and case.receipt(request.submission_id) is not None:
-            return self._duplicate(request.case_id, case, submission)
-        if request.step == CASE_REPORTED:
-            if case is not None:
-                raise errors.DuplicateCase(request.case_id)
-            case_uuid = _case_uuid(request.case_id)
-            Case.report(case_uuid, submission, self.workflow)  # refuse before any key
-            sealed = self._seal_new(keys, request.case_id, request.personal_data)
-            case = Case.report(case_uuid, _with_sealed(submission, sealed), self.workflow)
-            cases[request.case_id] = case
-        elif case is None:
-            raise errors.CaseNotFound(request.case_id)
-        else:
-            sealed = self._seal_merged(keys, request.case_id, case, request.personal_data)
-            case.record(_with_sealed(submission, sealed), self.workflow)
-        return recorded(request.case_id, case.last_receipt, duplicate=False)
+        outcomes = [batch.apply(r, ordered_erasure=ordered_erasure) for r in requests]
+        if batch.changed:
+            try:
+                self._save(batch.keys, *batch.changed)
+            except IntegrityError:
+                return None
+        for request, outcome in zip(requests, outcomes, strict=True):
+            if isinstance(outcome, RecordedStep) and not outcome.duplicate:
+                _log_recorded(request, outcome)
+        return outcomes
 
-    def _record_alone(self, request: StepRequest) -> RecordedStep | errors.CaseError:
+    def _record_alone(self, request: StepRequest, *, ordered_erasure: bool = False) -> RecordedStep:
+        """A batch of one, tried again after a version conflict (the rules are checked again
+        on the fresh state); a refusal is raised."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            outcomes = self._record_batch([request], ordered_erasure=ordered_erasure)
+            if outcomes is None:
+                log.info("case.version_conflict", case_id=request.case_id, attempt=attempt)
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 8)))
+                continue
+            if isinstance(outcomes[0], errors.CaseError):
+                raise outcomes[0]
+            return outcomes[0]
+        raise errors.ConcurrencyConflict(request.case_id, MAX_ATTEMPTS)
+
+    def _outcome_alone(self, request: StepRequest) -> RecordedStep | errors.CaseError:
         try:
-            return self.record(
-                request.case_id,
-                request.step,
-                request.fields,
-                request.agency,
-                request.submission_id,
-                request.occurred_at,
-                request.personal_data,
-            )
+            return self._record_alone(request)
         except errors.CaseError as refusal:
             return refusal
 
@@ -429,63 +344,6 @@ class CaseService(Application[UUID]):
             return self._load(case_id)
         except errors.CaseNotFound:
             return None
-
-    def _existing_report(self, case_id: str, submission: Submission) -> RecordedStep | None:
-        try:
-            case = self._load(case_id)
-        except errors.CaseNotFound:
-            return None
-        if case.receipt(submission.submission_id) is None:
-            raise errors.DuplicateCase(case_id)
-        return self._duplicate(case_id, case, submission)
-
-    def _raced_report(self, case_id: str, submission: Submission) -> RecordedStep:
-        existing = self._existing_report(case_id, submission)
-        if existing is None:  # the conflict was not on this case: let it surface
-            raise errors.ConcurrencyConflict(case_id, 1)
-        return existing
-
-    def _duplicate(self, case_id: str, case: Case, submission: Submission) -> RecordedStep:
-        """The recorded step of a resent submission; a different one under its id is refused."""
-        submission_id = submission.submission_id
-        receipt = case.receipt(submission_id)
-        if receipt is None:
-            raise errors.CaseNotFound(case_id)
-        if receipt.content != submission.content:
-            raise errors.SubmissionIdReused(case_id, submission_id)
-        log.info("case.duplicate_submission", case_id=case_id, submission_id=submission_id)
-        return recorded(case_id, receipt, duplicate=True)
-
-    def _saved(self, keys: BatchKeys, case: Case, case_id: str, attempt: int) -> bool:
-        try:
-            self._save(keys, case)
-        except IntegrityError:
-            log.info("case.version_conflict", case_id=case_id, attempt=attempt)
-            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 8)))
-            return False
-        return True
-
-    @staticmethod
-    def _seal_new(keys: BatchKeys, case_id: str, personal_data: Mapping[str, str] | None) -> str:
-        cleaned = _clean(personal_data)
-        if not cleaned:
-            return ""
-        keys.ensure_key(case_id)
-        return keys.seal(case_id, cleaned)
-
-    @staticmethod
-    def _seal_merged(
-        keys: BatchKeys, case_id: str, case: Case, personal_data: Mapping[str, str] | None
-    ) -> str:
-        cleaned = _clean(personal_data)
-        if not cleaned:
-            return ""
-        if case.personal_data_erased:
-            raise errors.PersonalDataErasedError(case_id)
-        keys.ensure_key(case_id)
-        sealed = case.sealed_personal_data
-        current = keys.unseal(case_id, sealed) if sealed else {}
-        return keys.seal(case_id, current | cleaned)
 
     def _decode(self, stored: StoredEvent) -> Case.Event:
         event = self.mapper.to_domain_event(stored)
@@ -500,50 +358,13 @@ class CaseService(Application[UUID]):
             return None
 
 
-def _erasure_reserved() -> errors.StepNotAllowed:
-    return errors.StepNotAllowed(
-        PERSONAL_DATA_ERASED, "any", "only an erasure order (backbone forget) records it"
+def _log_recorded(request: StepRequest, outcome: RecordedStep) -> None:
+    event = "case.reported" if outcome.step == CASE_REPORTED else "case.step_recorded"
+    log.info(
+        event,
+        case_id=outcome.case_id,
+        step=outcome.step,
+        agency=request.agency,
+        submission_id=outcome.submission_id,
+        sequence=outcome.sequence,
     )
-
-
-def _clean(personal_data: Mapping[str, str] | None) -> dict[str, str]:
-    """The non-empty PersonalData fields; refuses unknown fields and non-text values."""
-    if not personal_data:
-        return {}
-    bad = [
-        k for k, v in personal_data.items() if k not in PERSONAL_FIELDS or not isinstance(v, str)
-    ]
-    if bad:
-        raise errors.InvalidPersonalData(sorted(bad))
-    return {key: value for key, value in personal_data.items() if value}
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _primitive(value: Any) -> Any:
-    """Timestamps as epoch milliseconds (the wire's timestamp-millis), so events stay JSON."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("a timestamp without a time zone")
-        return (value - _EPOCH) // timedelta(milliseconds=1)  # exact: no float rounding
-    if isinstance(value, list | tuple):
-        return [_primitive(item) for item in value]
-    if isinstance(value, Mapping):
-        return {key: _primitive(item) for key, item in value.items()}
-    return value
-
-
-def _with_sealed(submission: Submission, sealed: str) -> Submission:
-    return Submission(**{**vars(submission), "sealed_personal_data": sealed})
-
-
-def _case_uuid(case_id: str) -> UUID:
-    try:
-        return UUID(case_id)
-    except (ValueError, TypeError, AttributeError):
-        raise errors.InvalidCaseId(case_id) from None
-
-
-def _now_ms() -> int:
-    return now_millis()

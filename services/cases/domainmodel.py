@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
@@ -173,13 +173,26 @@ class Case(Aggregate):
     # Commands
 
     @classmethod
-    def report(cls, case_id: UUID, submission: Submission, workflow: Workflow) -> Case:
-        """Open a case with its first step (CaseReported)."""
+    def report(
+        cls,
+        case_id: UUID,
+        submission: Submission,
+        workflow: Workflow,
+        seal: Callable[[], str] | None = None,
+    ) -> Case:
+        """Open a case with its first step (CaseReported).
+
+        ``seal``, called only once the report is admitted, gives the sealed personal data the
+        event carries (in place of ``submission.sealed_personal_data``): the caller makes a case
+        key only for a case that opens, and the rules are asked once.
+        """
         rule = _admit(workflow, submission)
         if not rule.first:
             raise errors.CaseNotReported(
                 submission.step, "not reported", "a case starts with a first step"
             )
+        if seal is not None:
+            submission = replace(submission, sealed_personal_data=seal())
         draft = _draft(case_id, cls.INITIAL_VERSION, submission, GENESIS)
         return cls._create(cls.Reported, id=case_id, **draft.event_fields())
 

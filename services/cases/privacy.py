@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,20 @@ class BatchKeys:
 
     def unseal(self, case_id: str, sealed: str) -> dict[str, str]:
         return unseal_with(self._key(case_id), case_id, sealed)
+
+    @contextmanager
+    def for_step(self) -> Iterator[None]:
+        """Keys created inside are dropped again if the step is refused (raises), so that a
+        refused step in a batch that is saved leaves no key behind."""
+        before = set(self._created)
+        try:
+            yield
+        except BaseException:
+            for case_id in set(self._created) - before:
+                del self._created[case_id]
+                if self._known is not None:
+                    self._known.pop(case_id, None)
+            raise
 
     def write(self, connection: sa.Connection) -> None:
         """Insert the keys created for this batch, on the batch's connection."""

@@ -277,7 +277,8 @@ def test_a_batch_that_meets_a_concurrent_writer_loses_nothing(
         case_id, "PoliceReportReceived", {"report_id": "r1"}, "police-ninh-thuan", "other", NOW
     )
     other.close()
-    service._load_many = lambda _case_ids: {case_id: stale}  # type: ignore[method-assign]
+    fresh, first_read = service._load_many, iter([{case_id: stale}])  # later reads are fresh
+    service._load_many = lambda ids: next(first_read, None) or fresh(ids)  # type: ignore[method-assign]
     outcomes = service.record_many(
         [_request(case_id, "PoliceReportReceived", "police-ninh-thuan", "mine", report_id="r2")]
     )

@@ -16,7 +16,7 @@ from events import MARKER, Codec, ContractError
 from events.limits import check_lengths, check_occurred_at
 from events.topics import Topics
 from services.api.records import from_json
-from services.cases import application, errors
+from services.cases import errors, recording
 from services.cases.domainmodel import Case, Submission
 from services.cases.workflow import load_workflow
 from services.commands.common import case_uuid
@@ -222,8 +222,8 @@ REFUSALS: dict[str, Callable[[], object]] = {
     "unknown_step": _on_case(REPORTED)(("CaseTeleported", "police", {})),
     "personal_data_in_payload": _on_case(REPORTED)(("NeedsAssessed", "commune",
                                                     {"child_name": "A"})),
-    "erasure reserved": lambda: _raise(application._erasure_reserved()),
-    "invalid_personal_data": lambda: application._clean({"shoe_size": "42"}),
+    "erasure reserved": lambda: _raise(recording.erasure_reserved()),
+    "invalid_personal_data": lambda: recording._clean({"shoe_size": "42"}),
     "duplicate_case": lambda: _raise(errors.DuplicateCase(str(CASE_ID))),
     "internal_error": _unreadable,
     "schema unknown and missing": _encode("CaseClosed", {"reasn": "x"}),
