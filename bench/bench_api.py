@@ -30,8 +30,8 @@ from bench_backbone import AGENCY, Reader, bench_settings, measure, submissions
 
 from deploy.kafka.launcher import LocalKafka
 from events import Codec, Topics
+from services.api.apikeys import KeyFile
 from services.api.app import create_api
-from services.api.keys import KeyFile
 from services.api.records import to_json
 from services.api.serve import server
 from services.kafka.provision import provision

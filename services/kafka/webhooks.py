@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer
 
 from events import Codec, ContractError, Topics
-from services.api.keys import write_private
+from services.api.apikeys import write_private
 from services.api.records import inbox_json, to_json
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.wiring import database_engine
