@@ -115,7 +115,7 @@ class AgencyDirectory:
 
 
 @with_config(tomlfile.STRICT)
-class AgencyTable(TypedDict):
+class AgencyTable(TypedDict):  # the fields of Agency, which a table's keys become
     id: str
     name: str
     name_vi: NotRequired[str]
@@ -152,18 +152,4 @@ def load_agencies(config_dir: Path) -> AgencyDirectory:
             raise tomlfile.refuse(path, where, "id", f"{table['id']!r} is listed twice")
         if (successor := table.get("successor")) and successor not in ids:
             raise tomlfile.refuse(path, where, "successor", "names no agency of the file")
-    return AgencyDirectory(map(_agency, tables), tz)
-
-
-def _agency(table: AgencyTable) -> Agency:
-    return Agency(
-        id=table["id"],
-        name=table["name"],
-        role=table["role"],
-        area=table["area"],
-        valid_from=table["valid_from"],
-        valid_to=table.get("valid_to"),
-        reads_personal_data=table.get("reads_personal_data", False),
-        successor=table.get("successor") or None,
-        name_vi=table.get("name_vi", ""),
-    )
+    return AgencyDirectory((Agency(**table) for table in tables), tz)
