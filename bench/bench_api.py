@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,12 +23,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_backbone import AGENCY, Reader, bench_settings, measure, submissions
+from bench_backbone import (
+    AGENCY,
+    Reader,
+    backbone_processes,
+    bench_settings,
+    measure,
+    per_second,
+    percentiles_ms,
+    submissions,
+)
 
 from deploy.kafka.launcher import LocalKafka
 from events import Codec, Topics
+from services.api.apikeys import KeyFile
 from services.api.app import create_api
-from services.api.keys import KeyFile
 from services.api.records import to_json
 from services.api.serve import server
 from services.kafka.provision import provision
@@ -79,24 +85,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     broker = LocalKafka(home / "kafka")
     endpoint = broker.start()
     settings = bench_settings(home, endpoint, api_burst=1_000_000, api_rate_per_second=1_000_000.0)
-    processes: list[subprocess.Popen[bytes]] = []
     try:
         provision(settings)
-        for command in ("intake", "relay"):
-            with (home / f"{command}.log").open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "services.cli", command],
-                        env=settings.as_environment(),
-                        stdout=log,
-                        stderr=log,
-                    )
-                )
-        return compare(args, settings)
+        with backbone_processes(home, [["intake"], ["relay"]], settings.as_environment()):
+            return compare(args, settings)
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=60)
         broker.stop()
 
 
@@ -104,7 +97,8 @@ def compare(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     codec, topics = Codec.from_directory(), Topics("bench")
     sid_of = lambda v: codec.decode(v).record["submission_id"]  # noqa: E731
     reader = Reader(settings, topics.case_events, sid_of).start()
-    measure(settings, reader, topics.intake(AGENCY), list(submissions(codec, 10)), None)  # warm
+    intake = topics.intake(AGENCY)
+    measure(settings, reader, intake, list(submissions(codec, 10)), None)  # warm
     key = KeyFile(settings.effective_api_keys_file).create(AGENCY).key
     api = create_api(settings)
     running = server(settings, "127.0.0.1", 0, api)
@@ -118,17 +112,19 @@ def compare(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     try:
         with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
             messages = list(submissions(codec, args.submissions))
-            start = time.perf_counter()
-            measure(settings, reader, topics.intake(AGENCY), messages, None)
-            kafka_rate = len(messages) / (time.perf_counter() - start)
+            kafka_rate = per_second(
+                len(messages), measure, settings, reader, intake, messages, None
+            )
             paced = list(submissions(codec, args.paced))
-            kafka_lat = measure(settings, reader, topics.intake(AGENCY), paced, args.rate)
+            kafka_lat = measure(settings, reader, intake, paced, args.rate)
 
             bodies = [as_json(codec, v) for _, _, v in submissions(codec, args.submissions)]
-            start = time.perf_counter()
-            sent = post_all(client, bodies, args.workers, None)
-            reader.wait_for(set(sent), timeout=600)
-            api_rate = len(bodies) / (time.perf_counter() - start)
+            api_rate = per_second(
+                len(bodies),
+                lambda: reader.wait_for(
+                    set(post_all(client, bodies, args.workers, None)), timeout=600
+                ),
+            )
             bodies = [as_json(codec, v) for _, _, v in submissions(codec, args.paced)]
             api_lat = list(post_all(client, bodies, args.workers, args.rate).values())
     finally:
@@ -146,12 +142,8 @@ def compare(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
 
 def _figures(rate: float, latencies: list[float]) -> dict[str, float]:
-    q = statistics.quantiles(latencies, n=100)
-    return {
-        "per_second": round(rate, 1),
-        "p50_ms": round(q[49] * 1000, 1),
-        "p99_ms": round(q[98] * 1000, 1),
-    }
+    figures = {"per_second": rate} | percentiles_ms(latencies)
+    return {name: round(value, 1) for name, value in figures.items()}
 
 
 def _free_port() -> int:

@@ -23,6 +23,7 @@ and message sizes: what the broker and client cost before the backbone adds anyt
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -265,6 +266,42 @@ def measure(
     return [reader.seen[i] - t for i, t in sent.items()]
 
 
+def percentiles_ms(latencies: list[float]) -> dict[str, float]:
+    """The median and the 99th percentile of latencies in seconds, as milliseconds."""
+    q = statistics.quantiles(latencies, n=100)
+    return {"p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+
+
+def per_second(count: int, action: Callable[..., object], *args: object) -> float:
+    """``count`` divided by the seconds ``action(*args)`` takes."""
+    start = time.perf_counter()
+    action(*args)
+    return count / (time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def backbone_processes(
+    home: Path, commands: list[list[str]], env: dict[str, str]
+) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    """The backbone's processes (``backbone <command>``), each logging to ``home/<name>.log``,
+    by name; stopped on leaving."""
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for command in commands:
+            with (home / f"{command[0]}.log").open("wb") as log:
+                processes[command[0]] = subprocess.Popen(
+                    [sys.executable, "-m", "services.cli", *command],
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                )
+        yield processes
+    finally:
+        for process in processes.values():
+            process.terminate()
+            process.wait(timeout=60)
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     configure_logging("WARNING")
     home = Path(tempfile.mkdtemp(prefix="bench-backbone-"))
@@ -272,40 +309,29 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     endpoint = broker.start()
     settings = bench_settings(home, endpoint, args.database_url)
     codec, topics = Codec.from_directory(), Topics("bench")
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    commands = [["intake"], ["relay"], ["projections", "run"]]
+    env = {**settings.as_environment(), "BACKBONE_LOG_LEVEL": args.process_log_level}
+    sid_of: Callable[[bytes], str] = lambda v: codec.decode(v).record["submission_id"]  # noqa: E731
     try:
         provision(settings)
         fill_store(settings, args.store_cases)
         raw_topic = "bench.raw"
         ensure_topics(endpoint, [raw_topic], 3, 1)
-        env = {**settings.as_environment(), "BACKBONE_LOG_LEVEL": args.process_log_level}
-        for command in ("intake", "relay", "projections"):
-            with (home / f"{command}.log").open("wb") as log:
-                processes[command] = subprocess.Popen(
-                    [sys.executable, "-m", "services.cli", command]
-                    + (["run"] if command == "projections" else []),
-                    env=env,
-                    stdout=log,
-                    stderr=log,
-                )
-        memory = PeakMemory({name: p.pid for name, p in processes.items()}).start()
-        board = BoardReader(database_engine(settings)).start()
-        warm = list(submissions(codec, STEPS_PER_CASE))
-        event_sid: Callable[[bytes], str] = lambda v: codec.decode(v).record["submission_id"]  # noqa: E731
-        backbone = Reader(settings, topics.case_events, event_sid).start()
-        measure(settings, backbone, topics.intake(AGENCY), warm, None)
-        raw = Reader(settings, raw_topic, lambda v: codec.decode(v).record["submission_id"]).start()
-        figures = compare(args, settings, backbone, raw, board, codec, topics)
-        figures["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in memory.peak.items()}
-        figures["store_cases"] = args.store_cases
-        figures["store"] = sa.make_url(settings.effective_database_url).get_backend_name()
-        for reader in (backbone, raw, board, memory):
-            reader.stop.set()
-        return figures
+        with backbone_processes(home, commands, env) as processes:
+            memory = PeakMemory({name: p.pid for name, p in processes.items()}).start()
+            board = BoardReader(database_engine(settings)).start()
+            warm = list(submissions(codec, STEPS_PER_CASE))
+            backbone = Reader(settings, topics.case_events, sid_of).start()
+            measure(settings, backbone, topics.intake(AGENCY), warm, None)
+            raw = Reader(settings, raw_topic, sid_of).start()
+            figures = compare(args, settings, backbone, raw, board, codec, topics)
+            figures["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in memory.peak.items()}
+            figures["store_cases"] = args.store_cases
+            figures["store"] = sa.make_url(settings.effective_database_url).get_backend_name()
+            for reader in (backbone, raw, board, memory):
+                reader.stop.set()
+            return figures
     finally:
-        for process in processes.values():
-            process.terminate()
-            process.wait(timeout=60)
         broker.stop()
         print(f"(logs of the processes in {home})", file=sys.stderr)
 
@@ -326,9 +352,7 @@ def compare(
         ("backbone", backbone, topics.intake(AGENCY)),
     ):
         burst = list(submissions(codec, args.submissions))
-        start = time.perf_counter()
-        measure(settings, reader, topic, burst, None)
-        throughput = len(burst) / (time.perf_counter() - start)
+        throughput = per_second(len(burst), measure, settings, reader, topic, burst, None)
         paced_messages = list(submissions(codec, args.paced))
         reports = {
             codec.decode(value).record["submission_id"]: key.decode()
@@ -338,13 +362,12 @@ def compare(
         board.await_cases(set(reports.values()))
         sent = produce(settings, topic, paced_messages, args.rate)
         reader.wait_for(set(sent), timeout=600)
-        q = statistics.quantiles([reader.seen[i] - t for i, t in sent.items()], n=100)
-        figures[label] = {"per_s": throughput, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+        latencies = [reader.seen[i] - t for i, t in sent.items()]
+        figures[label] = {"per_s": throughput} | percentiles_ms(latencies)
         if label == "backbone":
             board.wait_for(set(reports.values()), timeout=600)
             waits = [board.seen[case] - sent[sid] for sid, case in reports.items()]
-            b = statistics.quantiles(waits, n=100)
-            figures["board"] = {"p50_ms": b[49] * 1000, "p99_ms": b[98] * 1000}
+            figures["board"] = percentiles_ms(waits)
     return figures
 
 

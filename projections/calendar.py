@@ -16,24 +16,27 @@ default). Conventions (documented here because the legal texts we follow leave t
 * "End of day D" is represented as the instant 00:00 local of day D+1: an act at or before it
   is in time.
 
-Loading the holiday data file is the only I/O here (``load_calendar``); the rest is pure.
+Pure: the holiday data file is read by ``projections.calendarfile.load_calendar``.
 """
 
 from __future__ import annotations
 
 import calendar as _stdcal
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class CalendarError(ValueError):
-    """The holiday calendar data is malformed, or a datetime is naive."""
+    """The holiday calendar data is malformed (``table`` and ``key`` say where), or a datetime
+    is naive."""
+
+    def __init__(self, problem: str, table: str = "", key: str = "") -> None:
+        super().__init__(problem)
+        self.table, self.key = table, key
 
 
 @dataclass(frozen=True)
@@ -132,27 +135,18 @@ def next_working_day(day: date, cal: WorkCalendar) -> date:
     return day
 
 
-def load_calendar(path: Path) -> WorkCalendar:
-    """Read a holiday data file (see ``deploy/config/holidays.toml``); fail loudly if broken."""
-    with path.open("rb") as handle:
-        try:
-            data = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as error:
-            raise CalendarError(f"{path}: {error}") from None
-    return calendar_from_mapping(data)
-
-
 def calendar_from_mapping(data: Mapping[str, object]) -> WorkCalendar:
     """Build a calendar from parsed TOML data (pure; validates every entry)."""
     zone = _zone(str(data.get("zone", "Asia/Ho_Chi_Minh")))
     weekend = frozenset(_weekday(name) for name in _list(data.get("weekend", [])))
     years = data.get("years", {})
     if not isinstance(years, Mapping):
-        raise CalendarError("'years' must be a table of years")
+        raise CalendarError("'years' must be a table of years", "", "years")
     holidays, workdays = _dates(years, "holidays"), _dates(years, "working_weekend_days")
     uncertain = _dates(years, "undecided") | _estimates(years)
     if both := sorted(holidays & workdays):
-        raise CalendarError(f"{both[0]} is listed both as a holiday and as a working day")
+        problem = f"{both[0]} is listed both as a holiday and as a working day"
+        raise CalendarError(problem, f"years.{both[0].year}", "working_weekend_days")
     known = frozenset(int(y) for y in years)
     return WorkCalendar(zone, weekend, holidays, workdays, known, uncertain)
 
@@ -176,7 +170,8 @@ def _dates(years: Mapping[str, object], key: str) -> frozenset[date]:
         for entry in _list(entries):
             day = entry.get("date") if isinstance(entry, Mapping) else entry
             if not isinstance(day, date) or str(day.year) != str(year):
-                raise CalendarError(f"years.{year}.{key}: {entry!r} is not a date in {year}")
+                problem = f"years.{year}.{key}: {entry!r} is not a date in {year}"
+                raise CalendarError(problem, f"years.{year}", key)
             found.add(day)
     return frozenset(found)
 
@@ -185,7 +180,8 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarError(f"unknown time zone {name!r} (is tzdata installed?)") from None
+        problem = f"unknown time zone {name!r} (is tzdata installed?)"
+        raise CalendarError(problem, "", "zone") from None
 
 
 def _list(value: object) -> Iterable[object]:
@@ -196,7 +192,8 @@ def _list(value: object) -> Iterable[object]:
 
 def _weekday(name: object) -> int:
     if name not in WEEKDAYS:
-        raise CalendarError(f"unknown weekday {name!r}; use one of {', '.join(WEEKDAYS)}")
+        problem = f"unknown weekday {name!r}; use one of {', '.join(WEEKDAYS)}"
+        raise CalendarError(problem, "", "weekend")
     return WEEKDAYS.index(str(name))
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import NotRequired
+
+from pydantic import with_config
+from typing_extensions import TypedDict
 
 from services.cases.agencies import AgencyDirectory
+from services.runtime import tomlfile
 
 ESCALATION_FILE = "escalation.toml"
 AREA_LEVELS = ("commune", "district", "province")
@@ -71,22 +74,35 @@ class Addressing:
         return found.id if found else ""
 
 
+@with_config(tomlfile.STRICT)
+class LevelTable(TypedDict):
+    level: int
+    roles: list[str]
+    area: str  # one of AREA_LEVELS: the smallest unit whose supervisors are told
+    rules: NotRequired[list[str]]
+
+
+@with_config(tomlfile.STRICT)
+class EscalationFile(TypedDict, total=False):
+    level: list[LevelTable]
+
+
 def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
     """Read ``escalation.toml``; a broken file fails at start-up naming the entry."""
-    with (config_dir / ESCALATION_FILE).open("rb") as file:
-        document = tomllib.load(file)
-    steps = tuple(_step(i, t) for i, t in enumerate(document.get("level", [])))
-    return Addressing(steps, agencies)
+    path = config_dir / ESCALATION_FILE
+    tables = tomlfile.read(path, EscalationFile).get("level", [])
+    for number, table in enumerate(tables, start=1):
+        where = f"level[{number}]"
+        if table["area"] not in AREA_LEVELS:
+            raise tomlfile.refuse(path, where, "area", f"must be one of {AREA_LEVELS}")
+        if not table["roles"]:
+            raise tomlfile.refuse(path, where, "roles", "names no role")
+        if not all(table.get("rules", [])):
+            raise tomlfile.refuse(path, where, "rules", "holds an empty rule id")
+    return Addressing(tuple(map(_rung, tables)), agencies)
 
 
-def _step(index: int, table: Mapping[str, Any]) -> EscalationRung:
-    area = table.get("area")
-    if area not in AREA_LEVELS or not isinstance(table.get("level"), int) or not table.get("roles"):
-        raise ValueError(
-            f"escalation.toml level #{index + 1}: needs level (int), roles and area in "
-            f"{AREA_LEVELS}"
-        )
-    rules = table.get("rules", [])
-    if not isinstance(rules, list) or not all(isinstance(r, str) and r for r in rules):
-        raise ValueError(f"escalation.toml level #{index + 1}: rules must be a list of rule ids")
-    return EscalationRung(int(table["level"]), frozenset(table["roles"]), str(area), tuple(rules))
+def _rung(table: LevelTable) -> EscalationRung:
+    return EscalationRung(
+        table["level"], frozenset(table["roles"]), table["area"], tuple(table.get("rules", []))
+    )

@@ -7,12 +7,7 @@ the same code the same way through these functions. A code without a title shows
 
 from __future__ import annotations
 
-from typing import Protocol
-
-
-class Gettext(Protocol):
-    def gettext(self, message: str) -> str: ...
-
+from services.runtime.sentences import Gettext
 
 RULE_TITLES = {
     "report_to_commune": "Report passed to the commune",

@@ -14,10 +14,10 @@ from math import floor
 from typing import Literal
 
 Unit = Literal["hours", "working_days", "days", "months"]
-Clock = Literal["working", "calendar"]
+DayCount = Literal["working", "calendar"]
 CapBase = Literal["opened", "due"]
 
-UNIT_CLOCK: Mapping[str, Clock] = {
+UNIT_CLOCK: Mapping[str, DayCount] = {
     "hours": "calendar",
     "working_days": "working",
     "days": "calendar",
@@ -104,7 +104,7 @@ class Rule:
     opened_by: Trigger
     closed_by: tuple[Closer, ...]
     deadline: Deadline
-    clock: Clock
+    clock: DayCount
     responsible_role: str
     citation: str
     confirmed: bool

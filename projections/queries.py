@@ -19,12 +19,13 @@ import orjson
 import sqlalchemy as sa
 
 from events.instants import EPOCH, from_millis, to_millis
+from projections.casefile import AREA_FIELDS
 from projections.readmodel import ReadModel
 from projections.responsible import Responsibility
 from projections.rows import obligation_of
 from projections.stalled import Obligation, ObligationStatus, escalation_level, status_as_of
 
-AREAS = ("province_code", "district_code", "commune_code")
+AREAS = AREA_FIELDS  # the columns of a case's area, most general first
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from deploy.postgres.roles import grant_read
+from projections.columns import MILLIS, area_columns
 from projections.statistics.tables import case_table, form_table
 from services.tables import create_tables, despite_racing_creators
 
-MILLIS = sa.BigInteger
 REBUILD_PREFIX = "rebuild_"
 
 
@@ -81,9 +81,7 @@ def _cases(metadata: sa.MetaData, prefix: str) -> sa.Table:
         sa.Column("case_id", sa.String(64), primary_key=True),
         sa.Column("last_sequence", sa.Integer, nullable=False),
         sa.Column("context", sa.Text, nullable=False),
-        sa.Column("province_code", sa.String(16), nullable=False, default=""),
-        sa.Column("district_code", sa.String(16), nullable=False, default=""),
-        sa.Column("commune_code", sa.String(16), nullable=False, default=""),
+        *area_columns(),
         sa.Column("is_open", sa.Boolean, nullable=False),
         sa.Column("stalled", sa.Boolean, nullable=False, default=False),
         sa.Column("level", sa.SmallInteger, nullable=False, default=0),

@@ -13,13 +13,17 @@ so a reorganisation of the directory applies to old rows without a rebuild.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import with_config
+from typing_extensions import TypedDict
+
+from services.areas import area_names, load_areas
 from services.cases.agencies import ROLES, AgencyDirectory, load_agencies
+from services.runtime import tomlfile
 
 ROLES_FILE = Path(__file__).resolve().parent / "responsible.toml"
 AREA_LEVELS = ("commune_code", "district_code", "province_code")
@@ -76,22 +80,20 @@ class Responsibility:
         return set(self.role_kinds) | set(ROLES)
 
 
+@with_config(tomlfile.STRICT)
+class RolesFile(TypedDict, total=False):
+    roles: dict[str, str]  # a rule's responsible role -> the agency role that fills it
+
+
 def load_responsibility(config_dir: Path, roles_file: Path = ROLES_FILE) -> Responsibility:
     """The directory and areas of ``config_dir`` and the rule-role map."""
-    with roles_file.open("rb") as file:
-        kinds = {str(k): str(v) for k, v in tomllib.load(file).get("roles", {}).items()}
-    unknown = sorted(v for v in kinds.values() if v not in ROLES)
-    if unknown:
-        raise ValueError(f"{roles_file.name}: unknown agency roles {unknown}")
+    kinds = tomlfile.read(roles_file, RolesFile).get("roles", {})
+    for role, kind in kinds.items():
+        if kind not in ROLES:
+            raise tomlfile.refuse(roles_file, "roles", role, f"names no agency role: {kind!r}")
     return Responsibility(load_agencies(config_dir), kinds, load_area_names(config_dir))
 
 
 def load_area_names(config_dir: Path) -> dict[str, str]:
     """Code to name of every province, district and commune of ``areas.toml``."""
-    with (config_dir / "areas.toml").open("rb") as file:
-        document = tomllib.load(file)
-    names = {NATIONAL: "Viet Nam"}
-    for level in ("province", "district", "commune"):
-        for unit in document.get(level, []):
-            names[str(unit["code"])] = str(unit["name"])
-    return names
+    return {NATIONAL: "Viet Nam"} | area_names(load_areas(config_dir))

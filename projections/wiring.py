@@ -7,7 +7,7 @@ from kafka import KafkaConsumer
 
 from deploy.process import private_home
 from events import Codec, Topics
-from projections.calendar import load_calendar
+from projections.calendarfile import load_calendar
 from projections.escalation import load_addressing
 from projections.feed import CaseEventFeed
 from projections.messages import Outbox

@@ -56,11 +56,12 @@ def load_recipients(config_dir: Path, agencies: AgencyDirectory) -> list[Recipie
         return []
     rows = tomlfile.read(path, DigestFile).get("recipient", [])
     found = []
-    for row in rows:
-        agency = agencies.get(str(row["agency"]))
+    for number, row in enumerate(rows, start=1):
+        agency = agencies.get(row["agency"])
         if agency is None:
-            raise ValueError(f"{DIGEST_FILE}: {row['agency']} is not in the agency directory")
-        found.append(Recipient(agency, str(row["email"]), str(row.get("lang", "vi"))))
+            problem = f"names {row['agency']!r}, which is not in the agency directory"
+            raise tomlfile.refuse(path, f"recipient[{number}]", "agency", problem)
+        found.append(Recipient(agency, row["email"], row.get("lang", "vi")))
     return found
 
 

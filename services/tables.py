@@ -1,9 +1,10 @@
-"""Creating a process's own tables when several processes start at once."""
+"""Creating a process's own tables when several processes start at once, and writing a row once
+when several may write it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -71,3 +72,14 @@ def _add_missing_columns(metadata: sa.MetaData, engine: sa.Engine) -> None:
             added = f"{quote.format_column(column)} {kind}"
             with engine.begin() as conn:
                 conn.execute(sa.text(f"ALTER TABLE {quote.format_table(table)} ADD COLUMN {added}"))
+
+
+def insert_once(engine: sa.Engine, table: sa.Table, row: Mapping[str, Any]) -> bool:
+    """Insert ``row`` in its own transaction; False when a row with its key is there already
+    (a replay, or another process that wrote it first), which is not an error."""
+    try:
+        with engine.begin() as connection:
+            connection.execute(table.insert().values(**row))
+    except sa.exc.IntegrityError:
+        return False
+    return True

@@ -10,16 +10,19 @@ bound twice) stops the reading with an error that names the file, the table and 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
+
+from pydantic import with_config
+from typing_extensions import TypedDict
 
 from events import ContractError, Reason
+from services.areas import AREAS_FILE, load_areas
+from services.runtime import tomlfile
 
 VOCABULARY_FILE = "vocabulary.toml"
-AREAS_FILE = "areas.toml"
 LANGUAGES = ("vi", "en")
 AREA_LEVELS = ("province", "district", "commune")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -27,12 +30,39 @@ _FIELD = re.compile(r"^[A-Z][A-Za-z0-9]*(\.[a-z][a-z0-9_]*){1,2}$")
 _LIST_KEYS = frozenset({"fields", "may_be_empty", "codes"})
 
 
-class VocabularyError(ValueError):
+class VocabularyError(tomlfile.ConfigFileError):
     """The vocabulary or areas file is wrong; the text names file, table and key."""
 
     def __init__(self, file: str, table: str, key: str, problem: str) -> None:
-        super().__init__(f"{file}: [{table}] {key}: {problem}")
-        self.file, self.table, self.key = file, table, key
+        message = f"{file}: [{table}] {key}: {problem}"
+        super().__init__("config_invalid", Path(file), table, key, message)
+        self.file = file
+
+
+@with_config(tomlfile.STRICT)
+class LabelTable(TypedDict):
+    vi: str
+    en: str
+
+
+@with_config(tomlfile.STRICT)
+class CodeListTable(TypedDict):
+    fields: list[str]  # "Record.field" names that take the list's codes
+    may_be_empty: NotRequired[list[str]]
+    codes: dict[str, LabelTable]
+
+
+@with_config(tomlfile.STRICT)
+class AreaBindingTable(TypedDict, total=False):
+    province: list[str]
+    district: list[str]
+    commune: list[str]
+    may_be_empty: list[str]
+
+
+@with_config(tomlfile.STRICT)
+class AreaBindingFile(TypedDict, total=False):
+    areas: AreaBindingTable  # the fields that take codes of areas.toml, by level
 
 
 @dataclass(frozen=True)
@@ -126,9 +156,13 @@ def _values(record: Mapping[str, Any], path: Sequence[str]) -> Iterator[str]:
 
 def load_vocabulary(config_dir: Path) -> Vocabulary:
     """Read ``vocabulary.toml`` and ``areas.toml`` from ``config_dir`` (strictly)."""
-    document = _read(config_dir / VOCABULARY_FILE)
-    areas = _read(config_dir / AREAS_FILE)
-    return parse_vocabulary(document, areas)
+    path = config_dir / VOCABULARY_FILE
+    document = tomlfile.parse(path)
+    # Every table but [areas] is a list of codes: the two shapes are checked apart.
+    lists = {name: table for name, table in document.items() if name != "areas"}
+    tomlfile.check(lists, dict[str, CodeListTable], path)
+    tomlfile.check({k: v for k, v in document.items() if k == "areas"}, AreaBindingFile, path)
+    return parse_vocabulary(document, load_areas(config_dir))
 
 
 def parse_vocabulary(document: Mapping[str, Any], areas: Mapping[str, Any]) -> Vocabulary:
@@ -226,11 +260,3 @@ def _table(file: str, table: str, key: str, value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise VocabularyError(file, table or key, key, "must be a table")
     return value
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except tomllib.TOMLDecodeError as error:
-        raise VocabularyError(path.name, "-", "-", f"not valid TOML ({error})") from None

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from deploy.kafka.launcher import BrokerEndpoint
 from services.settings import Settings, load_settings
@@ -40,6 +41,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, unique_name: st
         return f"sqlite:///{tmp_path / 'events.db'}"
     admin_url: str = request.getfixturevalue("postgres_admin_url")
     return create_database(admin_url, unique_name)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[sa.Engine]:
+    """An engine on the test's database (SQLite, then PostgreSQL), disposed after the test."""
+    engine = sa.create_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Typical use by a projection (the only I/O is loading the two data files at start-up)::
 
     policy = load_policy(DEFAULT_POLICY_PATH, province_overrides_path)  # projections.policyfile
-    engine = ObligationEngine(policy, load_calendar(holidays_path))
+    engine = ObligationEngine(policy, load_calendar(holidays_path))  # projections.calendarfile
     state, changed_rows = engine.apply(state, fact)        # per event, upsert changed_rows
     status = status_as_of(state.obligations, clock())      # per read or timer tick
     wake_at = next_change(state.obligations, clock())      # when to look again

@@ -4,10 +4,14 @@ directory."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import NotRequired
+
+from pydantic import with_config
+from typing_extensions import TypedDict
+
+from services.runtime import tomlfile
 
 SHIPPED = Path(__file__).resolve().parent / "indicators.toml"
 CATALOGUE = "indicators.toml"
@@ -46,19 +50,43 @@ class Catalogue:
         return self.labels.get(code, code)
 
 
+@with_config(tomlfile.STRICT)
+class IndicatorTable(TypedDict):
+    code: str
+    name_vi: str
+    name_en: str
+    definition_vi: str
+    definition_en: str
+    breakdowns: NotRequired[list[str]]
+    source: str
+    unconfirmed: bool
+    cited_in: NotRequired[str]
+
+
+@with_config(tomlfile.STRICT)
+class StepOrderTable(TypedDict, total=False):
+    order: list[str]  # the lifecycle steps in the order reports list them
+
+
+@with_config(tomlfile.STRICT)
+class CatalogueFile(TypedDict):
+    indicator: list[IndicatorTable]
+    steps: NotRequired[StepOrderTable]
+    labels: NotRequired[dict[str, str]]  # vocabulary code -> English label
+
+
 def load_catalogue(config_dir: Path | None = None) -> Catalogue:
     """The deployment's catalogue if it has one, else the shipped one."""
     path = SHIPPED
     if config_dir is not None and (config_dir / CATALOGUE).exists():
         path = config_dir / CATALOGUE
-    with path.open("rb") as source:
-        data = tomllib.load(source)
+    data = tomlfile.read(path, CatalogueFile)
     indicators = {item["code"]: _indicator(item) for item in data["indicator"]}
     steps = tuple(data.get("steps", {}).get("order", ()))
     return Catalogue(indicators, steps, dict(data.get("labels", {})))
 
 
-def _indicator(item: dict[str, Any]) -> Indicator:
+def _indicator(item: IndicatorTable) -> Indicator:
     return Indicator(
         code=item["code"],
         name_vi=item["name_vi"],
@@ -67,6 +95,6 @@ def _indicator(item: dict[str, Any]) -> Indicator:
         definition_en=item["definition_en"],
         breakdowns=tuple(item.get("breakdowns", ())),
         source=item["source"],
-        unconfirmed=bool(item["unconfirmed"]),
-        cited_in=str(item.get("cited_in", "")),
+        unconfirmed=item["unconfirmed"],
+        cited_in=item.get("cited_in", ""),
     )

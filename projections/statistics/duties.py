@@ -9,13 +9,17 @@ marked sent with their day.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 from zoneinfo import ZoneInfo
+
+from pydantic import with_config
+from typing_extensions import TypedDict
+
+from services.runtime import tomlfile
 
 REPORTING = "reporting.toml"
 State = Literal["due", "late", "sent"]
@@ -119,15 +123,43 @@ class Reporting:
         return sorted(found, key=lambda s: (s.due_before, s.duty.id))
 
 
+@with_config(tomlfile.STRICT)
+class DutyTable(TypedDict):
+    id: str
+    name_vi: str
+    name_en: str
+    period_from: str  # "MM-DD"
+    period_to: str
+    due_before: str
+    source: NotRequired[str]
+    unconfirmed: NotRequired[bool]
+    cited_in: NotRequired[str]
+
+
+@with_config(tomlfile.STRICT)
+class ReportRecipientTable(TypedDict):
+    id: str
+    name_vi: str
+    name_en: str
+    valid_from: date
+    valid_to: NotRequired[date]
+
+
+@with_config(tomlfile.STRICT)
+class ReportingFile(TypedDict, total=False):
+    notice_days: int
+    late_for_days: int
+    duty: list[DutyTable]
+    recipient: list[ReportRecipientTable]
+
+
 def load_reporting(config_dir: Path) -> Reporting:
     """The reporting duties of the deployment (``reporting.toml`` in its config directory)."""
-    with (config_dir / REPORTING).open("rb") as source:
-        data = tomllib.load(source)
-    duties = tuple(_duty(item) for item in data.get("duty", ()))
-    recipients = tuple(_recipient(item) for item in data.get("recipient", ()))
-    return Reporting(
-        duties, recipients, int(data.get("notice_days", 30)), int(data.get("late_for_days", 60))
-    )
+    path = config_dir / REPORTING
+    data = tomlfile.read(path, ReportingFile)
+    duties = tuple(_duty(path, number, item) for number, item in enumerate(data.get("duty", []), 1))
+    recipients = tuple(_recipient(item) for item in data.get("recipient", []))
+    return Reporting(duties, recipients, data.get("notice_days", 30), data.get("late_for_days", 60))
 
 
 def duties_on_board(
@@ -137,27 +169,29 @@ def duties_on_board(
     return load_reporting(config_dir).on_board(at.astimezone(zone).date(), sent_on)
 
 
-def _month_day(text: str) -> tuple[int, int]:
-    month, day = (int(part) for part in text.split("-"))
-    date(2024, month, day)  # refuses an impossible day (2024: 29 February exists)
-    return month, day
+def _duty(path: Path, number: int, item: DutyTable) -> Duty:
+    def month_day(key: Literal["period_from", "period_to", "due_before"]) -> tuple[int, int]:
+        try:
+            month, day = (int(part) for part in item[key].split("-"))
+            date(2024, month, day)  # refuses an impossible day (2024: 29 February exists)
+        except ValueError:
+            raise tomlfile.refuse(path, f"duty[{number}]", key, "is not a day MM-DD") from None
+        return month, day
 
-
-def _duty(item: dict[str, Any]) -> Duty:
     return Duty(
         id=item["id"],
         name_vi=item["name_vi"],
         name_en=item["name_en"],
-        period_from=_month_day(item["period_from"]),
-        period_to=_month_day(item["period_to"]),
-        due_before=_month_day(item["due_before"]),
+        period_from=month_day("period_from"),
+        period_to=month_day("period_to"),
+        due_before=month_day("due_before"),
         source=item.get("source", ""),
-        unconfirmed=bool(item.get("unconfirmed", False)),
-        cited_in=str(item.get("cited_in", "")),
+        unconfirmed=item.get("unconfirmed", False),
+        cited_in=item.get("cited_in", ""),
     )
 
 
-def _recipient(item: dict[str, Any]) -> Recipient:
+def _recipient(item: ReportRecipientTable) -> Recipient:
     return Recipient(
         item["id"], item["name_vi"], item["name_en"], item["valid_from"], item.get("valid_to")
     )

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 
 from events.instants import to_millis
 from events.steps import CASE_REPORTED
+from projections.casefile import AREA_FIELDS
+from projections.columns import MILLIS, area_columns
 
-MILLIS = sa.BigInteger
 VOCABULARY = ("channel", "setting", "child_sex", "child_age_group", "risk_level")
-AREA = ("province_code", "district_code", "commune_code")
 
 
 def case_table(metadata: sa.MetaData, prefix: str) -> sa.Table:
@@ -31,7 +31,7 @@ def case_table(metadata: sa.MetaData, prefix: str) -> sa.Table:
         sa.Column("reported_at", MILLIS, nullable=False),
         sa.Column("known_at", MILLIS, nullable=False),
         sa.Column("agency", sa.String(100), nullable=False),
-        *(sa.Column(name, sa.String(16), nullable=False, default="") for name in AREA),
+        *area_columns(),
         *(sa.Column(name, sa.String(64), nullable=False, default="") for name in VOCABULARY),
     )
     sa.Index(f"ix_{prefix}stats_reported", table.c.reported_at)
@@ -63,7 +63,7 @@ def statistics_rows(
                 "reported_at": to_millis(fact.occurred_at),
                 "known_at": to_millis(fact.recorded_at),
                 "agency": fact.agency,
-                **{name: str(fields.get(name) or "") for name in (*AREA, *VOCABULARY)},
+                **{name: str(fields.get(name) or "") for name in (*AREA_FIELDS, *VOCABULARY)},
             }
         )
         for form in sorted(set(fields.get("forms_of_abuse") or ())):

@@ -15,9 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from events.instants import from_millis
+from services.api.apikeys import key_id_of
 from services.api.backend import MAX_WAIT_S, Backend, SubmissionStatus
 from services.api.errors import ApiError, ErrorBody
-from services.api.keys import key_id_of
 from services.api.limits import BodyLimit, RateLimiter, TooLarge, retry_after
 from services.logs import get_logger
 from services.settings import Settings

@@ -20,9 +20,9 @@ from events import Codec, ContractError, Topics
 from events.instants import from_millis, now_millis
 from projections.queries import Filters, stalled_cases
 from projections.readmodel import ReadModel
+from services.api.apikeys import KeyFile
 from services.api.errors import ApiError, not_found
 from services.api.kafkaside import BadCursor, Publisher, RejectionWatcher, TopicPager
-from services.api.keys import KeyFile
 from services.api.ledger import Ledger, Taken
 from services.api.records import from_json, inbox_json, to_json
 from services.cases import errors

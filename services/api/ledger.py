@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.tables import create_tables
+from services.tables import create_tables, insert_once
 
 metadata = sa.MetaData()
 submissions = sa.Table(
@@ -72,12 +72,7 @@ class Ledger:
     def take(self, agency: str, submission_id: str, taken: Taken) -> bool:
         """Remember a submission; False when the id was taken before (a replay)."""
         values = {"agency": agency, "submission_id": submission_id} | vars(taken)
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(submissions.insert().values(**values))
-        except sa.exc.IntegrityError:
-            return False
-        return True
+        return insert_once(self.engine, submissions, values)
 
     def forget(self, agency: str, submission_id: str) -> None:
         """Drop a submission that could not be published, so it may be sent again."""
@@ -97,8 +92,4 @@ class Ledger:
         if self.rejected(agency, submission_id) is not None:
             return
         values = {"agency": agency, "submission_id": submission_id} | vars(rejected)
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(rejections.insert().values(**values))
-        except sa.exc.IntegrityError:
-            pass  # another API process wrote it first
+        insert_once(self.engine, rejections, values)  # False: another API process wrote it first

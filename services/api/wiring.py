@@ -6,9 +6,9 @@ from kafka import KafkaConsumer
 
 from events import Codec, Topics
 from projections.wiring import read_model_db
+from services.api.apikeys import KeyFile
 from services.api.backend import Backend
 from services.api.kafkaside import Publisher, RejectionWatcher, TopicPager
-from services.api.keys import KeyFile
 from services.api.ledger import Ledger
 from services.cases.agencies import load_agencies
 from services.cases.application import CaseService

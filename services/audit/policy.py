@@ -33,5 +33,6 @@ def load_policy(config_dir: Path) -> Policy:
     required = data.get("required_cosignatures", 0)
     witnesses = tuple(data.get("witnesses", []))
     if not 0 <= required <= len(witnesses):
-        raise ValueError(f"{path}: required_cosignatures must be between 0 and {len(witnesses)}")
+        problem = f"must be between 0 and {len(witnesses)}, the number of witnesses"
+        raise tomlfile.refuse(path, "", "required_cosignatures", problem)
     return Policy(witnesses, required)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from services.audit import merkle
 from services.audit.rows import scan
-from services.tables import create_tables
+from services.tables import create_tables, insert_once
 
 EVENT = "event"
 ACCESS = "access"
@@ -218,12 +218,7 @@ class LogStore:
     def add_checkpoint(self, size: int, note: str) -> bool:
         """Store a signed checkpoint once; False when one of that size is already stored."""
         row = {"size": size, "note": note, "created_at": datetime.now(UTC)}
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(checkpoints.insert().values(**row))
-        except sa.exc.IntegrityError:
-            return False
-        return True
+        return insert_once(self.engine, checkpoints, row)
 
     def checkpoints(self) -> list[str]:
         query = sa.select(checkpoints.c.note).order_by(checkpoints.c.size)
@@ -231,12 +226,7 @@ class LogStore:
             return [str(note) for note in connection.execute(query).scalars()]
 
     def add_cosignature(self, size: int, witness: str, note: str) -> None:
-        row = {"size": size, "witness": witness, "note": note}
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(cosignatures.insert().values(**row))
-        except sa.exc.IntegrityError:
-            return
+        insert_once(self.engine, cosignatures, {"size": size, "witness": witness, "note": note})
 
     def cosigned(self, size: int) -> list[str]:
         query = sa.select(cosignatures.c.note).where(cosignatures.c.size == size)

@@ -6,13 +6,17 @@ recorded with the role its agency had on the day the step happened.
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import NotRequired
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import with_config
+from typing_extensions import TypedDict
+
+from services.runtime import tomlfile
 
 ROLES = frozenset(
     {
@@ -110,34 +114,42 @@ class AgencyDirectory:
         return list(self._by_id.values())
 
 
+@with_config(tomlfile.STRICT)
+class AgencyTable(TypedDict):  # the fields of Agency, which a table's keys become
+    id: str
+    name: str
+    name_vi: NotRequired[str]
+    role: str
+    area: str
+    valid_from: date
+    valid_to: NotRequired[date]
+    successor: NotRequired[str]
+    reads_personal_data: NotRequired[bool]
+
+
+@with_config(tomlfile.STRICT)
+class AgenciesFile(TypedDict, total=False):
+    zone: str
+    agency: list[AgencyTable]
+
+
 def load_agencies(config_dir: Path) -> AgencyDirectory:
-    """Read ``agencies.toml`` from ``config_dir``."""
-    with (config_dir / AGENCIES_FILE).open("rb") as file:
-        document = tomllib.load(file)
-    zone = str(document.get("zone", DEFAULT_ZONE))
+    """Read ``agencies.toml`` from ``config_dir``; a fault is refused naming table and key."""
+    path = config_dir / AGENCIES_FILE
+    document = tomlfile.read(path, AgenciesFile)
+    zone = document.get("zone", DEFAULT_ZONE)
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{AGENCIES_FILE}: unknown time zone {zone!r}") from None
-    return AgencyDirectory((_parse(table) for table in document.get("agency", [])), tz)
-
-
-def _parse(table: Mapping[str, Any]) -> Agency:
-    role = str(table["role"])
-    if role not in ROLES:
-        raise ValueError(f"agency {table['id']!r}: unknown role {role!r}")
-    return Agency(
-        id=str(table["id"]),
-        name=str(table["name"]),
-        role=role,
-        area=str(table["area"]),
-        valid_from=_day(table["valid_from"]),
-        valid_to=_day(table["valid_to"]) if "valid_to" in table else None,
-        reads_personal_data=bool(table.get("reads_personal_data", False)),
-        successor=str(table["successor"]) if table.get("successor") else None,
-        name_vi=str(table.get("name_vi", "")),
-    )
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+        raise tomlfile.refuse(path, "", "zone", f"names an unknown time zone {zone!r}") from None
+    tables = document.get("agency", [])
+    ids = [table["id"] for table in tables]
+    for number, table in enumerate(tables, start=1):
+        where = f"agency[{number}]"
+        if table["role"] not in ROLES:
+            raise tomlfile.refuse(path, where, "role", f"is not a role: {table['role']!r}")
+        if table["id"] in ids[: number - 1]:
+            raise tomlfile.refuse(path, where, "id", f"{table['id']!r} is listed twice")
+        if (successor := table.get("successor")) and successor not in ids:
+            raise tomlfile.refuse(path, where, "successor", "names no agency of the file")
+    return AgencyDirectory((Agency(**table) for table in tables), tz)

@@ -116,7 +116,7 @@ def verify_chain(
     return Verification(case_id, len(records), sequence, problem, detail, walker.legacy)
 
 
-Finding = tuple[int, str, str]
+ChainBreak = tuple[int, str, str]  # the sequence where the chain breaks, the problem, a detail
 
 
 def _hashed_for(case_id: str, sequence: int, event: ChainedEvent) -> bool:
@@ -134,7 +134,7 @@ class _Walker:
         self.previous = GENESIS
         self.legacy = 0
 
-    def walk(self) -> Finding | None:
+    def walk(self) -> ChainBreak | None:
         for index, (version, event) in enumerate(self.records):
             found = self._check(index, version, event)
             if found:
@@ -146,7 +146,7 @@ class _Walker:
             self.previous = event.hash
         return None
 
-    def _check(self, index: int, version: int, event: ChainedEvent | None) -> Finding | None:
+    def _check(self, index: int, version: int, event: ChainedEvent | None) -> ChainBreak | None:
         expected = index + 1
         if version > expected:
             return expected, MISSING, "no event is stored at this position"
@@ -183,7 +183,7 @@ class _Walker:
             and self._origin(next_event, next_version) == version
         )
 
-    def _displaced(self, index: int, version: int, origin: int) -> Finding:
+    def _displaced(self, index: int, version: int, origin: int) -> ChainBreak:
         if origin < version:
             return origin, INSERTED, f"events were inserted before the event hashed for {origin}"
         later = self.records[index + 1 :]
@@ -191,14 +191,14 @@ class _Walker:
             return version, REORDERED, f"holds the event hashed for position {origin}"
         return version, MISSING, f"the event hashed for position {version} is gone"
 
-    def _broken_link(self, version: int, previous_hash: str) -> Finding:
+    def _broken_link(self, version: int, previous_hash: str) -> ChainBreak:
         earlier = self.accepted.get(previous_hash)
         if earlier is not None:
             return earlier + 1, INSERTED, f"event {version} is chained to event {earlier}"
         bad = max(version - 1, 1)
         return bad, ALTERED, f"event {version} was chained to a different predecessor"
 
-    def check_head(self, sequence: int, expected_hash: str) -> Finding | None:
+    def check_head(self, sequence: int, expected_hash: str) -> ChainBreak | None:
         if sequence > len(self.records):
             return len(self.records) + 1, MISSING, "the stream ends before the published head"
         _, event = self.records[sequence - 1]

@@ -26,7 +26,7 @@ from deploy.process import create_once
 from services.cases.errors import PersonalDataErasedError
 from services.logs import get_logger
 from services.ops.erasures import add_erasure
-from services.tables import create_tables
+from services.tables import create_tables, insert_once
 
 KEY_SIZE = nacl.secret.SecretBox.KEY_SIZE
 log = get_logger(__name__)
@@ -81,10 +81,7 @@ class KeyStore:
         """Give the case a key unless it has one (or had one: a shredded key stays gone)."""
         wrapped = self._master.encrypt(nacl.utils.random(KEY_SIZE))
         row = {"case_id": case_id, "wrapped_key": bytes(wrapped), "created_at": _now()}
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(case_keys.insert().values(**row))
-        except sa.exc.IntegrityError:
+        if not insert_once(self._engine, case_keys, row):
             return
         log.info("case.key_created", case_id=case_id)
 

@@ -2,12 +2,12 @@
 
 Which step may follow which, and which agency role may record it, is data: a province or a
 later law changes the file, not the code. This module only uses the standard library, so the
-domain model may import it.
+domain model may import it; the file's shape and its strict reading are in
+:mod:`services.cases.workflowfile`.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +57,23 @@ class Workflow:
 
 
 def load_workflow(path: Path) -> Workflow:
-    """Read and check a workflow file."""
-    with path.open("rb") as file:
-        return parse_workflow(tomllib.load(file))
+    """Read and check a workflow file; a fault is refused naming the file, table and key."""
+    # Imported here: the file's shape needs pydantic, which the domain model does without.
+    from services.cases.workflowfile import read_workflow_file
+    from services.runtime.tomlfile import refuse
+
+    try:
+        return parse_workflow(read_workflow_file(path))
+    except WorkflowError as error:
+        raise refuse(path, error.table, error.key, str(error)) from None
+
+
+class WorkflowError(ValueError):
+    """A rule the workflow cannot hold: ``table`` and ``key`` say where it is."""
+
+    def __init__(self, table: str, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.table, self.key = table, key
 
 
 def parse_workflow(document: Mapping[str, Any]) -> Workflow:
@@ -72,7 +86,7 @@ def parse_workflow(document: Mapping[str, Any]) -> Workflow:
 def _parse_rule(name: str, table: Mapping[str, Any]) -> StepRule:
     states = frozenset(table.get("states", [OPEN]))
     if not states <= STATES:
-        raise ValueError(f"step {name}: unknown states {sorted(states - STATES)}")
+        raise WorkflowError(f"steps.{name}", "states", f"unknown states {sorted(states - STATES)}")
     reference = table.get("refers_to")
     return StepRule(
         step=name,
@@ -91,9 +105,11 @@ def _parse_rule(name: str, table: Mapping[str, Any]) -> StepRule:
 def _check_names(steps: Mapping[str, StepRule]) -> None:
     """Every step a rule mentions must itself be a step of the workflow."""
     for rule in steps.values():
-        mentioned = set(rule.requires) | set(rule.requires_any)
-        if rule.refers_to:
-            mentioned.add(rule.refers_to.step)
-        unknown = mentioned - set(steps)
-        if unknown:
-            raise ValueError(f"step {rule.step}: refers to unknown steps {sorted(unknown)}")
+        referred = (rule.refers_to.step,) if rule.refers_to else ()
+        for key, named in (
+            ("requires", rule.requires),
+            ("requires_any", rule.requires_any),
+            ("refers_to", referred),
+        ):
+            if unknown := sorted(set(named) - set(steps)):
+                raise WorkflowError(f"steps.{rule.step}", key, f"names unknown steps {unknown}")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from events import ContractError
-from services.api.keys import KeyFile
+from services.api.apikeys import KeyFile
 from services.cases.agencies import load_agencies
 from services.commands.common import print_json, settings_for
 from services.kafka.keys import backbone_keypair, register_agency_public_key

@@ -25,7 +25,7 @@ from services.commands.common import people
 from services.commands.projections import console
 from services.logs import get_logger
 from services.reporting.application import ReportingService
-from services.reports.board import duties_table, reporting_duties
+from services.reports.dutyboard import duties_table, reporting_duties
 from services.settings import Settings
 
 # Lines above the board's rows (counts, title, header) and per case (id row, ~2 obligations).

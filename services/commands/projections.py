@@ -34,7 +34,7 @@ from services.commands.common import (
 )
 from services.commands.errors import UserError, unknown_name
 from services.ops.health import watch
-from services.reports.board import duties_table, reporting_duties
+from services.reports.dutyboard import duties_table, reporting_duties
 
 # Width when the output is not a terminal (a pipe, a file): wide enough not to fold names.
 PIPE_WIDTH = 160

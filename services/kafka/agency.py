@@ -21,7 +21,7 @@ from deploy.kafka.launcher import BrokerEndpoint
 from events import Codec, ContractError, Topics, open_sealed, seal
 from events.instants import from_millis
 from events.limits import check_lengths, check_occurred_at
-from services.kafka.access import consumer_group_prefix
+from services.kafka.acls import consumer_group_prefix
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.keys import agency_keypair, backbone_keypair
 from services.kafka.provision import load_credentials

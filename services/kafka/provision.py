@@ -15,7 +15,7 @@ from pathlib import Path
 from deploy.kafka.launcher import BrokerEndpoint
 from events import Topics
 from services.cases.agencies import load_agencies
-from services.kafka.access import AgencyCredentials, grant_agency
+from services.kafka.acls import AgencyCredentials, grant_agency
 from services.kafka.clients import (
     broker_endpoint,
     ensure_topics,

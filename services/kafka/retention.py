@@ -7,29 +7,23 @@ runs, so a changed figure reaches the topics that already exist.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NotRequired, cast
+
+from pydantic import with_config
+from typing_extensions import TypedDict
 
 from deploy.kafka.launcher import BrokerEndpoint
 from events import Topics
 from services.kafka.clients import set_topic_configs
 from services.logs import get_logger
+from services.runtime import tomlfile
 
 log = get_logger(__name__)
 RETENTION_FILE = "retention.toml"
 HOUR_MS = 3_600_000
-KINDS = (
-    "intake",
-    "rejected",
-    "inbox",
-    "case-events",
-    "alerts",
-    "supervisor-alerts",
-    "checkpoints",
-    "cosignatures",
-)
 
 
 @dataclass(frozen=True)
@@ -49,30 +43,53 @@ class Retention:
         return configs
 
 
+@with_config(tomlfile.STRICT)
+class RetentionTable(TypedDict):
+    retention_hours: NotRequired[int]
+    segment_hours: NotRequired[int]
+    forever: NotRequired[bool]
+    reason: str
+
+
+# Every kind of topic needs its table; kinds are spelt with hyphens, hence the functional form.
+RetentionFile = TypedDict(
+    "RetentionFile",
+    {
+        "intake": RetentionTable,
+        "rejected": RetentionTable,
+        "inbox": RetentionTable,
+        "case-events": RetentionTable,
+        "alerts": RetentionTable,
+        "supervisor-alerts": RetentionTable,
+        "checkpoints": RetentionTable,
+        "cosignatures": RetentionTable,
+    },
+)
+with_config(tomlfile.STRICT)(RetentionFile)
+KINDS: tuple[str, ...] = tuple(RetentionFile.__annotations__)
+
+
 def load_retention(config_dir: Path) -> dict[str, Retention]:
-    """Every kind's retention; a missing kind, figure or reason is an error naming the file."""
+    """Every kind's retention; a missing kind, figure or reason is refused naming the table."""
     path = config_dir / RETENTION_FILE
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    unknown = sorted(set(data) - set(KINDS))
-    if unknown:
-        raise ValueError(f"{path}: unknown topic kinds {unknown}; known: {list(KINDS)}")
-    return {kind: _entry(path, kind, data.get(kind)) for kind in KINDS}
+    # A TypedDict of eight same-shaped tables, read by kind name.
+    data = cast(Mapping[str, RetentionTable], tomlfile.read(path, RetentionFile))
+    return {kind: _entry(path, kind, data[kind]) for kind in KINDS}
 
 
-def _entry(path: Path, kind: str, section: object) -> Retention:
-    if not isinstance(section, Mapping):
-        raise ValueError(f"{path}: [{kind}] is missing; every kind of topic needs a retention")
-    reason = str(section.get("reason", "")).strip()
-    forever = section.get("forever") is True
+def _entry(path: Path, kind: str, section: RetentionTable) -> Retention:
     hours, segment = section.get("retention_hours"), section.get("segment_hours")
-    if not reason:
-        raise ValueError(f"{path}: [{kind}] needs a reason")
+    forever = section.get("forever", False)
+    if not section["reason"].strip():
+        raise tomlfile.refuse(path, kind, "reason", "is empty; say why the topic keeps so long")
     if forever == (hours is not None):
-        raise ValueError(f"{path}: [{kind}] needs either retention_hours or forever = true")
+        raise tomlfile.refuse(
+            path, kind, "retention_hours", "or forever = true: exactly one of them is needed"
+        )
     for name, value in (("retention_hours", hours), ("segment_hours", segment)):
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise ValueError(f"{path}: [{kind}] {name} must be a whole number of hours ≥ 1")
-    return Retention(kind, None if forever else hours, segment, reason)
+        if value is not None and value < 1:
+            raise tomlfile.refuse(path, kind, name, "must be a whole number of hours ≥ 1")
+    return Retention(kind, None if forever else hours, segment, section["reason"].strip())
 
 
 def topics_by_kind(

@@ -6,14 +6,17 @@ whether the message may carry personal data.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
+
+from pydantic import with_config
+from typing_extensions import TypedDict
 
 from services.cases.agencies import AgencyDirectory
+from services.runtime import tomlfile
 
 ROUTING_FILE = "routing.toml"
 
@@ -87,23 +90,37 @@ class Router:
         return route.personal_data and agency is not None and agency.reads_personal_data
 
 
+@with_config(tomlfile.STRICT)
+class RouteTable(TypedDict):
+    steps: list[str]
+    roles: NotRequired[list[str]]
+    area_field: NotRequired[str]
+    addressee_field: NotRequired[str]
+    personal_data: NotRequired[bool]
+
+
+@with_config(tomlfile.STRICT)
+class RoutingFile(TypedDict, total=False):
+    participants_see_all: bool
+    route: list[RouteTable]
+
+
 def load_router(config_dir: Path, agencies: AgencyDirectory) -> Router:
     """Read ``routing.toml``; a broken file fails at start-up, naming the route."""
-    with (config_dir / ROUTING_FILE).open("rb") as file:
-        document = tomllib.load(file)
-    routes = tuple(_route(i, table) for i, table in enumerate(document.get("route", [])))
-    return Router(routes, agencies, bool(document.get("participants_see_all", True)))
+    path = config_dir / ROUTING_FILE
+    document = tomlfile.read(path, RoutingFile)
+    routes = document.get("route", [])
+    for number, table in enumerate(routes, start=1):
+        if not table["steps"]:
+            raise tomlfile.refuse(path, f"route[{number}]", "steps", "names no step")
+    return Router(tuple(map(_route, routes)), agencies, document.get("participants_see_all", True))
 
 
-def _route(index: int, table: Mapping[str, Any]) -> Route:
-    known = {"steps", "roles", "area_field", "addressee_field", "personal_data"}
-    unknown = set(table) - known
-    if unknown or not table.get("steps"):
-        raise ValueError(f"routing.toml route #{index + 1}: needs steps, unknown keys {unknown}")
+def _route(table: RouteTable) -> Route:
     return Route(
         steps=frozenset(table["steps"]),
         roles=frozenset(table.get("roles", ())),
-        area_field=str(table.get("area_field", "")),
-        addressee_field=str(table.get("addressee_field", "")),
-        personal_data=bool(table.get("personal_data", False)),
+        area_field=table.get("area_field", ""),
+        addressee_field=table.get("addressee_field", ""),
+        personal_data=table.get("personal_data", False),
     )

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer
 
 from events import Codec, ContractError, Topics
-from services.api.keys import write_private
+from services.api.apikeys import write_private
 from services.api.records import inbox_json, to_json
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.wiring import database_engine
@@ -36,7 +36,7 @@ from services.logs import get_logger
 from services.ops import metrics
 from services.settings import Settings
 from services.supervisor import StopFlag
-from services.tables import create_tables
+from services.tables import create_tables, insert_once
 
 log = get_logger(__name__)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -199,11 +199,7 @@ class Deliverer:
             "last_error": error,
             "body": body.decode(),
         }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(failures.insert().values(**row))
-        except sa.exc.IntegrityError:
-            pass  # set aside before a crash: already listed
+        insert_once(self.engine, failures, row)  # False: set aside before a crash, already listed
         log.error("webhooks.set_aside", agency=agency, id=message_id, error=error)
 
 

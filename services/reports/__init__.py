@@ -9,11 +9,9 @@ agencies' own statisticians), HTML and PDF to a published one: ``default_publish
 from __future__ import annotations
 
 import importlib
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
 import sqlalchemy as sa
@@ -22,6 +20,7 @@ from projections.readmodel import ReadModel
 from projections.statistics.catalogue import load_catalogue
 from projections.statistics.figures import collect
 from projections.statistics.period import Period
+from services.areas import area_names, load_areas
 from services.cases.agencies import load_agencies
 from services.reports.build import Names, build_report
 from services.reports.model import Report
@@ -101,7 +100,9 @@ def make_report(
     finally:
         if db is None:
             engine.dispose()
-    names = Names(_area_names(settings.config_dir), {a.id: a.name for a in agencies.all()})
+    names = Names(
+        area_names(load_areas(settings.config_dir)), {a.id: a.name for a in agencies.all()}
+    )
     publish = default_publish(request.format) if request.publish is None else request.publish
     report = build_report(
         figures, catalogue, names, t, published=publish, threshold=settings.report_min_cell
@@ -113,13 +114,3 @@ def _database(settings: Settings) -> sa.Engine:
     from projections.wiring import read_model_db  # imports Kafka clients: only when needed
 
     return read_model_db(settings)
-
-
-def _area_names(config_dir: Path) -> dict[str, str]:
-    with (config_dir / "areas.toml").open("rb") as source:
-        data = tomllib.load(source)
-    return {
-        str(unit["code"]): str(unit["name"])
-        for kind in ("province", "district", "commune")
-        for unit in data.get(kind, ())
-    }

@@ -153,6 +153,8 @@ _FIELD = re.compile(r"\{(\w+)(?:![rsa])?(?::[^}]*)?\}")
 
 
 class Gettext(Protocol):
+    """Anything that translates a message id (a translator; tests pass a stub)."""
+
     def gettext(self, message: str) -> str: ...
 
 

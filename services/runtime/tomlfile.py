@@ -29,12 +29,20 @@ class ConfigFileError(ValueError):
     """A configuration file that cannot be used: ``reason`` for machines, a sentence for people.
 
     ``reason`` is one of ``config_missing_file``, ``config_unreadable``, ``config_syntax``,
-    ``config_unknown_key``, ``config_missing_key``, ``config_wrong_type``.
+    ``config_unknown_key``, ``config_missing_key``, ``config_wrong_type``, and
+    ``config_invalid`` for what a loader checks beyond the schema (:func:`refuse`).
     """
 
     def __init__(self, reason: str, path: Path, table: str, key: str, message: str) -> None:
         super().__init__(message)
         self.reason, self.path, self.table, self.key = reason, path, table, key
+
+
+def refuse(path: Path, table: str, key: str, problem: str) -> ConfigFileError:
+    """A refusal (to raise) of what the schema cannot say: ``problem`` of ``key`` in ``table``
+    (``(top level)``, ``agency[4]``, as :func:`read` names them)."""
+    message = f"{path}: table {table or '(top level)'}: '{key}' {problem}"
+    return ConfigFileError("config_invalid", path, table or "(top level)", key, message)
 
 
 def read(path: Path, schema: type[T]) -> T:
@@ -76,9 +84,12 @@ def _refusal(
     path: Path, document: Mapping[str, Any], errors: Sequence[ErrorDetails]
 ) -> ConfigFileError:
     # A union (a string or a table) reports one error per branch; the one that reaches deepest
-    # into the document is the one that says what is wrong.
+    # into the document is the one that says what is wrong. A misspelt key is reported both as
+    # unknown and as missing: the unknown one is what the person typed, so it is named.
     located = [(_located(document, error["loc"], error["type"]), error) for error in errors]
-    (steps, error) = max(located, key=lambda pair: len(pair[0]))
+    (steps, error) = max(
+        located, key=lambda pair: (len(pair[0]), pair[1]["type"] == "extra_forbidden")
+    )
     reason = _KINDS.get(error["type"], "config_wrong_type")
     key = str(steps[-1]) if steps else ""
     table = _table_name(steps[:-1])

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from events.instants import to_millis
 from projections.policy import FIRST
-from services.simulator import vocabulary as v
+from services.simulator import codeweights as v
 from services.simulator.tracks import Track
 
 

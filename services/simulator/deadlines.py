@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from projections.calendar import WorkCalendar, load_calendar
+from projections.calendar import WorkCalendar
+from projections.calendarfile import load_calendar
 from projections.policy import Policy
 from projections.policyfile import deployment_policy
 from projections.stalled.deadlines import rule_due, scale_for

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from services.areas import load_areas
 from services.cases.agencies import AgencyDirectory, load_agencies
 
 
@@ -43,8 +43,7 @@ class Province:
 def load_province(config_dir: Path, province_code: str = "58", on: date | None = None) -> Province:
     """Read areas.toml and agencies.toml: the communes that have an agency valid ``on`` (by
     default today in the province, whatever the host's time zone)."""
-    with (config_dir / "areas.toml").open("rb") as file:
-        areas = tomllib.load(file)
+    areas = load_areas(config_dir)
     directory = load_agencies(config_dir)
     day = on or directory.local_day(datetime.now(UTC))
     return province_from(areas, directory, province_code, day)
@@ -67,11 +66,7 @@ def province_from(
     chosen = [
         c
         for c in areas.get("commune", [])
-        if _exists(c, on)
-        and c["code"] in by_area
-        and (
-            c.get("district") in districts or (not c.get("district") and c.get("province") == code)
-        )
+        if _exists(c, on) and c["code"] in by_area and _belongs(c, districts, code)
     ]
     communes = tuple(
         Commune(str(c["code"]), str(c["name"]), str(c.get("district", "")), by_area[c["code"]].id)

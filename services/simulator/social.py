@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from events.instants import from_millis, to_millis
-from services.simulator import vocabulary as v
+from services.simulator import codeweights as v
 from services.simulator.province import Commune
 from services.simulator.tracks import Track
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from random import Random
 
+from services.simulator import codeweights as v
 from services.simulator import criminal, personas, social
-from services.simulator import vocabulary as v
 from services.simulator.province import Province
 from services.simulator.story import Deviation, Story
 from services.simulator.timing import DueClock

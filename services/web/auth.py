@@ -10,9 +10,9 @@ is logged with the name tried, the client address and the time, never the passwo
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.logs import get_logger
@@ -42,6 +42,10 @@ def current_user(request: Request) -> User:
         raise LoginRequired
     request.state.user = user
     return user
+
+
+Person = Annotated[User, Depends(current_user)]
+"""A route's parameter for the logged-in user."""
 
 
 def csrf_token(request: Request) -> str:

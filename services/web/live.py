@@ -20,8 +20,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from services.runtime.i18n import translator
-from services.web.auth import dashboard
-from services.web.pages import Person, _board
+from services.web.auth import Person, dashboard
+from services.web.pages import _board
 from services.web.watch import Mark, Watcher
 
 router = APIRouter()

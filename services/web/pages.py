@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from eventsourcing.persistence import OperationalError as StoreBusy
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
@@ -24,8 +24,8 @@ from events.steps import SUPERVISOR_FOLLOWED_UP
 from projections.statistics.duties import duty_json
 from services.cases.errors import CaseError
 from services.logs import get_logger
-from services.reports.board import reporting_duties
-from services.web.auth import check_csrf, current_user, dashboard
+from services.reports.dutyboard import reporting_duties
+from services.web.auth import Person, check_csrf, dashboard
 from services.web.board import SORTS, BoardQuery, read_board
 from services.web.casepage import CasePage, follow_ups, read_case
 from services.web.charts import Series, grouped_bars
@@ -36,7 +36,6 @@ from services.web.users import User
 
 log = get_logger(__name__)
 router = APIRouter()
-Person = Annotated[User, Depends(current_user)]
 NOTE_LIMIT = 500
 REFUSED = "The case service refused the follow-up; nothing was recorded."
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from pydantic import with_config
 from typing_extensions import TypedDict
 
+from services.areas import load_areas
 from services.cases.agencies import AgencyDirectory
 from services.runtime import tomlfile
 
@@ -83,14 +83,14 @@ class Places:
 
 
 def load_places(config_dir: Path, agencies: AgencyDirectory) -> Places:
-    with (config_dir / "areas.toml").open("rb") as file:
-        document = tomllib.load(file)
-    places: dict[str, Place] = {}
-    for level, parent_key in (("province", ""), ("district", "province"), ("commune", "district")):
-        for table in document.get(level, []):
-            code = str(table["code"])
-            parent = str(table.get(parent_key, "")) if parent_key else ""
-            places[code] = Place(code, str(table["name"]), level, parent)
+    areas = load_areas(config_dir)
+    places = {
+        p["code"]: Place(p["code"], p["name"], "province", "") for p in areas.get("province", [])
+    }
+    for d in areas.get("district", []):
+        places[d["code"]] = Place(d["code"], d["name"], "district", d["province"])
+    for c in areas.get("commune", []):
+        places[c["code"]] = Place(c["code"], c["name"], "commune", c.get("district", ""))
     return Places(places, agencies, load_citations(config_dir))
 
 

@@ -8,23 +8,22 @@ cannot read answers 400 with the form and a sentence saying what to write.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from projections.statistics.period import BadPeriod, parse_period
 from services.logs import get_logger
 from services.reports import FORMATS, MEDIA_TYPES, ReportRequest, file_name, render_report
-from services.web.auth import current_user, dashboard
+from services.web.auth import Person, dashboard
 from services.web.render import render
 from services.web.users import User
 
 log = get_logger(__name__)
 router = APIRouter()
-Person = Annotated[User, Depends(current_user)]
 PROVINCE_WIDE = ("province_supervisor", "auditor")
 BAD_PERIOD = (
     "Cannot read this period: write a year (2026), a half (2026-H1), a quarter (2026-Q2), "

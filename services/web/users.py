@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, NotRequired, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import with_config
+from typing_extensions import TypedDict
 
+from services.runtime import tomlfile
 from services.runtime.i18n import LANGUAGES, Language, language
 
 Role = Literal["district_supervisor", "province_supervisor", "auditor", "agency_officer"]
@@ -151,10 +153,25 @@ class UserBook:
             return
         stamp = (status.st_mtime_ns, status.st_size)
         if stamp != self._stamp:
-            with self.path.open("rb") as file:
-                document = tomllib.load(file)
-            self._users = {u.name: u for u in map(_parse, document.get("user", []))}
+            tables = tomlfile.read(self.path, UsersFile).get("user", [])
+            self._users = {u.name: u for u in map(self._user, enumerate(tables, start=1))}
             self._stamp = stamp
+
+    def _user(self, numbered: tuple[int, UserTable]) -> User:
+        number, table = numbered
+        if table["role"] not in ROLES:
+            raise tomlfile.refuse(
+                self.path, f"user[{number}]", "role", f"is not a role: {table['role']!r}"
+            )
+        lang = table.get("language", "vi")
+        return User(
+            name=table["name"],
+            role=_role(table["role"]),
+            area=table.get("area", ""),
+            password_hash=table["password_hash"],
+            agency=table.get("agency", ""),
+            language=language(lang) if lang in LANGUAGES else "vi",
+        )
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,13 +197,16 @@ def _role(value: str) -> Role:
     )
 
 
-def _parse(table: Mapping[str, object]) -> User:
-    lang = str(table.get("language", "vi"))
-    return User(
-        name=str(table["name"]),
-        role=_role(str(table["role"])),
-        area=str(table.get("area", "")),
-        password_hash=str(table["password_hash"]),
-        agency=str(table.get("agency", "")),
-        language=language(lang) if lang in LANGUAGES else "vi",
-    )
+@with_config(tomlfile.STRICT)
+class UserTable(TypedDict):
+    name: str
+    role: str
+    area: NotRequired[str]
+    agency: NotRequired[str]
+    language: NotRequired[str]
+    password_hash: str
+
+
+@with_config(tomlfile.STRICT)
+class UsersFile(TypedDict, total=False):
+    user: list[UserTable]

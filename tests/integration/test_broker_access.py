@@ -10,7 +10,7 @@ from kafka.errors import ClusterAuthorizationFailedError, TopicAuthorizationFail
 
 from deploy.kafka.launcher import BrokerEndpoint
 from events.topics import Topics
-from services.kafka.access import AgencyCredentials, consumer_group_prefix, grant_agency
+from services.kafka.acls import AgencyCredentials, consumer_group_prefix, grant_agency
 from services.kafka.clients import client_config
 from tests.kafkatools import consume, create_topics, poll_until, produce
 

@@ -12,6 +12,7 @@ import pytest
 from events import SCHEMA_DIR, ContractError
 from services.cases.agencies import ROLES
 from services.cases.workflow import load_workflow
+from services.runtime.tomlfile import ConfigFileError
 from services.settings import DEFAULT_CONFIG_DIR
 from services.vocabulary import (
     Vocabulary,
@@ -156,7 +157,7 @@ def test_a_unit_without_a_name_in_the_area_file_is_named_there() -> None:
 def test_a_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
     (tmp_path / "vocabulary.toml").write_text("[sex\n", encoding="utf-8")
     (tmp_path / "areas.toml").write_text("", encoding="utf-8")
-    with pytest.raises(VocabularyError, match=r"vocabulary\.toml"):
+    with pytest.raises(ConfigFileError, match=r"vocabulary\.toml"):
         load_vocabulary(tmp_path)
 
 

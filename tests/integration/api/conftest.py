@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from services.api.apikeys import KeyFile
 from services.api.app import create_api
-from services.api.keys import KeyFile
 from services.api.serve import server
 from services.settings import Settings
 from tests.integration.kafka.conftest import (  # noqa: F401  (fixtures)

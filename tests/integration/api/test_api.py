@@ -12,8 +12,8 @@ import pytest
 from kafka import KafkaConsumer
 
 from events import Codec, Topics, open_sealed
+from services.api.apikeys import KeyFile
 from services.api.kafkaside import TopicPager
-from services.api.keys import KeyFile
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.keys import agency_keypair, backbone_keypair
 from services.kafka.wiring import build_relay

@@ -11,7 +11,7 @@ from deploy.kafka.launcher import BrokerEndpoint
 from events.topics import Topics
 from services.audit.note import Checkpoint, Note
 from services.cases.application import CaseService
-from services.kafka.access import grant_agency
+from services.kafka.acls import grant_agency
 from services.kafka.provision import _save, credentials_file
 from services.settings import Settings
 from tests.kafkatools import consume, create_topics

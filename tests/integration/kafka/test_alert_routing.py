@@ -11,7 +11,7 @@ from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 
 from events import Codec, Topics
-from services.kafka.access import consumer_group_prefix
+from services.kafka.acls import consumer_group_prefix
 from services.kafka.alertrouting import build_alert_router
 from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.provision import load_credentials, provision

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,13 +25,6 @@ from tests.integration.projections.builders import (
 
 CODEC = Codec.from_directory()
 GARBAGE = b"\xc3\x01\x00\x11\x22\x33\x44\x55\x66\x77body"  # a fingerprint nobody knows
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

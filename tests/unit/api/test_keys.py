@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.api.keys import KeyFile, key_id_of
+from services.api.apikeys import KeyFile, key_id_of
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 

@@ -25,13 +25,13 @@ def test_the_shipped_policy_keeps_intake_short_and_case_events_forever() -> None
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("[alerts]\n", "[alert]\n", "unknown topic kinds"),
-        ('forever = true\nreason = """\nEvery', 'reason = """\nEvery', "either retention_hours"),
+        ("[alerts]\n", "[alert]\n", "unknown key 'alert'"),
+        ('forever = true\nreason = """\nEvery', 'reason = """\nEvery', "exactly one of them"),
         ("retention_hours = 720", "retention_hours = 0", "whole number"),
         (
             "[inbox]\nretention_hours = 720",
             "[inbox]\nforever = true\nretention_hours = 720",
-            "either retention_hours",
+            "exactly one of them",
         ),
     ],
 )
@@ -51,5 +51,5 @@ def test_a_kind_without_a_reason_is_refused(tmp_path: Path) -> None:
     text = (DEFAULT_CONFIG_DIR / RETENTION_FILE).read_text(encoding="utf-8")
     head = text.partition("[cosignatures]\nforever = true\n")
     (tmp_path / RETENTION_FILE).write_text(head[0] + "[cosignatures]\nforever = true\n")
-    with pytest.raises(ValueError, match=r"\[cosignatures\] needs a reason"):
+    with pytest.raises(ValueError, match=r"table cosignatures lacks the required key 'reason'"):
         load_retention(tmp_path)

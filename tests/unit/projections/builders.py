@@ -9,7 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from events.instants import to_millis
-from projections.calendar import WorkCalendar, load_calendar
+from projections.calendar import WorkCalendar
+from projections.calendarfile import load_calendar
 from projections.policyfile import load_policy
 from projections.stalled import CaseFact, CaseState, Obligation, ObligationEngine
 

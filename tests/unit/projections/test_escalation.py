@@ -14,6 +14,7 @@ from projections.escalation import Addressing, load_addressing
 from projections.messages import Outbox
 from projections.stalled.alerts import Alert
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
+from services.runtime.tomlfile import ConfigFileError
 from services.settings import DEFAULT_CONFIG_DIR
 from tests.unit.projections.builders import Story
 
@@ -66,7 +67,7 @@ def test_a_recovery_is_told_to_everyone_a_level_would_have_told(addressing: Addr
 def test_a_broken_entry_fails_loudly(tmp_path: Path) -> None:
     folder = tmp_path
     (folder / "escalation.toml").write_text('[[level]]\nlevel = 1\nroles = ["supervisor"]\n')
-    with pytest.raises(ValueError, match="level #1"):
+    with pytest.raises(ConfigFileError, match=r"level\[1\] lacks the required key 'area'"):
         load_addressing(folder, load_agencies(DEFAULT_CONFIG_DIR))
 
 
