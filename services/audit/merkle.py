@@ -5,7 +5,8 @@ the tree over ``n`` leaves splits at the largest power of two below ``n``. Every
 need is the hash of a *complete* subtree (``2**level`` leaves starting at ``index * 2**level``),
 so a log that keeps those (``NodeReader``) serves proofs and roots in O(log n) look-ups, and
 appending a leaf adds at most log n of them (:func:`new_nodes`). ``MemoryTree`` keeps them in
-lists, for verifiers and tests.
+lists, for proofs and tests; ``Frontier`` keeps only the O(log n) subtrees along the right edge,
+which is all a root needs (a verifier streaming a million leaves holds about twenty hashes).
 """
 
 from __future__ import annotations
@@ -201,3 +202,33 @@ class MemoryTree:
 
     def consistency(self, first: int, second: int | None = None) -> list[bytes]:
         return consistency_proof(self.node, first, self.size if second is None else second)
+
+
+class Frontier:
+    """The root of a tree growing one leaf at a time, from its complete subtrees along the right
+    edge (a compact range from leaf 0): one per bit set in ``size``, largest first."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._edge: list[bytes] = []
+
+    def append(self, leaf: bytes) -> None:
+        """Add a leaf *hash*; two subtrees of equal size merge, like a binary counter's carry."""
+        edge = self._edge
+        edge.append(leaf)
+        self.size += 1
+        carry = self.size
+        while not carry & 1:
+            right = edge.pop()
+            edge[-1] = node_hash(edge[-1], right)
+            carry >>= 1
+
+    def root(self) -> bytes:
+        """MTH of the leaves so far: RFC 6962 splits at the largest power of two, so the
+        subtrees fold from the right."""
+        if not self._edge:
+            return EMPTY_ROOT
+        current = self._edge[-1]
+        for left in reversed(self._edge[:-1]):
+            current = node_hash(left, current)
+        return current

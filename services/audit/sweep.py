@@ -1,0 +1,167 @@
+"""The fast pass of whole-store verification: one ordered sweep that proves an intact store.
+
+The event rows (by notification id) and the checkpointed log's leaves (by index) are read in
+one streaming scan each and joined as they go: a leaf of kind ``event`` names the notification
+it was made from, and the log was appended in notification order. The sweep keeps a chain tip
+per case (count, last hash, last recording time, area) and the Merkle frontier, so memory grows
+with the number of cases, not of events, and each row is parsed and hashed once.
+
+It only ever *proves* the store intact. The first thing that does not fit (a changed row, a
+broken link, a leaf whose row moved or is gone, a root that is not the signed one) ends it with
+None, and ``verify.verify_store`` runs the exact pass, which reads everything again and names
+what is wrong. When the sweep returns a report it is the report the exact pass would give:
+every leaf was matched to the row with its notification id, case and position, so the exact
+pass's look-up by (case, position) finds the same leaf (two rows with one position would have
+broken the chain), and each row's hash was proven by the same formula
+(``rows.proven_fast``, or the exact one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from contextlib import closing
+from hashlib import sha256
+from itertools import chain
+from typing import Any
+
+import sqlalchemy as sa
+
+from events.steps import CASE_REPORTED
+from services.audit import merkle
+from services.audit.access import access_hash, verify_access_chain
+from services.audit.findings import Finding
+from services.audit.note import Checkpoint
+from services.audit.rows import StoredRow, case_text, events_table, parse_state, proven_fast, stream
+from services.audit.service import AuditService
+from services.audit.store import EVENT, leaves
+from services.cases.chain import event_hash
+
+AREA_FIELDS = ("province_code", "district_code", "commune_code")
+Tip = tuple[str, int, str, int, tuple[str, ...]]
+"""A case's chain tip: (case id, events so far, last hash, latest recording time, area codes)."""
+
+
+class Report:
+    """What the sweep counts; ``verify.VerificationReport`` is built from it."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.cases = 0
+        self.pending = 0
+        self.findings: list[Finding] = []
+
+
+def sweep(
+    audit: AuditService,
+    checkpoints: Sequence[Checkpoint],
+    selected: Callable[[tuple[str, ...], int], bool],
+    progress: Callable[[int], None] | None,
+) -> Report | None:
+    """The counts and access findings of an intact store, or None at the first misfit.
+
+    ``checkpoints`` are the valid ones, smallest first; ``selected(area codes, latest
+    recording time)`` says whether a case counts."""
+    size = checkpoints[-1].size if checkpoints else 0
+    roots = {c.size: c.root for c in checkpoints}
+    records = audit.access.entries()
+    present = {r.id: access_hash(r) for r in records}
+    frontier = merkle.Frontier()
+    if roots.get(0, merkle.EMPTY_ROOT) != merkle.EMPTY_ROOT:
+        return None
+    report = Report()
+    altered: list[Finding] = []
+
+    def feed(leaf: Sequence[Any]) -> bool:
+        """Add a leaf to the frontier; False if a signed root it completes differs."""
+        index, kind, _, case_id, sequence, entry = leaf
+        frontier.append(sha256(b"\x00" + bytes.fromhex(entry)).digest())  # merkle.leaf_hash
+        if kind != EVENT and present.get(sequence) != entry:
+            detail = f"a checkpointed access record (leaf {index}) is gone or changed"
+            altered.append(Finding("access_altered", case_id, None, detail))
+        expected = roots.get(frontier.size)
+        return expected is None or frontier.root() == expected
+
+    tips: dict[Any, Tip] = {}
+    areas: dict[tuple[str, ...], tuple[str, ...]] = {}
+    with (
+        closing(leaf_batches(audit.engine, size)) as stored_leaves,
+        closing(event_batches(audit.engine)) as rows,
+    ):
+        pending_leaves = chain.from_iterable(stored_leaves)
+        leaf = next(pending_leaves, None)
+        for notification, originator, version, state in chain.from_iterable(rows):
+            while leaf is not None and (leaf[1] != EVENT or leaf[2] < notification):
+                if leaf[1] == EVENT or not feed(leaf):
+                    return None  # a checkpointed event's row is gone or moved
+                leaf = next(pending_leaves, None)
+            tip = tips.get(originator)
+            if tip is None:
+                tip = (case_text(originator), 0, "", 0, ())
+            case_id, count, last_hash, last_recorded, area = tip
+            expected: str | None = None
+            if leaf is not None and leaf[2] == notification:
+                expected = leaf[5]
+                if not (leaf[3] == case_id and leaf[4] == version and feed(leaf)):
+                    return None
+                leaf = next(pending_leaves, None)
+            else:
+                report.pending += 1
+            proven = proven_fast(case_id, version, bytes(state))
+            if proven is None:
+                proven = _proven_exactly(case_id, version, state)
+            if proven is None or version != count + 1:
+                return None
+            digest, previous, recorded, step, payload = proven
+            if previous != last_hash or (expected is not None and expected != digest):
+                return None
+            if step == CASE_REPORTED:
+                codes = tuple(str(payload.get(k, "")) for k in AREA_FIELDS)
+                area = areas.setdefault(codes, codes)
+            tips[originator] = (case_id, version, digest, max(last_recorded, recorded), area)
+            report.events += 1
+            if progress is not None and report.events % 1000 == 0:
+                progress(report.events)
+        while leaf is not None:
+            if leaf[1] == EVENT or not feed(leaf):
+                return None
+            leaf = next(pending_leaves, None)
+    if frontier.size != size:
+        return None
+    if progress is not None:
+        progress(report.events)
+    report.cases = sum(1 for tip in tips.values() if selected(tip[4], tip[3]))
+    report.findings = [
+        Finding(f["problem"], f["case_id"], None, f"access record {f['access_id']}: {f['detail']}")
+        for f in verify_access_chain(records)
+    ] + altered
+    return report
+
+
+def _proven_exactly(case_id: str, sequence: int, state: bytes) -> tuple[Any, ...] | None:
+    """``proven_fast``'s answer by the chain's exact formula (current, else the first
+    release's), for rows the fast path cannot show: floats, huge integers, legacy hashes."""
+    event = parse_state(state)
+    if event is None:
+        return None
+    content = StoredRow(0, case_id, sequence, event).content_hash()
+    if content != event.hash and event_hash(case_id, sequence, event, legacy=True) != event.hash:
+        return None
+    return event.hash, event.previous_hash, event.recorded_at, event.step, event.payload
+
+
+def event_batches(engine: sa.Engine) -> Generator[Sequence[Any], None, None]:
+    """The event rows the sweep reads, in notification order: (id, case id as stored,
+    version, state)."""
+    table = events_table(engine)
+    if table is not None:
+        c = table.c
+        yield from stream(
+            engine, sa.select(c.id, c.originator_id, c.originator_version, c.state).order_by(c.id)
+        )
+
+
+def leaf_batches(engine: sa.Engine, size: int) -> Generator[Sequence[Any], None, None]:
+    """The first ``size`` leaves, in log order: (index, kind, source, case id, sequence, hash)."""
+    c = leaves.c
+    columns = (c.idx, c.kind, c.source_id, c.case_id, c.sequence, c.entry_hash)
+    yield from stream(engine, sa.select(*columns).where(c.idx >= 0, c.idx < size).order_by(c.idx))
