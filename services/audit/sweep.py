@@ -37,6 +37,7 @@ from services.audit.store import EVENT, leaves
 from services.cases.chain import event_hash
 
 AREA_FIELDS = ("province_code", "district_code", "commune_code")
+LEAF = b"\x00"  # merkle.leaf_hash's prefix, inlined: the sweep hashes every leaf
 Tip = tuple[str, int, str, int, tuple[str, ...]]
 """A case's chain tip: (case id, events so far, last hash, latest recording time, area codes)."""
 
@@ -71,41 +72,41 @@ def sweep(
     report = Report()
     altered: list[Finding] = []
 
-    def feed(leaf: Sequence[Any]) -> bool:
+    def fits(leaf: Sequence[Any]) -> bool:
         """Add a leaf to the frontier; False if a signed root it completes differs."""
         index, kind, _, case_id, sequence, entry = leaf
-        frontier.append(sha256(b"\x00" + bytes.fromhex(entry)).digest())  # merkle.leaf_hash
+        frontier.append(sha256(LEAF + bytes.fromhex(entry)).digest())
         if kind != EVENT and present.get(sequence) != entry:
             detail = f"a checkpointed access record (leaf {index}) is gone or changed"
             altered.append(Finding("access_altered", case_id, None, detail))
-        expected = roots.get(frontier.size)
-        return expected is None or frontier.root() == expected
+        return frontier.size not in roots or frontier.root() == roots[frontier.size]
 
     tips: dict[Any, Tip] = {}
     areas: dict[tuple[str, ...], tuple[str, ...]] = {}
+    events = pending = 0
     with (
         closing(leaf_batches(audit.engine, size)) as stored_leaves,
         closing(event_batches(audit.engine)) as rows,
     ):
-        pending_leaves = chain.from_iterable(stored_leaves)
-        leaf = next(pending_leaves, None)
+        log = chain.from_iterable(stored_leaves)
+        leaf = next(log, None)
         for notification, originator, version, state in chain.from_iterable(rows):
             while leaf is not None and (leaf[1] != EVENT or leaf[2] < notification):
-                if leaf[1] == EVENT or not feed(leaf):
+                if leaf[1] == EVENT or not fits(leaf):
                     return None  # a checkpointed event's row is gone or moved
-                leaf = next(pending_leaves, None)
+                leaf = next(log, None)
             tip = tips.get(originator)
             if tip is None:
                 tip = (case_text(originator), 0, "", 0, ())
             case_id, count, last_hash, last_recorded, area = tip
-            expected: str | None = None
+            expected = None
             if leaf is not None and leaf[2] == notification:
                 expected = leaf[5]
-                if not (leaf[3] == case_id and leaf[4] == version and feed(leaf)):
+                if not (leaf[3] == case_id and leaf[4] == version and fits(leaf)):
                     return None
-                leaf = next(pending_leaves, None)
+                leaf = next(log, None)
             else:
-                report.pending += 1
+                pending += 1
             proven = proven_fast(case_id, version, bytes(state))
             if proven is None:
                 proven = _proven_exactly(case_id, version, state)
@@ -118,17 +119,18 @@ def sweep(
                 codes = tuple(str(payload.get(k, "")) for k in AREA_FIELDS)
                 area = areas.setdefault(codes, codes)
             tips[originator] = (case_id, version, digest, max(last_recorded, recorded), area)
-            report.events += 1
-            if progress is not None and report.events % 1000 == 0:
-                progress(report.events)
+            events += 1
+            if progress is not None and events % 1000 == 0:
+                progress(events)
         while leaf is not None:
-            if leaf[1] == EVENT or not feed(leaf):
+            if leaf[1] == EVENT or not fits(leaf):
                 return None
-            leaf = next(pending_leaves, None)
+            leaf = next(log, None)
     if frontier.size != size:
         return None
     if progress is not None:
-        progress(report.events)
+        progress(events)
+    report.events, report.pending = events, pending
     report.cases = sum(1 for tip in tips.values() if selected(tip[4], tip[3]))
     report.findings = [
         Finding(f["problem"], f["case_id"], None, f"access record {f['access_id']}: {f['detail']}")
