@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from hashlib import sha256
 
 NodeReader = Callable[[int, int], bytes]
 """(level, index) -> hash of the complete subtree of ``2**level`` leaves at ``index``."""
@@ -213,11 +214,30 @@ class Frontier:
         self._edge: list[bytes] = []
 
     def append(self, leaf: bytes) -> None:
-        """Add a leaf *hash*; two subtrees of equal size merge, like a binary counter's carry."""
+        """Add a leaf *hash*."""
+        self._push(leaf, 0)
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Add leaf hashes, hashing the complete subtrees among them level by level (a loop
+        over pairs costs a third of a call per node)."""
+        done = 0
+        while done < len(leaves):
+            aligned = (self.size & -self.size).bit_length() - 1 if self.size else 64
+            height = min(aligned, (len(leaves) - done).bit_length() - 1)
+            level = leaves[done : done + (1 << height)]
+            while len(level) > 1:
+                pairs = zip(level[::2], level[1::2], strict=True)  # a power of two long
+                level = [sha256(b"\x01" + left + right).digest() for left, right in pairs]
+            self._push(level[0], height)
+            done += 1 << height
+
+    def _push(self, subtree: bytes, height: int) -> None:
+        """Add the complete subtree of ``2**height`` leaves that starts at ``size``; two of
+        equal size merge, like a binary counter's carry."""
         edge = self._edge
-        edge.append(leaf)
-        self.size += 1
-        carry = self.size
+        edge.append(subtree)
+        self.size += 1 << height
+        carry = self.size >> height
         while not carry & 1:
             right = edge.pop()
             edge[-1] = node_hash(edge[-1], right)

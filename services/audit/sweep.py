@@ -18,7 +18,7 @@ broken the chain), and each row's hash was proven by the same formula
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from hashlib import sha256
 from itertools import chain
@@ -52,6 +52,45 @@ class Report:
         self.findings: list[Finding] = []
 
 
+class _Misfit(Exception):
+    """Something the sweep cannot prove; the exact pass takes over."""
+
+
+class _Log:
+    """The checkpointed leaves as they stream past: the Merkle frontier against every signed
+    root it reaches, and each access leaf against the access record it names."""
+
+    def __init__(self, checkpoints: Sequence[Checkpoint], present: dict[int, str]) -> None:
+        self.roots = {c.size: c.root for c in checkpoints}
+        self.present = present
+        self.frontier = merkle.Frontier()
+        self.altered: list[Finding] = []
+        if self.roots.get(0, merkle.EMPTY_ROOT) != merkle.EMPTY_ROOT:
+            raise _Misfit
+
+    def leaves(self, batches: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        """The leaves of ``batches``, each batch checked as it arrives."""
+        for batch in batches:
+            self._absorb(batch)
+            yield from batch
+
+    def _absorb(self, batch: Sequence[Any]) -> None:
+        hashes = [sha256(LEAF + bytes.fromhex(leaf[5])).digest() for leaf in batch]
+        start = self.frontier.size
+        ends = sorted(size - start for size in self.roots if start < size <= start + len(hashes))
+        done = 0
+        for end in [*ends, len(hashes)]:
+            self.frontier.extend(hashes[done:end])
+            done = end
+            signed = self.roots.get(self.frontier.size)
+            if signed is not None and self.frontier.root() != signed:
+                raise _Misfit
+        for index, kind, _, case_id, sequence, entry in batch:
+            if kind != EVENT and self.present.get(sequence) != entry:
+                detail = f"a checkpointed access record (leaf {index}) is gone or changed"
+                self.altered.append(Finding("access_altered", case_id, None, detail))
+
+
 def sweep(
     audit: AuditService,
     checkpoints: Sequence[Checkpoint],
@@ -63,80 +102,80 @@ def sweep(
     ``checkpoints`` are the valid ones, smallest first; ``selected(area codes, latest
     recording time)`` says whether a case counts."""
     size = checkpoints[-1].size if checkpoints else 0
-    roots = {c.size: c.root for c in checkpoints}
     records = audit.access.entries()
-    present = {r.id: access_hash(r) for r in records}
-    frontier = merkle.Frontier()
-    if roots.get(0, merkle.EMPTY_ROOT) != merkle.EMPTY_ROOT:
+    try:
+        log = _Log(checkpoints, {r.id: access_hash(r) for r in records})
+        with (
+            closing(leaf_batches(audit.engine, size)) as stored_leaves,
+            closing(event_batches(audit.engine)) as rows,
+        ):
+            joined = _join(log.leaves(stored_leaves), chain.from_iterable(rows), progress)
+    except _Misfit:
         return None
-    report = Report()
-    altered: list[Finding] = []
+    if log.frontier.size != size:
+        return None
+    counted = Report()
+    counted.events, counted.pending, tips = joined
+    counted.cases = sum(1 for tip in tips.values() if selected(tip[4], tip[3]))
+    counted.findings = [
+        Finding(f["problem"], f["case_id"], None, f"access record {f['access_id']}: {f['detail']}")
+        for f in verify_access_chain(records)
+    ] + log.altered
+    return counted
 
-    def fits(leaf: Sequence[Any]) -> bool:
-        """Add a leaf to the frontier; False if a signed root it completes differs."""
-        index, kind, _, case_id, sequence, entry = leaf
-        frontier.append(sha256(LEAF + bytes.fromhex(entry)).digest())
-        if kind != EVENT and present.get(sequence) != entry:
-            detail = f"a checkpointed access record (leaf {index}) is gone or changed"
-            altered.append(Finding("access_altered", case_id, None, detail))
-        return frontier.size not in roots or frontier.root() == roots[frontier.size]
 
+def _join(
+    log: Iterator[Sequence[Any]],
+    rows: Iterator[Sequence[Any]],
+    progress: Callable[[int], None] | None,
+) -> tuple[int, int, dict[Any, Tip]]:
+    """Walk the rows beside the event leaves: (events, pending, tips by stored case id).
+
+    Raises _Misfit at the first row or leaf that does not fit an intact store."""
     tips: dict[Any, Tip] = {}
     areas: dict[tuple[str, ...], tuple[str, ...]] = {}
     events = pending = 0
-    with (
-        closing(leaf_batches(audit.engine, size)) as stored_leaves,
-        closing(event_batches(audit.engine)) as rows,
-    ):
-        log = chain.from_iterable(stored_leaves)
-        leaf = next(log, None)
-        for notification, originator, version, state in chain.from_iterable(rows):
-            while leaf is not None and (leaf[1] != EVENT or leaf[2] < notification):
-                if leaf[1] == EVENT or not fits(leaf):
-                    return None  # a checkpointed event's row is gone or moved
-                leaf = next(log, None)
-            tip = tips.get(originator)
-            if tip is None:
-                tip = (case_text(originator), 0, "", 0, ())
-            case_id, count, last_hash, last_recorded, area = tip
-            expected = None
-            if leaf is not None and leaf[2] == notification:
-                expected = leaf[5]
-                if not (leaf[3] == case_id and leaf[4] == version and fits(leaf)):
-                    return None
-                leaf = next(log, None)
-            else:
-                pending += 1
-            proven = proven_fast(case_id, version, bytes(state))
-            if proven is None:
-                proven = _proven_exactly(case_id, version, state)
-            if proven is None or version != count + 1:
-                return None
-            digest, previous, recorded, step, payload = proven
-            if previous != last_hash or (expected is not None and expected != digest):
-                return None
-            if step == CASE_REPORTED:
-                codes = tuple(str(payload.get(k, "")) for k in AREA_FIELDS)
-                area = areas.setdefault(codes, codes)
-            tips[originator] = (case_id, version, digest, max(last_recorded, recorded), area)
-            events += 1
-            if progress is not None and events % 1000 == 0:
-                progress(events)
-        while leaf is not None:
-            if leaf[1] == EVENT or not fits(leaf):
-                return None
+    leaf = next(log, None)
+    for notification, originator, version, state in rows:
+        while leaf is not None and (leaf[1] != EVENT or leaf[2] < notification):
+            if leaf[1] == EVENT:
+                raise _Misfit  # a checkpointed event's row is gone or moved
             leaf = next(log, None)
-    if frontier.size != size:
-        return None
+        tip = tips.get(originator)
+        if tip is None:
+            tip = (case_text(originator), 0, "", 0, ())
+        case_id, count, last_hash, last_recorded, area = tip
+        expected = None
+        if leaf is not None and leaf[2] == notification:
+            if leaf[3] != case_id or leaf[4] != version:
+                raise _Misfit
+            expected = leaf[5]
+            leaf = next(log, None)
+        else:
+            pending += 1
+        proven = proven_fast(case_id, version, bytes(state))
+        if proven is None:
+            proven = _proven_exactly(case_id, version, state)
+        if proven is None or version != count + 1:
+            raise _Misfit
+        digest, previous, recorded, step, payload = proven
+        if previous != last_hash or (expected is not None and expected != digest):
+            raise _Misfit
+        if step == CASE_REPORTED:
+            codes = tuple(str(payload.get(k, "")) for k in AREA_FIELDS)
+            area = areas.setdefault(codes, codes)
+        latest = recorded if recorded > last_recorded else last_recorded
+        tips[originator] = (case_id, version, digest, latest, area)
+        events += 1
+        if progress is not None and events % 1000 == 0:
+            progress(events)
+    while leaf is not None:
+        if leaf[1] == EVENT:
+            raise _Misfit
+        leaf = next(log, None)
     if progress is not None:
         progress(events)
-    report.events, report.pending = events, pending
-    report.cases = sum(1 for tip in tips.values() if selected(tip[4], tip[3]))
-    report.findings = [
-        Finding(f["problem"], f["case_id"], None, f"access record {f['access_id']}: {f['detail']}")
-        for f in verify_access_chain(records)
-    ] + altered
-    return report
+    return events, pending, tips
 
 
 def _proven_exactly(case_id: str, sequence: int, state: bytes) -> tuple[Any, ...] | None:
