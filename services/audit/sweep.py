@@ -42,7 +42,7 @@ Tip = tuple[str, int, str, int, tuple[str, ...]]
 """A case's chain tip: (case id, events so far, last hash, latest recording time, area codes)."""
 
 
-class Report:
+class SweepCounts:
     """What the sweep counts; ``verify.VerificationReport`` is built from it."""
 
     def __init__(self) -> None:
@@ -96,7 +96,7 @@ def sweep(
     checkpoints: Sequence[Checkpoint],
     selected: Callable[[tuple[str, ...], int], bool],
     progress: Callable[[int], None] | None,
-) -> Report | None:
+) -> SweepCounts | None:
     """The counts and access findings of an intact store, or None at the first misfit.
 
     ``checkpoints`` are the valid ones, smallest first; ``selected(area codes, latest
@@ -114,7 +114,7 @@ def sweep(
         return None
     if log.frontier.size != size:
         return None
-    counted = Report()
+    counted = SweepCounts()
     counted.events, counted.pending, tips = joined
     counted.cases = sum(1 for tip in tips.values() if selected(tip[4], tip[3]))
     counted.findings = [
