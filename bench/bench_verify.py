@@ -7,13 +7,19 @@ case, valid hash chains, written straight into the event table so that filling s
 then measures:
 
 * the audit log's first sync of the N events (leaves and subtrees) and a checkpoint;
-* ``verify_store`` (every chain, every leaf against the signed checkpoint) in events/s,
-  beside the raw baseline: one ordered scan of the same rows that hashes each row's stored
-  state once with SHA-256 (what reading and hashing cost before the audit adds anything);
+* ``verify_store`` (every chain, every leaf against the signed checkpoint) in events/s, beside
+  the raw baselines of the same run: one ordered scan of the columns it reads (the events' id,
+  case, version and state, and the leaves' columns), through the same plain-tuple reader, with
+  nothing done to the rows; and the same scan hashing each stored state once with SHA-256;
+* the exact pass alone (``exact=True``: what verification did before the sweep, and what it
+  does to name a change), for the before/after in one run;
+* the peak memory one verification allocates (tracemalloc, a separate run: tracing slows it);
 * a checkpoint after 1,000 more events (the incremental cost) and an inclusion proof
   (mean of 200 random leaves), each with its verification.
 
-Default 20,000 events; ``--events 1000000`` for the large run.
+Default 20,000 events; ``--events 1000000`` is the large run, by hand only (filling and the
+first sync take tens of minutes on the shared 2-core machine). Times are the best of
+``--repeat`` runs of wall time.
 """
 
 from __future__ import annotations
@@ -25,20 +31,24 @@ import random
 import resource
 import sys
 import tempfile
+import tracemalloc
 import uuid
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+# The checkout this file is in, before any installed copy of the services.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_projections import timed
 
 from events.instants import from_millis
 from services.audit import merkle
-from services.audit.rows import events_table, parse_state
+from services.audit.rows import parse_state
 from services.audit.service import AuditService
-from services.audit.verify import verify_store
+from services.audit.sweep import event_batches, leaf_batches
+from services.audit.verify import VerificationReport, verify_store
 from services.cases.application import CaseService
 from services.cases.chain import event_hash
 from services.logs import configure_logging
@@ -100,21 +110,29 @@ def _insert(engine: sa.Engine, table: sa.Table, batch: list[dict[str, Any]]) -> 
         batch.clear()
 
 
-def raw_scan(engine: sa.Engine) -> int:
-    """The baseline: read the rows in store order, hash each stored state once."""
-    table = events_table(engine)
-    assert table is not None
-    count, position = 0, 0
-    while True:
-        query = sa.select(table.c.id, table.c.state).where(table.c.id > position)
-        with engine.connect() as connection:
-            rows = connection.execute(query.order_by(table.c.id).limit(5000)).all()
-        for _, state in rows:
-            hashlib.sha256(state).digest()
-        count += len(rows)
-        if len(rows) < 5000:
-            return count
-        position = int(rows[-1][0])
+def raw_scan(engine: sa.Engine, hash_state: bool) -> int:
+    """The baseline: the columns verification reads, one ordered scan of the events and one of
+    the leaves, through the same reader; nothing done to a row but (``hash_state``) one
+    SHA-256 of its stored state. Returns the number of events."""
+    count = 0
+    for batch in event_batches(engine):
+        count += len(batch)
+        if hash_state:
+            for row in batch:
+                hashlib.sha256(row[3]).digest()
+    for _ in leaf_batches(engine, 2**62):
+        pass
+    return count
+
+
+def peak_mb(work: Any) -> float:
+    """The most memory ``work()`` held at once (Python allocations), in MB."""
+    tracemalloc.start()
+    try:
+        work()
+        return round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+    finally:
+        tracemalloc.stop()
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -132,9 +150,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         audit = AuditService.from_settings(settings)
         fill(service, args.events)
         sync_s, _ = timed(audit.checkpoint, 1)
-        raw_s, raw_count = timed(lambda: raw_scan(audit.engine), args.repeat)
+        raw_s, raw_count = timed(lambda: raw_scan(audit.engine, False), args.repeat)
+        raw_hash_s, _ = timed(lambda: raw_scan(audit.engine, True), args.repeat)
         verify_s, report = timed(lambda: verify_store(audit), args.repeat)
+        exact_s, exact = timed(lambda: verify_store(audit, exact=True), args.repeat)
         assert report.ok and report.events == raw_count == args.events, report.findings[:3]
+        assert _same(report, exact)
+        verify_mb = peak_mb(lambda: verify_store(audit))
+        exact_mb = peak_mb(lambda: verify_store(audit, exact=True))
         fill(service, 1000, start_case=args.events)
         incremental_s, note = timed(audit.checkpoint, 1)
         size = audit.checkpoint_of(note).size
@@ -146,8 +169,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "events": args.events,
         "store": "postgresql" if args.postgres else "sqlite",
         "verify_events_per_s": round(args.events / verify_s),
-        "raw_scan_hash_events_per_s": round(raw_count / raw_s),
-        "verify_share_of_raw": round((args.events / verify_s) / (raw_count / raw_s), 3),
+        "raw_scan_events_per_s": round(raw_count / raw_s),
+        "raw_scan_hash_events_per_s": round(raw_count / raw_hash_s),
+        "verify_share_of_raw": round(raw_s / verify_s, 3),
+        "verify_share_of_raw_hash": round(raw_hash_s / verify_s, 3),
+        "exact_pass_events_per_s": round(args.events / exact_s),
+        "verify_peak_mb": verify_mb,
+        "exact_pass_peak_mb": exact_mb,
         "first_sync_and_checkpoint_s": round(sync_s, 3),
         "checkpoint_after_1000_more_s": round(incremental_s, 4),
         "inclusion_proof_ms": round(proof_s / len(picks) * 1000, 3),
@@ -157,14 +185,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(json.dumps(result))
     else:
         print(f"events                      {args.events:>12,}  ({result['store']})")
-        print(f"verify --all                {result['verify_events_per_s']:>12,} events/s  "
-              f"beside raw ordered scan+hash {result['raw_scan_hash_events_per_s']:,} events/s "
-              f"({result['verify_share_of_raw']:.0%})")  # fmt: skip
+        print(
+            f"verify --all                {result['verify_events_per_s']:>12,} events/s  "
+            f"peak {verify_mb} MB"
+        )
+        print(
+            f"raw ordered scan            {result['raw_scan_events_per_s']:>12,} events/s  "
+            f"(verify: {result['verify_share_of_raw']:.0%})"
+        )
+        print(
+            f"raw ordered scan + SHA-256  {result['raw_scan_hash_events_per_s']:>12,} events/s  "
+            f"(verify: {result['verify_share_of_raw_hash']:.0%})"
+        )
+        print(f"exact pass alone            {result['exact_pass_events_per_s']:>12,} events/s  "
+              f"peak {exact_mb} MB")  # fmt: skip
         print(f"first sync + checkpoint     {sync_s:>12.3f} s")
         print(f"checkpoint after 1,000 more {incremental_s:>12.4f} s")
         print(f"inclusion proof (+verify)   {result['inclusion_proof_ms']:>12.3f} ms")
         print(f"peak RSS (fill, log, verify) {result['peak_rss_mb']:>11} MB")
     return result
+
+
+def _same(a: VerificationReport, b: VerificationReport) -> bool:
+    return a.as_json() == b.as_json()
 
 
 def _prove(audit: AuditService, index: int, size: int) -> None:

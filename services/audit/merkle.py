@@ -5,13 +5,15 @@ the tree over ``n`` leaves splits at the largest power of two below ``n``. Every
 need is the hash of a *complete* subtree (``2**level`` leaves starting at ``index * 2**level``),
 so a log that keeps those (``NodeReader``) serves proofs and roots in O(log n) look-ups, and
 appending a leaf adds at most log n of them (:func:`new_nodes`). ``MemoryTree`` keeps them in
-lists, for verifiers and tests.
+lists, for proofs and tests; ``Frontier`` keeps only the O(log n) subtrees along the right edge,
+which is all a root needs (a verifier streaming a million leaves holds about twenty hashes).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from hashlib import sha256
 
 NodeReader = Callable[[int, int], bytes]
 """(level, index) -> hash of the complete subtree of ``2**level`` leaves at ``index``."""
@@ -201,3 +203,52 @@ class MemoryTree:
 
     def consistency(self, first: int, second: int | None = None) -> list[bytes]:
         return consistency_proof(self.node, first, self.size if second is None else second)
+
+
+class Frontier:
+    """The root of a tree growing one leaf at a time, from its complete subtrees along the right
+    edge (a compact range from leaf 0): one per bit set in ``size``, largest first."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._edge: list[bytes] = []
+
+    def append(self, leaf: bytes) -> None:
+        """Add a leaf *hash*."""
+        self._push(leaf, 0)
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Add leaf hashes, hashing the complete subtrees among them level by level (a loop
+        over pairs costs a third of a call per node)."""
+        done = 0
+        while done < len(leaves):
+            aligned = (self.size & -self.size).bit_length() - 1 if self.size else 64
+            height = min(aligned, (len(leaves) - done).bit_length() - 1)
+            level = leaves[done : done + (1 << height)]
+            while len(level) > 1:
+                pairs = zip(level[::2], level[1::2], strict=True)  # a power of two long
+                level = [sha256(b"\x01" + left + right).digest() for left, right in pairs]
+            self._push(level[0], height)
+            done += 1 << height
+
+    def _push(self, subtree: bytes, height: int) -> None:
+        """Add the complete subtree of ``2**height`` leaves that starts at ``size``; two of
+        equal size merge, like a binary counter's carry."""
+        edge = self._edge
+        edge.append(subtree)
+        self.size += 1 << height
+        carry = self.size >> height
+        while not carry & 1:
+            right = edge.pop()
+            edge[-1] = node_hash(edge[-1], right)
+            carry >>= 1
+
+    def root(self) -> bytes:
+        """MTH of the leaves so far: RFC 6962 splits at the largest power of two, so the
+        subtrees fold from the right."""
+        if not self._edge:
+            return EMPTY_ROOT
+        current = self._edge[-1]
+        for left in reversed(self._edge[:-1]):
+            current = node_hash(left, current)
+        return current

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -77,6 +77,84 @@ def quick_hash(case_id: str, sequence: int, event: RowEvent) -> str | None:
     except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits
         return None
     return hashlib.sha256(canonical).hexdigest()
+
+
+Proven = tuple[str, str, int, str, dict[str, Any]]
+"""A row whose stored hash was proven: (hash, previous hash, recorded at, step, payload)."""
+
+
+def proven_fast(case_id: str, sequence: int, state: bytes) -> Proven | None:
+    """The row's fields when its stored hash is ``event_hash`` of its content, shown through
+    orjson alone (parse, canonical JSON); None when this cannot show it (read it exactly).
+
+    Taken only where orjson gives the exact formula's bytes: the fields have the JSON types
+    ``parse_state`` would keep unchanged (text, a 64-bit integer) and the payload holds no
+    float. orjson reads an integer beyond 64 bits as a float and spells floats its own way, so
+    a float anywhere sends the row to the exact path, which then decides. For what remains
+    (text, 64-bit integers, booleans, null, lists, objects) orjson and ``json`` parse alike
+    (lone surrogates and NaN are refused by orjson) and write the same canonical bytes
+    (tests/unit/audit/test_fast_hash.py), so a match here is a match of the exact formula.
+    """
+    try:
+        data = orjson.loads(state)
+        stamp = data["timestamp"]["_data_"]
+        occurred = data["occurred_at"]
+        payload = data["payload"]
+        step = data["step"]
+        agency = data["agency"]
+        role = data["role"]
+        submission = data["submission_id"]
+        sealed = data["sealed_personal_data"]
+        previous = data["previous_hash"]
+        stored = data["hash"]
+        recorded = to_millis(datetime.fromisoformat(stamp))
+    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError):
+        return None
+    if not (
+        type(occurred) is int
+        and type(payload) is dict
+        and type(step) is str
+        and type(agency) is str
+        and type(role) is str
+        and type(submission) is str
+        and type(sealed) is str
+        and type(previous) is str
+        and type(stored) is str
+        and _floatless(payload.values())
+    ):
+        return None
+    content = {
+        "case_id": case_id,
+        "sequence": sequence,
+        "step": step,
+        "payload": payload,
+        "agency": agency,
+        "role": role,
+        "occurred_at": occurred,
+        "recorded_at": recorded,
+        "submission_id": submission,
+        "personal_data": sealed,
+        "previous_hash": previous,
+    }
+    try:
+        canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+    if hashlib.sha256(canonical).hexdigest() != stored:
+        return None
+    return stored, previous, recorded, step, payload
+
+
+def _floatless(values: Iterable[Any]) -> bool:
+    for value in values:
+        kind = type(value)
+        if kind is float:
+            return False
+        if kind is dict and not _floatless(value.values()):
+            return False
+        if kind is list and not _floatless(value):
+            return False
+    return True
 
 
 def _loads(state: bytes) -> Any:
@@ -174,6 +252,29 @@ def scan(engine: sa.Engine, after: int = 0, batch: int = 5000) -> Iterator[Store
         if len(rows) < batch:
             return
         position = int(rows[-1][0])
+
+
+def stream(engine: sa.Engine, query: sa.Select[Any], batch: int = 5000) -> Iterator[Sequence[Any]]:
+    """The rows of one ordered ``query`` as the driver's plain tuples, ``batch`` at a time.
+
+    One statement, so one consistent read, and never the whole result in memory: PostgreSQL
+    sends it through a server-side (named) cursor, SQLite's cursor steps through the table as
+    it is fetched. Plain tuples because building SQLAlchemy rows cost about as much as reading
+    them (measured on the whole-store scan); the query holds integer literals only.
+    """
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    connection = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            cursor = connection.driver_connection.cursor(name="audit_stream")  # type: ignore[union-attr]
+        else:
+            cursor = connection.cursor()
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield rows
+        cursor.close()
+    finally:
+        connection.close()
 
 
 def case_rows(engine: sa.Engine, originator: Any) -> list[StoredRow]:

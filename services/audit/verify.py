@@ -1,7 +1,9 @@
 """Whole-store verification: every chain, every leaf against the latest signed checkpoint, the
 stored checkpoints against each other, and the access log.
 
-One ordered pass over the event table hashes each row once and compares it with the leaf the
+``sweep.sweep`` first tries to prove the store intact in one streaming pass (memory per case,
+not per event). Only when it meets something that does not fit does the exact pass below run:
+one ordered pass over the event table hashes each row and compares it with the leaf the
 checkpointed log holds for its case and position; a case that shows anything odd is read
 again and :func:`findings.classify` names each altered, removed, inserted or reordered event.
 The leaves come from the database if they reproduce the signed root, else from the mirror in
@@ -10,7 +12,7 @@ the home: a forger who rewrote every hash in the database cannot make them match
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ from services.audit.note import Checkpoint, NoteError
 from services.audit.rows import case_rows, scan
 from services.audit.service import AuditService
 from services.audit.store import EVENT, Leaf
+from services.audit.sweep import AREA_FIELDS, sweep
 from services.cases.chain import event_hash, verify_chain
 
 Progress = Callable[[int], None]
@@ -63,9 +66,34 @@ def verify_store(
     area: str | None = None,
     since_ms: int | None = None,
     progress: Progress | None = None,
+    *,
+    exact: bool = False,
 ) -> VerificationReport:
+    """Check the store; ``exact`` skips the sweep (a second opinion, and the tests that
+    compare the two passes)."""
     report = VerificationReport()
     checkpoints = _checkpoints(audit, report)
+    if not (exact or report.findings):
+        swept = sweep(
+            audit, checkpoints, lambda codes, last: _selected(codes, last, area, since_ms), progress
+        )
+        if swept is not None:
+            report.checkpoint_size = checkpoints[-1].size if checkpoints else 0
+            report.events, report.cases, report.pending = swept.events, swept.cases, swept.pending
+            report.findings = swept.findings
+            return report
+    return _exact(audit, report, checkpoints, area, since_ms, progress)
+
+
+def _exact(
+    audit: AuditService,
+    report: VerificationReport,
+    checkpoints: list[Checkpoint],
+    area: str | None,
+    since_ms: int | None,
+    progress: Progress | None,
+) -> VerificationReport:
+    """The pass that names what is wrong (every leaf and every row in memory)."""
     latest = checkpoints[-1] if checkpoints else None
     leaves = _authentic_leaves(audit, checkpoints, report) if latest else []
     report.checkpoint_size = latest.size if latest else 0
@@ -84,7 +112,7 @@ def verify_store(
         elif state.count < len(hashes):
             state.suspect = True
     for case_id, state in cases.items():
-        if not _selected(state, area, since_ms):
+        if not _selected(state.area, state.last_recorded, area, since_ms):
             continue
         report.cases += 1
         if state.suspect:
@@ -167,19 +195,18 @@ def _scan(
         state.last_hash = event.hash
         state.last_recorded = max(state.last_recorded, event.recorded_at)
         if event.step == CASE_REPORTED:
-            state.area = {str(event.payload.get(k, "")) for k in _AREA_FIELDS}
+            state.area = {str(event.payload.get(k, "")) for k in AREA_FIELDS}
     if progress is not None:
         progress(report.events)
     return cases
 
 
-_AREA_FIELDS = ("province_code", "district_code", "commune_code")
-
-
-def _selected(state: _Case, area: str | None, since_ms: int | None) -> bool:
-    if area and area not in state.area:
+def _selected(
+    codes: Collection[str], last_recorded: int, area: str | None, since_ms: int | None
+) -> bool:
+    if area and area not in codes:
         return False
-    return since_ms is None or state.last_recorded >= since_ms
+    return since_ms is None or last_recorded >= since_ms
 
 
 def _name(audit: AuditService, case_id: str, state: _Case, authentic: list[str]) -> list[Finding]:

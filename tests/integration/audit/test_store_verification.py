@@ -14,6 +14,7 @@ from services.audit import store as logtables
 from services.audit.findings import MISSING_CASE
 from services.audit.rows import parse_state
 from services.audit.service import AuditService
+from services.audit.sweep import sweep
 from services.audit.verify import verify_store
 from services.cases.application import CaseService
 from services.cases.chain import ALTERED, GENESIS, INSERTED, MISSING, REORDERED, event_hash
@@ -153,3 +154,35 @@ def test_area_and_since_limit_the_cases_reported_not_the_log_checked(world: Worl
     assert verify_store(world.audit, since_ms=NOW * 10).cases == 0
     everything = verify_store(world.audit, since_ms=0)
     assert (everything.cases, everything.ok) == (3, False)
+
+
+def test_the_sweep_reports_an_untouched_store_as_the_exact_pass_does(world: World) -> None:
+    """Events after the checkpoint, access records and filters: the streaming sweep proves the
+    store and counts it as the exact pass (every leaf and row in memory) does."""
+    world.audit.access.record(world.cases[0], "commune-22738", "an", "home visit planning")
+    world.audit.checkpoint()
+    world.audit.access.record(world.cases[1], "commune-22738", "an", "court hearing file")
+    case = world.cases[2]
+    world.service.record(case, "NeedsAssessed", {"needs": ["later"]}, "commune-22738", "late", NOW)
+    checkpoints = [world.audit.checkpoint_of(n) for n in world.audit.log.checkpoints()]
+    assert sweep(world.audit, checkpoints, lambda codes, last: True, None) is not None
+    for area, since in [(None, None), ("999", None), (None, NOW * 10), (None, 0)]:
+        fast = verify_store(world.audit, area, since)
+        exact = verify_store(world.audit, area, since, exact=True)
+        assert fast.as_json() == exact.as_json()
+    assert (fast.events, fast.pending, fast.ok) == (16, 1, True)
+
+
+def test_any_change_sends_the_sweep_to_the_exact_pass(world: World) -> None:
+    def swept() -> object:
+        checkpoints = [world.audit.checkpoint_of(n) for n in world.audit.log.checkpoints()]
+        return sweep(world.audit, checkpoints, lambda codes, last: True, None)
+
+    assert swept() is not None
+    rows = world.rows(1)
+    _edit(rows, 5, payload={"needs": ["n5"]})
+    assert swept() is None
+    _edit(rows, 5, payload={"needs": ["n4"]})
+    assert swept() is not None
+    rows.delete(5)
+    assert swept() is None

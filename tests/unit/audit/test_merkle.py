@@ -90,3 +90,26 @@ def test_a_shrunk_tree_is_not_consistent() -> None:
     tree = merkle.MemoryTree(leaves(8))
     with pytest.raises(merkle.ProofError, match="shrank"):
         merkle.verify_consistency(8, 5, tree.root(8), tree.root(5), [])
+
+
+def test_the_frontier_gives_the_root_of_every_size_from_log_n_hashes() -> None:
+    hashes = leaves(70)
+    frontier = merkle.Frontier()
+    assert frontier.root() == merkle.EMPTY_ROOT
+    for n, leaf in enumerate(hashes, start=1):
+        frontier.append(leaf)
+        assert frontier.size == n
+        assert frontier.root() == naive_root(hashes[:n]) == merkle.MemoryTree(hashes[:n]).root()
+        assert len(frontier._edge) == bin(n).count("1")
+
+
+def test_the_frontier_takes_leaves_in_runs_of_any_length_and_alignment() -> None:
+    hashes = leaves(300)
+    for runs in ([1, 2, 3, 64, 100, 130], [128, 128, 44], [5, 0, 7, 255, 33], [300]):
+        frontier = merkle.Frontier()
+        done = 0
+        for run in runs:
+            frontier.extend(hashes[done : done + run])
+            done += run
+            assert frontier.size == done
+            assert frontier.root() == naive_root(hashes[:done])
