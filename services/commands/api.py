@@ -78,8 +78,10 @@ def register_agency_actions(actions: Any) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     from services.api.serve import serve as run
+    from services.api.wiring import build_api
 
-    run(settings_for(args), args.host, args.port)
+    settings = settings_for(args)
+    run(settings, args.host, args.port, build_api(settings))
     return 0
 
 
@@ -96,9 +98,9 @@ def email_digest(args: argparse.Namespace) -> int:
 
     from projections.queries import Filters, stalled_cases
     from projections.readmodel import ReadModel
-    from projections.wiring import read_model_db
     from services.cases.agencies import Agency
     from services.digest import load_recipients, send_digests
+    from services.runtime.database import read_model_db
 
     settings = settings_for(args)
     agencies = load_agencies(settings.config_dir)
@@ -143,7 +145,7 @@ def webhook_change(args: argparse.Namespace) -> int:
 
 def webhook_failures(args: argparse.Namespace) -> int:
     from services.kafka.webhooks import failed_deliveries
-    from services.kafka.wiring import database_engine
+    from services.runtime.database import database_engine
 
     rows = failed_deliveries(database_engine(settings_for(args)))
     print_json([{k: v for k, v in row.items() if k != "body"} for row in rows])

@@ -19,13 +19,13 @@ from rich.text import Text
 from projections.queries import stalled_cases
 from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
-from projections.wiring import read_model_db
 from services.commands.boardview import stalled_table
 from services.commands.common import people
 from services.commands.projections import console
 from services.logs import get_logger
 from services.reporting.application import ReportingService
 from services.reports.board import duties_table, reporting_duties
+from services.runtime.database import read_model_db
 from services.settings import Settings
 
 # Lines above the board's rows (counts, title, header) and per case (id row, ~2 obligations).

@@ -21,7 +21,7 @@ from projections.readmodel import REBUILD_PREFIX, ReadModel
 from projections.rebuild import Comparison, changed_since, compare, replace_live, replay_to
 from projections.responsible import Responsibility, load_responsibility
 from projections.statistics.duties import duty_json
-from projections.wiring import build_feed, build_projector, build_runner, read_model_db
+from projections.wiring import build_feed, build_projector, build_runner
 from services.commands.boardview import case_json, case_tables, stalled_json, stalled_table
 from services.commands.common import (
     add_lang_option,
@@ -35,6 +35,7 @@ from services.commands.common import (
 from services.commands.errors import UserError, unknown_name
 from services.ops.health import watch
 from services.reports.board import duties_table, reporting_duties
+from services.runtime.database import read_model_db
 
 # Width when the output is not a terminal (a pipe, a file): wide enough not to fold names.
 PIPE_WIDTH = 160

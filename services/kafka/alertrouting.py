@@ -15,8 +15,13 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from events import Codec, ContractError, Topics
-from services.kafka.clients import broker_endpoint, client_config, ensure_topics, replication_of
-from services.kafka.wiring import reliable_producer
+from services.kafka.clients import (
+    broker_endpoint,
+    client_config,
+    ensure_topics,
+    reliable_producer,
+    replication_of,
+)
 from services.logs import get_logger
 from services.settings import Settings
 from services.supervisor import StopFlag

@@ -36,9 +36,14 @@ from services.cases import errors
 from services.cases.application import CaseService, StepRequest
 from services.cases.views import RecordedStep
 from services.kafka.bounds import Bounds, failed_as_too_large, rejection_of, send_or_refused
-from services.kafka.clients import broker_endpoint, client_config, ensure_topics, replication_of
+from services.kafka.clients import (
+    broker_endpoint,
+    client_config,
+    ensure_topics,
+    reliable_producer,
+    replication_of,
+)
 from services.kafka.keys import backbone_keypair
-from services.kafka.wiring import reliable_producer
 from services.logs import get_logger
 from services.ops import metrics
 from services.settings import Settings

@@ -31,9 +31,9 @@ from events import Codec, ContractError, Topics
 from services.api.keys import write_private
 from services.api.records import inbox_json, to_json
 from services.kafka.clients import broker_endpoint, client_config
-from services.kafka.wiring import database_engine
 from services.logs import get_logger
 from services.ops import metrics
+from services.runtime.database import database_engine
 from services.settings import Settings
 from services.supervisor import StopFlag
 from services.tables import create_tables

@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from kafka import KafkaProducer
-
 from events import Codec, Topics
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint, client_config
+from services.kafka.clients import reliable_producer
 from services.kafka.keys import agency_keypair
 from services.kafka.relay import Relay
 from services.kafka.relaystate import RelayState
 from services.kafka.routing import load_router
+from services.runtime.database import database_engine
 from services.settings import Settings
-
-
-def reliable_producer(settings: Settings) -> KafkaProducer:
-    """Idempotent, acknowledged by all in-sync replicas, keyed by case id."""
-    return KafkaProducer(
-        **client_config(broker_endpoint(settings)),
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        max_block_ms=30000,
-        delivery_timeout_ms=60000,
-    )
-
-
-def database_engine(settings: Settings) -> sa.Engine:
-    """An engine on the store's database for the processes' own small tables."""
-    url = settings.effective_database_url
-    connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
 
 
 def build_relay(settings: Settings, service: CaseService | None = None) -> Relay:

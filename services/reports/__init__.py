@@ -25,6 +25,7 @@ from projections.statistics.period import Period
 from services.cases.agencies import load_agencies
 from services.reports.build import Names, build_report
 from services.reports.model import Report
+from services.runtime.database import read_model_db
 from services.runtime.i18n import Translator, translator
 from services.settings import Settings
 
@@ -85,7 +86,7 @@ def make_report(
     t = translator(request.lang, agencies.zone)
     as_of = request.as_of or datetime.now(UTC).replace(microsecond=0)
     catalogue = load_catalogue(settings.config_dir)
-    engine = db or _database(settings)
+    engine = db or read_model_db(settings)
     try:
         with engine.connect() as conn:
             model = ReadModel().create(engine)
@@ -107,12 +108,6 @@ def make_report(
         figures, catalogue, names, t, published=publish, threshold=settings.report_min_cell
     )
     return renderer(request.format)(report, t), report
-
-
-def _database(settings: Settings) -> sa.Engine:
-    from projections.wiring import read_model_db  # imports Kafka clients: only when needed
-
-    return read_model_db(settings)
 
 
 def _area_names(config_dir: Path) -> dict[str, str]:

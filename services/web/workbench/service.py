@@ -21,6 +21,7 @@ from services.audit.access import AccessLog
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
 from services.cases.application import WORKFLOW_FILE
 from services.cases.workflow import Workflow, load_workflow
+from services.runtime.database import database_engine
 from services.settings import Settings
 from services.vocabulary import Vocabulary, load_vocabulary
 
@@ -78,7 +79,7 @@ def build_workbench(settings: Settings, backend: Callable[[], Backend]) -> Workb
     config: Path = settings.config_dir
 
     def access_engine() -> sa.Engine:
-        return sa.create_engine(settings.effective_database_url, pool_pre_ping=True)
+        return database_engine(settings)
 
     return Workbench(
         agencies=load_agencies(config),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
-from projections.wiring import read_model_db
+from services.runtime.database import read_model_db
 from services.settings import Settings
 from services.web.workbench.worklist import agency_duties
 from tests.integration.projections.builders import DAY, T0, CaseStory, FakeClock, Offsets, projector
