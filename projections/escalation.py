@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from services.cases.agencies import AgencyDirectory
+from projections.directory import AgencyLookup
 
 ESCALATION_FILE = "escalation.toml"
 AREA_LEVELS = ("commune", "district", "province")
@@ -38,7 +38,7 @@ class Addressing:
     """
 
     steps: tuple[EscalationRung, ...]
-    agencies: AgencyDirectory
+    agencies: AgencyLookup
 
     def recipients(
         self, level: int, area: Mapping[str, str], at: datetime, rule_id: str = ""
@@ -71,7 +71,7 @@ class Addressing:
         return found.id if found else ""
 
 
-def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
+def load_addressing(config_dir: Path, agencies: AgencyLookup) -> Addressing:
     """Read ``escalation.toml``; a broken file fails at start-up naming the entry."""
     with (config_dir / ESCALATION_FILE).open("rb") as file:
         document = tomllib.load(file)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from services.cases.agencies import ROLES, AgencyDirectory, load_agencies
+from projections.directory import AgencyLookup
 
 ROLES_FILE = Path(__file__).resolve().parent / "responsible.toml"
 AREA_LEVELS = ("commune_code", "district_code", "province_code")
@@ -30,7 +30,7 @@ NATIONAL = "00"
 class Responsibility:
     """The directory on the day, the rule-role map and the names of areas."""
 
-    directory: AgencyDirectory
+    directory: AgencyLookup
     role_kinds: Mapping[str, str]
     area_names: Mapping[str, str]
 
@@ -50,7 +50,7 @@ class Responsibility:
         if agency:
             found = self.directory.in_office(agency, day)
             return found.id if found else agency
-        kind = role if role in ROLES else self.role_kinds.get(role)
+        kind = role if role in self.directory.roles else self.role_kinds.get(role)
         if kind is None:
             return None
         for code in [area[name] for name in AREA_LEVELS if area.get(name)] + [NATIONAL]:
@@ -72,17 +72,20 @@ class Responsibility:
 
     def known_roles(self) -> set[str]:
         """Every role a ``--role`` filter may name: rule roles and agency kinds."""
-        return set(self.role_kinds) | set(ROLES)
+        return set(self.role_kinds) | set(self.directory.roles)
 
 
-def load_responsibility(config_dir: Path, roles_file: Path = ROLES_FILE) -> Responsibility:
-    """The directory and areas of ``config_dir`` and the rule-role map."""
+def load_responsibility(
+    config_dir: Path, directory: AgencyLookup, roles_file: Path = ROLES_FILE
+) -> Responsibility:
+    """``directory`` (the agencies of ``config_dir``), the areas of ``config_dir`` and the
+    rule-role map."""
     with roles_file.open("rb") as file:
         kinds = {str(k): str(v) for k, v in tomllib.load(file).get("roles", {}).items()}
-    unknown = sorted(v for v in kinds.values() if v not in ROLES)
+    unknown = sorted(v for v in kinds.values() if v not in directory.roles)
     if unknown:
         raise ValueError(f"{roles_file.name}: unknown agency roles {unknown}")
-    return Responsibility(load_agencies(config_dir), kinds, load_area_names(config_dir))
+    return Responsibility(directory, kinds, load_area_names(config_dir))
 
 
 def load_area_names(config_dir: Path) -> dict[str, str]:

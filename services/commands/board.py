@@ -19,6 +19,7 @@ from rich.text import Text
 from projections.queries import stalled_cases
 from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
+from services.cases.agencies import load_agencies
 from services.commands.boardview import stalled_table
 from services.commands.common import people
 from services.commands.projections import console
@@ -40,7 +41,7 @@ class BoardScreen:
     def __init__(self, settings: Settings, args: argparse.Namespace) -> None:
         self.settings = settings
         self.t = people(args, settings)
-        self.names = load_responsibility(settings.config_dir)
+        self.names = load_responsibility(settings.config_dir, load_agencies(settings.config_dir))
         self.console = console()
         self.live: Live | None = None
         self.sendings: ReportingService | None = None

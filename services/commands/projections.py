@@ -22,6 +22,7 @@ from projections.rebuild import Comparison, changed_since, compare, replace_live
 from projections.responsible import Responsibility, load_responsibility
 from projections.statistics.duties import duty_json
 from projections.wiring import build_feed, build_projector, build_runner
+from services.cases.agencies import load_agencies
 from services.commands.boardview import case_json, case_tables, stalled_json, stalled_table
 from services.commands.common import (
     add_lang_option,
@@ -108,7 +109,7 @@ def show_stalled(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     as_of = past_instant(args.as_of)
     at = as_of or datetime.now(UTC)
-    names = load_responsibility(settings.config_dir)
+    names = load_responsibility(settings.config_dir, load_agencies(settings.config_dir))
     filters = Filters(args.agency, args.role, args.area)
     db = read_model_db(settings)
     try:
@@ -138,7 +139,7 @@ def show_case(args: argparse.Namespace) -> int:
     case_id = case_uuid(args.case_id)
     settings = settings_for(args)
     at = past_instant(args.as_of) or datetime.now(UTC)
-    names = load_responsibility(settings.config_dir)
+    names = load_responsibility(settings.config_dir, load_agencies(settings.config_dir))
     db = read_model_db(settings)
     try:
         with db.connect() as conn:

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
 from services.api.backend import Backend
+from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
 from services.runtime.database import reader_engine
 from services.settings import Settings
@@ -45,8 +46,8 @@ def build_dashboard(
     """``agency_backend``: the agency API's backend, which the workbench submits through
     (``backbone serve`` passes the mounted API's; ``services.api.wiring.backend_factory``
     builds one at first use)."""
-    responsibility = load_responsibility(settings.config_dir)
-    agencies = responsibility.directory
+    agencies = load_agencies(settings.config_dir)
+    responsibility = load_responsibility(settings.config_dir, agencies)
 
     @cache
     def cases() -> CaseRecorder:

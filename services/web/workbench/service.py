@@ -77,15 +77,16 @@ def _schema(step: str) -> Mapping[str, Any]:
 
 def build_workbench(settings: Settings, backend: Callable[[], Backend]) -> Workbench:
     config: Path = settings.config_dir
+    agencies = load_agencies(config)
 
     def access_engine() -> sa.Engine:
         return database_engine(settings)
 
     return Workbench(
-        agencies=load_agencies(config),
+        agencies=agencies,
         workflow=load_workflow(config / WORKFLOW_FILE),
         vocabulary=load_vocabulary(config),
-        responsibility=load_responsibility(config),
+        responsibility=load_responsibility(config, agencies),
         backend_factory=backend,
         access_engine=access_engine,
     )
