@@ -26,7 +26,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "services.commands.report": ("report", "report-sent"),
     "services.commands.serve": ("serve",),
     "services.commands.users": ("users",),
-    "services.commands.api": ("api", "alerts", "webhooks"),
+    "services.commands.api": ("api",),
+    "services.commands.alerts": ("alerts",),
+    "services.commands.webhooks": ("webhooks",),
     "services.commands.backup": ("backup", "restore"),
     "services.commands.status": ("status",),
 }
