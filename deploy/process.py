@@ -48,10 +48,17 @@ def private_dir(path: Path) -> Path:
 
 def private_home(home: Path, store: Path | None) -> None:
     """Create ``home`` owner-only and the embedded SQLite ``store`` in it owner-only (SQLite
-    gives its journal and WAL files the mode of the store), whatever the process's umask."""
+    gives its journal and WAL files the mode of the store), whatever the process's umask.
+
+    An existing store is never opened here: POSIX locks belong to the process, so closing any
+    descriptor of the store would silently cancel the locks this process's SQLite connections
+    hold, and another process could then delete the write-ahead log under them (SQLite's "How
+    To Corrupt" notes, section 2.2). ``O_EXCL`` creates the file or fails without opening it.
+    """
     private_dir(home)
     if store is not None:
-        os.close(os.open(store, os.O_WRONLY | os.O_CREAT, 0o600))
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(store, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def tighten(root: Path, any_owner: bool = False) -> None:

@@ -9,6 +9,7 @@ pure domain and deadline engine may import them without loading fastavro.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
@@ -17,6 +18,18 @@ MILLISECOND = timedelta(milliseconds=1)
 def to_millis(instant: datetime) -> int:
     """An aware instant as epoch milliseconds (sub-millisecond parts are floored)."""
     return (instant - EPOCH) // MILLISECOND
+
+
+def millis_within(value: Any) -> Any:
+    """``value`` with every aware instant in it (in lists and dicts too) as epoch milliseconds:
+    a decoded record's fields as the case store keeps them."""
+    if isinstance(value, datetime):
+        return to_millis(value)
+    if isinstance(value, list):
+        return [millis_within(item) for item in value]
+    if isinstance(value, dict):
+        return {key: millis_within(item) for key, item in value.items()}
+    return value
 
 
 def from_millis(value: int) -> datetime:

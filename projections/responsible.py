@@ -60,9 +60,10 @@ class Responsibility:
                     return found.id
         return None
 
-    def agency_name(self, agency_id: str) -> str:
+    def agency_name(self, agency_id: str, lang: str = "en") -> str:
+        """The agency's name in ``lang`` (English when it has no Vietnamese one); "" if unknown."""
         found = self.directory.get(agency_id)
-        return found.name if found else ""
+        return found.name_in(lang) if found else ""
 
     def area_name(self, code: str) -> str:
         return self.area_names.get(code, "")

@@ -2,9 +2,9 @@
 
 Human output: the person's language and the province's clock (a :class:`Translator`), agencies
 and areas by code *and* name, the agency that must act resolved on the day. Tables fit an
-80-column terminal by wrapping text; a case id is never cut (it must paste into
-``backbone case``). JSON: codes as they are plus the resolved agency and the names, instants
-in ISO 8601 with their offset.
+80-column terminal by wrapping text; a case id and an agency id are never cut (they must paste
+into ``backbone case`` and the agency commands). JSON: codes as they are plus the resolved
+agency and the names, instants in ISO 8601 with their offset.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rich import box
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -23,8 +23,9 @@ from projections.responsible import Responsibility
 from projections.stalled import ObligationStatus
 from services.runtime.i18n import Translator
 
-CASE_ID_WIDTH = 36
 TIME_WIDTH = len("10/03/2026 00:00")
+AGENCY_WIDTH = len("(peoples-committee-ninh-thuan)")  # the longest agency id, in brackets
+DUE_WIDTH = len("Chậm 100 ngày 23 giờ")  # the longest "late by" in either language
 
 
 def stalled_table(
@@ -34,32 +35,41 @@ def stalled_table(
     names: Responsibility,
     limit: int | None = None,
 ) -> Group:
-    """The board: each stalled case (id, level, area) with its overdue obligations below it."""
+    """The board: each stalled case's heading (id, level, area) on a line of its own, its
+    overdue obligations in a table below it.
+
+    The heading stands outside the table so that the 36 characters of a case id never take a
+    column's width: at 80 columns the "Responsible" column keeps room for the longest agency id
+    (on a line of its own, whole, to be copied) beside the due time. Every case's table has the
+    same columns and widths, so the board still reads as one table under one header.
+    """
     title = t.gettext("Stalled cases as of {at}: {count}").format(
         at=t.datetime(at), count=len(found)
     )
     if limit is not None and len(found) > limit:
         title += " (" + t.gettext("first {limit}").format(limit=limit) + ")"
-    table = _table(
-        (t.gettext("Obligation"), "id"),
-        (t.gettext("Responsible"), "text"),
-        (_zoned("Due", at, t), "time"),
+    columns = (
+        (t.gettext("Obligation"), "text"),
+        (t.gettext("Responsible"), "agency"),
+        (_zoned("Due", at, t), "due"),
     )
+    parts: list[RenderableType] = [Text(title, style="bold"), _table(*columns, expand=True)]
     for case in found[:limit]:
-        table.add_row(
-            Text(case.case_id, style="bold", no_wrap=True),
-            Text(f"{level_label(case.level, t)} · {_area(case.area, names)}"),
+        heading = Text.assemble(
+            (case.case_id, "bold"),
+            f" · {level_label(case.level, t)} · {_area(case.area, names)}",
             style="red" if case.level > 1 else "",
         )
+        rows = _table(*columns, expand=True, header=False)
         for status, who in zip(case.overdue, case.responsible, strict=True):
             late = t.gettext("Late by") + " " + _late(at - status.due_at, t)
-            table.add_row(
-                "  " + rule_title(status.obligation.rule_id, t),
-                _who(status, who, t, names),
+            rows.add_row(
+                rule_title(status.obligation.rule_id, t),
+                _who(status, who, t, names, apart=True),
                 f"{_due(status, t)}\n{late}",
             )
-        table.add_section()
-    return Group(Text(title, style="bold"), table)
+        parts += [heading, rows]
+    return Group(*parts)
 
 
 def case_tables(view: CaseTimeline, t: Translator, names: Responsibility) -> Group:
@@ -72,11 +82,8 @@ def case_tables(view: CaseTimeline, t: Translator, names: Responsibility) -> Gro
         (_zoned("Recorded", view.at, t), "time"),
     )
     for s in view.steps:
-        agency = (
-            f"{s.agency} ({names.agency_name(s.agency)})"
-            if names.agency_name(s.agency)
-            else s.agency
-        )
+        name = names.agency_name(s.agency, t.lang)
+        agency = f"{s.agency} ({name})" if name else s.agency
         timeline.add_row(
             str(s.sequence),
             s.event_type,
@@ -170,20 +177,25 @@ def case_json(view: CaseTimeline, names: Responsibility) -> dict[str, Any]:
     }
 
 
-def _table(*columns: tuple[str, str]) -> Table:
-    """A table whose columns are ``(header, kind)``: "id" holds a case id above its rows (never
-    cut, 36 wide), "time" a date and time (16 wide, never cut), "short" a number or a level,
-    "text" wraps to share what is left of the width."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    for header, kind in columns:
-        if kind == "id":
-            table.add_column(header, width=CASE_ID_WIDTH, overflow="fold")
-        elif kind == "time":
-            table.add_column(header, min_width=TIME_WIDTH, overflow="fold")
+def _table(*columns: tuple[str, str], expand: bool = False, header: bool = True) -> Table:
+    """A table whose columns are ``(header, kind)``: "time" a date and time (16 wide, never
+    cut), "due" a due time above how late it is (one width on every case's table), "short" a
+    number or a level, "agency" an agency's name and id (as wide as the longest id, which is
+    never cut), "text" wraps to share what is left of the width."""
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, expand=expand, show_header=header, show_edge=not expand
+    )
+    for title, kind in columns:
+        if kind == "time":
+            table.add_column(title, min_width=TIME_WIDTH, overflow="fold")
+        elif kind == "due":
+            table.add_column(title, width=DUE_WIDTH, overflow="fold")
         elif kind == "short":
-            table.add_column(header, no_wrap=True)
+            table.add_column(title, no_wrap=True)
+        elif kind == "agency":
+            table.add_column(title, overflow="fold", width=AGENCY_WIDTH)
         else:
-            table.add_column(header, overflow="fold", ratio=1)
+            table.add_column(title, overflow="fold", ratio=1)
     return table
 
 
@@ -203,12 +215,21 @@ def _zoned(header: str, at: datetime, t: Translator) -> str:
     return f"{t.gettext(header)} ({t.datetime(at).rsplit(' ', 1)[1]})"
 
 
-def _who(status: ObligationStatus, agency: str | None, t: Translator, names: Responsibility) -> str:
-    """The agency that must act, by id and name; the role when the directory has none."""
+def _who(
+    status: ObligationStatus,
+    agency: str | None,
+    t: Translator,
+    names: Responsibility,
+    apart: bool = False,
+) -> str:
+    """The agency that must act, by name and id (the id on a line of its own when ``apart``);
+    the role when the directory has none."""
     if agency is None:
         return role_label(status.obligation.responsible_role, t)
-    name = names.agency_name(agency)
-    return f"{name} ({agency})" if name else agency
+    name = names.agency_name(agency, t.lang)
+    if not name:
+        return agency
+    return f"{name}\n({agency})" if apart else f"{name} ({agency})"
 
 
 def _area(area: dict[str, str], names: Responsibility) -> str:

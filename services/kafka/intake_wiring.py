@@ -7,7 +7,7 @@ from kafka import KafkaConsumer
 
 from events import Codec, Topics
 from services.cases.application import CaseService
-from services.kafka.bounds import Bounds
+from services.intake.bounds import Bounds
 from services.kafka.clients import (
     broker_endpoint,
     client_config,

@@ -67,7 +67,7 @@ TEMPLATES: tuple[str, ...] = (
     "the personal data of case {case_id} was erased",
     "submission id {submission_id} was already recorded on case {case_id} with other content; "
     "send this submission under a new submission id",
-    # the intake's refusals (events/limits.py, services/kafka/bounds.py, services/vocabulary.py)
+    # the intake's refusals (events/limits.py, services/intake/bounds.py, services/vocabulary.py)
     "{field} = {value} is not a code of the list {where}; use one of the codes listed there",
     "{field} must be `true` or `false`, not {value}",
     "{where} is {sizes}; shorten it and send again",
@@ -105,7 +105,7 @@ TEMPLATES: tuple[str, ...] = (
     "{field} must be a non-empty string",
     "only an erasure order (backbone forget) records it",
     "case {case_id} kept changing; gave up after {attempts} attempts",
-    # services/kafka/intake.py
+    # services/intake/refusals.py
     "the backbone failed while reading this submission (an internal error); send it again later "
     "and tell the backbone's operator",
     # schema violations and unreadable messages (events/records.py, events/codec.py,

@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,31 @@ def test_the_embedded_store_and_its_wal_files_are_owner_only_under_any_umask(
     assert made == ["events.db", "events.db-shm", "events.db-wal"]
     assert mode(settings.home) == 0o700
     assert set(modes.values()) == {0o600}
+
+
+def test_preparing_the_home_again_keeps_this_process_s_hold_on_the_embedded_store(
+    tmp_path: Path,
+) -> None:
+    """Several services built in one process each prepare the home. POSIX locks belong to the
+    process, so closing any descriptor of the store would cancel the locks its open SQLite
+    connection holds; another process closing its last connection would then take the store
+    for unused and delete the write-ahead log under us, losing what we commit next (a witness's
+    cosignature was lost exactly so)."""
+    home, store = tmp_path / "home", tmp_path / "home" / "events.db"
+    private_home(home, store)
+    held = sqlite3.connect(store)
+    held.execute("PRAGMA journal_mode=WAL")
+    held.execute("CREATE TABLE t (x INTEGER)")
+    held.commit()
+    held.execute("SELECT count(*) FROM t").fetchall()
+    private_home(home, store)  # a second service of this process, built later
+    count = (
+        f"import sqlite3; rows = sqlite3.connect({str(store)!r}).execute('SELECT count(*) FROM t')"
+        "; print(rows.fetchone()[0])"
+    )
+    subprocess.run([sys.executable, "-c", count], check=True, capture_output=True)
+    held.execute("INSERT INTO t VALUES (1)")
+    held.commit()
+    seen = subprocess.run([sys.executable, "-c", count], check=True, capture_output=True, text=True)
+    held.close()
+    assert seen.stdout.strip() == "1", "a commit made after another process closed was lost"

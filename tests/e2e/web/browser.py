@@ -10,6 +10,10 @@ import uvicorn
 from fastapi import FastAPI
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.kafkatools import poll_until
 
@@ -26,6 +30,19 @@ def chromium(width: int = 1280, height: int = 900) -> webdriver.Chrome:
         options.add_argument(flag)
     options.add_argument(f"--window-size={width},{height}")
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def follow(driver: webdriver.Chrome, element: WebElement, seconds: float = 60) -> None:
+    """Click ``element`` (a link or a form's submit button) and wait until the page it leads to
+    has replaced this one and finished loading, as a person waits before reading on.
+
+    Without the wait the next lookup can read the page being left (a stale or missing element).
+    """
+    leaving = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(driver, seconds, poll_frequency=0.1)
+    wait.until(expected_conditions.staleness_of(leaving))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def free_port() -> int:

@@ -32,7 +32,7 @@ from services.runtime.database import read_model_db
 from services.settings import Settings, load_settings
 from services.web.wiring import build_app
 from tests.casefactory import PERSONAL, payload
-from tests.e2e.web.browser import ServedApp, chromium, screenshot
+from tests.e2e.web.browser import ServedApp, chromium, follow, screenshot
 from tests.integration.kafka.conftest import AGENCIES, small_config
 from tests.integration.projections.builders import FakeClock
 from tests.integration.web.conftest import PASSWORD, add_users
@@ -143,7 +143,7 @@ def log_in(backbone: Backbone, driver: webdriver.Chrome, name: str, password: st
     visit(backbone, driver, "/login?lang=en")
     driver.find_element(By.ID, "username").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login").click()
+    follow(driver, driver.find_element(By.ID, "login"))
     backbone.pages.append(driver.page_source)
 
 
@@ -179,12 +179,12 @@ def test_the_supervisor_opens_the_timeline_and_records_a_follow_up(
 ) -> None:
     case_id = backbone.cases["here"]
     visit(backbone, browser, "/")
-    browser.find_element(By.CSS_SELECTOR, f'tr[data-case="{case_id}"] a.case-link').click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, f'tr[data-case="{case_id}"] a.case-link'))
     wait_for(browser, "CaseReported")
     assert "UTC+07:00" in browser.find_element(By.ID, "obligations").text
     note = "Called the commune office; assessment promised for tomorrow."
     browser.find_element(By.ID, "note").send_keys(note)
-    browser.find_element(By.ID, "record-follow-up").click()
+    follow(browser, browser.find_element(By.ID, "record-follow-up"))
     assert note in browser.find_element(By.ID, "follow-up-list").text
     assert "lan" in browser.find_element(By.ID, "follow-up-list").text
 
@@ -232,7 +232,7 @@ def test_the_supervisor_switches_to_vietnamese(
     backbone: Backbone, browser: webdriver.Chrome
 ) -> None:
     visit(backbone, browser, "/")
-    browser.find_element(By.ID, "switch-language").click()
+    follow(browser, browser.find_element(By.ID, "switch-language"))
     wait_for(browser, "Vụ việc bị chậm trễ")
     assert "Người phải xử lý" in browser.page_source
     visit(backbone, browser, "/trends")

@@ -36,7 +36,7 @@ from services.runtime.database import read_model_db
 from services.settings import Settings, load_settings
 from services.web.users import make_user
 from tests.casefactory import PERSONAL, payload
-from tests.e2e.web.browser import chromium, free_port, screenshot
+from tests.e2e.web.browser import chromium, follow, free_port, screenshot
 from tests.integration.kafka.conftest import AGENCIES, small_config
 from tests.integration.web.conftest import PASSWORD, add_users
 from tests.kafkatools import poll_until
@@ -183,7 +183,7 @@ def log_in(backbone: Backbone, driver: webdriver.Chrome, name: str) -> None:
     driver.get(backbone.url + "/login?lang=en")
     driver.find_element(By.ID, "username").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login").click()
+    follow(driver, driver.find_element(By.ID, "login"))
     wait_for(driver, lambda d: "/login" not in d.current_url)  # the next page, not the form
     seen(backbone, driver, name)
 
@@ -233,7 +233,8 @@ def test_the_commune_officer_sees_the_referral_and_what_is_due(
     wait_for(browser, lambda d: "Case reported" in d.find_element(By.ID, "inbox").text)
     seen(backbone, browser, "thu")
     screenshot(browser, "workbench-worklist")
-    browser.find_element(By.ID, "switch-language").click()  # Vietnamese, the default language
+    # Vietnamese, the default language
+    follow(browser, browser.find_element(By.ID, "switch-language"))
     wait_for(browser, lambda d: "Việc cơ quan bạn phải làm" in d.page_source)
     duties_vi = browser.find_element(By.ID, "duties").text
     assert "Xây dựng kế hoạch hỗ trợ" in duties_vi
@@ -241,7 +242,7 @@ def test_the_commune_officer_sees_the_referral_and_what_is_due(
     assert "Decree 56" not in duties_vi
     assert "Ủy ban nhân dân phường Phan Rang" in browser.find_element(By.TAG_NAME, "h1").text
     screenshot(browser, "workbench-worklist-vi")
-    browser.find_element(By.ID, "switch-language").click()
+    follow(browser, browser.find_element(By.ID, "switch-language"))
     wait_for(browser, lambda d: "What your agency must do" in d.page_source)
 
 
@@ -250,7 +251,10 @@ def test_the_commune_records_the_risk_assessment_and_sees_a_refusal_first(
 ) -> None:
     case = f"/work/cases/{backbone.case_id}"
     visit(backbone, browser, "thu", case)
-    browser.find_element(By.CSS_SELECTOR, '#offered a[data-step="InitialRiskAssessed"]').click()
+    follow(
+        browser,
+        browser.find_element(By.CSS_SELECTOR, '#offered a[data-step="InitialRiskAssessed"]'),
+    )
     Select(browser.find_element(By.ID, "risk_level")).select_by_value("medium")
     tomorrow = datetime.now(UTC) + timedelta(days=2)
     set_value(browser, "occurred_at", local_input(tomorrow))  # the intake refuses this
@@ -357,7 +361,7 @@ def test_a_report_typed_in_the_browser_is_sealed_there_and_opened_with_a_purpose
     backbone: Backbone, browser: webdriver.Chrome
 ) -> None:
     log_in(backbone, browser, "thu")
-    browser.find_element(By.CSS_SELECTOR, '#openers a[data-step="CaseReported"]').click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, '#openers a[data-step="CaseReported"]'))
     for name, value in (
         ("channel", "commune_officer"),
         ("setting", "family"),
@@ -388,7 +392,7 @@ def test_a_report_typed_in_the_browser_is_sealed_there_and_opened_with_a_purpose
 
     poll_until(projected, WAIT, "the new case readable by the commune")
     browser.find_element(By.ID, "purpose").send_keys("home visit planning")
-    browser.find_element(By.ID, "open-personal-data").click()
+    follow(browser, browser.find_element(By.ID, "open-personal-data"))
     opened = browser.find_element(By.ID, "personal-data").text
     assert TYPED["child_name"] in opened and TYPED["child_contact"] in opened
     screenshot(browser, "workbench-personal-data", "personal")

@@ -22,8 +22,8 @@ from services.cases.workflow import load_workflow
 from services.commands.common import case_uuid
 from services.commands.errors import UserError, unknown_name
 from services.commands.submission import check_fields
-from services.kafka.bounds import Bounds
-from services.kafka.intake import UNREADABLE
+from services.intake.bounds import Bounds
+from services.intake.refusals import UNREADABLE
 from services.reports import render_pdf
 from services.runtime import i18n
 from services.runtime.i18n import translator
