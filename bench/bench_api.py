@@ -37,9 +37,9 @@ from bench_backbone import (
 from deploy.kafka.launcher import LocalKafka
 from events import Codec, Topics
 from services.api.apikeys import KeyFile
-from services.api.app import create_api
 from services.api.records import to_json
 from services.api.serve import server
+from services.api.wiring import build_api
 from services.kafka.provision import provision
 from services.logs import configure_logging
 from services.settings import Settings
@@ -100,7 +100,7 @@ def compare(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     intake = topics.intake(AGENCY)
     measure(settings, reader, intake, list(submissions(codec, 10)), None)  # warm
     key = KeyFile(settings.effective_api_keys_file).create(AGENCY).key
-    api = create_api(settings)
+    api = build_api(settings)
     running = server(settings, "127.0.0.1", 0, api)
     running.config.port = _free_port()
     thread = threading.Thread(target=running.run, daemon=True)

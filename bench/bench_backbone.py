@@ -49,8 +49,8 @@ from services.cases.application import CaseService, StepRequest
 from services.kafka.clients import broker_endpoint, client_config, ensure_topics
 from services.kafka.provision import provision
 from services.kafka.relaystate import RelayState
-from services.kafka.wiring import database_engine
 from services.logs import configure_logging
+from services.runtime.database import database_engine
 from services.settings import Settings, load_settings
 
 STEPS_PER_CASE = 10

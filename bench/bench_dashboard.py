@@ -36,10 +36,12 @@ from bench_projections import BASE_MS, bulk_load
 from events.instants import from_millis, to_millis
 from projections.queries import case_view, stalled_cases
 from projections.readmodel import ReadModel
+from services.api.wiring import backend_factory
 from services.logs import configure_logging
+from services.runtime.database import reader_engine
 from services.settings import load_settings
 from services.web.users import UserBook, make_user
-from services.web.wiring import build_app, reader_engine
+from services.web.wiring import build_app
 
 PASSWORD = "benchmark passphrase"
 
@@ -76,7 +78,9 @@ def main() -> None:
         # Overdue rows fall due one second apart from BASE_MS: this instant sees --stalled of them.
         at = from_millis(BASE_MS) + timedelta(seconds=args.stalled - 0.5)
         case_id = "case-0000005"
-        with TestClient(build_app(settings, clock=lambda: at)) as client:
+        with TestClient(
+            build_app(settings, agency_backend=backend_factory(settings), clock=lambda: at)
+        ) as client:
             token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
             assert token is not None
             form = {"username": "kim", "password": PASSWORD, "csrf": token[1]}

@@ -11,7 +11,7 @@ from typing import NotRequired
 from pydantic import with_config
 from typing_extensions import TypedDict
 
-from services.cases.agencies import AgencyDirectory
+from projections.directory import AgencyLookup
 from services.runtime import tomlfile
 
 ESCALATION_FILE = "escalation.toml"
@@ -41,7 +41,7 @@ class Addressing:
     """
 
     steps: tuple[EscalationRung, ...]
-    agencies: AgencyDirectory
+    agencies: AgencyLookup
 
     def recipients(
         self, level: int, area: Mapping[str, str], at: datetime, rule_id: str = ""
@@ -87,7 +87,7 @@ class EscalationFile(TypedDict, total=False):
     level: list[LevelTable]
 
 
-def load_addressing(config_dir: Path, agencies: AgencyDirectory) -> Addressing:
+def load_addressing(config_dir: Path, agencies: AgencyLookup) -> Addressing:
     """Read ``escalation.toml``; a broken file fails at start-up naming the entry."""
     path = config_dir / ESCALATION_FILE
     tables = tomlfile.read(path, EscalationFile).get("level", [])

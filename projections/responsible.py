@@ -21,8 +21,8 @@ from pathlib import Path
 from pydantic import with_config
 from typing_extensions import TypedDict
 
+from projections.directory import AgencyLookup
 from services.areas import area_names, load_areas
-from services.cases.agencies import ROLES, AgencyDirectory, load_agencies
 from services.runtime import tomlfile
 
 ROLES_FILE = Path(__file__).resolve().parent / "responsible.toml"
@@ -34,7 +34,7 @@ NATIONAL = "00"
 class Responsibility:
     """The directory on the day, the rule-role map and the names of areas."""
 
-    directory: AgencyDirectory
+    directory: AgencyLookup
     role_kinds: Mapping[str, str]
     area_names: Mapping[str, str]
 
@@ -54,7 +54,7 @@ class Responsibility:
         if agency:
             found = self.directory.in_office(agency, day)
             return found.id if found else agency
-        kind = role if role in ROLES else self.role_kinds.get(role)
+        kind = role if role in self.directory.roles else self.role_kinds.get(role)
         if kind is None:
             return None
         for code in [area[name] for name in AREA_LEVELS if area.get(name)] + [NATIONAL]:
@@ -77,7 +77,7 @@ class Responsibility:
 
     def known_roles(self) -> set[str]:
         """Every role a ``--role`` filter may name: rule roles and agency kinds."""
-        return set(self.role_kinds) | set(ROLES)
+        return set(self.role_kinds) | set(self.directory.roles)
 
 
 @with_config(tomlfile.STRICT)
@@ -85,13 +85,16 @@ class RolesFile(TypedDict, total=False):
     roles: dict[str, str]  # a rule's responsible role -> the agency role that fills it
 
 
-def load_responsibility(config_dir: Path, roles_file: Path = ROLES_FILE) -> Responsibility:
-    """The directory and areas of ``config_dir`` and the rule-role map."""
+def load_responsibility(
+    config_dir: Path, directory: AgencyLookup, roles_file: Path = ROLES_FILE
+) -> Responsibility:
+    """``directory`` (the agencies of ``config_dir``), the areas of ``config_dir`` and the
+    rule-role map."""
     kinds = tomlfile.read(roles_file, RolesFile).get("roles", {})
     for role, kind in kinds.items():
-        if kind not in ROLES:
+        if kind not in directory.roles:
             raise tomlfile.refuse(roles_file, "roles", role, f"names no agency role: {kind!r}")
-    return Responsibility(load_agencies(config_dir), kinds, load_area_names(config_dir))
+    return Responsibility(directory, kinds, load_area_names(config_dir))
 
 
 def load_area_names(config_dir: Path) -> dict[str, str]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from kafka import KafkaConsumer
 
-from deploy.process import private_home
 from events import Codec, Topics
 from projections.calendarfile import load_calendar
 from projections.escalation import load_addressing
@@ -18,8 +16,8 @@ from projections.readmodel import ReadModel
 from projections.runner import ProjectionRunner
 from projections.stalled import ObligationEngine
 from services.cases.agencies import load_agencies
-from services.kafka.clients import broker_endpoint, client_config
-from services.kafka.wiring import database_engine, reliable_producer
+from services.kafka.clients import broker_endpoint, client_config, reliable_producer
+from services.runtime.database import read_model_db
 from services.settings import Settings
 
 HOLIDAYS = "holidays.toml"
@@ -29,13 +27,6 @@ def obligation_engine(settings: Settings) -> ObligationEngine:
     """The default policy (with the deployment's overrides, if any) on its holiday calendar."""
     policy = deployment_policy(settings.config_dir)
     return ObligationEngine(policy, load_calendar(settings.config_dir / HOLIDAYS))
-
-
-def read_model_db(settings: Settings) -> sa.Engine:
-    """The store's database (the embedded SQLite file's home is created when missing)."""
-    if not settings.database_url:
-        private_home(settings.home, settings.embedded_store)
-    return database_engine(settings)
 
 
 def build_projector(

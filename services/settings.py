@@ -15,7 +15,10 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+import deploy
+
+# Found from the deploy package, not from this file's depth, so the module may live anywhere.
+REPO_ROOT = Path(deploy.__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = REPO_ROOT / "deploy" / "config"
 
 

@@ -76,16 +76,12 @@ class StalledList(BaseModel):
     cases: list[dict[str, Any]]
 
 
-def create_api(settings: Settings, backend: Backend | None = None) -> FastAPI:
-    """The agency API; ``backend`` defaults to one built from ``settings``.
+def create_api(settings: Settings, backend: Backend) -> FastAPI:
+    """The agency API on ``backend`` (``services.api.wiring.build_api`` builds both).
 
     Mounted apps get no start-up or shut-down events: the backend connects lazily and the
     host calls ``app.state.backend.close()`` when it stops.
     """
-    if backend is None:
-        from services.api.wiring import build_backend
-
-        backend = build_backend(settings)
     app = FastAPI(
         title="Referral Backbone agency API",
         version="1",

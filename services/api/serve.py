@@ -9,25 +9,24 @@ from __future__ import annotations
 import uvicorn
 from fastapi import FastAPI
 
-from services.api.app import create_api
 from services.ops.health import watch_server
 from services.settings import Settings
 
 
-def mounted(settings: Settings, api: FastAPI | None = None) -> FastAPI:
+def mounted(api: FastAPI) -> FastAPI:
     """A parent application with the agency API at ``/api``."""
     parent = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    parent.mount("/api", api or create_api(settings))
+    parent.mount("/api", api)
     return parent
 
 
-def server(settings: Settings, host: str, port: int, api: FastAPI | None = None) -> uvicorn.Server:
+def server(settings: Settings, host: str, port: int, api: FastAPI) -> uvicorn.Server:
     """A uvicorn server; TLS when ``api_tls_cert_file`` and ``api_tls_key_file`` are set."""
     cert, key = settings.api_tls_cert_file, settings.api_tls_key_file
     if bool(cert) != bool(key):
         raise SystemExit("set both BACKBONE_API_TLS_CERT_FILE and BACKBONE_API_TLS_KEY_FILE")
     config = uvicorn.Config(
-        mounted(settings, api),
+        mounted(api),
         host=host,
         port=port,
         ssl_certfile=str(cert) if cert else None,
@@ -39,9 +38,8 @@ def server(settings: Settings, host: str, port: int, api: FastAPI | None = None)
     return uvicorn.Server(config)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Run until SIGINT or SIGTERM, then release the broker and database connections."""
-    api = create_api(settings)
+def serve(settings: Settings, host: str, port: int, api: FastAPI) -> None:
+    """Run ``api`` until SIGINT or SIGTERM, then release its broker and database connections."""
     try:
         running = server(settings, host, port, api)
         watch_server(settings, "api", lambda: running.started)

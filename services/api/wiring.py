@@ -1,21 +1,25 @@
-"""Composition root of the agency API: its backend built from the settings."""
+"""Composition root of the agency API: the application and its backend built from the settings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from fastapi import FastAPI
 from kafka import KafkaConsumer
 
 from events import Codec, Topics
 from projections.wiring import read_model_db
 from services.api.apikeys import KeyFile
+from services.api.app import create_api
 from services.api.backend import Backend
 from services.api.kafkaside import Publisher, RejectionWatcher, TopicPager
 from services.api.ledger import Ledger
 from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint, client_config
+from services.kafka.clients import broker_endpoint, client_config, reliable_producer
 from services.kafka.keys import backbone_keypair
 from services.kafka.routing import load_router
-from services.kafka.wiring import database_engine, reliable_producer
+from services.runtime.database import database_engine, read_model_db
 from services.settings import Settings
 
 
@@ -52,3 +56,18 @@ def build_backend(settings: Settings) -> Backend:
         watcher=RejectionWatcher(watcher_consumer, topics, codec, ledger),
         read_model=read_model,
     )
+
+
+def build_api(settings: Settings) -> FastAPI:
+    """The agency API on a backend of its own (``app.state.backend``; the host closes it)."""
+    return create_api(settings, build_backend(settings))
+
+
+def backend_factory(settings: Settings) -> Callable[[], Backend]:
+    """A backend built at first use, for a dashboard served without the API beside it (tests,
+    benchmarks): the workbench submits through it."""
+
+    def build() -> Backend:
+        return build_backend(settings)
+
+    return build

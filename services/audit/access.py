@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from events.instants import now_millis
 from services.cases.errors import CaseError
+from services.runtime.database import database_engine
 from services.settings import Settings
 from services.tables import create_tables
 
@@ -171,7 +172,7 @@ def record_openings(
     cases = [item.event["case_id"] for item in items if getattr(item, "personal_data", None)]
     if not cases:
         return
-    engine = sa.create_engine(settings.effective_database_url)
+    engine = database_engine(settings)
     try:
         log = AccessLog(engine)
         for case_id in cases:

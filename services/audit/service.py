@@ -17,15 +17,14 @@ from services.audit.access import AccessLog
 from services.audit.keys import audit_dir, log_origin, log_signer
 from services.audit.note import Checkpoint, Note, Signer, Verifier, sign_note, verify_note
 from services.audit.store import Leaf, LogStore
+from services.runtime.database import open_database
 from services.settings import Settings
 
 MIRROR = "leaves.log"
 
 
 def audit_engine(database_url: str) -> sa.Engine:
-    if database_url.startswith("sqlite"):
-        return sa.create_engine(database_url, connect_args={"timeout": 30})
-    return sa.create_engine(database_url, pool_pre_ping=True)
+    return open_database(database_url)
 
 
 class AuditService:

@@ -62,6 +62,8 @@ class Agency:
 class AgencyDirectory:
     """All known agencies, by id and by role; their validity days are in ``zone``'s calendar."""
 
+    roles = ROLES  # every kind of agency (what the read side's lookup asks for)
+
     def __init__(self, agencies: Iterable[Agency], zone: ZoneInfo | None = None) -> None:
         self.zone = zone or ZoneInfo(DEFAULT_ZONE)
         self._by_id: dict[str, Agency] = {}

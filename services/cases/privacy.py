@@ -26,6 +26,7 @@ from deploy.process import create_once
 from services.cases.errors import PersonalDataErasedError
 from services.logs import get_logger
 from services.ops.erasures import add_erasure
+from services.runtime.database import open_database
 from services.tables import create_tables, insert_once
 
 KEY_SIZE = nacl.secret.SecretBox.KEY_SIZE
@@ -52,9 +53,9 @@ def load_master_key(path: Path) -> bytes:
 
 def create_key_engine(database_url: str) -> Engine:
     """An engine for the key table; on SQLite, deleted keys are overwritten on disk."""
-    if not database_url.startswith("sqlite"):
-        return sa.create_engine(database_url, pool_pre_ping=True)
-    engine = sa.create_engine(database_url, connect_args={"timeout": 30})
+    engine = open_database(database_url)
+    if engine.dialect.name != "sqlite":
+        return engine
     sa.event.listen(engine, "connect", _sqlite_secure_delete)
     return engine
 

@@ -1,4 +1,4 @@
-"""Agency commands: provision and list agencies, run the intake, submit, read inbox/rejections."""
+"""Agency commands: provision and list agencies, submit, read inbox and rejections."""
 
 from __future__ import annotations
 
@@ -27,17 +27,13 @@ from services.commands.common import (
 from services.commands.errors import UserError
 from services.commands.submission import check_agency, check_fields, check_step
 from services.kafka.agency import AgencyClient, InboxItem, RejectedSubmission
-from services.kafka.intake import run_intake
 from services.kafka.provision import credentials_file, provision
-from services.ops.health import watch
 from services.runtime.sentences import localize
 from services.vocabulary import load_vocabulary
 
 
 def register(subparsers: Any) -> None:
     _register_agencies(subparsers)
-    text = "apply the agencies' submissions to the store; rejections go back to each agency"
-    subparsers.add_parser("intake", help=text, description=text).set_defaults(func=intake)
     _register_submit(subparsers)
     for name, func, what in (
         ("inbox", inbox, "case events addressed to"),
@@ -124,12 +120,6 @@ def list_agencies(args: argparse.Namespace) -> int:
         for row in rows:
             mark = "provisioned" if row["provisioned"] else "-"
             print(f"{row['id']:<28} {row['role']:<15} {row['area']:<6} {mark}")
-    return 0
-
-
-def intake(args: argparse.Namespace) -> int:
-    settings = settings_for(args)
-    run_intake(settings, watch(settings, "intake"))
     return 0
 
 

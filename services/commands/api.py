@@ -11,7 +11,6 @@ from services.api.apikeys import KeyFile
 from services.cases.agencies import load_agencies
 from services.commands.common import print_json, settings_for
 from services.kafka.keys import backbone_keypair, register_agency_public_key
-from services.ops.health import watch
 from services.settings import Settings
 
 
@@ -24,16 +23,6 @@ def register(subparsers: Any) -> None:
     serving.add_argument("--host", default="127.0.0.1")
     serving.add_argument("--port", type=int, default=8081)
     serving.set_defaults(func=serve)
-    text = "alerts to supervising agencies: copy each to backbone.alerts.<agency> it names"
-    alerts = subparsers.add_parser("alerts", help=text, description=text)
-    verbs = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
-    verbs.add_parser("route", help=text, description=text).set_defaults(func=route_alerts)
-    text = "e-mail each supervisor of deploy/config/digest.toml the stalled cases of its area"
-    verbs.add_parser("email-digest", help=text, description=text).set_defaults(func=email_digest)
-    text = "POST agencies' inbox messages and alerts to their webhooks (signed, retried)"
-    hooks = subparsers.add_parser("webhooks", help=text, description=text)
-    verbs = hooks.add_subparsers(dest="action", required=True, metavar="ACTION")
-    verbs.add_parser("deliver", help=text, description=text).set_defaults(func=deliver)
 
 
 def register_agency_actions(actions: Any) -> None:
@@ -78,49 +67,10 @@ def register_agency_actions(actions: Any) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     from services.api.serve import serve as run
-
-    run(settings_for(args), args.host, args.port)
-    return 0
-
-
-def route_alerts(args: argparse.Namespace) -> int:
-    from services.kafka.alertrouting import build_alert_router
+    from services.api.wiring import build_api
 
     settings = settings_for(args)
-    build_alert_router(settings).run(watch(settings, "alerts"))
-    return 0
-
-
-def email_digest(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from projections.queries import Filters, stalled_cases
-    from projections.readmodel import ReadModel
-    from projections.wiring import read_model_db
-    from services.cases.agencies import Agency
-    from services.digest import load_recipients, send_digests
-
-    settings = settings_for(args)
-    agencies = load_agencies(settings.config_dir)
-    db, now = read_model_db(settings), datetime.now(UTC)
-    model = ReadModel().create(db)
-
-    def stalled_in(agency: Agency) -> list[Any]:
-        area = None if agency.area == "00" else agency.area
-        with db.connect() as conn:
-            return stalled_cases(conn, model, now, filters=Filters(area=area))
-
-    recipients = load_recipients(settings.config_dir, agencies)
-    sent = send_digests(settings, recipients, stalled_in, now, str(agencies.zone))
-    print_json({"sent": sent})
-    return 0
-
-
-def deliver(args: argparse.Namespace) -> int:
-    from services.kafka.webhooks import build_deliverer
-
-    settings = settings_for(args)
-    build_deliverer(settings).run(watch(settings, "webhooks"))
+    run(settings, args.host, args.port, build_api(settings))
     return 0
 
 
@@ -143,7 +93,7 @@ def webhook_change(args: argparse.Namespace) -> int:
 
 def webhook_failures(args: argparse.Namespace) -> int:
     from services.kafka.webhooks import failed_deliveries
-    from services.kafka.wiring import database_engine
+    from services.runtime.database import database_engine
 
     rows = failed_deliveries(database_engine(settings_for(args)))
     print_json([{k: v for k, v in row.items() if k != "body"} for row in rows])

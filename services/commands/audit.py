@@ -1,5 +1,5 @@
-"""Audit commands: checkpoints, the checkpointer, evidence bundles, the access log, witnesses,
-and ``verify --all`` (registered by the cases module)."""
+"""Audit commands: checkpoints, the checkpointer, evidence bundles, the access log, and
+``verify --all`` (registered by the cases module); the witness has its own (``witness.py``)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from events import Topics
 from events.instants import from_millis, to_millis
 from services.audit.bundle import load, verify_bundle
 from services.audit.export import NothingToExport, Selection, export
-from services.audit.keys import log_verifier, witness_signer, witness_vkey_file
+from services.audit.keys import witness_vkey_file
 from services.audit.policy import load_policy
 from services.audit.rows import events_table
 from services.audit.service import AuditService
 from services.audit.verify import VerificationReport, verify_store
-from services.audit.witness import StoreSource, Witness
+from services.audit.wiring import text_publisher
 from services.commands.common import (
     add_lang_option,
     parse_instant,
@@ -32,7 +32,6 @@ from services.commands.common import (
 )
 from services.ops.health import watch
 from services.runtime.i18n import Translator
-from services.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -61,15 +60,6 @@ def register(subparsers: Any) -> None:
     add_lang_option(access)
     access.add_argument("--json", action="store_true", help="JSON for scripts")
     access.set_defaults(func=list_access)
-    text = "run as a witness for an agency: cosign checkpoints, raise an alarm on a fork"
-    witness = subparsers.add_parser("witness", help=text, description=text)
-    witness.add_argument("--agency", required=True)
-    witness.add_argument("--interval", type=float, default=5.0, help="seconds between looks")
-    witness.add_argument("--once", action="store_true", help="look once and exit")
-    witness.add_argument(
-        "--no-publish", action="store_true", help="keep cosignatures in the store only (no broker)"
-    )
-    witness.set_defaults(func=run_witness)
 
 
 def _register_export(actions: Any) -> None:
@@ -91,7 +81,8 @@ def checkpoint(args: argparse.Namespace) -> int:
     finally:
         audit.close()
     if args.publish:
-        _publisher(settings, settings.kafka_username)(settings_topic(settings, "checkpoints"), note)
+        publish = text_publisher(settings, settings.kafka_username)
+        publish(Topics(settings.topic_prefix).checkpoints, note)
     sys.stdout.write(note)
     return 0
 
@@ -100,14 +91,14 @@ def checkpointer(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     stop = watch(settings, "checkpointer")
     audit = AuditService.from_settings(settings)
-    publish = _publisher(settings, settings.kafka_username)
+    publish = text_publisher(settings, settings.kafka_username)
     published = -1
     try:
         while not stop.stopped:
             note = audit.checkpoint()
             size = audit.checkpoint_of(note).size
             if size != published:  # after a restart the latest is published again: harmless
-                publish(settings_topic(settings, "checkpoints"), note)
+                publish(Topics(settings.topic_prefix).checkpoints, note)
                 published = size
             stop.wait(settings.audit_checkpoint_seconds)
     finally:
@@ -186,33 +177,6 @@ def list_access(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_witness(args: argparse.Namespace) -> int:
-    settings = settings_for(args)
-    stop = watch(settings, "witness")
-    audit = AuditService.from_settings(settings)
-    topic = settings_topic(settings, "cosignatures")
-    send = _no_broker if args.no_publish else _publisher(settings, args.agency)
-    witness = Witness(
-        args.agency,
-        witness_signer(settings, args.agency),
-        log_verifier(settings),
-        settings.home / "witnesses" / args.agency / "state.json",
-        StoreSource(audit),
-        lambda message: send(topic, json.dumps(message, ensure_ascii=False)),
-    )
-    alarmed = False
-    try:
-        witness.resume()
-        while not stop.stopped:
-            outcome = witness.step()
-            alarmed = alarmed or outcome.kind == "alarm"
-            if args.once or stop.wait(args.interval):
-                break
-    finally:
-        audit.close()
-    return 3 if alarmed else 0
-
-
 def verify_all(args: argparse.Namespace) -> int:
     """``backbone verify --all``: the whole store against the signed checkpoints."""
     settings = settings_for(args)
@@ -253,34 +217,6 @@ def _print_report(report: VerificationReport, t: Translator) -> None:
     verdict = t.gettext("intact") if report.ok else t.gettext("TAMPERED")
     print(line.format(events=report.events, cases=report.cases, size=report.checkpoint_size,
                       verdict=verdict))  # fmt: skip
-
-
-def settings_topic(settings: Settings, name: str) -> str:
-    topic: str = getattr(Topics(settings.topic_prefix), name)
-    return topic
-
-
-def _no_broker(topic: str, text: str) -> None:
-    """Publishing switched off: the store keeps the cosignatures."""
-
-
-def _publisher(settings: Settings, user: str) -> Callable[[str, str], None]:
-    """Send text messages keyed by ``user``, as that agency when it has credentials."""
-    from kafka import KafkaProducer
-
-    from services.kafka.clients import broker_endpoint, client_config
-    from services.kafka.provision import load_credentials
-
-    endpoint = broker_endpoint(settings)
-    credentials = load_credentials(settings, user)
-    if credentials is not None:
-        endpoint = credentials.endpoint(endpoint)
-    producer = KafkaProducer(**client_config(endpoint), acks="all")
-
-    def send(topic: str, text: str) -> None:
-        producer.send(topic, text.encode("utf-8"), key=user.encode()).get(timeout=30)
-
-    return send
 
 
 def _period(text: str) -> tuple[int, int]:

@@ -19,13 +19,14 @@ from rich.text import Text
 from projections.queries import stalled_cases
 from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
-from projections.wiring import read_model_db
+from services.cases.agencies import load_agencies
 from services.commands.boardview import stalled_table
 from services.commands.common import people
 from services.commands.projections import console
 from services.logs import get_logger
 from services.reporting.application import ReportingService
 from services.reports.dutyboard import duties_table, reporting_duties
+from services.runtime.database import read_model_db
 from services.settings import Settings
 
 # Lines above the board's rows (counts, title, header) and per case (id row, ~2 obligations).
@@ -40,7 +41,7 @@ class BoardScreen:
     def __init__(self, settings: Settings, args: argparse.Namespace) -> None:
         self.settings = settings
         self.t = people(args, settings)
-        self.names = load_responsibility(settings.config_dir)
+        self.names = load_responsibility(settings.config_dir, load_agencies(settings.config_dir))
         self.console = console()
         self.live: Live | None = None
         self.sendings: ReportingService | None = None

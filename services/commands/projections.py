@@ -21,7 +21,8 @@ from projections.readmodel import REBUILD_PREFIX, ReadModel
 from projections.rebuild import Comparison, changed_since, compare, replace_live, replay_to
 from projections.responsible import Responsibility, load_responsibility
 from projections.statistics.duties import duty_json
-from projections.wiring import build_feed, build_projector, build_runner, read_model_db
+from projections.wiring import build_feed, build_projector, build_runner
+from services.cases.agencies import load_agencies
 from services.commands.boardview import case_json, case_tables, stalled_json, stalled_table
 from services.commands.common import (
     add_lang_option,
@@ -35,6 +36,7 @@ from services.commands.common import (
 from services.commands.errors import UserError, unknown_name
 from services.ops.health import watch
 from services.reports.dutyboard import duties_table, reporting_duties
+from services.runtime.database import read_model_db
 
 # Width when the output is not a terminal (a pipe, a file): wide enough not to fold names.
 PIPE_WIDTH = 160
@@ -107,7 +109,7 @@ def show_stalled(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     as_of = past_instant(args.as_of)
     at = as_of or datetime.now(UTC)
-    names = load_responsibility(settings.config_dir)
+    names = load_responsibility(settings.config_dir, load_agencies(settings.config_dir))
     filters = Filters(args.agency, args.role, args.area)
     db = read_model_db(settings)
     try:
@@ -137,7 +139,7 @@ def show_case(args: argparse.Namespace) -> int:
     case_id = case_uuid(args.case_id)
     settings = settings_for(args)
     at = past_instant(args.as_of) or datetime.now(UTC)
-    names = load_responsibility(settings.config_dir)
+    names = load_responsibility(settings.config_dir, load_agencies(settings.config_dir))
     db = read_model_db(settings)
     try:
         with db.connect() as conn:

@@ -7,7 +7,7 @@ from typing import Any
 
 import uvicorn
 
-from services.api.app import create_api
+from services.api.wiring import build_api
 from services.commands.common import settings_for
 from services.logs import get_logger
 from services.ops.health import watch_server
@@ -37,7 +37,7 @@ def serve(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     overrides = {"web_host": args.host, "web_port": args.port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    api = create_api(settings)  # agency systems' HTTP API, on the same server under /api
+    api = build_api(settings)  # agency systems' HTTP API, on the same server under /api
     backend = api.state.backend  # the workbench submits through the API's own path
     app = build_app(settings, mounts={"/api": api}, agency_backend=lambda: backend)
     config = uvicorn.Config(

@@ -8,10 +8,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from projections.wiring import read_model_db
 from services.commands.common import add_lang_option, people, print_json, settings_for
 from services.ops.processes import ProcessFigures
 from services.ops.status import Status, gather
+from services.runtime.database import read_model_db
 from services.runtime.i18n import Translator
 
 

@@ -15,10 +15,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from events import Codec, ContractError, Topics
-from services.kafka.clients import broker_endpoint, client_config, ensure_topics, replication_of
-from services.kafka.wiring import reliable_producer
 from services.logs import get_logger
-from services.settings import Settings
 from services.supervisor import StopFlag
 
 log = get_logger(__name__)
@@ -95,23 +92,3 @@ class AlertRouter:
         if self._producer is not None:
             self._producer.close(timeout=5)
             self._producer = None
-
-
-def build_alert_router(settings: Settings) -> AlertRouter:
-    """Composition root of ``backbone alerts route``."""
-    topics, endpoint = Topics(settings.topic_prefix), broker_endpoint(settings)
-    consumer = KafkaConsumer(
-        topics.alerts,
-        **client_config(endpoint),
-        group_id=f"{settings.topic_prefix}.alert-router",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    partitions, replication = settings.topic_partitions, replication_of(settings)
-    return AlertRouter(
-        consumer,
-        lambda: reliable_producer(settings),
-        Codec.from_directory(),
-        topics,
-        lambda name: ensure_topics(endpoint, [name], partitions, replication),
-    )

@@ -1,4 +1,5 @@
-"""Kafka client settings and topic administration shared by every process."""
+"""Kafka client settings, the reliable producer and topic administration shared by every
+process."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import ConfigResource, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -55,6 +56,18 @@ def client_config(endpoint: BrokerEndpoint) -> dict[str, Any]:
             "sasl_plain_password": endpoint.password,
         }
     return config
+
+
+def reliable_producer(settings: Settings) -> KafkaProducer:
+    """Idempotent, acknowledged by all in-sync replicas, keyed by case id."""
+    return KafkaProducer(
+        **client_config(broker_endpoint(settings)),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_block_ms=30000,
+        delivery_timeout_ms=60000,
+    )
 
 
 def ensure_topics(

@@ -29,12 +29,8 @@ from services.intake.refusals import RETRY
 from services.intake.rejection import Outgoing
 from services.intake.translator import Outcome, Translator
 from services.kafka.bounds import failed_as_too_large, send_or_refused
-from services.kafka.clients import broker_endpoint, client_config, ensure_topics, replication_of
-from services.kafka.keys import backbone_keypair
-from services.kafka.wiring import reliable_producer
 from services.logs import get_logger
 from services.ops import metrics
-from services.settings import Settings
 from services.supervisor import StopFlag
 
 log = get_logger(__name__)
@@ -188,7 +184,9 @@ class Intake:
             self._producer = None
 
 
-class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+class LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Logs which intake partitions this member gains and loses (given to its consumer)."""
+
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         log.info("intake.partitions_revoked", partitions=_names(revoked))
 
@@ -198,50 +196,3 @@ class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
 def _names(partitions: set[TopicPartition]) -> list[str]:
     return sorted(f"{tp.topic}:{tp.partition}" for tp in partitions)
-
-
-def intake_consumer(settings: Settings) -> KafkaConsumer:
-    """The intake's consumer: group ``<prefix>.intake`` on every agency's intake topic."""
-    topics = Topics(settings.topic_prefix)
-    consumer = KafkaConsumer(
-        **client_config(broker_endpoint(settings)),
-        group_id=f"{settings.topic_prefix}.intake",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        metadata_max_age_ms=5000,  # finds a new agency's intake topic within seconds
-        # A killed intake's partitions move to the others (or its restart) within seconds.
-        session_timeout_ms=10000,
-        heartbeat_interval_ms=2000,
-        max_poll_records=settings.batch_size,
-    )
-    consumer.subscribe(pattern=topics.intake_pattern, listener=_LogAssignments())
-    return consumer
-
-
-def build_intake(settings: Settings, service: CaseService | None = None) -> Intake:
-    """Composition root of the intake process."""
-    endpoint = broker_endpoint(settings)
-    partitions, replication = settings.topic_partitions, replication_of(settings)
-    return Intake(
-        service=service or CaseService.from_settings(settings),
-        codec=Codec.from_directory(),
-        topics=Topics(settings.topic_prefix),
-        private_key=backbone_keypair(settings).private_key,
-        consumer=intake_consumer(settings),
-        producer_factory=lambda: reliable_producer(settings),
-        ensure_topic=lambda name: ensure_topics(endpoint, [name], partitions, replication),
-        bounds=Bounds.from_settings(settings),
-        batch_size=settings.batch_size,
-        poll_ms=settings.poll_interval_ms,
-        hold_s=settings.intake_hold_seconds,
-    )
-
-
-def run_intake(settings: Settings, stop: StopFlag, service: CaseService | None = None) -> None:
-    """Run the intake until ``stop`` is set (in a thread for tests, in ``backbone intake``)."""
-    intake = build_intake(settings, service)
-    try:
-        intake.run(stop)
-    finally:
-        if service is None:
-            intake.service.close()

@@ -30,11 +30,8 @@ from kafka import KafkaConsumer
 from events import Codec, ContractError, Topics
 from services.api.apikeys import write_private
 from services.api.records import inbox_json, to_json
-from services.kafka.clients import broker_endpoint, client_config
-from services.kafka.wiring import database_engine
 from services.logs import get_logger
 from services.ops import metrics
-from services.settings import Settings
 from services.supervisor import StopFlag
 from services.tables import create_tables, insert_once
 
@@ -209,24 +206,3 @@ def failed_deliveries(engine: sa.Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(failures).order_by(failures.c.agency)).mappings().all()
     return [dict(row) for row in rows]
-
-
-def build_deliverer(settings: Settings) -> Deliverer:
-    """Composition root of ``backbone webhooks deliver``."""
-    consumer = KafkaConsumer(
-        **client_config(broker_endpoint(settings)),
-        group_id=f"{settings.topic_prefix}.webhooks",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    timeout = settings.webhook_timeout_seconds
-    return Deliverer(
-        HookFile(settings.effective_webhooks_file),
-        consumer,
-        Codec.from_directory(),
-        Topics(settings.topic_prefix),
-        database_engine(settings),
-        lambda hook, ident, body: post(hook, ident, body, timeout),
-        settings.webhook_max_attempts,
-        settings.webhook_backoff_seconds,
-    )

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from services.audit.rows import events_table
 from services.cases.privacy import KeyStore, create_key_engine, load_master_key
 from services.ops.erasures import ERASURES_FILE, erasures_file, read_erasures, write_erasures
+from services.runtime.database import open_database
 from services.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -111,7 +112,7 @@ def restore(settings: Settings, source: Path, keys: Path | None = None) -> dict[
 
 def store_positions(database_url: str) -> dict[str, Any]:
     """The store's last notification id and each relay's published position."""
-    engine = sa.create_engine(database_url)
+    engine = open_database(database_url)
     try:
         table = events_table(engine)
         with engine.connect() as conn:
@@ -150,7 +151,7 @@ def _sqlite_backup(source: Path, target: Path) -> None:
 
 
 def _restore_postgres(url: sa.URL, archive: Path) -> None:
-    engine = sa.create_engine(url)
+    engine = open_database(url)
     try:
         tables = sa.inspect(engine).get_table_names()
     finally:

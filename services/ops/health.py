@@ -108,8 +108,8 @@ def watch_server(settings: Settings, process: str, started: Callable[[], bool]) 
     if port_of(settings, process) is None:
         return
     if process == "web":
-        from projections.wiring import read_model_db
         from services.ops.pipeline import PipelineCollector
+        from services.runtime.database import read_model_db
 
         REGISTRY.register(PipelineCollector(settings, read_model_db(settings)))
     serve_health(settings, process, Health(settings.liveness_seconds, started))

@@ -24,6 +24,7 @@ from services.areas import area_names, load_areas
 from services.cases.agencies import load_agencies
 from services.reports.build import Names, build_report
 from services.reports.model import Report
+from services.runtime.database import read_model_db
 from services.runtime.i18n import Translator, translator
 from services.settings import Settings
 
@@ -84,7 +85,7 @@ def make_report(
     t = translator(request.lang, agencies.zone)
     as_of = request.as_of or datetime.now(UTC).replace(microsecond=0)
     catalogue = load_catalogue(settings.config_dir)
-    engine = db or _database(settings)
+    engine = db or read_model_db(settings)
     try:
         with engine.connect() as conn:
             model = ReadModel().create(engine)
@@ -110,7 +111,3 @@ def make_report(
     return renderer(request.format)(report, t), report
 
 
-def _database(settings: Settings) -> sa.Engine:
-    from projections.wiring import read_model_db  # imports Kafka clients: only when needed
-
-    return read_model_db(settings)

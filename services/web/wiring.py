@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
 from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
 from services.api.backend import Backend
+from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
+from services.runtime.database import reader_engine
 from services.settings import Settings
 from services.web.app import create_app
 from services.web.deps import CaseRecorder, Clock, Dashboard
@@ -27,15 +28,6 @@ from services.web.workbench.service import build_workbench
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def reader_engine(settings: Settings) -> sa.Engine:
-    """The read models' database as the dashboard reads it (``BACKBONE_WEB_DATABASE_URL``)."""
-    url = settings.effective_web_database_url
-    if url.startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(url, connect_args={"timeout": 30}, pool_pre_ping=True)
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5)
 
 
 def session_key(path: Path) -> str:
@@ -49,14 +41,13 @@ def session_key(path: Path) -> str:
 
 
 def build_dashboard(
-    settings: Settings,
-    clock: Clock = system_clock,
-    agency_backend: Callable[[], Backend] | None = None,
+    settings: Settings, agency_backend: Callable[[], Backend], clock: Clock = system_clock
 ) -> Dashboard:
     """``agency_backend``: the agency API's backend, which the workbench submits through
-    (``backbone serve`` passes the mounted API's; otherwise one is built at first use)."""
-    responsibility = load_responsibility(settings.config_dir)
-    agencies = responsibility.directory
+    (``backbone serve`` passes the mounted API's; ``services.api.wiring.backend_factory``
+    builds one at first use)."""
+    agencies = load_agencies(settings.config_dir)
+    responsibility = load_responsibility(settings.config_dir, agencies)
 
     @cache
     def cases() -> CaseRecorder:
@@ -74,26 +65,17 @@ def build_dashboard(
         secure_cookies=settings.web_secure_cookies,
         refresh_seconds=settings.web_refresh_seconds,
         settings=settings,
-        workbench=build_workbench(settings, agency_backend or _own_backend(settings)),
+        workbench=build_workbench(settings, agency_backend),
         responsibility=responsibility,
     )
-
-
-def _own_backend(settings: Settings) -> Callable[[], Backend]:
-    def build() -> Backend:
-        from services.api.wiring import build_backend
-
-        return build_backend(settings)
-
-    return build
 
 
 def build_app(
     settings: Settings,
     *,
+    agency_backend: Callable[[], Backend],
     clock: Clock = system_clock,
     mounts: Mapping[str, ASGIApp | APIRouter] | None = None,
-    agency_backend: Callable[[], Backend] | None = None,
 ) -> FastAPI:
     """The whole web process: the dashboard and whatever is mounted beside it (``/api``...)."""
-    return create_app(build_dashboard(settings, clock, agency_backend), mounts=mounts)
+    return create_app(build_dashboard(settings, agency_backend, clock), mounts=mounts)

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from projections.wiring import read_model_db
 from services.cases.agencies import load_agencies
+from services.runtime.database import read_model_db
 from services.settings import DEFAULT_CONFIG_DIR, Settings
 from tests.integration.projections.builders import (
     HOUR,

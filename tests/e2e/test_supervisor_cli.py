@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from projections.wiring import read_model_db
+from services.runtime.database import read_model_db
 from services.settings import Settings
 from tests.integration.projections.builders import (
     DAY,

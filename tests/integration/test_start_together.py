@@ -19,7 +19,7 @@ def _open_store(home: str, database_url: str, start: Barrier) -> None:
     from projections.readmodel import ReadModel
     from services.cases.application import CaseService
     from services.kafka.relaystate import RelayState
-    from services.kafka.wiring import database_engine
+    from services.runtime.database import database_engine
 
     start.wait(timeout=60)  # imports done: all processes reach for the tables at one instant
     settings = load_settings(home=Path(home), database_url=database_url, log_level="ERROR")

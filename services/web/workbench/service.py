@@ -21,6 +21,7 @@ from services.audit.access import AccessLog
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
 from services.cases.application import WORKFLOW_FILE
 from services.cases.workflow import Workflow, load_workflow
+from services.runtime.database import database_engine
 from services.settings import Settings
 from services.vocabulary import Vocabulary, load_vocabulary
 
@@ -76,15 +77,16 @@ def _schema(step: str) -> Mapping[str, Any]:
 
 def build_workbench(settings: Settings, backend: Callable[[], Backend]) -> Workbench:
     config: Path = settings.config_dir
+    agencies = load_agencies(config)
 
     def access_engine() -> sa.Engine:
-        return sa.create_engine(settings.effective_database_url, pool_pre_ping=True)
+        return database_engine(settings)
 
     return Workbench(
-        agencies=load_agencies(config),
+        agencies=agencies,
         workflow=load_workflow(config / WORKFLOW_FILE),
         vocabulary=load_vocabulary(config),
-        responsibility=load_responsibility(config),
+        responsibility=load_responsibility(config, agencies),
         backend_factory=backend,
         access_engine=access_engine,
     )

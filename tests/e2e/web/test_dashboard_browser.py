@@ -24,10 +24,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from deploy.kafka.launcher import BrokerEndpoint
 from projections.readmodel import ReadModel
-from projections.wiring import read_model_db
+from services.api.wiring import backend_factory
 from services.cases.agencies import load_agencies
 from services.kafka.agency import AgencyClient
 from services.kafka.provision import provision
+from services.runtime.database import read_model_db
 from services.settings import Settings, load_settings
 from services.web.wiring import build_app
 from tests.casefactory import PERSONAL, payload
@@ -76,7 +77,9 @@ def backbone(
     add_users(settings.effective_users_file)
     processes = [spawn(settings, *argv, log=root / f"{argv[0]}.log") for argv in PROCESSES]
     clock = FakeClock(datetime.now(UTC))
-    served = ServedApp(build_app(settings, clock=clock)).start()
+    served = ServedApp(
+        build_app(settings, agency_backend=backend_factory(settings), clock=clock)
+    ).start()
     try:
         cases = _report_two_cases(settings)
         yield Backbone(settings, clock, served.url, cases)

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from services.api.apikeys import KeyFile
-from services.api.app import create_api
 from services.api.serve import server
+from services.api.wiring import build_api
 from services.settings import Settings
 from tests.integration.kafka.conftest import (  # noqa: F401  (fixtures)
     intake,
@@ -48,7 +48,7 @@ def free_port() -> int:
 def serving(served: Settings) -> Iterator[str]:
     """The API of ``served`` over real HTTP until the test ends."""
     port = free_port()
-    api = create_api(served)
+    api = build_api(served)
     running = server(served, "127.0.0.1", port, api)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

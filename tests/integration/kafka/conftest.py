@@ -16,7 +16,7 @@ from services.cases.application import CaseService
 from services.cases.errors import CaseNotFound
 from services.cases.views import HistoryEntry
 from services.kafka.agency import AgencyClient
-from services.kafka.intake import run_intake
+from services.kafka.intake_wiring import run_intake
 from services.kafka.provision import provision
 from services.settings import DEFAULT_CONFIG_DIR, Settings
 from services.supervisor import StopFlag

@@ -13,7 +13,7 @@ from events import MARKER, Codec, Topics, generate_keypair, seal
 from services.cases.application import CaseService
 from services.kafka.agency import AgencyClient, RejectedSubmission
 from services.kafka.clients import broker_endpoint
-from services.kafka.intake import run_intake
+from services.kafka.intake_wiring import run_intake
 from services.kafka.keys import backbone_keypair
 from services.settings import Settings
 from services.supervisor import StopFlag

@@ -13,8 +13,9 @@ import pytest
 
 from events import Codec, Topics
 from services.kafka.clients import broker_endpoint, ensure_topics
-from services.kafka.webhooks import HookFile, build_deliverer, failed_deliveries, signature
-from services.kafka.wiring import database_engine
+from services.kafka.webhooks import HookFile, failed_deliveries, signature
+from services.kafka.wiring import build_deliverer
+from services.runtime.database import database_engine
 from services.settings import Settings
 from services.supervisor import StopFlag
 from tests.casefactory import alert_record

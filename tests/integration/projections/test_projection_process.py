@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from events import Topics
 from projections.readmodel import ReadModel
-from projections.wiring import read_model_db
+from services.runtime.database import read_model_db
 from services.settings import Settings
 from tests.integration.projections.builders import HOUR, T0, CaseStory
 from tests.integration.projections.conftest import publish

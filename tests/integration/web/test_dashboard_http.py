@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
-from projections.wiring import read_model_db
+from services.api.wiring import backend_factory
+from services.runtime.database import read_model_db
 from services.settings import Settings
 from services.web.users import UserBook, make_user
 from services.web.wiring import build_app
@@ -51,7 +52,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
-    with TestClient(build_app(settings, clock=clock)) as made:
+    with TestClient(
+        build_app(settings, agency_backend=backend_factory(settings), clock=clock)
+    ) as made:
         yield made
 
 
@@ -200,7 +203,9 @@ def test_the_workbench_says_a_refusal_in_the_officers_language_and_keeps_the_eng
     UserBook(settings.effective_users_file).put(
         make_user("hoa", "agency_officer", "", PASSWORD, "hotline-111", "vi")
     )
-    with TestClient(build_app(settings, clock=clock)) as officer:
+    with TestClient(
+        build_app(settings, agency_backend=backend_factory(settings), clock=clock)
+    ) as officer:
         token = csrf(officer.get("/login?lang=vi").text)
         form = {"username": "hoa", "password": PASSWORD, "csrf": token}
         assert officer.post("/login", data=form, follow_redirects=False).status_code == 303

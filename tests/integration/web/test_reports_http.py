@@ -13,9 +13,10 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from projections.wiring import read_model_db
+from services.api.wiring import backend_factory
 from services.reporting.application import ReportingService
 from services.reporting.domainmodel import Sending
+from services.runtime.database import read_model_db
 from services.runtime.i18n import translator
 from services.settings import Settings
 from services.web.wiring import build_app
@@ -40,7 +41,9 @@ def projected(settings: Settings) -> None:
 
 @contextmanager
 def client_at(settings: Settings, now: datetime) -> Iterator[TestClient]:
-    with TestClient(build_app(settings, clock=FakeClock(now))) as made:
+    with TestClient(
+        build_app(settings, agency_backend=backend_factory(settings), clock=FakeClock(now))
+    ) as made:
         yield made
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from projections.readmodel import ReadModel
-from projections.wiring import read_model_db
+from services.runtime.database import read_model_db
 from services.settings import Settings
 from services.web.watch import read_mark
 from tests.integration.projections.builders import DAY, HOUR, T0, CaseStory, FakeClock, Offsets

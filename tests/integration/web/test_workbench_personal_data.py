@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 
 from deploy.kafka.launcher import BrokerEndpoint
 from projections.readmodel import ReadModel
-from projections.wiring import read_model_db
+from services.api.wiring import backend_factory
 from services.audit.access import AccessLog
 from services.cases.application import CaseService
+from services.runtime.database import read_model_db
 from services.settings import Settings
 from services.web.users import UserBook, make_user
 from services.web.wiring import build_app
@@ -70,7 +71,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
     book = UserBook(settings.effective_users_file)
     for name, agency in OFFICERS.items():
         book.put(make_user(name, "agency_officer", "", PASSWORD, agency, "en"))
-    with TestClient(build_app(settings)) as made:
+    with TestClient(build_app(settings, agency_backend=backend_factory(settings))) as made:
         yield made
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
-from projections.wiring import read_model_db
+from services.cases.agencies import load_agencies
+from services.runtime.database import read_model_db
 from services.settings import Settings
 from services.web.workbench.worklist import agency_duties
 from tests.integration.projections.builders import DAY, T0, CaseStory, FakeClock, Offsets, projector
@@ -26,7 +27,7 @@ def test_each_commune_sees_the_plans_due_from_it_and_not_its_neighbours(
     projector(settings, engine, FakeClock(at)).handle(
         Offsets().sources([*here.messages, *there.messages, *drafted.messages])
     )
-    responsibility = load_responsibility(settings.config_dir)
+    responsibility = load_responsibility(settings.config_dir, load_agencies(settings.config_dir))
     with engine.connect() as conn:
         model = ReadModel().create(engine)
         mine = agency_duties(conn, model, responsibility, "commune-22921", at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from projections.responsible import Responsibility, load_responsibility
-from services.cases.agencies import Agency, AgencyDirectory
+from services.cases.agencies import Agency, AgencyDirectory, load_agencies
 from services.settings import DEFAULT_CONFIG_DIR
 
 AREA = {"province_code": "58", "district_code": "582", "commune_code": "22741"}
@@ -15,27 +15,27 @@ BEFORE_MERGER = datetime(2025, 5, 2, 3, tzinfo=UTC)
 
 
 def test_a_commune_role_is_the_commune_agency_of_the_cases_commune() -> None:
-    names = load_responsibility(DEFAULT_CONFIG_DIR)
+    names = load_responsibility(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
     assert names.agency_for("receiving_point", None, NEW_AREA, NOW) == "commune-22924"
     assert names.agency_for("commune_chairman", None, NEW_AREA, NOW) == "commune-22924"
 
 
 def test_a_provincial_role_falls_back_from_commune_to_province() -> None:
-    names = load_responsibility(DEFAULT_CONFIG_DIR)
+    names = load_responsibility(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
     assert names.agency_for("police_investigation_agency", None, NEW_AREA, NOW) == (
         "police-khanh-hoa"
     )
 
 
 def test_an_agency_named_by_the_step_wins() -> None:
-    names = load_responsibility(DEFAULT_CONFIG_DIR)
+    names = load_responsibility(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
     assert names.agency_for("referral_recipient", "hospital-khanh-hoa", NEW_AREA, NOW) == (
         "hospital-khanh-hoa"
     )
 
 
 def test_before_the_merger_an_old_case_names_the_ninh_thuan_agencies() -> None:
-    names = load_responsibility(DEFAULT_CONFIG_DIR)
+    names = load_responsibility(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
     assert names.agency_for("receiving_point", None, AREA, BEFORE_MERGER) == "commune-22741"
     assert names.agency_for("police_investigation_agency", None, AREA, BEFORE_MERGER) == (
         "police-ninh-thuan"
@@ -45,7 +45,7 @@ def test_before_the_merger_an_old_case_names_the_ninh_thuan_agencies() -> None:
 def test_after_the_merger_an_old_case_names_the_successors_of_its_ended_agencies() -> None:
     # A case of 2025 in an abolished commune of Ninh Thuận, still open in 2026: every obligation
     # names an agency that exists (agencies.toml's successors), never an ended one.
-    names = load_responsibility(DEFAULT_CONFIG_DIR)
+    names = load_responsibility(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
     assert names.agency_for("receiving_point", None, AREA, NOW) == "commune-22921"
     assert names.agency_for("police_investigation_agency", None, AREA, NOW) == "police-khanh-hoa"
     assert names.agency_for("social_affairs", None, AREA, NOW) == "doh-khanh-hoa"
@@ -73,7 +73,7 @@ def test_the_agency_valid_on_the_provinces_day_is_chosen_after_a_reorganisation(
 
 
 def test_names_of_agencies_and_areas_come_from_the_data_files() -> None:
-    names = load_responsibility(DEFAULT_CONFIG_DIR)
+    names = load_responsibility(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
     assert names.area_name("58") == "Ninh Thuận"
     assert "Police" in names.agency_name("police-khanh-hoa")
     assert names.agency_for("no_such_role", None, AREA, NOW) is None

@@ -8,6 +8,7 @@ from rich.console import Console
 from projections.queries import StalledCase
 from projections.responsible import load_responsibility
 from projections.stalled import status_as_of
+from services.cases.agencies import load_agencies
 from services.commands.boardview import stalled_json, stalled_table
 from services.runtime.i18n import translator
 from services.settings import DEFAULT_CONFIG_DIR
@@ -42,7 +43,7 @@ def test_a_plan_item_due_as_the_plan_says_is_not_marked() -> None:
     assert only(state, "support_plan_item").confirmed
 
 
-NAMES = load_responsibility(DEFAULT_CONFIG_DIR)
+NAMES = load_responsibility(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
 
 
 def _rendered(case: StalledCase, at: datetime) -> str:

@@ -48,7 +48,9 @@ LOADERS: dict[str, Loader] = {
     "vocabulary.toml": load_vocabulary,
     "workflow.toml": lambda folder: load_workflow(folder / "workflow.toml"),
     "policy.toml": lambda folder: load_policy(folder / "policy.toml"),
-    "responsible.toml": lambda folder: load_responsibility(folder, folder / "responsible.toml"),
+    "responsible.toml": lambda folder: load_responsibility(
+        folder, load_agencies(folder), folder / "responsible.toml"
+    ),
     "indicators.toml": load_catalogue,
     "users.toml": lambda folder: UserBook(folder / "users.toml").all(),
 }

@@ -14,6 +14,7 @@ from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
 from projections.rows import obligation_row
 from projections.stalled import DueTime, Obligation
+from services.cases.agencies import load_agencies
 from services.settings import DEFAULT_CONFIG_DIR
 from services.web.board import PAGE_SIZE, SORTS, Board, BoardQuery, read_board
 
@@ -50,7 +51,7 @@ def obligation(rng: random.Random, case: int, n: int) -> Obligation:
 # an agency still in office.
 NAMED = [("receiving_point", None), ("police_investigation_agency", "police-ninh-thuan"),
          ("referral_recipient", "court-khanh-hoa"), ("commune", "police-582")]  # fmt: skip
-RESPONSIBILITY = load_responsibility(DEFAULT_CONFIG_DIR)
+RESPONSIBILITY = load_responsibility(DEFAULT_CONFIG_DIR, load_agencies(DEFAULT_CONFIG_DIR))
 
 
 def fill(db: sa.Engine, model: ReadModel, named: bool = False) -> None:
