@@ -41,8 +41,8 @@ from services.api.records import to_json
 from services.api.serve import server
 from services.api.wiring import build_api
 from services.kafka.provision import provision
-from services.logs import configure_logging
-from services.settings import Settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import Settings
 
 
 def as_json(codec: Codec, value: bytes) -> dict[str, Any]:

@@ -46,12 +46,12 @@ from deploy.kafka.launcher import BrokerEndpoint, LocalKafka
 from events import Codec, Topics
 from projections.readmodel import ReadModel
 from services.cases.application import CaseService, StepRequest
-from services.kafka.clients import broker_endpoint, client_config, ensure_topics
 from services.kafka.provision import provision
 from services.kafka.relaystate import RelayState
-from services.logs import configure_logging
 from services.runtime.database import database_engine
-from services.settings import Settings, load_settings
+from services.runtime.kafkaclients import broker_endpoint, client_config, ensure_topics
+from services.runtime.logs import configure_logging
+from services.runtime.settings import Settings, load_settings
 
 STEPS_PER_CASE = 10
 AGENCY = "commune-22921"

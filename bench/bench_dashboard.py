@@ -37,9 +37,9 @@ from events.instants import from_millis, to_millis
 from projections.queries import case_view, stalled_cases
 from projections.readmodel import ReadModel
 from services.api.wiring import backend_factory
-from services.logs import configure_logging
 from services.runtime.database import reader_engine
-from services.settings import load_settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import load_settings
 from services.web.users import UserBook, make_user
 from services.web.wiring import build_app
 

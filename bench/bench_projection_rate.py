@@ -40,8 +40,8 @@ from bench_projections import STALL_LIMIT_S, T0, raw_consume, stories
 
 from events import Topics
 from projections.readmodel import ReadModel
-from services.logs import configure_logging
-from services.settings import Settings, load_settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import Settings, load_settings
 
 
 def settings_for(base: dict[str, Any], prefix: str, group: bool) -> Settings:
@@ -108,7 +108,7 @@ def group_rate(base: dict[str, Any], prefix: str, events: int, members: int) -> 
 def produce(endpoint: Any, topic: str, partitions: int, events: int) -> None:
     from kafka import KafkaProducer
 
-    from services.kafka.clients import client_config, ensure_topics
+    from services.runtime.kafkaclients import client_config, ensure_topics
 
     ensure_topics(endpoint, [topic], partitions=partitions, replication=1)
     producer = KafkaProducer(**client_config(endpoint), linger_ms=20, batch_size=262144)
@@ -121,7 +121,7 @@ def produce(endpoint: Any, topic: str, partitions: int, events: int) -> None:
 def raw_rate(endpoint: Any, topic: str, events: int) -> float:
     from kafka import KafkaConsumer
 
-    from services.kafka.clients import client_config
+    from services.runtime.kafkaclients import client_config
 
     consumer = KafkaConsumer(
         **client_config(endpoint),

@@ -46,8 +46,8 @@ from projections.readmodel import ReadModel
 from projections.rows import obligation_of
 from projections.stalled import escalation_level
 from projections.wiring import build_feed, obligation_engine
-from services.logs import configure_logging
-from services.settings import Settings, load_settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import Settings, load_settings
 
 CODEC = Codec.from_directory()
 T0 = datetime(2026, 3, 2, 2, tzinfo=UTC)
@@ -268,7 +268,7 @@ def throughput(tmp: Path, events: int) -> dict[str, Any]:
     from kafka.record.util import crc32c_c
 
     from deploy.kafka.launcher import LocalKafka
-    from services.kafka.clients import client_config, ensure_topics
+    from services.runtime.kafkaclients import client_config, ensure_topics
 
     broker = LocalKafka(tmp / "kafka")
     endpoint = broker.start()

@@ -27,13 +27,13 @@ from bench_backbone import AGENCY, REPORT, STEPS_PER_CASE, bench_settings
 from deploy.kafka.launcher import LocalKafka
 from events.instants import now_millis
 from services.cases.application import CaseService, StepRequest
-from services.kafka.clients import reliable_producer
 from services.kafka.provision import provision
 from services.kafka.relay import Message, Relay
 from services.kafka.relaystate import RelayState
 from services.kafka.wiring import build_relay
-from services.logs import configure_logging
-from services.settings import Settings
+from services.runtime.kafkaclients import reliable_producer
+from services.runtime.logs import configure_logging
+from services.runtime.settings import Settings
 
 PERSONAL_EVERY = 5
 PERSONAL = {"child_name": "Nguyễn Thị Bé", "child_address": "Phước Dân, Ninh Phước"}

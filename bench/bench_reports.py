@@ -47,9 +47,9 @@ import sqlalchemy as sa
 from events.instants import to_millis
 from projections.readmodel import ReadModel
 from projections.statistics.period import parse_period
-from services.logs import configure_logging
 from services.reports import ReportRequest, make_report
-from services.settings import load_settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import load_settings
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 

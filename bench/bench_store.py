@@ -30,8 +30,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from services.cases.application import CaseService, StepRequest
-from services.logs import configure_logging
-from services.settings import load_settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import load_settings
 
 EVENTS_PER_CASE = 10
 BATCH_CASES = 20  # 200 events a transaction

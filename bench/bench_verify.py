@@ -51,8 +51,8 @@ from services.audit.sweep import event_batches, leaf_batches
 from services.audit.verify import VerificationReport, verify_store
 from services.cases.application import CaseService
 from services.cases.chain import event_hash
-from services.logs import configure_logging
-from services.settings import load_settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import load_settings
 
 STEPS_PER_CASE = 10
 TOPIC = "services.cases.domainmodel:Case.Event"

@@ -23,7 +23,7 @@ from kafka.structs import OffsetAndMetadata
 
 from projections.messages import Source
 from projections.store import Partition
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 METADATA_WAIT = 30.0

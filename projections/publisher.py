@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from kafka import KafkaProducer
 
 from projections.readmodel import ReadModel
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from deploy.postgres.roles import grant_read
 from projections.columns import MILLIS, area_columns
 from projections.statistics.tables import case_table, form_table
-from services.tables import create_tables, despite_racing_creators
+from services.runtime.tables import create_tables, despite_racing_creators
 
 REBUILD_PREFIX = "rebuild_"
 

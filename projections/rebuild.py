@@ -25,7 +25,7 @@ from projections.projector import Projector
 from projections.queries import stalled_cases
 from projections.readmodel import ReadModel
 from projections.store import Partition, load_positions
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 # Columns the engine and the steps decide; the alerting ones depend on when the timer ran.

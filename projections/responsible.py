@@ -22,8 +22,8 @@ from pydantic import with_config
 from typing_extensions import TypedDict
 
 from projections.directory import AgencyLookup
-from services.areas import area_names, load_areas
 from services.runtime import tomlfile
+from services.runtime.areas import area_names, load_areas
 
 ROLES_FILE = Path(__file__).resolve().parent / "responsible.toml"
 AREA_LEVELS = ("commune_code", "district_code", "province_code")

@@ -17,9 +17,9 @@ from projections.calendar import missing_years
 from projections.feed import CaseEventFeed
 from projections.projector import Projector
 from projections.publisher import OutboxPublisher
-from services.logs import get_logger
-from services.ops import metrics
-from services.supervisor import StopFlag
+from services.runtime import metrics
+from services.runtime.logs import get_logger
+from services.runtime.supervisor import StopFlag
 
 log = get_logger(__name__)
 

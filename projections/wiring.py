@@ -16,9 +16,9 @@ from projections.readmodel import ReadModel
 from projections.runner import ProjectionRunner
 from projections.stalled import ObligationEngine
 from services.cases.agencies import load_agencies
-from services.kafka.clients import broker_endpoint, client_config, reliable_producer
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config, reliable_producer
+from services.runtime.settings import Settings
 
 HOLIDAYS = "holidays.toml"
 

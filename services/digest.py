@@ -20,11 +20,10 @@ from typing_extensions import TypedDict
 
 from projections.queries import StalledCase
 from services.cases.agencies import Agency, AgencyDirectory
-from services.logs import get_logger
-from services.ops import metrics
-from services.runtime import tomlfile
+from services.runtime import metrics, tomlfile
 from services.runtime.i18n import Translator, translator
-from services.settings import Settings
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
 
 log = get_logger(__name__)
 DIGEST_FILE = "digest.toml"

@@ -19,8 +19,8 @@ from pydantic import with_config
 from typing_extensions import TypedDict
 
 from events import ContractError, Reason
-from services.areas import AREAS_FILE, load_areas
 from services.runtime import tomlfile
+from services.runtime.areas import AREAS_FILE, load_areas
 
 VOCABULARY_FILE = "vocabulary.toml"
 LANGUAGES = ("vi", "en")

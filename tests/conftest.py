@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from deploy.kafka.launcher import BrokerEndpoint
-from services.settings import Settings, load_settings
+from services.runtime.settings import Settings, load_settings
 from tests.realparts import create_database, kafka_broker, postgres_server, reader_url_of
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 
 from deploy.kafka.launcher import BrokerEndpoint
-from services.kafka.clients import client_config, ensure_topics
+from services.runtime.kafkaclients import client_config, ensure_topics
 
 
 def create_topics(endpoint: BrokerEndpoint, names: Iterable[str], partitions: int = 1) -> None:

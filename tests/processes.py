@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def env_for(settings: Settings) -> dict[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from projections.statistics.duties import DutyStatus, load_reporting
 from services.cases.agencies import load_agencies
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def always_on_board(settings: Settings, folder: Path) -> Settings:

@@ -19,8 +19,8 @@ from services.api.apikeys import key_id_of
 from services.api.backend import MAX_WAIT_S, Backend, SubmissionStatus
 from services.api.errors import ApiError, ErrorBody
 from services.api.limits import BodyLimit, RateLimiter, TooLarge, retry_after
-from services.logs import get_logger
-from services.settings import Settings
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
 
 log = get_logger(__name__)
 bearer = HTTPBearer(auto_error=False, description="an API key: `rbk_<key id>_<secret>`")

@@ -31,7 +31,7 @@ from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
 from services.kafka.provision import SUPERVISING_ROLES
 from services.kafka.routing import Router
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -21,7 +21,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from events import Codec, ContractError, Topics
 from events.instants import to_millis
 from services.api.ledger import Ledger, Rejected
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 _CURSOR = re.compile(r"^(\d{1,6}:\d{1,18})(,\d{1,6}:\d{1,18})*$")

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.tables import create_tables, insert_once
+from services.runtime.tables import create_tables, insert_once
 
 metadata = sa.MetaData()
 submissions = sa.Table(

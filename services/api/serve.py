@@ -10,7 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.ops.health import watch_server
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def mounted(api: FastAPI) -> FastAPI:

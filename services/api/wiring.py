@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from kafka import KafkaConsumer
 
 from events import Codec, Topics
-from projections.wiring import read_model_db
 from services.api.apikeys import KeyFile
 from services.api.app import create_api
 from services.api.backend import Backend
@@ -16,11 +15,11 @@ from services.api.kafkaside import Publisher, RejectionWatcher, TopicPager
 from services.api.ledger import Ledger
 from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint, client_config, reliable_producer
-from services.kafka.keys import backbone_keypair
 from services.kafka.routing import load_router
+from services.kafka.sealingkeys import backbone_keypair
 from services.runtime.database import database_engine, read_model_db
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config, reliable_producer
+from services.runtime.settings import Settings
 
 
 def build_backend(settings: Settings) -> Backend:

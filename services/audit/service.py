@@ -13,12 +13,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from services.audit.access import AccessLog
-from services.audit.keys import audit_dir, log_origin, log_signer
+from services.audit.accesslog import AccessLog
 from services.audit.note import Checkpoint, Note, Signer, Verifier, sign_note, verify_note
+from services.audit.signingkeys import audit_dir, log_origin, log_signer
 from services.audit.store import Leaf, LogStore
 from services.runtime.database import open_database
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 MIRROR = "leaves.log"
 

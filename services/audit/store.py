@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from services.audit import merkle
 from services.audit.rows import scan
-from services.tables import create_tables, insert_once
+from services.runtime.tables import create_tables, insert_once
 
 EVENT = "event"
 ACCESS = "access"

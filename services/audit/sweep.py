@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from events.steps import CASE_REPORTED
 from services.audit import merkle
-from services.audit.access import access_hash, verify_access_chain
+from services.audit.accesslog import access_hash, verify_access_chain
 from services.audit.findings import Finding
 from services.audit.note import Checkpoint
 from services.audit.rows import StoredRow, case_text, events_table, parse_state, proven_fast, stream

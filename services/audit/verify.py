@@ -18,7 +18,7 @@ from typing import Any
 
 from events.steps import CASE_REPORTED
 from services.audit import merkle
-from services.audit.access import access_hash, verify_access_chain
+from services.audit.accesslog import access_hash, verify_access_chain
 from services.audit.findings import Finding, classify
 from services.audit.note import Checkpoint, NoteError
 from services.audit.rows import case_rows, scan

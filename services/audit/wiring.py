@@ -8,18 +8,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from events import Topics
-from services.audit.keys import log_verifier, witness_signer
 from services.audit.service import AuditService
+from services.audit.signingkeys import log_verifier, witness_signer
 from services.audit.witness import StoreSource, Witness
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def text_publisher(settings: Settings, user: str) -> Callable[[str, str], None]:
     """Send text messages keyed by ``user``, as that agency when it has credentials."""
     from kafka import KafkaProducer
 
-    from services.kafka.clients import broker_endpoint, client_config
     from services.kafka.provision import load_credentials
+    from services.runtime.kafkaclients import broker_endpoint, client_config
 
     endpoint = broker_endpoint(settings)
     credentials = load_credentials(settings, user)

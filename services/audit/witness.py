@@ -24,7 +24,7 @@ from deploy.process import read_state, write_state
 from services.audit import merkle
 from services.audit.note import Checkpoint, Note, NoteError, Signer, Verifier, cosign, verify_note
 from services.audit.service import AuditService
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 Publish = Callable[[dict[str, Any]], None]

@@ -38,10 +38,10 @@ from services.cases.recording import StepBatch, agency_on, case_uuid
 from services.cases.recording import StepRequest as StepRequest  # callers import it from here
 from services.cases.views import CaseView, HistoryEntry, RecordedStep, entry_of, recorded, view_of
 from services.cases.workflow import Workflow, load_workflow
-from services.logs import get_logger
 from services.ops.erasures import erasures_file
-from services.settings import Settings
-from services.tables import despite_racing_creators
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
+from services.runtime.tables import despite_racing_creators
 
 WORKFLOW_FILE = "workflow.toml"
 MAX_ATTEMPTS = 12
@@ -82,7 +82,8 @@ class CaseService(Application[UUID]):
         despite_racing_creators(lambda: super(CaseService, self).__init__(env=store_env(settings)))
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        """Only the settings passed in: ``services.settings`` alone reads the environment."""
+        """Only the settings passed in: ``services.runtime.settings`` alone reads the
+        environment."""
         return Environment(name, dict(env or {}))
 
     @classmethod

@@ -24,10 +24,10 @@ from sqlalchemy.engine import Engine
 
 from deploy.process import create_once
 from services.cases.errors import PersonalDataErasedError
-from services.logs import get_logger
 from services.ops.erasures import add_erasure
 from services.runtime.database import open_database
-from services.tables import create_tables, insert_once
+from services.runtime.logs import get_logger
+from services.runtime.tables import create_tables, insert_once
 
 KEY_SIZE = nacl.secret.SecretBox.KEY_SIZE
 log = get_logger(__name__)

@@ -34,7 +34,7 @@ from services.cases.domainmodel import (
 from services.cases.privacy import BatchKeys
 from services.cases.views import RecordedStep, recorded
 from services.cases.workflow import Workflow
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 

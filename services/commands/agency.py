@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from events import Codec, ContractError, Reason
-from services.audit.access import MIN_PURPOSE, PurposeRequired, record_openings
+from services.audit.accesslog import MIN_PURPOSE, PurposeRequired, record_openings
 from services.cases.agencies import load_agencies
 from services.commands.api import register_agency_actions
 from services.commands.common import (

@@ -10,8 +10,8 @@ from events import ContractError
 from services.api.apikeys import KeyFile
 from services.cases.agencies import load_agencies
 from services.commands.common import print_json, settings_for
-from services.kafka.keys import backbone_keypair, register_agency_public_key
-from services.settings import Settings
+from services.kafka.sealingkeys import backbone_keypair, register_agency_public_key
+from services.runtime.settings import Settings
 
 
 def register(subparsers: Any) -> None:

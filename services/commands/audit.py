@@ -17,10 +17,10 @@ from events import Topics
 from events.instants import from_millis, to_millis
 from services.audit.bundle import load, verify_bundle
 from services.audit.export import NothingToExport, Selection, export
-from services.audit.keys import witness_vkey_file
 from services.audit.policy import load_policy
 from services.audit.rows import events_table
 from services.audit.service import AuditService
+from services.audit.signingkeys import witness_vkey_file
 from services.audit.verify import VerificationReport, verify_store
 from services.audit.wiring import text_publisher
 from services.commands.common import (

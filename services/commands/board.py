@@ -23,11 +23,11 @@ from services.cases.agencies import load_agencies
 from services.commands.boardview import stalled_table
 from services.commands.common import people
 from services.commands.projections import console
-from services.logs import get_logger
 from services.reporting.application import ReportingService
 from services.reports.dutyboard import duties_table, reporting_duties
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
 
 # Lines above the board's rows (counts, title, header) and per case (id row, ~2 obligations).
 BOARD_CHROME = 6

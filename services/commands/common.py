@@ -13,9 +13,9 @@ from typing import Any
 
 from deploy.process import tighten
 from services.commands.errors import UserError, broker_unreachable
-from services.logs import configure_logging
 from services.runtime.i18n import LANGUAGES, Translator, translator
-from services.settings import Settings, load_settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import Settings, load_settings
 
 # A clock a little ahead of the machine's is no reason to refuse "as of now".
 AS_OF_SKEW = timedelta(minutes=1)
@@ -95,7 +95,7 @@ def people(args: argparse.Namespace, settings: Settings) -> Translator:
 def require_broker(settings: Settings, timeout: float = BROKER_PROBE_SECONDS) -> None:
     """Refuse within a few seconds when no bootstrap address of the broker takes a connection
     (kafka-python would wait 30 s and then say only "unable to bootstrap")."""
-    from services.kafka.clients import broker_endpoint
+    from services.runtime.kafkaclients import broker_endpoint
 
     address = broker_endpoint(settings).bootstrap_servers
     for server in address.split(","):

@@ -29,7 +29,7 @@ from services.reporting.errors import ReportingError
 from services.reports import FORMATS, ReportRequest, file_name, make_report
 from services.reports.render_pdf import FontsMissing
 from services.runtime.i18n import Translator
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 if TYPE_CHECKING:
     from services.reporting.domainmodel import Sending

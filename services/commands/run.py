@@ -23,12 +23,12 @@ from services.commands.board import BoardScreen
 from services.commands.common import add_lang_option
 from services.commands.errors import UserError
 from services.commands.serve import url_of
-from services.kafka.clients import broker_endpoint
 from services.kafka.provision import provision
 from services.kafka.selfcheck import round_trip
-from services.logs import configure_logging, get_logger
-from services.settings import Settings, load_settings
-from services.supervisor import StopFlag, Supervisor
+from services.runtime.kafkaclients import broker_endpoint
+from services.runtime.logs import configure_logging, get_logger
+from services.runtime.settings import Settings, load_settings
+from services.runtime.supervisor import StopFlag, Supervisor
 
 log = get_logger(__name__)
 

@@ -9,9 +9,9 @@ import uvicorn
 
 from services.api.wiring import build_api
 from services.commands.common import settings_for
-from services.logs import get_logger
 from services.ops.health import watch_server
-from services.settings import Settings
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
 from services.web.wiring import build_app
 
 log = get_logger(__name__)

@@ -7,8 +7,8 @@ import secrets
 from typing import Any
 
 from services.commands.common import settings_for
-from services.logs import get_logger
 from services.ops.health import watch
+from services.runtime.logs import get_logger
 from services.simulator.runner import Options
 from services.simulator.wiring import AgencyClients, build_simulator
 

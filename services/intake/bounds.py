@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from events import ContractError, Decoded, Reason
 from events.limits import check_lengths, check_occurred_at
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.vocabulary import Vocabulary, load_vocabulary
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from services.intake.records import ReadRecord
+from services.intake.incoming import ReadRecord
 from services.intake.refusals import NOT_YET, IntakeRefusal
 
 R = TypeVar("R", bound=ReadRecord)

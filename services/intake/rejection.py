@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from events import Codec, Topics
-from services.intake.records import ReadRecord
+from services.intake.incoming import ReadRecord
 from services.intake.refusals import IntakeRefusal
 
 PREFIX_BYTES = 4096

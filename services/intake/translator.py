@@ -22,7 +22,7 @@ from services.cases.application import StepRequest
 from services.cases.views import RecordedStep
 from services.intake.bounds import Bounds
 from services.intake.holding import HELD, Held, Holds, after_holds
-from services.intake.records import ReadRecord
+from services.intake.incoming import ReadRecord
 from services.intake.refusals import (
     INTERNAL_ERROR,
     RETRY,
@@ -31,14 +31,14 @@ from services.intake.refusals import (
     refusal_of,
 )
 from services.intake.rejection import Outgoing, rejection
-from services.logs import get_logger
-from services.ops import metrics
+from services.runtime import metrics
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 COMMON_FIELDS = frozenset(STEP_COMMON_FIELDS)
 PERSONAL_DATA = "personal_data"
 Plan = StepRequest | IntakeRefusal
-Outcome = Outgoing | Held | None
+Disposition = Outgoing | Held | None
 """A record's fate: recorded (None), held for a moment, or rejected."""
 
 
@@ -48,7 +48,7 @@ class Directory(Protocol):
     def get(self, agency_id: str) -> object | None: ...
 
 
-class Translator:
+class StepTranslator:
     """The intake's rules over one process's lifetime (``holds`` remembers first readings)."""
 
     def __init__(
@@ -95,7 +95,7 @@ class Translator:
         records: Sequence[ReadRecord],
         plans: Sequence[Plan],
         recorded: Sequence[RecordedStep | errors.CaseError],
-    ) -> list[Outcome]:
+    ) -> list[Disposition]:
         """Each record's fate, given its plan and the case service's answers to the requests
         among the plans (in order). A refusal that only says "not yet" is held while the hold
         lasts, and so is every later record of its partition."""
@@ -125,7 +125,7 @@ class Translator:
         )
         return rejection(self.codec, self.topics, self.bounds.max_bytes, record, refusal)
 
-    def _outcome(self, record: ReadRecord, refusal: IntakeRefusal | None) -> Outcome:
+    def _outcome(self, record: ReadRecord, refusal: IntakeRefusal | None) -> Disposition:
         if refusal is None:
             return None
         if self.holds.holds(record, refusal):

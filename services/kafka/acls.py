@@ -20,7 +20,7 @@ from kafka.admin import (
 
 from deploy.kafka.launcher import BrokerEndpoint
 from events.topics import Topics
-from services.kafka.clients import client_config
+from services.runtime.kafkaclients import client_config
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from events import Codec, ContractError, Topics, open_sealed, seal
 from events.instants import from_millis
 from events.limits import check_lengths, check_occurred_at
 from services.kafka.acls import consumer_group_prefix
-from services.kafka.clients import broker_endpoint, client_config
-from services.kafka.keys import agency_keypair, backbone_keypair
 from services.kafka.provision import load_credentials
-from services.logs import get_logger
-from services.settings import Settings
+from services.kafka.sealingkeys import agency_keypair, backbone_keypair
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
 
 log = get_logger(__name__)
 IDLE_POLL_S = 0.5

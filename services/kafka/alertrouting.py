@@ -15,8 +15,8 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from events import Codec, ContractError, Topics
-from services.logs import get_logger
-from services.supervisor import StopFlag
+from services.runtime.logs import get_logger
+from services.runtime.supervisor import StopFlag
 
 log = get_logger(__name__)
 

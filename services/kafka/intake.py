@@ -23,15 +23,15 @@ from kafka.structs import OffsetAndMetadata
 from events import Codec, Topics
 from services.cases.application import CaseService, StepRequest
 from services.intake.bounds import Bounds
+from services.intake.fallback import record_all
 from services.intake.holding import HELD, Holds, held_offsets, in_time_order
-from services.intake.recording import record_all
 from services.intake.refusals import RETRY
 from services.intake.rejection import Outgoing
-from services.intake.translator import Outcome, Translator
-from services.kafka.bounds import failed_as_too_large, send_or_refused
-from services.logs import get_logger
-from services.ops import metrics
-from services.supervisor import StopFlag
+from services.intake.translator import Disposition, StepTranslator
+from services.kafka.oversize import failed_as_too_large, send_or_refused
+from services.runtime import metrics
+from services.runtime.logs import get_logger
+from services.runtime.supervisor import StopFlag
 
 log = get_logger(__name__)
 TRANSIENT = (*RETRY, KafkaError)
@@ -62,7 +62,7 @@ class Intake:
         self.ensure_topic = ensure_topic
         self.batch_size = batch_size
         self.poll_ms = poll_ms
-        self.translator = Translator(
+        self.translator = StepTranslator(
             codec, topics, private_key, bounds, service.agencies, Holds(hold_s)
         )
         self.holding = False
@@ -117,14 +117,14 @@ class Intake:
         )
         return len(records) - sum(1 for outcome in outcomes if outcome is HELD)
 
-    def apply(self, records: list[Any]) -> list[Outcome]:
+    def apply(self, records: list[Any]) -> list[Disposition]:
         """Plan every record, record the requests in order (one store transaction), and
         decide each record's fate: recorded, held, or a rejection to publish."""
         plans = [self.translator.plan(record) for record in records]
         requests = [plan for plan in plans if isinstance(plan, StepRequest)]
         return self.translator.decide(records, plans, record_all(self.service, requests))
 
-    def _hold(self, records: list[Any], outcomes: list[Outcome]) -> dict[TopicPartition, int]:
+    def _hold(self, records: list[Any], outcomes: list[Disposition]) -> dict[TopicPartition, int]:
         """Seek each partition back to its first held record; return those offsets."""
         first = held_offsets(records, outcomes)
         held = {TopicPartition(topic, n): offset for (topic, n), offset in first.items()}

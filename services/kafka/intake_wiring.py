@@ -8,17 +8,17 @@ from kafka import KafkaConsumer
 from events import Codec, Topics
 from services.cases.application import CaseService
 from services.intake.bounds import Bounds
-from services.kafka.clients import (
+from services.kafka.intake import Intake, LogAssignments
+from services.kafka.sealingkeys import backbone_keypair
+from services.runtime.kafkaclients import (
     broker_endpoint,
     client_config,
     ensure_topics,
     reliable_producer,
     replication_of,
 )
-from services.kafka.intake import Intake, LogAssignments
-from services.kafka.keys import backbone_keypair
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 
 
 def intake_consumer(settings: Settings) -> KafkaConsumer:

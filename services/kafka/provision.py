@@ -16,17 +16,17 @@ from deploy.kafka.launcher import BrokerEndpoint
 from events import Topics
 from services.cases.agencies import load_agencies
 from services.kafka.acls import AgencyCredentials, grant_agency
-from services.kafka.clients import (
+from services.kafka.retention import apply_retention, topics_by_kind
+from services.kafka.sealingkeys import agency_keypair, backbone_keypair
+from services.runtime.kafkaclients import (
     broker_endpoint,
     ensure_topics,
     min_insync_of,
     replication_of,
     set_topic_configs,
 )
-from services.kafka.keys import agency_keypair, backbone_keypair
-from services.kafka.retention import apply_retention, topics_by_kind
-from services.logs import get_logger
-from services.settings import Settings
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
 
 log = get_logger(__name__)
 SUPERVISING_ROLES = frozenset({"supervisor"})  # they receive alerts (escalation.toml)

@@ -25,9 +25,9 @@ from services.kafka.relaydata import PersonalDataSource
 from services.kafka.relaystate import RelayState
 from services.kafka.routing import Delivery, Router
 from services.kafka.wakeup import StoreWaker, waker_for
-from services.logs import get_logger
-from services.ops import metrics
-from services.supervisor import StopFlag
+from services.runtime import metrics
+from services.runtime.logs import get_logger
+from services.runtime.supervisor import StopFlag
 
 log = get_logger(__name__)
 TRANSIENT = (KafkaError, PersistenceError, SQLAlchemyError, OSError)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from events.steps import PERSONAL_DATA_ERASED
 from services.cases.privacy import KeyStore, unseal_with
 from services.cases.views import HistoryEntry
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 REMEMBERED_CASES = 10_000

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from services.tables import create_tables
+from services.runtime.tables import create_tables
 
 metadata = sa.MetaData()
 positions = sa.Table(

@@ -17,9 +17,9 @@ from typing_extensions import TypedDict
 
 from deploy.kafka.launcher import BrokerEndpoint
 from events import Topics
-from services.kafka.clients import set_topic_configs
-from services.logs import get_logger
 from services.runtime import tomlfile
+from services.runtime.kafkaclients import set_topic_configs
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 RETENTION_FILE = "retention.toml"

@@ -7,7 +7,7 @@ import uuid
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from deploy.kafka.launcher import BrokerEndpoint
-from services.kafka.clients import client_config, ensure_topics
+from services.runtime.kafkaclients import client_config, ensure_topics
 
 
 class SelfCheckFailed(RuntimeError):

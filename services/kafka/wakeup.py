@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from services.cases.application import CaseService
-from services.supervisor import StopFlag
+from services.runtime.supervisor import StopFlag
 
 SQLITE_CHECK_SECONDS = 0.002
 LISTEN_SLICE_SECONDS = 0.25  # how soon a stop request ends a LISTEN wait

@@ -30,10 +30,10 @@ from kafka import KafkaConsumer
 from events import Codec, ContractError, Topics
 from services.api.apikeys import write_private
 from services.api.records import inbox_json, to_json
-from services.logs import get_logger
-from services.ops import metrics
-from services.supervisor import StopFlag
-from services.tables import create_tables, insert_once
+from services.runtime import metrics
+from services.runtime.logs import get_logger
+from services.runtime.supervisor import StopFlag
+from services.runtime.tables import create_tables, insert_once
 
 log = get_logger(__name__)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -8,20 +8,20 @@ from kafka import KafkaConsumer
 from events import Codec, Topics
 from services.cases.application import CaseService
 from services.kafka.alertrouting import AlertRouter
-from services.kafka.clients import (
+from services.kafka.relay import Relay
+from services.kafka.relaystate import RelayState
+from services.kafka.routing import load_router
+from services.kafka.sealingkeys import agency_keypair
+from services.kafka.webhooks import Deliverer, HookFile, post
+from services.runtime.database import database_engine
+from services.runtime.kafkaclients import (
     broker_endpoint,
     client_config,
     ensure_topics,
     reliable_producer,
     replication_of,
 )
-from services.kafka.keys import agency_keypair
-from services.kafka.relay import Relay
-from services.kafka.relaystate import RelayState
-from services.kafka.routing import load_router
-from services.kafka.webhooks import Deliverer, HookFile, post
-from services.runtime.database import database_engine
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def build_relay(settings: Settings, service: CaseService | None = None) -> Relay:

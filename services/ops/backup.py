@@ -31,7 +31,7 @@ from services.audit.rows import events_table
 from services.cases.privacy import KeyStore, create_key_engine, load_master_key
 from services.ops.erasures import ERASURES_FILE, erasures_file, read_erasures, write_erasures
 from services.runtime.database import open_database
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 MANIFEST = "manifest.json"
 SQLITE_COPY = "events.db"

@@ -23,9 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from services.logs import get_logger
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 
 log = get_logger(__name__)
 

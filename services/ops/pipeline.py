@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from events import Topics
 from services.ops.status import Status, gather
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 class PipelineCollector(Collector):

@@ -11,7 +11,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.ops.health import PORT_OFFSETS, port_of
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 # The processes ``backbone run`` starts: one of them not answering is a finding.
 EXPECTED = ("relay", "intake", "projections", "checkpointer", "alerts", "web")

@@ -24,10 +24,10 @@ from kafka.errors import KafkaError
 
 from events import Topics
 from projections.readmodel import ReadModel
-from services.kafka.clients import broker_endpoint, client_config
 from services.ops.backup import store_positions
 from services.ops.processes import ProcessFigures, look
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings
 
 
 @dataclass

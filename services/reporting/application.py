@@ -18,11 +18,11 @@ from eventsourcing.utils import Environment, EnvType
 from deploy.process import private_home
 from projections.statistics.duties import Reporting, load_reporting
 from services.cases.application import store_env
-from services.logs import get_logger
 from services.reporting.domainmodel import PeriodicReport, Sending, report_id
 from services.reporting.errors import ReportAlreadySent, SentInFuture, UnknownDuty
-from services.settings import Settings
-from services.tables import despite_racing_creators
+from services.runtime.logs import get_logger
+from services.runtime.settings import Settings
+from services.runtime.tables import despite_racing_creators
 
 log = get_logger(__name__)
 
@@ -39,7 +39,8 @@ class ReportingService(Application[UUID]):
         )
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        """Only the settings passed in: ``services.settings`` alone reads the environment."""
+        """Only the settings passed in: ``services.runtime.settings`` alone reads the
+        environment."""
         return Environment(name, dict(env or {}))
 
     @classmethod

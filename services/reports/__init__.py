@@ -20,13 +20,13 @@ from projections.readmodel import ReadModel
 from projections.statistics.catalogue import load_catalogue
 from projections.statistics.figures import collect
 from projections.statistics.period import Period
-from services.areas import area_names, load_areas
 from services.cases.agencies import load_agencies
 from services.reports.build import Names, build_report
 from services.reports.model import Report
+from services.runtime.areas import area_names, load_areas
 from services.runtime.database import read_model_db
 from services.runtime.i18n import Translator, translator
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 Format = Literal["csv", "xlsx", "html", "pdf"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "html", "pdf")

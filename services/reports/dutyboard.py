@@ -11,7 +11,7 @@ from projections.statistics.duties import DutyStatus, duties_on_board
 from services.cases.agencies import load_agencies
 from services.reporting.application import ReportingService
 from services.runtime.i18n import Translator, translator
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def reporting_duties(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from deploy.process import private_home
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 SQLITE_LOCK_WAIT_S = 30
 

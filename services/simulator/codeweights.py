@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from random import Random
 from typing import TypeVar
 
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.vocabulary import Vocabulary, load_vocabulary
 
 T = TypeVar("T")

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from services.areas import load_areas
 from services.cases.agencies import AgencyDirectory, load_agencies
+from services.runtime.areas import load_areas
 
 
 @dataclass(frozen=True)

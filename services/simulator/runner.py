@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from services.logs import get_logger
+from services.runtime.logs import get_logger
+from services.runtime.supervisor import StopFlag
 from services.simulator.schedule import Publication, schedule
 from services.simulator.story import Story
-from services.supervisor import StopFlag
 
 log = get_logger(__name__)
 RETRIES = 3

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from random import Random
 
 from services.kafka.agency import AgencyClient
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.simulator.deadlines import load_clock
 from services.simulator.province import load_province, require_roles
 from services.simulator.runner import Options, Simulator, Submitter

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 from services.web import auth, live, pages, reportpage
 from services.web.deps import Dashboard
 from services.web.render import render

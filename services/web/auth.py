@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 from services.web.deps import Dashboard
 from services.web.render import render
 from services.web.users import User

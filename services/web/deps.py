@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from projections.readmodel import ReadModel
 from projections.responsible import Responsibility
 from services.cases.views import HistoryEntry, RecordedStep
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.web.places import Places
 from services.web.users import UserBook
 

@@ -23,8 +23,8 @@ from events.instants import to_millis
 from events.steps import SUPERVISOR_FOLLOWED_UP
 from projections.statistics.duties import duty_json
 from services.cases.errors import CaseError
-from services.logs import get_logger
 from services.reports.dutyboard import reporting_duties
+from services.runtime.logs import get_logger
 from services.web.auth import Person, check_csrf, dashboard
 from services.web.board import SORTS, BoardQuery, read_board
 from services.web.casepage import CasePage, follow_ups, read_case

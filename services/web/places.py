@@ -9,9 +9,9 @@ from pathlib import Path
 from pydantic import with_config
 from typing_extensions import TypedDict
 
-from services.areas import load_areas
 from services.cases.agencies import AgencyDirectory
 from services.runtime import tomlfile
+from services.runtime.areas import load_areas
 
 LEVELS = ("province", "district", "commune")
 

@@ -16,8 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from projections.statistics.period import BadPeriod, parse_period
-from services.logs import get_logger
 from services.reports import FORMATS, MEDIA_TYPES, ReportRequest, file_name, render_report
+from services.runtime.logs import get_logger
 from services.web.auth import Person, dashboard
 from services.web.render import render
 from services.web.users import User

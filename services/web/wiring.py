@@ -18,7 +18,7 @@ from services.api.backend import Backend
 from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
 from services.runtime.database import reader_engine
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.web.app import create_app
 from services.web.deps import CaseRecorder, Clock, Dashboard
 from services.web.places import load_places

@@ -9,8 +9,8 @@ import pytest
 
 from events import generate_keypair
 from services.cli import main
-from services.kafka.keys import agency_keypair, backbone_keypair
-from services.settings import load_settings
+from services.kafka.sealingkeys import agency_keypair, backbone_keypair
+from services.runtime.settings import load_settings
 
 
 @pytest.fixture

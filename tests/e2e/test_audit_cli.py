@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from services.audit.access import open_personal_data
+from services.audit.accesslog import open_personal_data
 from services.audit.service import AuditService
 from services.cases.application import CaseService
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.casefactory import PERSONAL, new_case_id, payload
 from tests.integration.cases.test_case_tampering import Rows
 from tests.processes import run as backbone
@@ -139,7 +139,7 @@ def test_a_witness_stops_on_sigterm_and_resumes_after_sigkill(
         resumed.wait(30)
     # Read back in a process of its own, as an auditor would, after the witnesses are gone.
     probe = (
-        "from services.audit.service import AuditService; from services.settings import "
+        "from services.audit.service import AuditService; from services.runtime.settings import "
         "load_settings; a = AuditService.from_settings(load_settings()); "
         "print([len(a.log.cosigned(size)) for size in (2, 4, 6)]); a.close()"
     )

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.cases.application import CaseService
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.casefactory import PERSONAL, new_case_id, payload
 from tests.processes import run as backbone
 

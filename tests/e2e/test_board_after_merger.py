@@ -17,7 +17,7 @@ import pytest
 
 from services.cases.agencies import load_agencies
 from services.runtime.database import read_model_db
-from services.settings import DEFAULT_CONFIG_DIR, Settings
+from services.runtime.settings import DEFAULT_CONFIG_DIR, Settings
 from tests.integration.projections.builders import (
     HOUR,
     T0,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from deploy.process import free_port
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.casefactory import new_case_id, payload
 from tests.kafkatools import poll_until
 from tests.processes import env_for

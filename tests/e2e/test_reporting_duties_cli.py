@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from projections.statistics.duties import DutyStatus
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.processes import run as backbone
 from tests.processes import run_in_terminal
 from tests.reportingtools import always_on_board, first_on_board, today

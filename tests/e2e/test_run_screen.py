@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from services.cases.agencies import load_agencies
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 
 COLUMNS, LINES = 80, 30
 # Cursor moves and erasures start a new place on the screen; colours and modes are dropped.

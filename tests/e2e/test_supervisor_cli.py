@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.projections.builders import (
     DAY,
     HOUR,

@@ -17,7 +17,7 @@ from services.audit.verify import verify_store
 from services.cases.application import CaseService
 from services.kafka.relaystate import RelayState
 from services.ops.backup import BackupError, backup, restore, store_positions
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.processes import run
 from tests.realparts import create_database
 

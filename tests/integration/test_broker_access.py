@@ -11,7 +11,7 @@ from kafka.errors import ClusterAuthorizationFailedError, TopicAuthorizationFail
 from deploy.kafka.launcher import BrokerEndpoint
 from events.topics import Topics
 from services.kafka.acls import AgencyCredentials, consumer_group_prefix, grant_agency
-from services.kafka.clients import client_config
+from services.runtime.kafkaclients import client_config
 from tests.kafkatools import consume, create_topics, poll_until, produce
 
 pytestmark = pytest.mark.integration

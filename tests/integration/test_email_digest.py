@@ -18,7 +18,7 @@ from projections.stalled.model import DueTime, Obligation
 from projections.stalled.status import ObligationStatus
 from services.cases.agencies import Agency, load_agencies
 from services.digest import load_recipients, send_digests
-from services.settings import DEFAULT_CONFIG_DIR, load_settings
+from services.runtime.settings import DEFAULT_CONFIG_DIR, load_settings
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 ZONE = "Asia/Ho_Chi_Minh"

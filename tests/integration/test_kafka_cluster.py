@@ -15,8 +15,8 @@ from kafka.admin import ConfigResource
 from deploy.kafka.cluster import LocalKafkaCluster
 from deploy.process import read_state
 from events import Topics
-from services.kafka.clients import broker_endpoint, client_config, reliable_producer
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config, reliable_producer
+from services.runtime.settings import Settings
 from tests.kafkatools import consume, poll_until, produce
 from tests.processes import run
 

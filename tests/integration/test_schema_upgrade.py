@@ -11,7 +11,7 @@ from events.instants import to_millis
 from projections.readmodel import ReadModel
 from projections.rows import obligation_of
 from projections.stalled import status_as_of
-from services.tables import SchemaError, create_tables
+from services.runtime.tables import SchemaError, create_tables
 from tests.integration.projections.builders import DAY, T0
 
 ADDED_SINCE = ("known_at", "closed_known_at", "counted_from")

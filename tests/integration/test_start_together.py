@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.settings import load_settings
+from services.runtime.settings import load_settings
 from tests.realparts import create_database
 
 ROUNDS = 3

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import yaml
 
 from services.cli import build_parser
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 

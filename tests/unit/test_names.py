@@ -17,12 +17,6 @@ PACKAGES = ("services", "projections")
 # the same name (commands/relay.py runs kafka/relay.py), so it may share that name.
 ROLES = frozenset({"wiring", "errors", "app", "application", "domainmodel", "service"})
 
-# Renamed by the merge's move script (they are imported by modules other work rewrites now):
-# kafka/keys.py -> sealingkeys.py, audit/keys.py -> signingkeys.py, audit/access.py ->
-# accesslog.py. Remove these once the moves are in.
-PENDING = frozenset({"keys", "access"})
-
-
 def _type_names(path: Path) -> list[tuple[str, int]]:
     """The classes of a module, at any depth, and its module-level CapWords names (type
     aliases, ``TypedDict("Name", ...)``)."""
@@ -58,6 +52,6 @@ def test_no_two_modules_of_a_package_share_a_name_unless_it_is_a_role() -> None:
         shared = {
             name: where
             for name, where in places.items()
-            if len(where) > 1 and name not in ROLES | PENDING
+            if len(where) > 1 and name not in ROLES
         }
         assert shared == {}, f"{package}/ has modules of the same name doing different things"

@@ -14,7 +14,7 @@ import pytest
 
 from deploy.kafka.launcher import java_argfile
 from deploy.process import private_home, tighten, write_private
-from services.settings import load_settings
+from services.runtime.settings import load_settings
 
 
 def mode(path: Path) -> int:

@@ -12,8 +12,8 @@ import pytest
 from events import SCHEMA_DIR, ContractError
 from services.cases.agencies import ROLES
 from services.cases.workflow import load_workflow
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.runtime.tomlfile import ConfigFileError
-from services.settings import DEFAULT_CONFIG_DIR
 from services.vocabulary import (
     Vocabulary,
     VocabularyError,

@@ -23,12 +23,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from projections.labels import RULE_TITLES
 from services.api.backend import MAX_WAIT_S, SubmissionStatus
 from services.api.errors import ApiError
-from services.audit.access import PurposeRequired, open_personal_data
+from services.audit.accesslog import PurposeRequired, open_personal_data
 from services.cases.agencies import Agency
 from services.cases.errors import CaseError, PersonalDataAccessDenied
 from services.cases.views import HistoryEntry
-from services.logs import get_logger
 from services.runtime.i18n import translator
+from services.runtime.logs import get_logger
 from services.runtime.sentences import localize
 from services.web.auth import check_csrf, current_user, dashboard
 from services.web.pages import reading

@@ -17,12 +17,12 @@ from events.codec import MARKER
 from events.steps import SCHEMA_DIR
 from projections.responsible import Responsibility, load_responsibility
 from services.api.backend import Backend
-from services.audit.access import AccessLog
+from services.audit.accesslog import AccessLog
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
 from services.cases.application import WORKFLOW_FILE
 from services.cases.workflow import Workflow, load_workflow
 from services.runtime.database import database_engine
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.vocabulary import Vocabulary, load_vocabulary
 
 

@@ -29,7 +29,7 @@ from services.cases.agencies import load_agencies
 from services.kafka.agency import AgencyClient
 from services.kafka.provision import provision
 from services.runtime.database import read_model_db
-from services.settings import Settings, load_settings
+from services.runtime.settings import Settings, load_settings
 from services.web.wiring import build_app
 from tests.casefactory import PERSONAL, payload
 from tests.e2e.web.browser import ServedApp, chromium, follow, screenshot

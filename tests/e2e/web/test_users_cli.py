@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.settings import load_settings
+from services.runtime.settings import load_settings
 from tests.integration.web.conftest import PASSWORD
 from tests.processes import env_for
 

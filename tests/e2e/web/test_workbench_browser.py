@@ -28,12 +28,12 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from deploy.kafka.launcher import BrokerEndpoint
 from projections.readmodel import ReadModel
-from services.audit.access import AccessLog
+from services.audit.accesslog import AccessLog
 from services.cases.application import CaseService
 from services.kafka.agency import AgencyClient
 from services.kafka.provision import provision
 from services.runtime.database import read_model_db
-from services.settings import Settings, load_settings
+from services.runtime.settings import Settings, load_settings
 from services.web.users import make_user
 from tests.casefactory import PERSONAL, payload
 from tests.e2e.web.browser import chromium, follow, free_port, screenshot

@@ -14,7 +14,7 @@ import pytest
 from services.api.apikeys import KeyFile
 from services.api.serve import server
 from services.api.wiring import build_api
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.kafka.conftest import (  # noqa: F401  (fixtures)
     intake,
     intake_settings,

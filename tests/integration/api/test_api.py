@@ -14,11 +14,11 @@ from kafka import KafkaConsumer
 from events import Codec, Topics, open_sealed
 from services.api.apikeys import KeyFile
 from services.api.kafkaside import TopicPager
-from services.kafka.clients import broker_endpoint, client_config
-from services.kafka.keys import agency_keypair, backbone_keypair
+from services.kafka.sealingkeys import agency_keypair, backbone_keypair
 from services.kafka.wiring import build_relay
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import PERSONAL, new_case_id, new_submission_id, payload
 from tests.integration.api.conftest import HOTLINE, POLICE, SOCIAL_AFFAIRS, Api, serving
 from tests.kafkatools import poll_until

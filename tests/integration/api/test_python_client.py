@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.settings import REPO_ROOT
+from services.runtime.settings import REPO_ROOT
 from tests.casefactory import new_case_id, payload
 from tests.integration.api.conftest import HOTLINE, Api
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.settings import load_settings
+from services.runtime.settings import load_settings
 from tests.integration.api.conftest import serving
 
 

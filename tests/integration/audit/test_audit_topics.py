@@ -13,7 +13,7 @@ from services.audit.note import Checkpoint, Note
 from services.cases.application import CaseService
 from services.kafka.acls import grant_agency
 from services.kafka.provision import _save, credentials_file
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.kafkatools import consume, create_topics
 from tests.processes import run as backbone
 

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from services.audit.access import PurposeRequired, access_log, open_personal_data
+from services.audit.accesslog import PurposeRequired, access_log, open_personal_data
 from services.audit.bundle import verify_bundle
 from services.audit.export import Selection, export
-from services.audit.keys import log_verifier, witness_signer
 from services.audit.service import AuditService
+from services.audit.signingkeys import log_verifier, witness_signer
 from services.audit.verify import verify_store
 from services.audit.witness import StoreSource, Witness
 from services.cases.application import CaseService
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.casefactory import PERSONAL
 
 NOW = 1_700_000_000_000

@@ -18,7 +18,7 @@ from services.audit.sweep import sweep
 from services.audit.verify import verify_store
 from services.cases.application import CaseService
 from services.cases.chain import ALTERED, GENESIS, INSERTED, MISSING, REORDERED, event_hash
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.cases.test_case_tampering import Rows
 
 NOW = 1_700_000_000_000

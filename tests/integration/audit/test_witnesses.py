@@ -11,11 +11,11 @@ import pytest
 
 from services.audit.bundle import verify_bundle
 from services.audit.export import Selection, export
-from services.audit.keys import log_verifier, witness_signer
 from services.audit.service import AuditService
+from services.audit.signingkeys import log_verifier, witness_signer
 from services.audit.witness import FORKED, SHRANK, StoreSource, Witness
 from services.cases.application import CaseService
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
 Published = list[dict[str, Any]]

@@ -9,7 +9,7 @@ import pytest
 
 from services.cases.application import CaseService
 from services.cases.errors import AgencyNotValid
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.casefactory import new_case_id, new_submission_id, payload
 
 LAST_EVENING_LOCAL = datetime(2025, 6, 30, 16, 59, tzinfo=UTC)  # 23:59 on 30 June in Vietnam

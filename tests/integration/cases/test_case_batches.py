@@ -15,8 +15,8 @@ from services.cases.application import CaseService, StepRequest
 from services.cases.privacy import case_keys
 from services.cases.views import RecordedStep
 from services.kafka.wakeup import waker_for
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 
 NOW = 1_700_000_000_000
 PERSONAL = {"child_name": "Đinh Thị Mai"}

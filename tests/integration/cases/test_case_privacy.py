@@ -12,7 +12,7 @@ import structlog
 
 from services.cases import errors
 from services.cases.application import CaseService
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
 PERSONAL = {

@@ -12,7 +12,7 @@ import pytest
 from services.cases import errors
 from services.cases.application import CaseService, StepRequest
 from services.cases.views import RecordedStep
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000  # 2023-11-14, while every sample agency exists
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from services.cases.application import CaseService
 from services.cases.chain import ALTERED, INSERTED, MISSING, REORDERED, event_hash
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
 STEPS = 5

@@ -16,7 +16,7 @@ from services.cases.application import CaseService, StepRequest
 from services.cases.domainmodel import Case
 from services.cases.privacy import case_keys
 from services.cases.views import RecordedStep
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
 PERSONAL = {"child_name": "Hà Thị Lan"}

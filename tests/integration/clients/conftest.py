@@ -18,11 +18,11 @@ import pytest
 
 from services.cases.application import CaseService
 from services.kafka.agency import AgencyClient
-from services.kafka.keys import backbone_keypair, register_agency_public_key
 from services.kafka.provision import credentials_file
+from services.kafka.sealingkeys import backbone_keypair, register_agency_public_key
 from services.kafka.wiring import build_relay
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import PERSONAL, new_case_id, payload
 from tests.integration.kafka.conftest import (  # noqa: F401  (fixtures)
     history,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.settings import REPO_ROOT
+from services.runtime.settings import REPO_ROOT
 from tests.integration.clients.conftest import Province
 
 pytestmark = pytest.mark.integration

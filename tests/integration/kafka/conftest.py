@@ -18,8 +18,8 @@ from services.cases.views import HistoryEntry
 from services.kafka.agency import AgencyClient
 from services.kafka.intake_wiring import run_intake
 from services.kafka.provision import provision
-from services.settings import DEFAULT_CONFIG_DIR, Settings
-from services.supervisor import StopFlag
+from services.runtime.settings import DEFAULT_CONFIG_DIR, Settings
+from services.runtime.supervisor import StopFlag
 
 # Enough roles for the rules the tests break; fewer topics to create per test.
 AGENCIES = (

@@ -12,8 +12,8 @@ import pytest
 
 from services.cases.application import CaseService
 from services.kafka.provision import provision
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import new_case_id
 from tests.integration.kafka.conftest import AGENCIES, history, small_config
 from tests.kafkatools import poll_until

@@ -12,11 +12,11 @@ from kafka.errors import KafkaError
 
 from events import Codec, Topics
 from services.kafka.acls import consumer_group_prefix
-from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.provision import load_credentials, provision
 from services.kafka.wiring import build_alert_router
-from services.settings import DEFAULT_CONFIG_DIR, Settings
-from services.supervisor import StopFlag
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import DEFAULT_CONFIG_DIR, Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import alert_record
 from tests.integration.kafka.conftest import _agency_id
 from tests.kafkatools import poll_until, produce

@@ -12,11 +12,11 @@ from eventsourcing.persistence import OperationalError
 from events import MARKER, Codec, Topics, generate_keypair, seal
 from services.cases.application import CaseService
 from services.kafka.agency import AgencyClient, RejectedSubmission
-from services.kafka.clients import broker_endpoint
 from services.kafka.intake_wiring import run_intake
-from services.kafka.keys import backbone_keypair
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.kafka.sealingkeys import backbone_keypair
+from services.runtime.kafkaclients import broker_endpoint
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import PERSONAL, new_case_id, new_submission_id, payload
 from tests.integration.kafka.conftest import history
 from tests.kafkatools import create_topics, poll_until, produce

@@ -14,10 +14,10 @@ from kafka.errors import MessageSizeTooLargeError
 
 from events import Codec, Topics
 from services.cases.application import CaseService
-from services.kafka.bounds import PREFIX_BYTES
-from services.kafka.clients import broker_endpoint, client_config, set_topic_configs
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.kafka.oversize import PREFIX_BYTES
+from services.runtime.kafkaclients import broker_endpoint, client_config, set_topic_configs
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import new_case_id, new_submission_id
 from tests.integration.kafka.conftest import history
 from tests.integration.kafka.test_intake import (

@@ -15,9 +15,9 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from events import Codec, Topics
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.provision import provision
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings
 from tests.casefactory import new_case_id, new_submission_id, payload
 from tests.kafkatools import poll_until
 from tests.processes import spawn

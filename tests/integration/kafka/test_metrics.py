@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.kafka.provision import provision
 from services.ops.health import PORT_OFFSETS, port_of
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.kafka.test_intake_process import Stream, publish
 from tests.kafkatools import poll_until
 from tests.processes import run, spawn

@@ -11,9 +11,9 @@ import pytest
 from events import Topics
 from services.cases.application import CaseService
 from services.kafka.agency import AgencyClient
-from services.kafka.clients import broker_endpoint
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.kafkaclients import broker_endpoint
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import PERSONAL, new_case_id, payload
 from tests.integration.kafka.conftest import history
 from tests.kafkatools import consume, poll_until

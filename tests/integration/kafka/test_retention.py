@@ -11,10 +11,10 @@ from kafka.admin import ConfigResource
 
 from events import Topics
 from services.cases.agencies import load_agencies
-from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.provision import SUPERVISING_ROLES, provision
 from services.kafka.retention import RETENTION_FILE, load_retention, topics_by_kind
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings
 from tests.integration.kafka.conftest import small_config
 
 # Two agencies and a supervising one: every kind of topic, few to create.

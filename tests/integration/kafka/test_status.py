@@ -9,8 +9,8 @@ from kafka import KafkaProducer
 
 from events import Topics
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint, client_config, ensure_topics
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config, ensure_topics
+from services.runtime.settings import Settings
 from tests.processes import run
 
 NOW = 1_700_000_000_000

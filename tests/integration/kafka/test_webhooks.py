@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from events import Codec, Topics
-from services.kafka.clients import broker_endpoint, ensure_topics
 from services.kafka.webhooks import HookFile, failed_deliveries, signature
 from services.kafka.wiring import build_deliverer
 from services.runtime.database import database_engine
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.kafkaclients import broker_endpoint, ensure_topics
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import alert_record
 from tests.kafkatools import poll_until, produce
 

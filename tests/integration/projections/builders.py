@@ -14,7 +14,7 @@ from projections.projector import Clock, Projector
 from projections.readmodel import ReadModel
 from projections.wiring import obligation_engine
 from services.cases.agencies import load_agencies
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.casefactory import payload
 
 T0 = datetime(2026, 3, 2, 2, tzinfo=UTC)  # Monday 09:00 in Vietnam, no holiday near

@@ -13,8 +13,8 @@ from events import Codec, Topics
 from projections.messages import REJECTED_AS
 from projections.runner import ProjectionRunner
 from projections.wiring import build_runner
-from services.kafka.clients import broker_endpoint, client_config
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings
 from tests.integration.projections.builders import T0, CaseStory, FakeClock
 from tests.kafkatools import consume, create_topics, poll_until
 

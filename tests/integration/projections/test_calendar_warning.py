@@ -11,7 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from projections.wiring import build_runner
-from services.settings import DEFAULT_CONFIG_DIR, Settings
+from services.runtime.settings import DEFAULT_CONFIG_DIR, Settings
 from tests.integration.projections.builders import FakeClock
 
 # Building the runner connects to nothing, so no broker is needed to test what it logs.

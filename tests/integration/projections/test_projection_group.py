@@ -19,8 +19,8 @@ from events import Codec, Topics
 from projections.feed import partition_of
 from projections.messages import REJECTED_AS, Source
 from projections.readmodel import ReadModel
-from services.kafka.clients import broker_endpoint, client_config
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings
 from tests.integration.projections.builders import DAY, T0, CaseStory, FakeClock, projector
 from tests.integration.projections.conftest import publish
 from tests.kafkatools import create_topics, poll_until

@@ -13,9 +13,9 @@ from events.instants import to_millis
 from projections.messages import REJECTED_AS
 from projections.queries import case_view, stalled_cases
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint
 from services.kafka.wiring import build_relay
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint
+from services.runtime.settings import Settings
 from tests.casefactory import new_case_id, new_submission_id, payload
 from tests.integration.projections.builders import DAY, HOUR, T0, CaseStory
 from tests.integration.projections.conftest import Projection, decoded, publish

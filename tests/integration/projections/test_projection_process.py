@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from events import Topics
 from projections.readmodel import ReadModel
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.projections.builders import HOUR, T0, CaseStory
 from tests.integration.projections.conftest import publish
 from tests.kafkatools import poll_until

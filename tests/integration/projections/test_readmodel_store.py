@@ -12,7 +12,7 @@ from events import Codec
 from events.instants import to_millis
 from projections.projector import Projector
 from projections.queries import Filters, case_view, stalled_cases
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.projections.builders import (
     DAY,
     HOUR,

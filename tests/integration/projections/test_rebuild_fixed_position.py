@@ -12,7 +12,7 @@ import pytest
 from projections.readmodel import REBUILD_PREFIX, ReadModel
 from projections.rebuild import changed_since, compare, replay_to
 from projections.wiring import build_feed
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.projections.builders import DAY, HOUR, T0, CaseStory, FakeClock, projector
 from tests.integration.projections.conftest import Projection, publish
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from services.ops.backup import backup, restore
-from services.settings import Settings, load_settings
+from services.runtime.settings import Settings, load_settings
 from tests.integration.projections.builders import T0, CaseStory
 from tests.integration.projections.conftest import Projection, publish
 from tests.processes import run

@@ -8,8 +8,8 @@ import pytest
 
 from events import Codec, Topics
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint
+from services.runtime.settings import Settings
 from tests.kafkatools import create_topics
 
 

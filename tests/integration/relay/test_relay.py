@@ -10,11 +10,11 @@ import pytest
 
 from events import Codec, Topics, open_sealed
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint
-from services.kafka.keys import agency_keypair
+from services.kafka.sealingkeys import agency_keypair
 from services.kafka.wiring import build_relay
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.kafkaclients import broker_endpoint
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import PERSONAL, new_case_id, new_submission_id, payload
 from tests.kafkatools import consume
 

@@ -13,10 +13,10 @@ from kafka import KafkaConsumer
 from deploy.kafka.launcher import LocalKafka
 from events import Codec, Topics
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.wiring import build_relay
-from services.settings import Settings
-from services.supervisor import StopFlag
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings
+from services.runtime.supervisor import StopFlag
 from tests.casefactory import new_case_id, new_submission_id, payload
 from tests.kafkatools import create_topics, poll_until
 from tests.processes import spawn

@@ -17,10 +17,10 @@ from projections.wiring import build_runner
 from services.audit.service import AuditService
 from services.audit.verify import verify_store
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint, client_config
 from services.kafka.wiring import build_relay
 from services.ops.backup import backup, restore
-from services.settings import Settings, load_settings
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings, load_settings
 from tests.casefactory import payload
 from tests.kafkatools import consume, create_topics, poll_until
 from tests.processes import run

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from projections.projector import Projector
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.projections.builders import (
     DAY,
     HOUR,

@@ -18,10 +18,10 @@ from projections.messages import REJECTED_AS
 from projections.statistics.period import parse_period
 from projections.wiring import build_runner
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint
 from services.kafka.wiring import build_relay
 from services.reports import ReportRequest, render_report
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint
+from services.runtime.settings import Settings
 from tests.casefactory import PERSONAL, new_case_id, new_submission_id, payload
 from tests.integration.projections.builders import T0, FakeClock
 from tests.kafkatools import create_topics, poll_until

@@ -12,7 +12,7 @@ from projections.readmodel import ReadModel
 from projections.statistics.catalogue import load_catalogue
 from projections.statistics.figures import Deadlines, Figures, collect
 from projections.statistics.period import parse_period
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.reports.province import AS_OF, later, project, stories
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")

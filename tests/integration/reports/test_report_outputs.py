@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from projections.statistics.period import parse_period
 from services.reports import ReportRequest, render_report
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.projections.builders import DAY, T0
 from tests.integration.reports.province import AS_OF, later, project, reported, stories
 from tests.processes import run as backbone

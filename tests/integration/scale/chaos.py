@@ -21,8 +21,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from deploy.kafka.cluster import LocalKafkaCluster
 from deploy.process import read_state, reap
 from events import Codec, Topics
-from services.kafka.clients import broker_endpoint, client_config
-from services.settings import Settings
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings
 from tests.casefactory import new_case_id, new_submission_id, payload
 from tests.kafkatools import poll_until
 from tests.processes import spawn

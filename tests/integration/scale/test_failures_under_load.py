@@ -34,7 +34,7 @@ from projections.readmodel import ReadModel
 from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
 from services.kafka.provision import provision
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.kafka.conftest import small_config
 from tests.integration.scale.chaos import (
     Fleet,

@@ -38,7 +38,7 @@ from kafka.protocol.admin.users import (
 from deploy.process import read_state
 from events.topics import Topics
 from services.kafka.acls import grant_agency
-from services.kafka.clients import client_config
+from services.runtime.kafkaclients import client_config
 from tests.integration.security.conftest import FirstStart
 from tests.integration.security.rawkafka import Dropped, RawKafka
 from tests.kafkatools import poll_until

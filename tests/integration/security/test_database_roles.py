@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from projections.readmodel import ReadModel
 from services.cases.application import CaseService
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.security.conftest import FirstStart
 
 pytestmark = pytest.mark.integration

@@ -14,14 +14,14 @@ from kafka import KafkaConsumer
 from deploy.kafka.launcher import BrokerEndpoint
 from events import Codec, Topics, open_sealed
 from services.cases.application import CaseService
-from services.kafka.clients import broker_endpoint, client_config
-from services.kafka.keys import backbone_keypair
 from services.kafka.provision import provision
-from services.settings import Settings, load_settings
+from services.kafka.sealingkeys import backbone_keypair
+from services.runtime.kafkaclients import broker_endpoint, client_config
+from services.runtime.settings import Settings, load_settings
+from services.runtime.supervisor import StopFlag
 from services.simulator.personas import FAKE_PHONE_PREFIX
 from services.simulator.runner import Options, Tally
 from services.simulator.wiring import AgencyClients, build_simulator
-from services.supervisor import StopFlag
 
 pytestmark = pytest.mark.integration
 CASES = 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.web.users import UserBook, make_user
 
 PASSWORD = "correct horse battery"

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 from services.api.wiring import backend_factory
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.web.users import UserBook, make_user
 from services.web.wiring import build_app
 from tests.integration.projections.builders import (

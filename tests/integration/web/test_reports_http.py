@@ -18,7 +18,7 @@ from services.reporting.application import ReportingService
 from services.reporting.domainmodel import Sending
 from services.runtime.database import read_model_db
 from services.runtime.i18n import translator
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.web.wiring import build_app
 from tests.integration.projections.builders import DAY, T0, CaseStory, FakeClock, Offsets, projector
 from tests.integration.web.test_dashboard_http import AREA_585, log_in

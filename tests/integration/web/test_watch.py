@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from projections.readmodel import ReadModel
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.web.watch import read_mark
 from tests.integration.projections.builders import DAY, HOUR, T0, CaseStory, FakeClock, Offsets
 from tests.integration.projections.builders import projector as make_projector

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from deploy.kafka.launcher import BrokerEndpoint
 from projections.readmodel import ReadModel
 from services.api.wiring import backend_factory
-from services.audit.access import AccessLog
+from services.audit.accesslog import AccessLog
 from services.cases.application import CaseService
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.web.users import UserBook, make_user
 from services.web.wiring import build_app
 from tests.casefactory import PERSONAL, payload

@@ -6,7 +6,7 @@ from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
 from services.cases.agencies import load_agencies
 from services.runtime.database import read_model_db
-from services.settings import Settings
+from services.runtime.settings import Settings
 from services.web.workbench.worklist import agency_duties
 from tests.integration.projections.builders import DAY, T0, CaseStory, FakeClock, Offsets, projector
 

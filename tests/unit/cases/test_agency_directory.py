@@ -10,7 +10,7 @@ import pytest
 
 from services.cases.agencies import ROLES, Agency, AgencyDirectory, load_agencies
 from services.cases.workflow import load_workflow
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 
 DIRECTORY = load_agencies(DEFAULT_CONFIG_DIR)
 

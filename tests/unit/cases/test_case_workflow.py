@@ -14,7 +14,7 @@ from services.cases import errors
 from services.cases.chain import GENESIS, event_hash
 from services.cases.domainmodel import Case, Submission
 from services.cases.workflow import load_workflow, parse_workflow
-from services.settings import DEFAULT_CONFIG_DIR, REPO_ROOT
+from services.runtime.settings import DEFAULT_CONFIG_DIR, REPO_ROOT
 
 WORKFLOW = load_workflow(DEFAULT_CONFIG_DIR / "workflow.toml")
 CASE_ID = UUID("6f1c1a52-3f5e-4c1e-9a51-0d7a1f0e2b11")

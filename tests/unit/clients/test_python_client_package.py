@@ -7,7 +7,7 @@ import ast
 import tomllib
 from pathlib import Path
 
-from services.settings import REPO_ROOT
+from services.runtime.settings import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "clients" / "python"
 SERVER = {"events", "services", "projections", "deploy"}

@@ -18,8 +18,8 @@ from services.cases.views import RecordedStep
 from services.intake.bounds import Bounds
 from services.intake.holding import Holds
 from services.intake.refusals import IntakeRefusal
-from services.intake.translator import Outcome, Plan, Translator
-from services.settings import DEFAULT_CONFIG_DIR
+from services.intake.translator import Disposition, Plan, StepTranslator
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.vocabulary import load_vocabulary
 from tests.unit.events.samples import SAMPLES
 
@@ -56,10 +56,10 @@ class Clock:
 
 def translator(
     *, private_key: str = KEYS.private_key, clock: Clock | None = None, codec: Any = CODEC
-) -> Translator:
+) -> StepTranslator:
     bounds = Bounds(load_vocabulary(DEFAULT_CONFIG_DIR), MAX_BYTES, clock=lambda: NOW)
     holds = Holds(HOLD_S, clock or Clock())
-    return Translator(codec, TOPICS, private_key, bounds, AGENCIES, holds)
+    return StepTranslator(codec, TOPICS, private_key, bounds, AGENCIES, holds)
 
 
 def sent(wire_name: str, **changed: Any) -> Record:
@@ -78,8 +78,8 @@ def refusal(record: Record) -> IntakeRefusal:
 
 
 def decided(
-    the_translator: Translator, record: Record, answer: RecordedStep | errors.CaseError
-) -> Outcome:
+    the_translator: StepTranslator, record: Record, answer: RecordedStep | errors.CaseError
+) -> Disposition:
     """The fate of ``record``, planned into a step request that the case service ``answer``ed."""
     request = the_translator.plan(record)
     assert isinstance(request, StepRequest), request

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from services.cases import errors
 from services.cases.application import StepRequest
 from services.cases.views import RecordedStep
-from services.intake.recording import Outcome, record_all
+from services.intake.fallback import RecordAnswer, record_all
 from services.intake.refusals import UNREADABLE, IntakeRefusal, InternalError
 from tests.unit.events.samples import SAMPLES
 from tests.unit.intake.given import sent, translator
@@ -42,7 +42,7 @@ class CaseService:
         self.bug_on, self.error = bug_on, error
         self.calls: list[list[str]] = []
 
-    def record_many(self, requests: Sequence[StepRequest]) -> list[Outcome]:
+    def record_many(self, requests: Sequence[StepRequest]) -> list[RecordAnswer]:
         self.calls.append([request.submission_id for request in requests])
         if any(request.submission_id == self.bug_on for request in requests):
             raise self.error

@@ -12,7 +12,7 @@ from services.cases import errors
 from services.cases.views import RecordedStep
 from services.intake.holding import HELD, after_holds, held_offsets, in_time_order
 from services.intake.rejection import Outgoing
-from services.intake.translator import Outcome
+from services.intake.translator import Disposition
 from tests.unit.events.samples import SAMPLES
 from tests.unit.intake.given import HOLD_S, Clock, Record, decided, sent, translator
 
@@ -70,7 +70,7 @@ def test_a_refusal_that_is_final_is_rejected_at_once() -> None:
 
 def test_the_records_after_a_held_one_on_its_partition_wait_with_it_and_others_go_on() -> None:
     held, after, elsewhere = Record(b"", offset=4), Record(b"", offset=5), Record(b"", POLICE)
-    outcomes: list[Outcome] = [HELD, None, None]
+    outcomes: list[Disposition] = [HELD, None, None]
     assert after_holds([held, after, elsewhere], outcomes) == [HELD, HELD, None]
 
 

@@ -14,7 +14,7 @@ from services.cases import errors
 from services.cases.views import RecordedStep
 from services.intake.refusals import NOT_YET, IntakeRefusal, InternalError
 from services.intake.rejection import Outgoing
-from services.intake.translator import Translator
+from services.intake.translator import StepTranslator
 from tests.unit.events.samples import SAMPLES
 from tests.unit.intake.given import (
     CODEC,
@@ -100,7 +100,7 @@ def test_only_case_not_found_missing_prerequisite_and_unknown_reference_say_not_
     }
 
 
-def _after_the_hold() -> Translator:
+def _after_the_hold() -> StepTranslator:
     """A translator that first read the sample's record a whole hold ago."""
     clock = Clock()
     the_translator = translator(clock=clock)

@@ -6,7 +6,7 @@ from datetime import date
 
 from services.cases.agencies import load_agencies
 from services.kafka.routing import Delivery, Router, load_router
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 
 
 def _router() -> Router:

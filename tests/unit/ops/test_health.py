@@ -9,9 +9,9 @@ import urllib.request
 from contextlib import closing
 from pathlib import Path
 
-from services.ops import metrics
 from services.ops.health import Health, WatchedStop, serve_health
-from services.settings import load_settings
+from services.runtime import metrics
+from services.runtime.settings import load_settings
 
 
 def answer(port: int, path: str) -> tuple[int, str]:

@@ -9,9 +9,9 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
-from services.ops import metrics
 from services.ops.pipeline import families
 from services.ops.status import Status
+from services.runtime import metrics
 from tests.promql import PROMETHEUS_DIR, dashboard_expressions, metric_names, rule_expressions
 
 # Series Prometheus makes itself for every target.

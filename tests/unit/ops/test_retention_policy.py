@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.kafka.retention import HOUR_MS, KINDS, RETENTION_FILE, load_retention
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 
 
 def test_the_shipped_policy_keeps_intake_short_and_case_events_forever() -> None:

@@ -14,8 +14,8 @@ from projections.escalation import Addressing, load_addressing
 from projections.messages import Outbox
 from projections.stalled.alerts import Alert
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.runtime.tomlfile import ConfigFileError
-from services.settings import DEFAULT_CONFIG_DIR
 from tests.unit.projections.builders import Story
 
 AREA = {"province_code": "58", "district_code": "582", "commune_code": "22738"}

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from projections.responsible import Responsibility, load_responsibility
 from services.cases.agencies import Agency, AgencyDirectory, load_agencies
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 
 AREA = {"province_code": "58", "district_code": "582", "commune_code": "22741"}
 NEW_AREA = {"province_code": "56", "district_code": "", "commune_code": "22924"}

@@ -11,7 +11,7 @@ from projections.stalled import status_as_of
 from services.cases.agencies import load_agencies
 from services.commands.boardview import stalled_json, stalled_table
 from services.runtime.i18n import translator
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from tests.unit.projections.builders import T0, Story, local, only
 
 

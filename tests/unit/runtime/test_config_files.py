@@ -18,15 +18,15 @@ from projections.responsible import ROLES_FILE, load_responsibility
 from projections.statistics.catalogue import SHIPPED as SHIPPED_CATALOGUE
 from projections.statistics.catalogue import load_catalogue
 from projections.statistics.duties import load_reporting
-from services.areas import load_areas
 from services.audit.policy import load_policy as load_audit_policy
 from services.cases.agencies import load_agencies
 from services.cases.workflow import load_workflow
 from services.digest import load_recipients
 from services.kafka.retention import load_retention
 from services.kafka.routing import load_router
+from services.runtime.areas import load_areas
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.runtime.tomlfile import ConfigFileError
-from services.settings import DEFAULT_CONFIG_DIR
 from services.vocabulary import load_vocabulary
 from services.web.places import load_citations
 from services.web.users import UserBook, make_user

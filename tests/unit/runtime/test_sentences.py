@@ -28,7 +28,7 @@ from services.reports import render_pdf
 from services.runtime import i18n
 from services.runtime.i18n import translator
 from services.runtime.sentences import TEMPLATES, localize, placeholders
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.vocabulary import load_vocabulary
 
 VI, EN = translator("vi", "UTC"), translator("en", "UTC")

@@ -11,7 +11,7 @@ from events.instants import to_millis
 from projections.stalled import CaseFact, CaseState, ObligationEngine
 from services.cases.domainmodel import Case, Submission
 from services.cases.workflow import Workflow, load_workflow
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.simulator.deadlines import PolicyClock, load_clock
 from services.simulator.province import Province, load_province
 from services.simulator.stories import tell

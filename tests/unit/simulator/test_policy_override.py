@@ -6,7 +6,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.simulator.deadlines import load_clock
 
 MONDAY = datetime(2026, 3, 2, 2, tzinfo=UTC)  # 09:00 in Vietnam

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from random import Random
 from zoneinfo import ZoneInfo
 
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.simulator.province import load_province
 from services.simulator.stories import tell
 from tests.unit.simulator.helpers import LOOKAHEAD, clock

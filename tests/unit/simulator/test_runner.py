@@ -11,9 +11,9 @@ from typing import Any
 import structlog
 from structlog.testing import capture_logs
 
+from services.runtime.supervisor import StopFlag
 from services.simulator.runner import Options, Simulator
 from services.simulator.stories import tell
-from services.supervisor import StopFlag
 from tests.unit.simulator.helpers import LOOKAHEAD, NOW, clock, province
 
 

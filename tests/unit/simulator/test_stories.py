@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from projections.stalled import status_as_of
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.simulator.codeweights import weighted
 from services.vocabulary import load_vocabulary
 from tests.unit.simulator.helpers import NOW, obligations, record, stories

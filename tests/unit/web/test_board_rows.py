@@ -15,7 +15,7 @@ from projections.responsible import load_responsibility
 from projections.rows import obligation_row
 from projections.stalled import DueTime, Obligation
 from services.cases.agencies import load_agencies
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.web.board import PAGE_SIZE, SORTS, Board, BoardQuery, read_board
 
 AT = datetime(2026, 3, 20, 3, 0, 0, 500, tzinfo=UTC)  # half a millisecond past a whole one

@@ -6,7 +6,7 @@ import tomllib
 
 from projections.policyfile import DEFAULT_POLICY_PATH
 from services.cases.agencies import load_agencies
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.web.places import load_citations, load_places
 
 

@@ -7,7 +7,7 @@ import pytest
 from services.cases.agencies import load_agencies
 from services.cases.application import WORKFLOW_FILE
 from services.cases.workflow import Workflow, load_workflow
-from services.settings import DEFAULT_CONFIG_DIR
+from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.vocabulary import load_vocabulary
 from services.web.workbench.forms import FormField, StepForm, step_form
 from services.web.workbench.offered import may_record, offered_steps

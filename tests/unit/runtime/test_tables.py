@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from services.tables import ATTEMPTS, despite_racing_creators
+from services.runtime.tables import ATTEMPTS, despite_racing_creators
 
 
 def _lost_race() -> sa.exc.IntegrityError:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from deploy.process import create_once
 from events.sealing import KeyPair, generate_keypair, seal
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def _load_or_create(path: Path) -> KeyPair:

@@ -8,7 +8,7 @@ import nacl.utils
 
 from deploy.process import create_once
 from services.audit.note import COSIGNATURE_V1, ED25519, Signer, Verifier
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def log_origin(settings: Settings) -> str:

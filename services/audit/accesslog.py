@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from events.instants import now_millis
 from services.cases.errors import CaseError
 from services.runtime.database import database_engine
-from services.settings import Settings
-from services.tables import create_tables
+from services.runtime.settings import Settings
+from services.runtime.tables import create_tables
 
 ATTEMPTS = 20
 MIN_PURPOSE = 5

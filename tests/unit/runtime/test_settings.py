@@ -7,7 +7,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from services.settings import load_settings
+from services.runtime.settings import load_settings
 
 
 def test_defaults_give_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from deploy.kafka.cluster import LocalKafkaCluster, local_kafka
 from deploy.kafka.launcher import BrokerEndpoint
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def broker_endpoint(settings: Settings) -> BrokerEndpoint:

@@ -14,19 +14,19 @@ from services.cases import errors
 from services.cases.application import StepRequest
 from services.cases.views import RecordedStep
 from services.intake.refusals import RETRY, InternalError
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
-Outcome = RecordedStep | errors.CaseError
+RecordAnswer = RecordedStep | errors.CaseError
 
 
 class Recorder(Protocol):
     """The case service as far as the intake records with it."""
 
-    def record_many(self, requests: Sequence[StepRequest]) -> list[Outcome]: ...
+    def record_many(self, requests: Sequence[StepRequest]) -> list[RecordAnswer]: ...
 
 
-def record_all(service: Recorder, requests: Sequence[StepRequest]) -> list[Outcome]:
+def record_all(service: Recorder, requests: Sequence[StepRequest]) -> list[RecordAnswer]:
     """Each request's recorded step or refusal, in order; errors worth retrying are raised."""
     if not requests:
         return []
@@ -39,7 +39,7 @@ def record_all(service: Recorder, requests: Sequence[StepRequest]) -> list[Outco
         return [_record_alone(service, request) for request in requests]
 
 
-def _record_alone(service: Recorder, request: StepRequest) -> Outcome:
+def _record_alone(service: Recorder, request: StepRequest) -> RecordAnswer:
     try:
         return service.record_many([request])[0]
     except RETRY:

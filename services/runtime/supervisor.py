@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.logs import get_logger
+from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
 
