@@ -7,6 +7,8 @@ template a sentence was made from, takes its values back out and puts them into 
 translation in ``backbone.po``. Values (ids, codes, paths, commands) are never translated; a
 placeholder named in :data:`NESTED` holds a word or a sentence of its own and is localised too.
 A sentence that fits no template is shown as it is: English is better than a wrong sentence.
+An instant (a placeholder named in :data:`INSTANTS`) is made in UTC for the wire; a person reads
+it on the province's clock, written the way their language writes dates.
 
 A unit test keeps every template translated with the same placeholders, and the tests of each
 surface raise the real errors and read them in both languages, so a template that drifts from
@@ -16,6 +18,7 @@ the code that makes the sentence is caught.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import cache
 from string import Formatter
 from typing import Protocol
@@ -24,6 +27,8 @@ NESTED = frozenset({"kind", "hint", "problem", "instead", "why", "state", "more"
 # Placeholders whose value is one word: they must not swallow the rest of a joined sentence
 # (``unknown field A.b; missing field A.c`` is two problems, not one field named ``A.b; ...``).
 NARROW = {"field_path": r"[\w.]+"}
+# Placeholders holding an ISO 8601 instant with its offset (``2026-03-03T02:00:00Z``).
+INSTANTS = frozenset({"at"})
 
 TEMPLATES: tuple[str, ...] = (
     # services/commands/errors.py
@@ -153,9 +158,11 @@ _FIELD = re.compile(r"\{(\w+)(?:![rsa])?(?::[^}]*)?\}")
 
 
 class Gettext(Protocol):
-    """Anything that translates a message id (a translator; tests pass a stub)."""
+    """What localising needs of a translator: its messages and its local date and time."""
 
     def gettext(self, message: str) -> str: ...
+
+    def datetime(self, instant: datetime, *, seconds: bool = False) -> str: ...
 
 
 def localize(sentence: str, translator: Gettext) -> str:
@@ -170,11 +177,25 @@ def localize(sentence: str, translator: Gettext) -> str:
 def _fill(template: str, found: dict[str, str], translator: Gettext) -> str:
     """The template's translation with the values a sentence held (nested ones localised)."""
     nested = NESTED | {NESTED_TEMPLATES.get(template, "")}
-    values = {
-        name: localize(value, translator) if name in nested and value else value
-        for name, value in found.items()
-    }
+    values = {name: _value(name, value, nested, translator) for name, value in found.items()}
     return _FIELD.sub(lambda field: values.get(field[1], field[0]), translator.gettext(template))
+
+
+def _value(name: str, value: str, nested: frozenset[str], translator: Gettext) -> str:
+    if name in nested and value:
+        return localize(value, translator)
+    if name in INSTANTS:
+        return _local_instant(value, translator)
+    return value
+
+
+def _local_instant(text: str, translator: Gettext) -> str:
+    """An ISO instant on the reader's clock; text that is not one with an offset stays as is."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return translator.datetime(instant) if instant.tzinfo is not None else text
 
 
 def placeholders(template: str) -> set[str]:

@@ -97,7 +97,11 @@ def login(
 def logout(request: Request, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login", status_code=303)
+    # Nothing of the session's work stays in the browser (cached pages, the workbench's outbox),
+    # even where the page's own clearing did not run; the workbench warns of unsent steps first.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 def _lang(request: Request) -> str:

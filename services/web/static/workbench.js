@@ -4,29 +4,9 @@
 // (after a lost connection or answer) is recorded once.
 "use strict";
 (function () {
-  const DB = "backbone-workbench", STORE = "outbox";
+  const outbox = self.outbox; // workbench-outbox.js: IndexedDB and sending, shared with the service worker
   const meta = document.querySelector('meta[name="csrf"]');
   const csrf = meta ? meta.content : "";
-
-  function db() {
-    return new Promise((resolve, reject) => {
-      const open = indexedDB.open(DB, 1);
-      open.onupgradeneeded = () => open.result.createObjectStore(STORE, { keyPath: "id" });
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-  }
-  async function tx(mode, work) {
-    const base = await db();
-    return new Promise((resolve, reject) => {
-      const t = base.transaction(STORE, mode);
-      const result = work(t.objectStore(STORE));
-      t.oncomplete = () => resolve(result.result);
-      t.onerror = () => reject(t.error);
-    });
-  }
-  const put = (item) => tx("readwrite", (s) => s.put(item));
-  const all = () => tx("readonly", (s) => s.getAll());
 
   // Avro binary of PersonalData: six strings, each a zig-zag varint length and UTF-8 bytes.
   function avroString(text) {
@@ -86,7 +66,7 @@
   async function show() {
     const list = document.getElementById("outbox");
     if (!list) return;
-    const items = (await all()).sort((a, b) => a.filled_at - b.filled_at);
+    const items = (await outbox.all()).sort((a, b) => a.filled_at - b.filled_at);
     document.getElementById("outbox-section").hidden = items.length === 0;
     list.replaceChildren(...items.map((item) => {
       const li = document.createElement("li");
@@ -107,48 +87,20 @@
     }
   }
 
-  async function sendOne(item) {
-    let answer;
-    try {
-      answer = await fetch("/work/submissions", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify({ step: item.step, record: item.record }),
-        credentials: "same-origin",
-      });
-    } catch (offline) {
-      return; // still waiting: sent again when the connection returns
-    }
-    const body = await answer.json().catch(() => ({}));
-    if (answer.status >= 500) return; // the backbone could not take it now: try again later
-    Object.assign(item, answer.ok ? { state: "sent" } : { state: "refused", reason: body.reason, detail: body.detail, message: body.message });
-    if (answer.ok) settle(item, body);
-    await put(item);
-  }
-  function settle(item, body) {
-    if (body.status === "recorded") item.state = "recorded";
-    if (body.status === "rejected") Object.assign(item, { state: "refused", reason: body.reason, detail: body.detail, message: body.message });
-  }
-  async function ask(item) {
-    try {
-      const answer = await fetch(`/work/submissions/${item.id}?wait=5`, { credentials: "same-origin" });
-      if (!answer.ok) return;
-      settle(item, await answer.json());
-      await put(item);
-    } catch (offline) { /* asked again later */ }
-  }
-  let busy = false;
   async function sendAll() {
-    if (busy) return;
-    busy = true;
-    try {
-      for (const item of await all()) {
-        if (item.state === "waiting") await sendOne(item);
-        if (item.state === "sent") await ask(item);
-      }
-    } finally { busy = false; await show(); }
+    try { await outbox.sendAll(); } finally { await show(); }
   }
-  window.workbench = { sendAll, resend: async (id) => { const item = (await all()).find((i) => i.id === id); item.state = "waiting"; await put(item); await sendAll(); } };
+  window.workbench = { sendAll, resend: async (id) => { const item = (await outbox.all()).find((i) => i.id === id); item.state = "waiting"; await outbox.put(item); await sendAll(); } };
+
+  // Ask the browser to send the outbox when the connection returns, even if this page is closed
+  // by then; where Background Sync is unavailable the `online` handler below sends it instead.
+  async function askForSync() {
+    if (!("serviceWorker" in navigator)) return;
+    try {
+      const registration = await navigator.serviceWorker.getRegistration("/work/");
+      if (registration && registration.sync) await registration.sync.register(outbox.SYNC);
+    } catch (refused) { /* no Background Sync here: the page sends it */ }
+  }
 
   async function submitStep(event) {
     event.preventDefault();
@@ -160,12 +112,12 @@
     record.submission_id = form.querySelector("#submission_id").value;
     record.case_id = form.dataset.case;
     const title = document.querySelector("h1").textContent;
-    const item = { id: record.submission_id, step: form.dataset.step, case_id: form.dataset.case, title, record, state: "waiting", filled_at: Date.now() };
-    await put(item);
+    const item = { id: record.submission_id, step: form.dataset.step, case_id: form.dataset.case, title, record, csrf, state: "waiting", filled_at: Date.now() };
+    await outbox.put(item);
     form.dataset.submitted = item.id;
     form.querySelector("#send-step").disabled = true;
-    await show();
     await sendAll();
+    if ((await outbox.all()).some((i) => i.id === item.id && i.state === "waiting")) await askForSync();
   }
 
   function prepare(form) {
@@ -182,9 +134,38 @@
     return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
   }
 
+  // Logging out leaves nothing of the agency's work in this browser (a shared office computer):
+  // its cached pages and its outbox go. Steps not yet sent are listed first, and the officer
+  // chooses to stay (they are sent when the connection returns) or to delete them.
+  async function clearCopies() {
+    await outbox.clear();
+    if ("caches" in self) for (const name of await caches.keys()) await caches.delete(name);
+  }
+  function guardLogout(form) {
+    const dialog = document.getElementById("logout-warning");
+    const leave = async () => { try { await clearCopies(); } finally { form.submit(); } };
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const left = await outbox.unsent();
+      if (!left.length || !dialog) { await leave(); return; }
+      document.getElementById("logout-unsent").replaceChildren(...left.map((item) => {
+        const li = document.createElement("li");
+        li.dataset.submission = item.id;
+        li.textContent = `${item.title} · ${item.case_id.slice(0, 8)}`;
+        return li;
+      }));
+      dialog.showModal();
+    });
+    if (!dialog) return;
+    document.getElementById("logout-stay").addEventListener("click", () => dialog.close());
+    document.getElementById("logout-anyway").addEventListener("click", () => { dialog.close(); leave(); });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const form = document.getElementById("step-form");
     if (form) prepare(form);
+    const logout = document.querySelector('form[action="/logout"]');
+    if (logout) guardLogout(logout);
     show();
     sendAll();
     window.addEventListener("online", sendAll);

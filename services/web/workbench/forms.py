@@ -3,7 +3,8 @@
 Each field of the Avro record becomes one input: a code list becomes a choice of its labels in
 the person's language, a boolean a check box, an instant a local date and time, an id the step
 defines is made in the browser, a reference offers the ids of the earlier steps it may name,
-an agency field the agencies of the directory, ``personal_data`` the fields of
+an agency field the agencies of the directory by their names in the person's language,
+``personal_data`` the fields of
 ``PersonalData`` that the browser seals before sending, and an array of records a few rows.
 """
 
@@ -104,7 +105,7 @@ class FieldMaker:
             options = tuple((i, f"{i[:8]}…") for i in ids if i)
             return FormField(name, "choice", title, text, options, not ref.optional)
         if name.endswith("agency"):
-            options = tuple((a.id, a.name) for a in self.agencies.all())
+            options = tuple((a.id, a.name_in(self.lang)) for a in self.agencies.all())
             return FormField(name, "agency", title, text, options, required)
         return FormField(name, "text", title, text, required=required)
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+import websocket
 from fastapi import FastAPI
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -86,3 +92,65 @@ def screenshot(driver: webdriver.Chrome, name: str, show: str = "") -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+class DevTools:
+    """The browser's own DevTools connection, for the targets chromedriver does not drive: its
+    network conditions reach the page only, while the service worker fetches on its own."""
+
+    def __init__(self, driver: webdriver.Chrome) -> None:
+        address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        with urllib.request.urlopen(f"http://{address}/json/version", timeout=10) as answer:
+            endpoint = json.load(answer)["webSocketDebuggerUrl"]
+        self.socket = websocket.create_connection(endpoint, timeout=30, suppress_origin=True)
+        self.calls = 0
+        self.sessions: dict[str, str] = {}  # target id -> session id
+
+    def call(self, method: str, params: dict[str, Any], session: str = "") -> dict[str, Any]:
+        self.calls += 1
+        message: dict[str, Any] = {"id": self.calls, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        self.socket.send(json.dumps(message))
+        while True:  # events of attached targets come in between; the answer has our id
+            answer: dict[str, Any] = json.loads(self.socket.recv())
+            if answer.get("id") == self.calls:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                result: dict[str, Any] = answer.get("result", {})
+                return result
+
+    def targets(self, *kinds: str) -> list[str]:
+        """Sessions on every target of these kinds (``page``, ``service_worker``)."""
+        infos = self.call("Target.getTargets", {})["targetInfos"]
+        for info in infos:
+            if info["type"] in kinds and info["targetId"] not in self.sessions:
+                attached = self.call(
+                    "Target.attachToTarget", {"targetId": info["targetId"], "flatten": True}
+                )
+                self.sessions[info["targetId"]] = attached["sessionId"]
+                self.call("Network.enable", {}, attached["sessionId"])
+        return [self.sessions[i["targetId"]] for i in infos if i["type"] in kinds]
+
+    def on_all(self, method: str, params: dict[str, Any], *kinds: str) -> int:
+        sessions = self.targets(*kinds)
+        for session in sessions:
+            self.call(method, params, session)
+        return len(sessions)
+
+    def close(self) -> None:
+        self.socket.close()  # detaching lifts every emulation it set
+
+
+@contextmanager
+def devtools(driver: webdriver.Chrome) -> Iterator[DevTools]:
+    tools = DevTools(driver)
+    try:
+        yield tools
+    finally:
+        tools.close()
+
+
+def network(offline: bool) -> dict[str, Any]:
+    """``Network.emulateNetworkConditions`` parameters: cut, or as it really is."""
+    return {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -29,14 +30,24 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from deploy.kafka.launcher import BrokerEndpoint
 from projections.readmodel import ReadModel
 from services.audit.accesslog import AccessLog
+from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
 from services.kafka.agency import AgencyClient
 from services.kafka.provision import provision
 from services.runtime.database import read_model_db
 from services.runtime.settings import Settings, load_settings
 from services.web.users import make_user
+from services.web.workbench.labels import FIELD_TITLES
 from tests.casefactory import PERSONAL, payload
-from tests.e2e.web.browser import chromium, follow, free_port, screenshot
+from tests.e2e.web.browser import (
+    DevTools,
+    chromium,
+    devtools,
+    follow,
+    free_port,
+    network,
+    screenshot,
+)
 from tests.integration.kafka.conftest import AGENCIES, small_config
 from tests.integration.web.conftest import PASSWORD, add_users
 from tests.kafkatools import poll_until
@@ -257,10 +268,15 @@ def test_the_commune_records_the_risk_assessment_and_sees_a_refusal_first(
     )
     Select(browser.find_element(By.ID, "risk_level")).select_by_value("medium")
     tomorrow = datetime.now(UTC) + timedelta(days=2)
-    set_value(browser, "occurred_at", local_input(tomorrow))  # the intake refuses this
+    typed = local_input(tomorrow)
+    set_value(browser, "occurred_at", typed)  # the intake refuses this
     browser.find_element(By.ID, "send-step").click()
     wait_for(browser, lambda d: step_status(d) == "refused")
-    assert "occurred_in_future" in browser.find_element(By.ID, "step-status").text
+    refused = browser.find_element(By.ID, "step-status").text
+    assert "occurred_in_future" in refused
+    # The time typed, read back on the province's clock (the intake's detail says it in UTC).
+    assert f"{typed[-5:]} UTC+07:00" in refused, refused
+    assert f"{tomorrow:%Y-%m-%dT%H:%M}" not in refused
     screenshot(browser, "workbench-refused", "step-status")
     seen(backbone, browser, "thu")
 
@@ -274,26 +290,75 @@ def test_the_commune_records_the_risk_assessment_and_sees_a_refusal_first(
     assert "future" in worklist
 
 
+def worker_active(driver: webdriver.Chrome) -> bool:
+    """The workbench's service worker is installed and running for this origin."""
+    return bool(
+        driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "navigator.serviceWorker.getRegistration('/work/').then(r => done(!!(r && r.active)));"
+        )
+    )
+
+
+def sync_tags(driver: webdriver.Chrome) -> list[str]:
+    """The Background Syncs the workbench asked for and the browser has not fired yet."""
+    tags: list[str] = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "navigator.serviceWorker.getRegistration('/work/').then(r => r.sync.getTags())"
+        ".then(done, (e) => done(['refused: ' + e.name]));"
+    )
+    return tags
+
+
+def background_sync(backbone: Backbone, tools: DevTools, setting: str) -> None:
+    permission = {"permission": {"name": "background-sync"}, "setting": setting}
+    tools.call("Browser.setPermission", permission | {"origin": backbone.url})
+
+
+def cut(tools: DevTools) -> None:
+    """No network for the page nor for the service worker until ``tools`` closes. Both through
+    the one DevTools session: chromedriver's own network conditions are reset on navigation,
+    and Chromium counts a worker's offline emulations per session, so closing the session (not
+    a second call) is what gives the network back."""
+    assert tools.on_all("Network.emulateNetworkConditions", network(True), "page", "service_worker")
+
+
+def worker_online(tools: DevTools) -> list[bool]:
+    """``navigator.onLine`` as each service worker sees it."""
+    found = [
+        tools.call("Runtime.evaluate", {"expression": "navigator.onLine"}, session)
+        for session in tools.targets("service_worker")
+    ]
+    return [bool(f["result"]["value"]) for f in found]
+
+
 def test_a_plan_filled_in_offline_is_recorded_once_when_the_connection_returns(
     backbone: Backbone, browser: webdriver.Chrome
 ) -> None:
+    """The fallback where the browser offers no Background Sync: the page that stays open
+    sends the step on its ``online`` event."""
     visit(backbone, browser, "thu", f"/work/cases/{backbone.case_id}/steps/SupportPlanDrafted")
-    browser.set_network_conditions(
-        offline=True, latency=0, download_throughput=-1, upload_throughput=-1
-    )
-    try:
-        Select(browser.find_element(By.ID, "items-0-service")).select_by_value("counselling")
-        Select(browser.find_element(By.ID, "items-0-responsible_role")).select_by_value("commune")
-        set_value(browser, "items-0-due_at", local_input(datetime.now(UTC) + timedelta(days=20)))
-        browser.find_element(By.ID, "send-step").click()
-        wait_for(browser, lambda d: step_status(d) == "waiting", 20)
-        submission = browser.find_element(By.ID, "submission_id").get_attribute("value")
-        outbox = browser.find_element(By.ID, "outbox").text
-        assert "Waiting for the connection" in outbox
-        screenshot(browser, "workbench-offline-waiting", "step-status")
-        assert not steps_of(backbone, backbone.case_id, "SupportPlanDrafted")
-    finally:
-        browser.delete_network_conditions()
+    wait_for(browser, worker_active)
+    with devtools(browser) as tools:
+        background_sync(backbone, tools, "denied")
+        assert sync_tags(browser) == [], "nothing pending before the step"
+        cut(tools)
+        try:
+            Select(browser.find_element(By.ID, "items-0-service")).select_by_value("counselling")
+            Select(browser.find_element(By.ID, "items-0-responsible_role")).select_by_value(
+                "commune"
+            )
+            due = local_input(datetime.now(UTC) + timedelta(days=20))
+            set_value(browser, "items-0-due_at", due)
+            browser.find_element(By.ID, "send-step").click()
+            wait_for(browser, lambda d: step_status(d) == "waiting", 20)
+            submission = browser.find_element(By.ID, "submission_id").get_attribute("value")
+            outbox = browser.find_element(By.ID, "outbox").text
+            assert "Waiting for the connection" in outbox
+            screenshot(browser, "workbench-offline-waiting", "step-status")
+            assert not steps_of(backbone, backbone.case_id, "SupportPlanDrafted")
+        finally:
+            background_sync(backbone, tools, "granted")
     wait_for(browser, lambda d: step_status(d) == "recorded")
     screenshot(browser, "workbench-recorded", "step-status")
     browser.execute_async_script(  # the answer was lost, say: the browser sends it again
@@ -355,6 +420,130 @@ def _csrf(backbone: Backbone, browser: webdriver.Chrome) -> str:
     visit(backbone, browser, "tuan", "/work")
     token = browser.find_element(By.CSS_SELECTOR, 'meta[name="csrf"]').get_attribute("content")
     return token or ""
+
+
+def test_a_step_queued_offline_is_sent_by_the_service_worker_with_no_workbench_page_open(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    """Background Sync: the officer fills a step offline and closes the workbench; when the
+    connection returns the service worker sends it from IndexedDB, and it is recorded once.
+    (Headless Chromium ends the worker's emulated offline as its last page closes, so closing
+    the tab and the connection returning are one moment here.)"""
+    log_in(backbone, browser, "thu")
+    visit(backbone, browser, "thu", f"/work/cases/{backbone.case_id}/steps/NeedsAssessed")
+    wait_for(browser, worker_active)
+    with devtools(browser) as tools:
+        cut(tools)
+        browser.find_element(By.CSS_SELECTOR, "#needs input").click()
+        browser.find_element(By.ID, "send-step").click()
+        wait_for(browser, lambda d: step_status(d) == "waiting", 20)
+        submission = browser.find_element(By.ID, "submission_id").get_attribute("value")
+        wait_for(browser, lambda d: sync_tags(d) == ["send-steps"], 20)
+        time.sleep(3)  # a sync fired while offline, or a page sending, would have sent it by now
+        assert worker_online(tools) == [False]
+        assert not steps_of(backbone, backbone.case_id, "NeedsAssessed")
+        # The officer closes the workbench's tab. Chromium then gives the worker its network
+        # back (its emulation ends with its last page), which stands here for the connection
+        # returning: nothing of the workbench runs but the service worker.
+        blank = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        tools.call("Target.closeTarget", {"targetId": browser.current_window_handle})
+        browser.switch_to.window(blank)
+        assert browser.window_handles == [blank], "no workbench page is open any more"
+
+    def sent() -> bool:
+        return bool(steps_of(backbone, backbone.case_id, "NeedsAssessed"))
+
+    poll_until(sent, WAIT, "the step sent by the service worker")
+    assessed = steps_of(backbone, backbone.case_id, "NeedsAssessed")
+    assert [a.submission_id for a in assessed] == [submission]
+    assert browser.current_url == "about:blank", "sent with no page of the workbench open"
+
+    visit(backbone, browser, "thu", "/work")
+    assert sync_tags(browser) == [], "the Background Sync fired and succeeded"
+    mine = f'#outbox li[data-submission="{submission}"]'
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, mine).get_attribute("data-state")
+             == "recorded")  # fmt: skip
+    follow(browser, browser.find_element(By.ID, "logout"))  # nothing unsent: no warning
+    assert browser.current_url.endswith("/login")
+    assert browser_copies(browser) == {"caches": 0, "outbox": 0}
+
+
+def browser_copies(driver: webdriver.Chrome) -> dict[str, int]:
+    """How many caches and outbox entries the workbench left in this browser."""
+    found: dict[str, int] = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "Promise.all([caches.keys(), indexedDB.databases()]).then(([names, bases]) => {"
+        "  if (!bases.some((b) => b.name === 'backbone-workbench'))"
+        "    return done({caches: names.length, outbox: 0});"
+        "  const open = indexedDB.open('backbone-workbench', 1);"
+        "  open.onupgradeneeded = () => open.result.createObjectStore('outbox', {keyPath: 'id'});"
+        "  open.onsuccess = () => { const count = open.result.transaction('outbox')"
+        "    .objectStore('outbox').count();"
+        "    count.onsuccess = () => { open.result.close();"
+        "      done({caches: names.length, outbox: count.result}); }; };"
+        "});"
+    )
+    return found
+
+
+def test_logging_out_warns_of_steps_not_sent_then_clears_the_browsers_copies(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    """The backbone cannot be reached for submissions (blocked for the page and its service
+    worker); logging out lists the step first, and leaving deletes the browser's copies."""
+    log_in(backbone, browser, "thu")
+    visit(backbone, browser, "thu", f"/work/cases/{backbone.case_id}/steps/ConsentRecorded")
+    wait_for(browser, worker_active)
+    with devtools(browser) as tools:
+        blocked = {"urls": ["*/work/submissions*"]}
+        assert tools.on_all("Network.setBlockedURLs", blocked, "page", "service_worker") >= 2
+        for name in ("given_by", "scope"):
+            Select(browser.find_element(By.ID, name)).select_by_index(1)
+        browser.find_element(By.ID, "send-step").click()
+        wait_for(browser, lambda d: step_status(d) == "waiting", 20)
+        step_page = browser.current_url
+
+        def warning(d: webdriver.Chrome) -> bool:
+            return d.find_element(By.ID, "logout-warning").get_attribute("open") is not None
+
+        browser.find_element(By.ID, "logout").click()
+        wait_for(browser, warning, 20)
+        listed = browser.find_element(By.ID, "logout-unsent").text
+        assert "Consent recorded" in listed and backbone.case_id[:8] in listed
+        screenshot(browser, "workbench-logout-warning")
+        browser.find_element(By.ID, "logout-stay").click()
+        assert not warning(browser) and browser.current_url == step_page
+        assert browser_copies(browser)["outbox"] >= 1, "staying keeps the step"
+
+        browser.find_element(By.ID, "logout").click()
+        wait_for(browser, warning, 20)
+        follow(browser, browser.find_element(By.ID, "logout-anyway"))
+        assert browser.current_url.endswith("/login")
+        assert browser_copies(browser) == {"caches": 0, "outbox": 0}
+    assert not steps_of(backbone, backbone.case_id, "ConsentRecorded")
+
+
+def test_the_forms_read_in_vietnamese_and_name_agencies_in_vietnamese(
+    backbone: Backbone, browser: webdriver.Chrome
+) -> None:
+    log_in(backbone, browser, "thu")
+    follow(browser, browser.find_element(By.ID, "switch-language"))
+    try:
+        visit(backbone, browser, "thu", f"/work/cases/{backbone.case_id}/steps/ReferralSent")
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Chuyển gửi"
+        options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#to_agency option")]
+        assert "Công an tỉnh Khánh Hòa" in options
+        english = {a.name for a in load_agencies(backbone.settings.config_dir).all()}
+        assert not english & set(options), "every agency by its Vietnamese name"
+        form = browser.find_element(By.ID, "step-form")
+        words = [e.text.strip() for e in form.find_elements(By.CSS_SELECTOR, "label, legend")]
+        words += [o.text for o in form.find_elements(By.CSS_SELECTOR, "#service option")]
+        assert not set(FIELD_TITLES.values()) & set(words), words
+        assert browser.find_element(By.ID, "send-step").text == "Ghi nhận bước này"
+        screenshot(browser, "workbench-form-vi")
+    finally:
+        follow(browser, browser.find_element(By.ID, "switch-language"))
+    assert "Referral sent" in browser.find_element(By.TAG_NAME, "h1").text
 
 
 def test_a_report_typed_in_the_browser_is_sealed_there_and_opened_with_a_purpose(

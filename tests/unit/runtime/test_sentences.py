@@ -105,7 +105,7 @@ CASES: dict[str, tuple[Callable[[], object], str, tuple[str, ...]]] = {
     "unknown code": (_unknown_code, "không phải là mã của danh mục",
                      ("risk_level = 'x'", "'risk_level' trong vocabulary.toml")),
     "future": (_in_future, "muộn hơn đồng hồ của hệ thống quá",
-               ("2026-03-03T02:00:00Z", "10 phút")),
+               ("03/03/2026 02:00 UTC+00:00", "10 phút")),
     "too early": (_too_early, "ngày sớm nhất hệ thống chấp nhận", ("2000-01-01",)),
     "too long": (_too_long, "hãy rút ngắn rồi gửi lại", ("CaseClosed.reason", "100000 ký tự")),
     "too large": (_too_large, "thông điệp dài 11 byte", ("10",)),
@@ -116,16 +116,42 @@ CASES: dict[str, tuple[Callable[[], object], str, tuple[str, ...]]] = {
 }  # fmt: skip
 
 
+# An instant is made in UTC for the wire and read as a date and time on the reader's clock.
+READ_IN_ENGLISH = {
+    "future": ("2026-03-03T02:00:00Z", "3 Mar 2026 02:00 UTC+00:00"),
+    "too early": ("1970-01-21T00:00:00Z", "21 Jan 1970 00:00 UTC+00:00"),
+}
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_refusal_reads_in_vietnamese_with_its_values_and_in_english_as_made(case: str) -> None:
     raise_it, words, values = CASES[case]
     english = _message(raise_it)
-    assert localize(english, EN) == english
+    made, read = READ_IN_ENGLISH.get(case, ("", ""))
+    assert localize(english, EN) == english.replace(made, read)
     vietnamese = localize(english, VI)
     assert words in vietnamese, vietnamese
     for value in values:
         assert value in vietnamese, vietnamese
     assert vietnamese != english
+
+
+def test_a_future_step_is_refused_with_its_time_on_the_provinces_clock() -> None:
+    english = _message(_in_future)
+    assert "2026-03-03T02:00:00Z" in english  # the wire keeps UTC for scripts
+    province = "Asia/Ho_Chi_Minh"
+    vietnamese = localize(english, translator("vi", province))
+    assert "occurred_at 03/03/2026 09:00 UTC+07:00 muộn hơn" in vietnamese, vietnamese
+    assert "occurred_at 3 Mar 2026 09:00 UTC+07:00 is more than" in localize(
+        english, translator("en", province)
+    )
+
+
+def test_an_instant_placeholder_without_an_offset_is_shown_as_it_is() -> None:
+    english = (
+        "--as-of 2026-03-03T02:00 is in the future; give a past instant, or leave it out for now"
+    )
+    assert "--as-of 2026-03-03T02:00 nằm trong tương lai" in localize(english, VI)
 
 
 def test_a_sentence_no_template_fits_is_shown_as_it_is() -> None:

@@ -7,9 +7,11 @@ import pytest
 from services.cases.agencies import load_agencies
 from services.cases.application import WORKFLOW_FILE
 from services.cases.workflow import Workflow, load_workflow
+from services.runtime.i18n import translator
 from services.runtime.settings import DEFAULT_CONFIG_DIR
 from services.vocabulary import load_vocabulary
 from services.web.workbench.forms import FormField, StepForm, step_form
+from services.web.workbench.labels import STEP_TITLES, step_title
 from services.web.workbench.offered import may_record, offered_steps
 from services.web.workbench.service import _schema
 
@@ -108,3 +110,39 @@ def test_a_report_asks_for_personal_data_to_seal(workflow: Workflow) -> None:
     assert personal.kind == "personal"
     assert [c.name for c in personal.children][:2] == ["child_name", "child_birth_date"]
     assert field(reported, "forms_of_abuse").kind == "codes"
+
+
+@pytest.mark.parametrize(("step", "name"), [("ReferralSent", "to_agency"),
+                                            ("ProsecutionRecommended", "to_agency"),
+                                            ("SupervisorFollowedUp", "chased_agency")])  # fmt: skip
+def test_an_agency_is_offered_by_its_name_in_the_persons_language(
+    workflow: Workflow, step: str, name: str
+) -> None:
+    vi = dict(field(form(workflow, step, "vi"), name).options)
+    en = dict(field(form(workflow, step, "en"), name).options)
+    assert vi["police-khanh-hoa"] == "Công an tỉnh Khánh Hòa"
+    assert en["police-khanh-hoa"] != vi["police-khanh-hoa"]
+    assert vi.keys() == en.keys()
+
+
+def test_every_form_an_agency_may_fill_reads_in_vietnamese(workflow: Workflow) -> None:
+    """Each title of a field has its Vietnamese in the catalogue, and no option is shown as its
+    bare code or as the English name of an agency."""
+    vi = translator("vi", "UTC")
+    english_names = {a.name for a in load_agencies(DEFAULT_CONFIG_DIR).all()}
+    left: list[str] = []
+    for step in (s for s, rule in workflow.steps.items() if rule.roles):
+        if step not in STEP_TITLES:
+            continue  # not a step an agency records by form (an erasure order, say)
+        left += [f"{step}: step title"] * (vi.gettext(step_title(step)) == step_title(step))
+        for f in _every_field(form(workflow, step, "vi").fields):
+            left += [f"{step}.{f.name}: title"] * (vi.gettext(f.title) == f.title)
+            shown = [label for code, label in f.options if f.kind != "choice"]
+            left += [f"{step}.{f.name}: {label}" for label in shown if label in english_names]
+            codes = {code for code, _ in f.options}
+            left += [f"{step}.{f.name}: {label}" for label in shown if label in codes]
+    assert not left
+
+
+def _every_field(fields: tuple[FormField, ...]) -> list[FormField]:
+    return [x for f in fields for x in (f, *_every_field(f.children))]
