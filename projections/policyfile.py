@@ -7,6 +7,10 @@ id, whose ``disable`` list removes rules, and whose ``[[modifiers]]`` / ``disabl
 reader (:mod:`services.runtime.tomlfile`: an unknown key or a wrong type is refused naming the
 file, the table and the key); the merged policy is then checked as a whole (unknown steps, a unit
 on the wrong clock, a missing citation) and a fault raises ``PolicyError`` naming the rule.
+
+Longer than 300 lines because the schema of every table (rules, modifiers, settings), the
+override merge and the whole-policy checks read the same rule tables; split apart, each would
+restate them. The rules' model itself is :mod:`projections.policy`.
 """
 
 from __future__ import annotations

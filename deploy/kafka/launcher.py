@@ -9,6 +9,10 @@ Security: both listeners authenticate (SCRAM for clients, PLAIN for the controll
 the backbone's principal is the only super user, the home is owner-only (tightened at every
 start), and no password ever appears on a command line: the storage tool reads its SCRAM
 credential from an owner-only Java argument file that is deleted afterwards.
+
+Longer than 300 lines because one class owns a broker's whole life (resolving the jars, writing
+its configuration and credentials, formatting, starting, waiting, stopping) around one state
+file; the steps share that state, so they stay together.
 """
 
 from __future__ import annotations
