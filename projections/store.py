@@ -7,6 +7,8 @@ crash writes the same rows again instead of failing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -130,8 +132,9 @@ def _write_set(
         rows = list({tuple(row[k] for k in keys): row for row in rows}.values())
     columns = [c for c in table.columns if c.name in rows[0] or _default(c) is not None]
     defaults = {c.name: _default(c) for c in columns}
-    names = [c.name for c in columns]
-    tuples = [tuple(row.get(c, d) for c, d in defaults.items()) for row in rows]
+    names = list(defaults)
+    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    tuples = [values_of(defaults | row) for row in rows]
     if conn.dialect.name == "postgresql":
         sql = _set_statement(conn, table, names, keys, 1, update)
         conn.exec_driver_sql(sql, tuples)
@@ -140,7 +143,7 @@ def _write_set(
     for start in range(0, len(tuples), per_chunk):
         chunk = tuples[start : start + per_chunk]
         sql = _set_statement(conn, table, names, keys, len(chunk), update)
-        conn.exec_driver_sql(sql, tuple(value for row in chunk for value in row))
+        conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
 
 
 MAX_PARAMETERS = 30_000  # under SQLite's 32,766 bound parameters
