@@ -129,7 +129,8 @@ def _write_set(
     if not rows:
         return
     if update:
-        rows = list({tuple(row[k] for k in keys): row for row in rows}.values())
+        key_of = itemgetter(*keys)
+        rows = list({key_of(row): row for row in rows}.values())
     columns = [c for c in table.columns if c.name in rows[0] or _default(c) is not None]
     defaults = {c.name: _default(c) for c in columns}
     names = list(defaults)
