@@ -52,7 +52,9 @@ class CaseFile:
         state, changed = engine.apply(self.state, fact)
         if any(self.reported.get(ob.ident, NOT_DUE) > NOT_DUE for ob in changed):
             self.relieved_at = fact.recorded_at
-        self.state = replace(state, obligations=tuple(o for o in state.obligations if o.is_open))
+        if any(not ob.is_open for ob in changed):  # else every one it holds is still open
+            state = replace(state, obligations=tuple(o for o in state.obligations if o.is_open))
+        self.state = state
         self.changed.update((ob.ident, ob) for ob in changed)
         self.steps.append((event_id, fact))
         self._follow(fact)

@@ -7,6 +7,8 @@ crash writes the same rows again instead of failing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -114,27 +116,38 @@ def _write_set(
     *,
     update: bool,
 ) -> None:
-    """One ``INSERT ... VALUES (...), (...) ON CONFLICT`` per chunk of rows: a set-based write,
-    sent to the driver as it is (SQLAlchemy's per-row parameter processing cost more than the
-    database's work; the read models' columns are plain integers, text, booleans and bytes,
-    which both drivers take as they are). A key twice in one batch keeps its last row, as
-    row-by-row upserts would have left it (PostgreSQL refuses to update a row twice in one
-    statement)."""
+    """One set-based ``INSERT ... ON CONFLICT`` per table and batch, sent to the driver as it
+    is (SQLAlchemy's per-row parameter processing cost more than the database's work; the read
+    models' columns are plain integers, text, booleans and bytes, which both drivers take as
+    they are). A key twice in one batch keeps its last row, as row-by-row upserts would have
+    left it (PostgreSQL refuses to update a row twice in one statement).
+
+    The shape of the statement follows the driver: SQLite gets one multi-row ``VALUES (...),
+    (...)`` per chunk; psycopg gets the one-row statement with every row (``executemany``),
+    which it prepares once and pipelines. PostgreSQL plans a multi-row ``VALUES`` of thousands
+    of parameters afresh each time, and that planning was most of the projection's time."""
     if not rows:
         return
     if update:
-        rows = list({tuple(row[k] for k in keys): row for row in rows}.values())
+        key_of = itemgetter(*keys)
+        rows = list({key_of(row): row for row in rows}.values())
     columns = [c for c in table.columns if c.name in rows[0] or _default(c) is not None]
     defaults = {c.name: _default(c) for c in columns}
+    names = list(defaults)
+    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    tuples = [values_of(defaults | row) for row in rows]
+    if conn.dialect.name == "postgresql":
+        sql = _set_statement(conn, table, names, keys, 1, update)
+        conn.exec_driver_sql(sql, tuples)
+        return
     per_chunk = max(1, MAX_PARAMETERS // len(columns))
-    for start in range(0, len(rows), per_chunk):
-        chunk = rows[start : start + per_chunk]
-        sql = _set_statement(conn, table, [c.name for c in columns], keys, len(chunk), update)
-        values = tuple(row.get(c, defaults[c]) for row in chunk for c in defaults)
-        conn.exec_driver_sql(sql, values)
+    for start in range(0, len(tuples), per_chunk):
+        chunk = tuples[start : start + per_chunk]
+        sql = _set_statement(conn, table, names, keys, len(chunk), update)
+        conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
 
 
-MAX_PARAMETERS = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
+MAX_PARAMETERS = 30_000  # under SQLite's 32,766 bound parameters
 
 
 def _default(column: sa.Column[Any]) -> Any:

@@ -221,11 +221,11 @@ def _counted_from(rule: Rule, start: object, fact: CaseFact) -> datetime | None:
 def _checked(fact: CaseFact, case_id: str) -> CaseFact:
     if fact.case_id != case_id:
         raise FactError(f"fact of case {fact.case_id!r} applied to case {case_id!r}")
-    return replace(
-        fact,
-        occurred_at=_bounded(aware(fact.occurred_at)),
-        recorded_at=_bounded(aware(fact.recorded_at)),
-    )
+    occurred_at = _bounded(aware(fact.occurred_at))
+    recorded_at = _bounded(aware(fact.recorded_at))
+    if occurred_at is fact.occurred_at and recorded_at is fact.recorded_at:
+        return fact  # already in UTC (as decoded from the wire): no copy per fact
+    return replace(fact, occurred_at=occurred_at, recorded_at=recorded_at)
 
 
 def _bounded(value: datetime) -> datetime:
