@@ -14,6 +14,8 @@ from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
 from services.commands.audit import verify_all
 from services.commands.common import (
+    add_as_of_option,
+    add_json_option,
     add_lang_option,
     case_uuid,
     parse_instant,
@@ -30,8 +32,8 @@ def register(subparsers: Any) -> None:
     text = "replay a case's recorded history, optionally as it stood at a past instant"
     history = subparsers.add_parser("history", help=text, description=text)
     history.add_argument("case_id")
-    history.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
-    history.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_as_of_option(history)
+    add_json_option(history)
     add_lang_option(history)
     history.set_defaults(func=show_history)
 
@@ -51,7 +53,7 @@ def register(subparsers: Any) -> None:
         help="anchor one case's chain on a hash kept outside the database (e.g. the last "
         "case-events message of the case): a cut tail or a rewritten chain then shows",
     )
-    verify.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_json_option(verify)
     verify.set_defaults(func=verify_cases)
 
     text = "erase a case's personal data (crypto-shredding); the history stays auditable"
