@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,18 @@ def spawn(settings: Settings, *args: str, log: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def stop(processes: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+    """SIGTERM them all at once (they stop side by side), then wait for each; kill what is
+    still running after ``timeout`` seconds."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def run(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
