@@ -18,7 +18,7 @@ from services.commands.api import register_agency_actions
 from services.commands.common import (
     add_command_group,
     add_json_option,
-    add_lang_option,
+    add_output_options,
     case_uuid,
     parse_instant,
     people,
@@ -46,8 +46,7 @@ def register(subparsers: Any) -> None:
         parser.add_argument("--agency", required=True)
         parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
         parser.add_argument("--max", type=int, default=500, help="at most this many")
-        add_json_option(parser)
-        add_lang_option(parser)
+        add_output_options(parser)
         if name == "inbox":
             reveal = "print the personal data opened with the agency's key"
             parser.add_argument("--reveal-personal", action="store_true", help=reveal)

@@ -27,6 +27,7 @@ from services.commands.common import (
     add_command_group,
     add_json_option,
     add_lang_option,
+    add_output_options,
     parse_instant,
     people,
     print_json,
@@ -50,8 +51,7 @@ def register(subparsers: Any) -> None:
     check = actions.add_parser("verify-bundle", help=text, description=text)
     check.add_argument("file", type=Path)
     check.add_argument("--trust", type=Path, help="file of verifier keys obtained out of band")
-    add_json_option(check)
-    add_lang_option(check)
+    add_output_options(check)
     check.set_defaults(func=check_bundle)
     text = "list who opened personal data: which case, when, why"
     access = actions.add_parser("access", help=text, description=text)

@@ -17,6 +17,7 @@ from services.commands.common import (
     add_as_of_option,
     add_json_option,
     add_lang_option,
+    add_output_options,
     case_uuid,
     parse_instant,
     past_instant,
@@ -33,8 +34,7 @@ def register(subparsers: Any) -> None:
     history = subparsers.add_parser("history", help=text, description=text)
     history.add_argument("case_id")
     add_as_of_option(history)
-    add_json_option(history)
-    add_lang_option(history)
+    add_output_options(history)
     history.set_defaults(func=show_history)
 
     text = "check the hash chains of cases: names the first altered, missing or moved event"

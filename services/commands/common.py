@@ -101,6 +101,12 @@ def add_as_of_option(
     parser.add_argument("--as-of", type=parse_instant, help=text)
 
 
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--json`` for scripts, else ``--lang`` for the person reading."""
+    add_json_option(parser)
+    add_lang_option(parser)
+
+
 def people(args: argparse.Namespace, settings: Settings) -> Translator:
     """The person's language (``--lang``, then ``BACKBONE_LANG``) on the province's clock."""
     from services.cases.agencies import load_agencies

@@ -28,7 +28,7 @@ from services.commands.common import (
     add_as_of_option,
     add_command_group,
     add_json_option,
-    add_lang_option,
+    add_output_options,
     case_uuid,
     past_instant,
     people,
@@ -65,8 +65,7 @@ def _register_stalled(subparsers: Any) -> None:
     parser.add_argument("--role", help="responsible role (e.g. commune_chairman)")
     parser.add_argument("--area", help="province, district or commune code")
     add_as_of_option(parser)
-    add_json_option(parser)
-    add_lang_option(parser)
+    add_output_options(parser)
     parser.set_defaults(func=show_stalled)
 
 
@@ -75,8 +74,7 @@ def _register_case(subparsers: Any) -> None:
     parser = subparsers.add_parser("case", help=text, description=text)
     parser.add_argument("case_id")
     add_as_of_option(parser)
-    add_json_option(parser)
-    add_lang_option(parser)
+    add_output_options(parser)
     parser.set_defaults(func=show_case)
 
 
