@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from services.runtime.supervisor import StopFlag
 from tests.casefactory import new_case_id, payload
 from tests.integration.kafka.conftest import AGENCIES, history, small_config
 from tests.kafkatools import poll_until
-from tests.processes import env_for
+from tests.processes import run
 
 pytestmark = pytest.mark.integration
 
@@ -32,16 +30,8 @@ def settings(intake_settings: Callable[..., Settings], tmp_path: Path) -> Settin
 
 
 def backbone(settings: Settings, *args: str, stdin: str = "") -> str:
-    command = [sys.executable, "-m", "services.cli", *args]
-    done = subprocess.run(
-        command,
-        env=env_for(settings),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run(settings, *args, timeout=60, stdin=stdin)
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 
