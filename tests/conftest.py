@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from deploy.kafka.launcher import BrokerEndpoint
 from services.runtime.settings import Settings, load_settings
+from tests.kafkatools import broker_overrides
 from tests.realparts import create_database, kafka_broker, postgres_server, reader_url_of
 
 
@@ -80,21 +81,12 @@ def make_settings(tmp_path: Path, unique_name: str) -> Callable[..., Settings]:
     return make
 
 
-def _broker_overrides(endpoint: BrokerEndpoint) -> dict[str, object]:
-    return {
-        "kafka_bootstrap_servers": endpoint.bootstrap_servers,
-        "kafka_security_protocol": endpoint.security_protocol,
-        "kafka_username": endpoint.username,
-        "kafka_password": endpoint.password,
-    }
-
-
 @pytest.fixture
 def kafka_settings(
     make_settings: Callable[..., Settings], kafka_endpoint: BrokerEndpoint
 ) -> Settings:
     """Settings on the session broker with fresh topics and an SQLite store."""
-    return make_settings(**_broker_overrides(kafka_endpoint))
+    return make_settings(**broker_overrides(kafka_endpoint))
 
 
 @pytest.fixture
@@ -102,4 +94,4 @@ def kafka_settings_any_store(
     make_settings: Callable[..., Settings], kafka_endpoint: BrokerEndpoint, database_url: str
 ) -> Settings:
     """Settings on the session broker with fresh topics, once per store."""
-    return make_settings(database_url=database_url, **_broker_overrides(kafka_endpoint))
+    return make_settings(database_url=database_url, **broker_overrides(kafka_endpoint))

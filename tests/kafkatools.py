@@ -12,6 +12,16 @@ from deploy.kafka.launcher import BrokerEndpoint
 from services.runtime.kafkaclients import client_config, ensure_topics
 
 
+def broker_overrides(endpoint: BrokerEndpoint) -> dict[str, object]:
+    """The settings that put a process on ``endpoint`` (address, protocol and login)."""
+    return {
+        "kafka_bootstrap_servers": endpoint.bootstrap_servers,
+        "kafka_security_protocol": endpoint.security_protocol,
+        "kafka_username": endpoint.username,
+        "kafka_password": endpoint.password,
+    }
+
+
 def create_topics(endpoint: BrokerEndpoint, names: Iterable[str], partitions: int = 1) -> None:
     ensure_topics(endpoint, names, partitions=partitions, replication=1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,18 +20,39 @@ def spawn(settings: Settings, *args: str, log: Path) -> subprocess.Popen[bytes]:
     """Start ``backbone ARGS`` in its own process, output to ``log``."""
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "services.cli", *args],
+            backbone_argv(*args),
             env=env_for(settings),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
 
 
-def run(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``backbone ARGS`` to completion with ``settings``; capture its output."""
+def stop(processes: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+    """SIGTERM them all at once (they stop side by side), then wait for each; kill what is
+    still running after ``timeout`` seconds."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def backbone_argv(*args: str) -> list[str]:
+    """``backbone ARGS`` as this interpreter runs it (the checkout's code, not an install)."""
+    return [sys.executable, "-m", "services.cli", *args]
+
+
+def run(
+    settings: Settings, *args: str, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``backbone ARGS`` to completion with ``settings`` (``stdin`` typed into it, if
+    given); capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        backbone_argv(*args),
         env=env_for(settings),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -47,7 +69,7 @@ def run_in_terminal(settings: Settings, *args: str, timeout: float = 120) -> tup
 
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", *args],
+        backbone_argv(*args),
         env=env_for(settings),
         stdin=terminal,
         stdout=terminal,

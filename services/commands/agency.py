@@ -16,7 +16,9 @@ from services.audit.accesslog import MIN_PURPOSE, PurposeRequired, record_openin
 from services.cases.agencies import load_agencies
 from services.commands.api import register_agency_actions
 from services.commands.common import (
-    add_lang_option,
+    add_command_group,
+    add_json_option,
+    add_output_options,
     case_uuid,
     parse_instant,
     people,
@@ -44,8 +46,7 @@ def register(subparsers: Any) -> None:
         parser.add_argument("--agency", required=True)
         parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
         parser.add_argument("--max", type=int, default=500, help="at most this many")
-        parser.add_argument("--json", action="store_true", help="JSON for scripts")
-        add_lang_option(parser)
+        add_output_options(parser)
         if name == "inbox":
             reveal = "print the personal data opened with the agency's key"
             parser.add_argument("--reveal-personal", action="store_true", help=reveal)
@@ -57,13 +58,12 @@ def register(subparsers: Any) -> None:
 
 def _register_agencies(subparsers: Any) -> None:
     text = "the agencies of the directory: provision their topics and users, or list them"
-    parser = subparsers.add_parser("agencies", help=text, description=text)
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = add_command_group(subparsers, "agencies", text)
     text = "create topics, SCRAM users, ACLs, credentials files and inbox keys (idempotent)"
     actions.add_parser("provision", help=text, description=text).set_defaults(func=provision_all)
     text = "list the agencies with their role and whether they are provisioned"
     listing = actions.add_parser("list", help=text, description=text)
-    listing.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_json_option(listing)
     listing.set_defaults(func=list_agencies)
     register_agency_actions(actions)
 

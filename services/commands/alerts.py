@@ -7,14 +7,13 @@ import argparse
 from typing import Any
 
 from services.cases.agencies import load_agencies
-from services.commands.common import print_json, settings_for
+from services.commands.common import add_command_group, print_json, settings_for
 from services.ops.health import watch
 
 
 def register(subparsers: Any) -> None:
     text = "alerts to supervising agencies: copy each to backbone.alerts.<agency> it names"
-    alerts = subparsers.add_parser("alerts", help=text, description=text)
-    verbs = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verbs = add_command_group(subparsers, "alerts", text)
     verbs.add_parser("route", help=text, description=text).set_defaults(func=route_alerts)
     text = "e-mail each supervisor of deploy/config/digest.toml the stalled cases of its area"
     verbs.add_parser("email-digest", help=text, description=text).set_defaults(func=email_digest)

@@ -9,15 +9,14 @@ from typing import Any
 from events import ContractError
 from services.api.apikeys import KeyFile
 from services.cases.agencies import load_agencies
-from services.commands.common import print_json, settings_for
+from services.commands.common import add_command_group, print_json, settings_for
 from services.kafka.sealingkeys import backbone_keypair, register_agency_public_key
 from services.runtime.settings import Settings
 
 
 def register(subparsers: Any) -> None:
     text = "the HTTP API for agency systems"
-    parser = subparsers.add_parser("api", help=text, description=text)
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = add_command_group(subparsers, "api", text)
     text = "serve the agency API at /api (HTTPS with BACKBONE_API_TLS_CERT_FILE/_KEY_FILE)"
     serving = actions.add_parser("serve", help=text, description=text)
     serving.add_argument("--host", default="127.0.0.1")

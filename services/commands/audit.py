@@ -24,7 +24,10 @@ from services.audit.signingkeys import witness_vkey_file
 from services.audit.verify import VerificationReport, verify_store
 from services.audit.wiring import text_publisher
 from services.commands.common import (
+    add_command_group,
+    add_json_option,
     add_lang_option,
+    add_output_options,
     parse_instant,
     people,
     print_json,
@@ -36,8 +39,7 @@ from services.runtime.i18n import Translator
 
 def register(subparsers: Any) -> None:
     text = "the audit log: checkpoints, evidence bundles, who opened personal data"
-    parser = subparsers.add_parser("audit", help=text, description=text)
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = add_command_group(subparsers, "audit", text)
     text = "bring the log up to date and sign a checkpoint now; prints the signed note"
     one = actions.add_parser("checkpoint", help=text, description=text)
     one.add_argument("--publish", action="store_true", help="also publish it on Kafka")
@@ -49,8 +51,7 @@ def register(subparsers: Any) -> None:
     check = actions.add_parser("verify-bundle", help=text, description=text)
     check.add_argument("file", type=Path)
     check.add_argument("--trust", type=Path, help="file of verifier keys obtained out of band")
-    check.add_argument("--json", action="store_true", help="JSON for scripts")
-    add_lang_option(check)
+    add_output_options(check)
     check.set_defaults(func=check_bundle)
     text = "list who opened personal data: which case, when, why"
     access = actions.add_parser("access", help=text, description=text)
@@ -58,7 +59,7 @@ def register(subparsers: Any) -> None:
     access.add_argument("--agency")
     access.add_argument("--since", type=parse_instant, help="ISO date or time (UTC if no zone)")
     add_lang_option(access)
-    access.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_json_option(access)
     access.set_defaults(func=list_access)
 
 

@@ -14,7 +14,10 @@ from services.cases.application import CaseService
 from services.cases.views import HistoryEntry
 from services.commands.audit import verify_all
 from services.commands.common import (
+    add_as_of_option,
+    add_json_option,
     add_lang_option,
+    add_output_options,
     case_uuid,
     parse_instant,
     past_instant,
@@ -30,9 +33,8 @@ def register(subparsers: Any) -> None:
     text = "replay a case's recorded history, optionally as it stood at a past instant"
     history = subparsers.add_parser("history", help=text, description=text)
     history.add_argument("case_id")
-    history.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
-    history.add_argument("--json", action="store_true", help="JSON for scripts")
-    add_lang_option(history)
+    add_as_of_option(history)
+    add_output_options(history)
     history.set_defaults(func=show_history)
 
     text = "check the hash chains of cases: names the first altered, missing or moved event"
@@ -51,7 +53,7 @@ def register(subparsers: Any) -> None:
         help="anchor one case's chain on a hash kept outside the database (e.g. the last "
         "case-events message of the case): a cut tail or a rewritten chain then shows",
     )
-    verify.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_json_option(verify)
     verify.set_defaults(func=verify_cases)
 
     text = "erase a case's personal data (crypto-shredding); the history stays auditable"

@@ -84,6 +84,29 @@ def add_lang_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_command_group(subparsers: Any, name: str, text: str) -> Any:
+    """A sub-command ``name`` whose own sub-commands (its actions) the caller adds to the
+    returned group; one of them is required."""
+    parser = subparsers.add_parser(name, help=text, description=text)
+    return parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="JSON for scripts")
+
+
+def add_as_of_option(
+    parser: argparse.ArgumentParser, text: str = "ISO date or time (UTC if no zone)"
+) -> None:
+    parser.add_argument("--as-of", type=parse_instant, help=text)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--json`` for scripts, else ``--lang`` for the person reading."""
+    add_json_option(parser)
+    add_lang_option(parser)
+
+
 def people(args: argparse.Namespace, settings: Settings) -> Translator:
     """The person's language (``--lang``, then ``BACKBONE_LANG``) on the province's clock."""
     from services.cases.agencies import load_agencies

@@ -8,7 +8,7 @@ from typing import Any
 from deploy.kafka.cluster import LocalKafkaCluster, local_kafka, start_local
 from deploy.kafka.launcher import LocalKafka
 from deploy.postgres.launcher import LocalPostgres
-from services.commands.common import print_json, settings_for
+from services.commands.common import add_command_group, print_json, settings_for
 
 
 def register(subparsers: Any) -> None:
@@ -16,8 +16,7 @@ def register(subparsers: Any) -> None:
         ("kafka", "the local Apache Kafka broker (KRaft, from Maven Central)"),
         ("postgres", "the local private PostgreSQL cluster"),
     ):
-        parser = subparsers.add_parser(part, help=helptext, description=helptext)
-        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        actions = add_command_group(subparsers, part, helptext)
         for action in ("start", "stop", "status"):
             sub = actions.add_parser(
                 action, help=f"{action} {part}", description=f"{action} {part}"

@@ -25,9 +25,11 @@ from projections.wiring import build_feed, build_projector, build_runner
 from services.cases.agencies import load_agencies
 from services.commands.boardview import case_json, case_tables, stalled_json, stalled_table
 from services.commands.common import (
-    add_lang_option,
+    add_as_of_option,
+    add_command_group,
+    add_json_option,
+    add_output_options,
     case_uuid,
-    parse_instant,
     past_instant,
     people,
     print_json,
@@ -44,14 +46,13 @@ PIPE_WIDTH = 160
 
 def register(subparsers: Any) -> None:
     text = "the read models: stalled cases and case timelines from case-events"
-    parser = subparsers.add_parser("projections", help=text, description=text)
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = add_command_group(subparsers, "projections", text)
     text = "project case-events into the read models until SIGTERM"
     actions.add_parser("run", help=text, description=text).set_defaults(func=run)
     text = "replay case-events from offset 0 into fresh tables and compare them with the live ones"
     rebuild = actions.add_parser("rebuild", help=text, description=text)
     rebuild.add_argument("--replace", action="store_true", help="then replace the live tables")
-    rebuild.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_json_option(rebuild)
     rebuild.set_defaults(func=rebuild_model)
     _register_stalled(subparsers)
     _register_case(subparsers)
@@ -63,9 +64,8 @@ def _register_stalled(subparsers: Any) -> None:
     parser.add_argument("--agency", help="responsible agency (e.g. a referral's addressee)")
     parser.add_argument("--role", help="responsible role (e.g. commune_chairman)")
     parser.add_argument("--area", help="province, district or commune code")
-    parser.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
-    parser.add_argument("--json", action="store_true", help="JSON for scripts")
-    add_lang_option(parser)
+    add_as_of_option(parser)
+    add_output_options(parser)
     parser.set_defaults(func=show_stalled)
 
 
@@ -73,9 +73,8 @@ def _register_case(subparsers: Any) -> None:
     text = "show one case's timeline across agencies and its open obligations"
     parser = subparsers.add_parser("case", help=text, description=text)
     parser.add_argument("case_id")
-    parser.add_argument("--as-of", type=parse_instant, help="ISO date or time (UTC if no zone)")
-    parser.add_argument("--json", action="store_true", help="JSON for scripts")
-    add_lang_option(parser)
+    add_as_of_option(parser)
+    add_output_options(parser)
     parser.set_defaults(func=show_case)
 
 
@@ -183,8 +182,10 @@ def _check_agency_in_office(filters: Filters, names: Responsibility, at: datetim
     if agency is None or agency.valid_on(day):
         return
     acting = names.directory.in_office(agency.id, day)
-    instead = f"use --agency {acting.id}, which took over its cases" if acting else (
-        "it has no successor; filter by --area instead"
+    instead = (
+        f"use --agency {acting.id}, which took over its cases"
+        if acting
+        else ("it has no successor; filter by --area instead")
     )
     raise UserError(
         "agency_not_in_office",

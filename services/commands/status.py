@@ -8,7 +8,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from services.commands.common import add_lang_option, people, print_json, settings_for
+from services.commands.common import (
+    add_json_option,
+    add_lang_option,
+    people,
+    print_json,
+    settings_for,
+)
 from services.ops.processes import ProcessFigures
 from services.ops.status import Status, gather
 from services.runtime.database import read_model_db
@@ -19,7 +25,7 @@ def register(subparsers: Any) -> None:
     text = "is the backbone keeping up? backlogs, lag and stalled cases (exit 1 when behind)"
     parser = subparsers.add_parser("status", help=text, description=text)
     add_lang_option(parser)
-    parser.add_argument("--json", action="store_true", help="JSON for scripts")
+    add_json_option(parser)
     parser.set_defaults(func=show_status)
 
 

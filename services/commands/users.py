@@ -7,14 +7,13 @@ import getpass
 import sys
 from typing import Any
 
-from services.commands.common import print_json, settings_for
+from services.commands.common import add_command_group, print_json, settings_for
 from services.web.users import ROLES, UserBook, UserRecordError, make_user
 
 
 def register(subparsers: Any) -> None:
     text = "manage the dashboard's users (roles, supervised area, language, password)"
-    parser = subparsers.add_parser("users", help=text, description=text)
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = add_command_group(subparsers, "users", text)
     text = "add a user, or replace one with the same name"
     add = actions.add_parser("add", help=text, description=text)
     add.add_argument("name")

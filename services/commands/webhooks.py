@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from services.commands.common import settings_for
+from services.commands.common import add_command_group, settings_for
 from services.ops.health import watch
 
 
 def register(subparsers: Any) -> None:
     text = "POST agencies' inbox messages and alerts to their webhooks (signed, retried)"
-    hooks = subparsers.add_parser("webhooks", help=text, description=text)
-    verbs = hooks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verbs = add_command_group(subparsers, "webhooks", text)
     verbs.add_parser("deliver", help=text, description=text).set_defaults(func=deliver)
 
 

@@ -8,8 +8,6 @@ are written to tests/artifacts/web.
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,20 +25,17 @@ from projections.readmodel import ReadModel
 from services.api.wiring import backend_factory
 from services.cases.agencies import load_agencies
 from services.kafka.agency import AgencyClient
-from services.kafka.provision import provision
-from services.runtime.database import read_model_db
-from services.runtime.settings import Settings, load_settings
+from services.runtime.settings import Settings
 from services.web.wiring import build_app
 from tests.casefactory import PERSONAL, payload
-from tests.e2e.web.browser import ServedApp, chromium, follow, screenshot
-from tests.integration.kafka.conftest import AGENCIES, small_config
+from tests.e2e.web.backbone import PROCESSES, provisioned, wait_projected
+from tests.e2e.web.browser import ServedApp, follow, screenshot
 from tests.integration.projections.builders import FakeClock
-from tests.integration.web.conftest import PASSWORD, add_users
+from tests.integration.web.conftest import PASSWORD
 from tests.kafkatools import poll_until
-from tests.processes import spawn
+from tests.processes import spawn, stop
 
 pytestmark = pytest.mark.integration
-PROCESSES = (("intake",), ("relay",), ("projections", "run"))
 OFFICES = ("peoples-committee-khanh-hoa", "commune-22738", "commune-22783")
 NINH_SON = {"province_code": "58", "district_code": "585", "commune_code": "22783"}
 WAIT = 60  # generous: a loaded CI machine starts the processes slowly
@@ -60,21 +55,7 @@ def backbone(
     tmp_path_factory: pytest.TempPathFactory, kafka_endpoint: BrokerEndpoint
 ) -> Iterator[Backbone]:
     root = tmp_path_factory.mktemp("dashboard")
-    settings = load_settings(
-        home=root / "home",
-        config_dir=small_config(root / "config", (*AGENCIES, *OFFICES)),
-        topic_prefix=f"web{uuid.uuid4().hex[:10]}",
-        master_key_file=root / "master.key",
-        kafka_bootstrap_servers=kafka_endpoint.bootstrap_servers,
-        kafka_security_protocol=kafka_endpoint.security_protocol,
-        kafka_username=kafka_endpoint.username,
-        kafka_password=kafka_endpoint.password,
-        topic_partitions=2,
-        poll_interval_ms=100,
-        web_refresh_seconds=0.5,
-    )
-    provision(settings)
-    add_users(settings.effective_users_file)
+    settings, _ = provisioned(root, kafka_endpoint, "web", OFFICES, web_refresh_seconds=0.5)
     processes = [spawn(settings, *argv, log=root / f"{argv[0]}.log") for argv in PROCESSES]
     clock = FakeClock(datetime.now(UTC))
     served = ServedApp(
@@ -85,7 +66,7 @@ def backbone(
         yield Backbone(settings, clock, served.url, cases)
     finally:
         served.stop()
-        _stop(processes)
+        stop(processes)
 
 
 def _report_two_cases(settings: Settings) -> dict[str, str]:
@@ -94,38 +75,12 @@ def _report_two_cases(settings: Settings) -> dict[str, str]:
         hotline.submit("CaseReported", cases["here"], payload("CaseReported"), None, PERSONAL)
         fields = payload("CaseReported", **NINH_SON)
         hotline.submit("CaseReported", cases["there"], fields, None, PERSONAL)
-    db, model = read_model_db(settings), ReadModel()
 
-    def projected() -> bool:
-        try:
-            with db.connect() as conn:
-                query = sa.select(sa.func.count()).select_from(model.cases)
-                return conn.execute(query).scalar_one() == len(cases)
-        except sa.exc.DatabaseError:
-            return False  # the projection has not made its tables yet
+    def every_case(model: ReadModel) -> sa.Select[tuple[object]]:
+        return sa.select(model.cases.c.case_id)
 
-    poll_until(projected, 240, "both cases in the read model")
-    db.dispose()
+    wait_projected(settings, every_case, len(cases), "both cases in the read model")
     return cases
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    driver = chromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def wait_for(driver: webdriver.Chrome, text: str, seconds: float = WAIT) -> None:

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from services.runtime.settings import load_settings
 from tests.integration.web.conftest import PASSWORD
-from tests.processes import env_for
+from tests.processes import run
 
 
 def users(home: Path, *args: str, password: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", "users", *args],
-        env=env_for(load_settings(home=home)),
-        input=password + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run(load_settings(home=home), "users", *args, stdin=password + "\n")
 
 
 def test_an_operator_adds_a_supervisor_and_lists_users_without_their_hashes(

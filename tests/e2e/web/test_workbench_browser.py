@@ -9,7 +9,6 @@ tests/artifacts/web; every page seen is kept to check for personal data at the e
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 import urllib.error
@@ -33,28 +32,24 @@ from services.audit.accesslog import AccessLog
 from services.cases.agencies import load_agencies
 from services.cases.application import CaseService
 from services.kafka.agency import AgencyClient
-from services.kafka.provision import provision
-from services.runtime.database import read_model_db
-from services.runtime.settings import Settings, load_settings
+from services.runtime.settings import Settings
 from services.web.users import make_user
 from services.web.workbench.labels import FIELD_TITLES
 from tests.casefactory import PERSONAL, payload
+from tests.e2e.web.backbone import PROCESSES, provisioned, wait_projected
 from tests.e2e.web.browser import (
     DevTools,
-    chromium,
     devtools,
     follow,
     free_port,
     network,
     screenshot,
 )
-from tests.integration.kafka.conftest import AGENCIES, small_config
-from tests.integration.web.conftest import PASSWORD, add_users
+from tests.integration.web.conftest import PASSWORD
 from tests.kafkatools import poll_until
-from tests.processes import spawn
+from tests.processes import spawn, stop
 
 pytestmark = pytest.mark.integration
-PROCESSES = (("intake",), ("relay",), ("projections", "run"))
 # The sample area's commune ended in 2025: its successor, where the officer works, takes its duties.
 OFFICES = ("peoples-committee-khanh-hoa", "commune-22738", "commune-22921")
 OFFICERS = {"thu": "commune-22921", "tuan": "police-khanh-hoa"}
@@ -84,20 +79,7 @@ def backbone(
     tmp_path_factory: pytest.TempPathFactory, kafka_endpoint: BrokerEndpoint
 ) -> Iterator[Backbone]:
     root = tmp_path_factory.mktemp("workbench")
-    settings = load_settings(
-        home=root / "home",
-        config_dir=small_config(root / "config", (*AGENCIES, *OFFICES)),
-        topic_prefix=f"wb{uuid.uuid4().hex[:10]}",
-        master_key_file=root / "master.key",
-        kafka_bootstrap_servers=kafka_endpoint.bootstrap_servers,
-        kafka_security_protocol=kafka_endpoint.security_protocol,
-        kafka_username=kafka_endpoint.username,
-        kafka_password=kafka_endpoint.password,
-        topic_partitions=2,
-        poll_interval_ms=100,
-    )
-    provision(settings)
-    book = add_users(settings.effective_users_file)
+    settings, book = provisioned(root, kafka_endpoint, "wb", OFFICES)
     for name, agency in OFFICERS.items():
         book.put(make_user(name, "agency_officer", "", PASSWORD, agency, "en"))
     port = free_port()
@@ -111,7 +93,7 @@ def backbone(
         )
         yield Backbone(settings, url, _refer_a_case(settings), logs)
     finally:
-        _stop(processes)
+        stop(processes)
 
 
 def _serving(process: subprocess.Popen[bytes], log: Path, url: str) -> bool:
@@ -142,40 +124,12 @@ def _refer_a_case(settings: Settings) -> str:
     with AgencyClient.from_settings(settings, "hotline-111") as hotline:
         hotline.submit("CaseReported", case_id, payload("CaseReported"), reported, PERSONAL)
         hotline.submit("ReferralSent", case_id, referral)
-    db, model = read_model_db(settings), ReadModel()
 
-    def projected() -> bool:
-        try:
-            with db.connect() as conn:
-                query = sa.select(model.timeline.c.sequence).where(
-                    model.timeline.c.case_id == case_id
-                )
-                return len(conn.execute(query).all()) == 2
-        except sa.exc.DatabaseError:
-            return False
+    def timeline(model: ReadModel) -> sa.Select[tuple[object]]:
+        return sa.select(model.timeline.c.sequence).where(model.timeline.c.case_id == case_id)
 
-    poll_until(projected, 240, "the case and its referral in the read model")
-    db.dispose()
+    wait_projected(settings, timeline, 2, "the case and its referral in the read model")
     return case_id
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    driver = chromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def seen(backbone: Backbone, driver: webdriver.Chrome, user: str) -> str:

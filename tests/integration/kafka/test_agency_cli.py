@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +12,10 @@ from services.cases.application import CaseService
 from services.kafka.provision import provision
 from services.runtime.settings import Settings
 from services.runtime.supervisor import StopFlag
-from tests.casefactory import new_case_id
+from tests.casefactory import new_case_id, payload
 from tests.integration.kafka.conftest import AGENCIES, history, small_config
 from tests.kafkatools import poll_until
-from tests.processes import env_for
+from tests.processes import run
 
 pytestmark = pytest.mark.integration
 
@@ -32,16 +30,8 @@ def settings(intake_settings: Callable[..., Settings], tmp_path: Path) -> Settin
 
 
 def backbone(settings: Settings, *args: str, stdin: str = "") -> str:
-    command = [sys.executable, "-m", "services.cli", *args]
-    done = subprocess.run(
-        command,
-        env=env_for(settings),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run(settings, *args, timeout=60, stdin=stdin)
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 
@@ -49,16 +39,8 @@ def test_submit_prints_the_submission_id_and_rejections_give_the_reason(
     settings: Settings, service: CaseService, intake: StopFlag
 ) -> None:
     case_id = new_case_id()
-    fields = {
-        "channel": "hotline_111",
-        "setting": "family",
-        "child_sex": "female",
-        "child_age_group": "12-15",
-        "province_code": "58",
-        "district_code": "582",
-        "commune_code": "22738",
-        "risk_level": "high",
-    }
+    fields = payload("CaseReported")
+    del fields["forms_of_abuse"]  # given with --field below, as a list typed on the line
     submitted = backbone(
         settings,
         "submit",

@@ -4,8 +4,6 @@ the broker's size limit each get a rejection, and none holds back anyone else's 
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -27,7 +25,7 @@ from tests.integration.kafka.test_intake import (
     step_bytes,
 )
 from tests.kafkatools import poll_until, produce
-from tests.processes import env_for
+from tests.processes import run
 
 pytestmark = pytest.mark.integration
 BROKER_LIMIT = 1_048_588  # the broker's default message.max.bytes
@@ -39,13 +37,7 @@ def test_submit_refuses_serious_danger_maybe_and_nothing_is_recorded(
     case_id = reported(client("commune-22921"), service)
     args = ["submit", "InitialRiskAssessed", "--agency", "commune-22921", "--case", case_id]
     args += ["--field", "risk_level=high", "--field", "serious_danger=maybe"]
-    done = subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env=env_for(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run(settings, *args, timeout=60)
     assert done.returncode != 0
     # In Vietnamese, the default language; the field and the value as they were typed.
     assert "serious_danger phải là `true` hoặc `false`, không phải 'maybe'" in done.stderr

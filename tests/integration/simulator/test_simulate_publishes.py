@@ -22,6 +22,7 @@ from services.runtime.supervisor import StopFlag
 from services.simulator.personas import FAKE_PHONE_PREFIX
 from services.simulator.runner import Options, Tally
 from services.simulator.wiring import AgencyClients, build_simulator
+from tests.kafkatools import broker_overrides
 
 pytestmark = pytest.mark.integration
 CASES = 3
@@ -37,10 +38,7 @@ def kafka_settings(
         home=home / "home",
         topic_prefix=f"t{uuid.uuid4().hex[:12]}",
         master_key_file=home / "master.key",
-        kafka_bootstrap_servers=kafka_endpoint.bootstrap_servers,
-        kafka_security_protocol=kafka_endpoint.security_protocol,
-        kafka_username=kafka_endpoint.username,
-        kafka_password=kafka_endpoint.password,
+        **broker_overrides(kafka_endpoint),
     )
 
 
