@@ -23,9 +23,9 @@ from services.runtime.settings import Settings
 from services.web.users import UserBook, make_user
 from services.web.wiring import build_app
 from tests.casefactory import PERSONAL, payload
-from tests.conftest import _broker_overrides
 from tests.integration.web.conftest import PASSWORD
 from tests.integration.web.test_dashboard_http import csrf, log_in
+from tests.kafkatools import broker_overrides
 
 # Khánh Hòa's Department of Education may not read personal data; its police may.
 OFFICERS = {"hoa": "doet-khanh-hoa", "tuan": "police-khanh-hoa"}
@@ -41,7 +41,7 @@ def settings(
 ) -> Settings:
     """The web tests' settings, on the session broker (the workbench reads cases through the
     agency API's backend, which is built with its broker clients)."""
-    overrides = _broker_overrides(kafka_endpoint)
+    overrides = broker_overrides(kafka_endpoint)
     return make_settings(
         web_secure_cookies=False, users_file=users_file, database_url=database_url, **overrides
     )
