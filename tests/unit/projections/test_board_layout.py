@@ -11,7 +11,8 @@ from projections.queries import StalledCase
 from projections.stalled import status_as_of
 from services.commands.boardview import stalled_table
 from services.runtime.i18n import translator
-from tests.unit.projections.test_unconfirmed_flag import NAMES, T0, Story, local
+from tests.unit.projections.builders import T0, Story, local
+from tests.unit.projections.test_unconfirmed_flag import NAMES
 
 LONGEST = ("peoples-committee-ninh-thuan", "peoples-committee-khanh-hoa")
 
