@@ -11,11 +11,11 @@ then ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -132,27 +132,19 @@ class LogStore:
     ) -> int:
         """Write ``chunk`` from index ``size`` in one transaction; ``edge`` (the complete
         subtree of each level along the right edge) is consumed and grown as leaves join."""
-        leaf_rows, node_rows = [], []
+        leaf_rows: list[tuple[Any, ...]] = []
+        node_rows: list[tuple[int, int, bytes]] = []
         for index, (kind, source, case_id, sequence, digest) in enumerate(chunk, size):
             entry = _hex32(digest)
-            leaf_rows.append(
-                {
-                    "idx": index,
-                    "kind": kind,
-                    "source_id": source,
-                    "case_id": case_id,
-                    "sequence": sequence,
-                    "entry_hash": entry,
-                }
-            )
+            leaf_rows.append((index, kind, source, case_id, sequence, entry))
             leaf = merkle.leaf_hash(bytes.fromhex(entry))
             # The left siblings new_nodes reads are exactly the edge's subtrees it merges.
             made = merkle.new_nodes(index, leaf, lambda level, _: edge.pop(level))
             top, _, edge[top] = made[-1]
-            node_rows += [{"level": lv, "idx": i, "hash": value} for lv, i, value in made]
+            node_rows += made
         with self.engine.begin() as connection:
-            connection.execute(leaves.insert(), leaf_rows)
-            connection.execute(nodes.insert(), node_rows)
+            _insert_all(connection, leaves, leaf_rows)
+            _insert_all(connection, nodes, node_rows)
         return size + len(chunk)
 
     def _last_sources(self) -> tuple[int, int]:
@@ -246,6 +238,17 @@ class LogStore:
         query = sa.select(cosignatures.c.note).where(cosignatures.c.size == size)
         with self.engine.connect() as connection:
             return [str(note) for note in connection.execute(query).scalars()]
+
+
+def _insert_all(connection: sa.Connection, table: sa.Table, rows: Sequence[Any]) -> None:
+    """One executemany of ``rows`` (tuples in the table's column order), sent to the driver
+    as they are: SQLAlchemy's per-row parameter processing cost more than the database's work
+    (two fifths of a sync, profiled); the log's columns are integers, text and bytes, which
+    both drivers take as they are. A taken key still raises ``sa.exc.IntegrityError``."""
+    mark = "%s" if connection.dialect.paramstyle in ("format", "pyformat") else "?"
+    names = ", ".join(column.name for column in table.columns)
+    marks = ", ".join(mark for _ in table.columns)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
 
 
 def _hex32(digest: str) -> str:

@@ -1,9 +1,9 @@
 """The log's sync appends in chunks, on both stores: the same tree as appending at once, a
-prefix the next sync continues after a sync stopped mid-way, and one winner between two."""
+prefix the next sync continues after a sync stopped mid-way, and a sync overtaken by another
+loses on the primary key and continues from where the log then ends."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -81,14 +81,23 @@ def test_a_sync_stopped_after_a_chunk_leaves_a_prefix_the_next_sync_completes(
     assert [leaf.sequence for leaf in audit.log.leaves()] == list(range(1, EVENTS + 1))
 
 
-def test_two_syncs_at_once_append_each_event_once(audit: AuditService) -> None:
-    sizes: list[int] = []
-    runs = [threading.Thread(target=lambda: sizes.append(audit.sync())) for _ in range(2)]
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join()
-    assert sizes == [EVENTS, EVENTS]
+def test_a_sync_that_another_overtook_loses_on_the_key_and_continues_after_it(
+    audit: AuditService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append = store.LogStore._append
+    other = store.LogStore(audit.engine)
+    calls = []
+
+    def overtaken_on_its_second_chunk(self: store.LogStore, *args: object) -> int:
+        calls.append(1)
+        if len(calls) == 2:  # another process appends the next chunks first
+            monkeypatch.setattr(store.LogStore, "_append", append)
+            assert other.sync(audit.access.leaves_after) == EVENTS
+        return append(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.LogStore, "_append", overtaken_on_its_second_chunk)
+    assert audit.sync() == EVENTS
+    assert len(calls) == 2  # the overtaken chunk was refused, and nothing was left to add
     assert [leaf.sequence for leaf in audit.log.leaves()] == list(range(1, EVENTS + 1))
     tree = expected_tree(audit)
     every = {(lv, i): h for lv, level in enumerate(tree.levels) for i, h in enumerate(level)}
