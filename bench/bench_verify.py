@@ -22,7 +22,7 @@ event table (the rows the service would write, at tens of thousands a second). T
   (mean of 200 random leaves), each with its verification.
 
 Default 20,000 events; ``--events 1000000 --repeat 1 --no-exact`` is the large run, by hand
-only (about a quarter of an hour on the shared 2-core machine; no test runs this file). Times
+only (5 to 10 minutes on the shared 2-core machine; no test runs this file). Times
 are the best of ``--repeat`` runs of wall time.
 """
 
