@@ -169,6 +169,17 @@ def new_nodes(index: int, leaf: bytes, node: NodeReader) -> list[tuple[int, int,
     return made
 
 
+def edge(size: int) -> list[tuple[int, int]]:
+    """(level, index) of the complete subtrees along the right edge of a tree of ``size``
+    leaves, largest first: one per bit set in ``size``, all that appending needs."""
+    found, start = [], 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            found.append((level, start >> level))
+            start += 1 << level
+    return found
+
+
 class MemoryTree:
     """Complete subtrees kept in lists: ``levels[l][i]`` is node (l, i)."""
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from services.audit.accesslog import AccessLog
 from services.audit.note import Checkpoint, Note, Signer, Verifier, sign_note, verify_note
 from services.audit.signingkeys import audit_dir, log_origin, log_signer
-from services.audit.store import Leaf, LogStore
+from services.audit.store import CHUNK, Leaf, LogStore
 from services.runtime.database import open_database
 from services.runtime.settings import Settings
 
@@ -87,12 +87,14 @@ class AuditService:
             have = self._mirrored_size()
             if have >= size:
                 return
-            lines = [
-                f"{leaf.index} {leaf.kind} {leaf.case_id} {leaf.sequence} {leaf.entry_hash}\n"
-                for leaf in self.log.leaves(have, size)
-            ]
             with self.mirror.open("a", encoding="utf-8") as file:
-                file.writelines(lines)
+                # A chunk at a time: the first checkpoint of a full store copies a million.
+                for start in range(have, size, CHUNK):
+                    file.writelines(
+                        f"{leaf.index} {leaf.kind} {leaf.case_id} {leaf.sequence} "
+                        f"{leaf.entry_hash}\n"
+                        for leaf in self.log.leaves(start, min(start + CHUNK, size))
+                    )
 
     def _mirrored_size(self) -> int:
         """One past the last index in the mirror, read from its tail."""

@@ -113,3 +113,16 @@ def test_the_frontier_takes_leaves_in_runs_of_any_length_and_alignment() -> None
             done += run
             assert frontier.size == done
             assert frontier.root() == naive_root(hashes[:done])
+
+
+def test_the_right_edge_holds_one_subtree_per_bit_and_gives_the_root() -> None:
+    hashes = leaves(45)
+    tree = merkle.MemoryTree(hashes)
+    for size in range(46):
+        edge = merkle.edge(size)
+        assert [level for level, _ in edge] == [b for b in range(6)[::-1] if size >> b & 1]
+        assert merkle.root(tree.node, size) == naive_root(hashes[:size])
+        frontier = merkle.Frontier()
+        for level, index in edge:  # the edge's subtrees, largest first, are the whole tree
+            frontier.extend(hashes[index << level : (index + 1) << level])
+        assert frontier.size == size and frontier.root() == naive_root(hashes[:size])
