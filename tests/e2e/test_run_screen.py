@@ -68,7 +68,7 @@ def _read_available(fd: int, wait: float) -> bytes:
 
 
 AGENCY_ID = re.compile(r"\(([a-z0-9]+(?:-[a-z0-9]+)+)\)")
-EN_TIME = re.compile(r"\b\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}\b")
+EN_TIME = re.compile(r"\b\d{1,2} [A-Z][a-z]{2,3} \d{4} \d{2}:\d{2}\b")  # "3 Dec", "10 Sept" (CLDR)
 BOARD_TITLE = "Stalled cases as of"
 
 
