@@ -15,10 +15,10 @@ import uvicorn
 import websocket
 from fastapi import FastAPI
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.kafkatools import poll_until
@@ -46,8 +46,16 @@ def follow(driver: webdriver.Chrome, element: WebElement, seconds: float = 60) -
     """
     leaving = driver.find_element(By.TAG_NAME, "html")
     element.click()
+
+    def left(_: webdriver.Chrome) -> bool:
+        try:
+            leaving.is_enabled()
+        except WebDriverException:  # stale, or mid-navigation "node does not belong to the
+            return True  # document": either way the page being left is gone
+        return False
+
     wait = WebDriverWait(driver, seconds, poll_frequency=0.1)
-    wait.until(expected_conditions.staleness_of(leaving))
+    wait.until(left)
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
