@@ -23,16 +23,19 @@ from services.audit.service import AuditService
 from services.audit.signingkeys import witness_vkey_file
 from services.audit.verify import VerificationReport, verify_store
 from services.audit.wiring import text_publisher
+from services.cases.agencies import load_agencies
 from services.commands.common import (
     add_command_group,
     add_json_option,
     add_lang_option,
     add_output_options,
+    case_uuid,
     parse_instant,
     people,
     print_json,
     settings_for,
 )
+from services.commands.submission import check_agency
 from services.ops.health import watch
 from services.runtime.i18n import Translator
 
@@ -162,9 +165,13 @@ def check_bundle(args: argparse.Namespace) -> int:
 def list_access(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     since = to_millis(args.since) if args.since else None
+    # A mistyped case or agency must be refused, not answered with "0 openings".
+    case_id = case_uuid(args.case_id) if args.case_id else None
+    if args.agency:
+        check_agency(load_agencies(settings.config_dir), args.agency)
     audit = AuditService.from_settings(settings)
     try:
-        records = audit.access.entries(args.case_id, args.agency, since)
+        records = audit.access.entries(case_id, args.agency, since)
     finally:
         audit.close()
     if args.json:

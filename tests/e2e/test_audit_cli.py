@@ -148,3 +148,16 @@ def test_a_witness_stops_on_sigterm_and_resumes_after_sigkill(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.strip() == "[1, 1, 1]", done.stderr
+
+
+def test_a_mistyped_agency_or_case_in_the_access_log_is_refused_not_answered_with_none(
+    settings: Settings,
+) -> None:
+    typo = backbone(settings, "audit", "access", "--agency", "procuracy-khanh-hao", "--json")
+    assert typo.returncode == 2
+    assert json.loads(typo.stdout)["error"] == "unknown_agency"
+    assert "procuracy-khanh-hoa" in json.loads(typo.stdout)["message"]  # the close name
+    cut = backbone(settings, "audit", "access", "3e99acc3-5b1f-4c58", "--json")
+    assert cut.returncode == 2 and json.loads(cut.stdout)["error"] == "malformed_case_id"
+    known = backbone(settings, "audit", "access", "--agency", "procuracy-khanh-hoa", "--json")
+    assert known.returncode == 0 and json.loads(known.stdout) == []
