@@ -20,9 +20,9 @@ def open_database(url: str | sa.URL, pool_size: int | None = None) -> sa.Engine:
     """An engine on ``url``; ``pool_size``: connections kept open on a server database."""
     driver = url.drivername if isinstance(url, sa.URL) else url.partition(":")[0]
     if driver.startswith("sqlite"):
-        return sa.create_engine(
-            url, connect_args={"timeout": SQLITE_LOCK_WAIT_S}, pool_pre_ping=True
-        )
+        # No pre-ping: a file's connection is never dropped by a server, and a ping per
+        # checkout would cost every batch of the relay and the projections a query.
+        return sa.create_engine(url, connect_args={"timeout": SQLITE_LOCK_WAIT_S})
     sizing = {} if pool_size is None else {"pool_size": pool_size}
     return sa.create_engine(url, pool_pre_ping=True, **sizing)
 
