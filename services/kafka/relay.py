@@ -149,7 +149,9 @@ class Relay:
         return messages
 
     def _envelope(self, entry: HistoryEntry, payload: bytes, personal_data: bytes) -> bytes:
-        return self.codec.encode(
+        """The CaseEvent around a payload just checked by its encoding: written, not checked
+        again (its other fields are the stored event's own, typed)."""
+        return self.codec.encode_assembled(
             "CaseEvent",
             {
                 "event_id": entry.event_id,
@@ -187,9 +189,14 @@ class Relay:
             return b""
         return seal(self.public_key_of(agency), self.codec.encode("PersonalData", clear))
 
+    def producer(self) -> KafkaProducer:
+        """The relay's producer, made on first use and kept until an error resets it."""
+        if self._producer is None:
+            self._producer = self.producer_factory()
+        return self._producer
+
     def _publish(self, messages: list[Message]) -> None:
-        producer = self._producer or self.producer_factory()
-        self._producer = producer
+        producer = self.producer()
         futures = [producer.send(m.topic, m.value, key=m.key) for m in messages]
         producer.flush()
         for future in futures:
