@@ -96,7 +96,13 @@ def planned_batches(settings: Settings, service: CaseService) -> list[list[Messa
     capture = build_relay(settings, service)
     capture.state = MemoryState()
     batches: list[list[Message]] = []
-    capture._publish = batches.append  # type: ignore[method-assign]
+
+    def sent(messages: list[Message]) -> list[Any]:
+        batches.append(messages)
+        return []
+
+    capture._send = sent  # type: ignore[method-assign]
+    capture._await = lambda futures: None  # type: ignore[method-assign]
     while capture.step():
         pass
     return batches
