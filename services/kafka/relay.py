@@ -154,11 +154,13 @@ class Relay:
         return Batch(entries[-1][0], len(entries), messages, joined)
 
     def _look_ahead(self, batch: Batch) -> Batch | None:
-        """The batch after ``batch``, or None if there is none yet or it could not be read
-        (the next step then reads it the ordinary way, and meets the error there)."""
+        """The batch after ``batch``, or None if there is none yet or it could not be read or
+        planned: the next step then prepares it the ordinary way and meets the error there,
+        after this batch is acknowledged and stored (so an event that cannot be published
+        never holds back, nor sends again, the batch before it)."""
         try:
             return self._prepare(batch.position, batch.joined)
-        except TRANSIENT as error:
+        except Exception as error:
             log.warning("relay.look_ahead_failed", error=type(error).__name__)
             return None
 
