@@ -52,9 +52,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_projections import timed
 
 from services.audit import merkle, store
-from services.audit.rows import RowEvent, parse_state, quick_hash
+from services.audit.proving import Cores, event_rows
+from services.audit.rows import RowEvent, events_table, parse_state, quick_hash, stream
 from services.audit.service import AuditService
-from services.audit.sweep import event_batches, leaf_batches
+from services.audit.sweep import leaf_batches
 from services.audit.verify import VerificationReport, verify_store
 from services.cases.application import CaseService
 from services.cases.chain import event_hash
@@ -140,7 +141,9 @@ def raw_scan(engine: sa.Engine, hash_state: bool) -> int:
     the leaves, through the same reader; nothing done to a row but (``hash_state``) one
     SHA-256 of its stored state. Returns the number of events."""
     count = 0
-    for batch in event_batches(engine):
+    table = events_table(engine)
+    assert table is not None
+    for batch in stream(engine, event_rows(table, 0, 2**62)):
         count += len(batch)
         if hash_state:
             for row in batch:
@@ -219,6 +222,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raw_s, raw_count = timed(lambda: raw_scan(audit.engine, False), args.repeat)
         raw_hash_s, _ = timed(lambda: raw_scan(audit.engine, True), args.repeat)
         verify_s, report = timed(lambda: verify_store(audit), args.repeat)
+        one_core = Cores(workers=1)
+        one_core_s, _ = timed(lambda: verify_store(audit, cores=one_core), args.repeat)
         assert report.ok and report.events == raw_count == args.events, report.findings[:3]
         verify_rss = in_child(lambda: verify_store(audit), audit.engine, traced=False)
         verify_mem = in_child(lambda: verify_store(audit), audit.engine, traced=True)
@@ -243,6 +248,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "raw_scan_hash_events_per_s": round(raw_count / raw_hash_s),
         "verify_share_of_raw": round(raw_s / verify_s, 3),
         "verify_share_of_raw_hash": round(raw_hash_s / verify_s, 3),
+        "verify_workers": Cores().workers,
+        "verify_one_process_events_per_s": round(args.events / one_core_s),
+        "verify_one_process_share_of_raw_hash": round(raw_hash_s / one_core_s, 3),
         "verify_rss_start_mb": verify_rss["rss_start_mb"],
         "verify_rss_peak_mb": verify_rss["rss_peak_mb"],
         "verify_traced_peak_mb": verify_mem["traced_peak_mb"],
