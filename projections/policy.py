@@ -27,6 +27,7 @@ UNIT_CLOCK: Mapping[str, DayCount] = {
 FIRST = "first_occurred_at"  # context field: when the case first recorded such a step
 DAYS_PER_MONTH = 30  # only used when a modifier leaves a fraction of a month
 
+
 class PolicyError(ValueError):
     """The policy (or an override) is invalid; the message names the rule and the field."""
 
