@@ -112,9 +112,8 @@ class Codec:
         reader = self._current.get(writer.full_name, writer)
         plain_reader = self._plain(reader)
         record = _read_body(data, self._plain(writer).version, plain_reader.version)
-        for path in plain_reader.instants:
-            if not _instants_in_range(record, path):
-                raise ContractError(Reason.BAD_BODY, f"{writer.wire_name} body: OverflowError")
+        if not plain_reader.in_range(record):
+            raise ContractError(Reason.BAD_BODY, f"{writer.wire_name} body: OverflowError")
         return Decoded(reader.wire_name, reader.full_name, record)
 
     def _plain(self, version: SchemaVersion) -> "_PlainVersion":
@@ -153,17 +152,28 @@ class Codec:
 @dataclass(frozen=True)
 class _PlainVersion:
     """A schema version read without logical types (its instants come back as the longs on
-    the wire), and where its instants are in a record (field names, ``[]`` for array items)."""
+    the wire), and where its instants are in a record: the names of its own timestamp fields,
+    and the paths to those deeper down (field names, ``[]`` for array items)."""
 
     version: SchemaVersion
-    instants: tuple[tuple[str, ...], ...]
+    instants: tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
+
+    def in_range(self, record: dict[str, Any]) -> bool:
+        """Whether every instant of ``record`` is one a datetime can hold."""
+        fields, nested = self.instants
+        for name in fields:  # a loop: a generator per record cost more than the checks
+            if not _in_range(record[name]):
+                return False
+        return all(_instants_in_range(record, path) for path in nested)
 
     @classmethod
     def of(cls, version: SchemaVersion) -> "_PlainVersion":
         plain = parse_schema(_without_logical_types(version.parsed), named_schemas={})
         if not isinstance(plain, dict):  # cannot happen: the version parsed as a record
             raise ContractError(Reason.BAD_SCHEMA, f"{version.full_name} is not a record")
-        instants = tuple(_instant_paths(version.parsed, ()))
+        paths = list(_instant_paths(version.parsed, ()))
+        own = tuple(path[0] for path in paths if len(path) == 1)
+        instants = (own, tuple(path for path in paths if len(path) > 1))
         return cls(SchemaVersion(version.full_name, version.fingerprint, plain), instants)
 
 
@@ -196,9 +206,13 @@ def _instant_paths(schema: Any, path: tuple[str, ...]) -> Iterable[tuple[str, ..
 MIN_MILLIS, MAX_MILLIS = -62_135_596_800_000, 253_402_300_799_999  # years 1 to 9999
 
 
+def _in_range(value: Any) -> bool:
+    return not isinstance(value, int) or MIN_MILLIS <= value <= MAX_MILLIS
+
+
 def _instants_in_range(value: Any, path: tuple[str, ...]) -> bool:
     if not path:
-        return not isinstance(value, int) or MIN_MILLIS <= value <= MAX_MILLIS
+        return _in_range(value)
     if path[0] == "[]":
         items = value if isinstance(value, list) else ()
         return all(_instants_in_range(item, path[1:]) for item in items)

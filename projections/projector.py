@@ -130,7 +130,9 @@ class Projector:
         if isinstance(step, UnusableMessage):
             self._reject(batch, message, step)
             return
-        file = batch.files.setdefault(step.fact.case_id, CaseFile.new(step.fact.case_id))
+        file = batch.files.get(step.fact.case_id)
+        if file is None:
+            file = batch.files[step.fact.case_id] = CaseFile.new(step.fact.case_id)
         if file.knows(step.fact):
             batch.result.duplicates += 1
             return
