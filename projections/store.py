@@ -123,9 +123,10 @@ def _write_set(
     left it (PostgreSQL refuses to update a row twice in one statement).
 
     The shape of the statement follows the driver: SQLite gets one multi-row ``VALUES (...),
-    (...)`` per chunk; psycopg gets the one-row statement with every row (``executemany``),
-    which it prepares once and pipelines. PostgreSQL plans a multi-row ``VALUES`` of thousands
-    of parameters afresh each time, and that planning was most of the projection's time."""
+    (...)`` per chunk; PostgreSQL gets one array per column, spread back into rows by
+    ``unnest``: one statement of as many parameters as columns, planned in no time (a multi-row
+    ``VALUES`` of thousands of parameters was planned afresh each time, and ``executemany``
+    spent most of the batch in the driver's per-row work)."""
     if not rows:
         return
     if update:
@@ -137,8 +138,8 @@ def _write_set(
     values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     tuples = [values_of(defaults | row) for row in rows]
     if conn.dialect.name == "postgresql":
-        sql = _set_statement(conn, table, names, keys, 1, update)
-        conn.exec_driver_sql(sql, tuples)
+        arrays = tuple(list(column) for column in zip(*tuples, strict=True))
+        conn.exec_driver_sql(_unnest_statement(conn, table, names, keys, update), arrays)
         return
     per_chunk = max(1, MAX_PARAMETERS // len(columns))
     for start in range(0, len(tuples), per_chunk):
@@ -164,11 +165,32 @@ def _set_statement(
     update: bool,
 ) -> str:
     dialect = conn.dialect.name
-    if dialect not in ("postgresql", "sqlite"):
+    if dialect != "sqlite":
         raise NotImplementedError(f"read models run on SQLite or PostgreSQL, not {dialect}")
+    one = "(" + ", ".join(["?"] * len(columns)) + ")"
+    return _insert(conn, table, columns, f"VALUES {', '.join([one] * count)}", keys, update)
+
+
+def _unnest_statement(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], keys: Sequence[str], update: bool
+) -> str:
+    """The rows from one array per column, in their order (the outbox's ids follow it)."""
     quote = conn.dialect.identifier_preparer.quote
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    one = "(" + ", ".join([mark] * len(columns)) + ")"
+    arrays = ", ".join(f"%b::{table.c[c].type.compile(conn.dialect)}[]" for c in columns)
+    names = ", ".join(quote(c) for c in columns)
+    rows = f"SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS rows ({names}, n) ORDER BY n"
+    return _insert(conn, table, columns, rows, keys, update)
+
+
+def _insert(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: str,
+    keys: Sequence[str],
+    update: bool,
+) -> str:
+    quote = conn.dialect.identifier_preparer.quote
     target = ", ".join(quote(k) for k in keys)
     changed = [quote(c) for c in columns if c not in keys]
     action = (
@@ -178,7 +200,7 @@ def _set_statement(
     )
     return (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES {', '.join([one] * count)} ON CONFLICT ({target}) {action}"
+        f"{rows} ON CONFLICT ({target}) {action}"
     )
 
 
