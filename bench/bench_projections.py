@@ -13,8 +13,10 @@
    intervals while the read model grows.
 3. Throughput: CaseEvents produced to a local Kafka broker (started in a temp dir), read back
    raw with kafka-python, then projected from the same topic into a fresh read model (what a
-   rebuild does). kafka-python checks each record batch's CRC32C with the ``crc32c`` package
-   (a dependency of the project); the figures say which implementation ran.
+   rebuild does): on SQLite, then (after a second raw read) on PostgreSQL, the scratch database
+   ``--database-url`` names or a throw-away local cluster (Debian's ``postgresql``).
+   kafka-python checks each record batch's CRC32C with the ``crc32c`` package (a dependency of
+   the project); the figures say which implementation ran.
 
 ``--json`` prints one JSON object with every figure (the tables go to stderr).
 """
@@ -263,24 +265,21 @@ def memory(settings: Settings, db: sa.Engine, events: int) -> dict[str, Any]:
 
 
 # -- 3. throughput ------------------------------------------------------------------------------
-def throughput(tmp: Path, events: int) -> dict[str, Any]:
-    from kafka import KafkaConsumer, KafkaProducer
+def throughput(tmp: Path, events: int, database_url: str) -> dict[str, Any]:
+    """Raw consume, then a projection into a fresh SQLite read model; raw consume again, then
+    one into PostgreSQL (``database_url``, else a throw-away local cluster). Each projection's
+    share is of the raw consume measured just before it (load on a shared machine swings)."""
+    from kafka import KafkaProducer
     from kafka.record.util import crc32c_c
 
     from deploy.kafka.launcher import LocalKafka
+    from deploy.postgres.launcher import LocalPostgres
     from services.runtime.kafkaclients import client_config, ensure_topics
 
     broker = LocalKafka(tmp / "kafka")
+    postgres = None if database_url else LocalPostgres(tmp / "postgres", durable=False)
     endpoint = broker.start()
     try:
-        settings = load_settings(
-            home=tmp / "home",
-            topic_prefix="bench",
-            kafka_bootstrap_servers=endpoint.bootstrap_servers,
-            kafka_username=endpoint.username,
-            kafka_password=endpoint.password,
-            database_url=f"sqlite:///{tmp / 'throughput.db'}",
-        )
         topic = Topics("bench").case_events
         ensure_topics(endpoint, [topic], partitions=3, replication=1)
         producer = KafkaProducer(**client_config(endpoint), linger_ms=20, batch_size=262144)
@@ -288,26 +287,48 @@ def throughput(tmp: Path, events: int) -> dict[str, Any]:
             producer.send(topic, value, key=key)
         producer.flush()
         producer.close()
-        raw = raw_consume(
-            KafkaConsumer(
-                **client_config(endpoint),
-                auto_offset_reset="earliest",
-                enable_auto_commit=False,
-                max_poll_records=500,
-            ),
-            topic,
-            events,
-        )
-        projected = project(settings, events)
+        stores = {
+            "sqlite": f"sqlite:///{tmp / 'throughput.db'}",
+            "postgresql": database_url or (postgres.start() if postgres else ""),
+        }
         crc = "C crc32c" if crc32c_c is not None else "pure-Python CRC32C"
         print(f"\n[throughput] {events:,} CaseEvents on a local Kafka broker, 3 partitions, {crc}")
-        print(f"{'raw kafka-python consume':<34} {raw:>10,.0f} events/s  (baseline)")
-        print(f"{'projection (decode, apply, commit)':<34} {projected:>10,.0f} events/s "
-              f"({projected / raw:.0%})")  # fmt: skip
-        return {"events": events, "crc32c": crc, "raw_consume_events_per_s": raw,
-                "projection_events_per_s": projected, "share_of_raw": projected / raw}  # fmt: skip
+        figures: dict[str, Any] = {"events": events, "crc32c": crc}
+        for store, url in stores.items():
+            raw = raw_consume(raw_consumer(endpoint), topic, events)
+            settings = load_settings(
+                home=tmp / "home",
+                topic_prefix="bench",
+                kafka_bootstrap_servers=endpoint.bootstrap_servers,
+                kafka_username=endpoint.username,
+                kafka_password=endpoint.password,
+                database_url=url,
+            )
+            projected = project(settings, events)
+            print(f"{'raw kafka-python consume':<38} {raw:>10,.0f} events/s  (baseline)")
+            print(f"{f'projection into {store} (decode, apply, commit)':<38} {projected:>10,.0f} "
+                  f"events/s ({projected / raw:.0%})")  # fmt: skip
+            figures[store] = {"raw_consume_events_per_s": raw, "projection_events_per_s": projected,
+                              "share_of_raw": projected / raw}  # fmt: skip
+        return figures
     finally:
         broker.stop()
+        if postgres is not None:
+            postgres.destroy()
+
+
+def raw_consumer(endpoint: Any) -> Any:
+    """A kafka-python consumer as the raw baselines read with it (no group, 500 per poll)."""
+    from kafka import KafkaConsumer
+
+    from services.runtime.kafkaclients import client_config
+
+    return KafkaConsumer(
+        **client_config(endpoint),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=500,
+    )
 
 
 def raw_consume(consumer: Any, topic: str, events: int) -> float:
@@ -330,9 +351,13 @@ def raw_consume(consumer: Any, topic: str, events: int) -> float:
 
 
 def project(settings: Settings, events: int) -> float:
+    """Events/s of a projection from the start of the topic into a fresh read model (what a
+    rebuild does), dropped afterwards."""
     from projections.wiring import build_projector
 
-    projector, feed = build_projector(settings, clock=lambda: T0), build_feed(settings)
+    model = ReadModel("tput_")
+    projector = build_projector(settings, model, clock=lambda: T0)
+    feed = build_feed(settings)
     feed.open({})
     start = time.perf_counter()
     while sum(projector.positions().values()) < events:
@@ -344,6 +369,8 @@ def project(settings: Settings, events: int) -> float:
             feed.commit(projector.positions())
     elapsed = time.perf_counter() - start
     feed.close()
+    model.drop(projector.db)
+    projector.db.dispose()
     return events / elapsed
 
 
@@ -374,7 +401,7 @@ def main() -> None:
         settings = load_settings(home=Path(tmp) / "home")
         figures["memory"] = memory(settings, sqlite, args.memory_events)
         if not args.skip_kafka:
-            figures["throughput"] = throughput(Path(tmp), args.kafka_events)
+            figures["throughput"] = throughput(Path(tmp), args.kafka_events, args.database_url)
     if args.json:
         print(json.dumps(figures))
 
