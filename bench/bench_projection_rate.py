@@ -18,8 +18,9 @@ store has it (``--store`` picks one). Then, for each, in a fresh read model:
   the last, so the group's join is inside it.
 
 Baseline from the same run, beside each figure: kafka-python reading the same topic raw (records
-counted, not decoded), one consumer, just before the projection. ``--json`` prints one JSON
-object (the table goes to stderr).
+counted, not decoded), one consumer, just before the projection; for one process, also the
+ratio of their CPU times per event (steadier on a shared machine; a PostgreSQL server's own CPU
+time is not in it). ``--json`` prints one JSON object (the table goes to stderr).
 
 Default size (30,000 events) runs in a few minutes on a shared 2-core machine. The large variant,
 by hand only: ``--events 300000``.
@@ -38,7 +39,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_projections import STALL_LIMIT_S, T0, raw_consume, raw_consumer, stories
+from bench_projections import (
+    STALL_LIMIT_S,
+    T0,
+    Rate,
+    compared,
+    raw_consume,
+    raw_consumer,
+    stories,
+)
 
 from events import Topics
 from projections.readmodel import ReadModel
@@ -66,6 +75,7 @@ def project_until(settings: Settings, model: str, events: int) -> dict[str, floa
     feed.open(projector.positions)
     first = last = 0.0
     applied = 0
+    cpu = time.process_time()
     deadline = time.monotonic() + STALL_LIMIT_S
     while sum(projector.positions().values()) < events:
         if time.monotonic() > deadline:
@@ -77,9 +87,10 @@ def project_until(settings: Settings, model: str, events: int) -> dict[str, floa
             last = time.time()
             first = first or last
             applied += len(messages)
+    cpu = time.process_time() - cpu
     feed.close()
     projector.db.dispose()
-    return {"first": first, "last": last, "applied": applied}
+    return {"first": first, "last": last, "applied": applied, "cpu_s": cpu}
 
 
 def _member(base: dict[str, Any], prefix: str, model: str, events: int, out: Any) -> None:
@@ -103,7 +114,8 @@ def group_rate(base: dict[str, Any], prefix: str, events: int, members: int) -> 
         proc.join()
         if proc.exitcode != 0:
             raise RuntimeError(f"a group member exited with {proc.exitcode}")
-    elapsed = max(r["last"] for r in results) - min(r["first"] for r in results)
+    # A member the group gave no partition (or none with events left) applied nothing.
+    elapsed = max(r["last"] for r in results) - min(r["first"] for r in results if r["applied"])
     return {"events_per_s": events / elapsed, "applied_per_member": [r["applied"] for r in results]}
 
 
@@ -159,17 +171,23 @@ def measure(
                 raw = raw_consume(raw_consumer(endpoint), topic, events)
                 if members:
                     found = group_rate(base, prefix, events, members)
+                    rate = float(found["events_per_s"])
+                    figures_of_run = {"raw_consume_events_per_s": raw.per_s,
+                                      "projection_events_per_s": rate,
+                                      "share_of_raw": rate / raw.per_s, **found}  # fmt: skip
+                    cpu = ""
                 else:
                     settings = settings_for(base, prefix, False)
                     times = project_until(settings, model_of(prefix), events)
-                    found = {"events_per_s": events / (times["last"] - times["first"])}
-                rate = float(found["events_per_s"])
+                    projected = Rate(events, times["last"] - times["first"], times["cpu_s"])
+                    figures_of_run = compared(projected, raw)
+                    rate = projected.per_s
+                    cpu = f", by CPU time {raw.cpu_us / projected.cpu_us:.1%}"
                 figures.append({"run": name, "store": store, "partitions": count,
-                                "processes": members or 1, "raw_consume_events_per_s": raw,
-                                "projection_events_per_s": rate, "share_of_raw": rate / raw,
-                                **found})  # fmt: skip
+                                "processes": members or 1, **figures_of_run})  # fmt: skip
                 print(f"{name:<40} {store:<10} {rate:>9,.0f} events/s   raw consume "
-                      f"{raw:>9,.0f} events/s ({rate / raw:.1%})", flush=True)  # fmt: skip
+                      f"{raw.per_s:>9,.0f} events/s ({rate / raw.per_s:.1%}{cpu})",
+                      flush=True)  # fmt: skip
         return {"events": events, "stores": stores, "runs": figures}
     finally:
         broker.stop()

@@ -6,7 +6,7 @@ crash writes the same rows again instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -136,7 +136,7 @@ def _write_set(
     defaults = {c.name: _default(c) for c in columns}
     names = list(defaults)
     values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-    tuples = [values_of(defaults | row) for row in rows]
+    tuples = [_values(values_of, defaults, row) for row in rows]
     if conn.dialect.name == "postgresql":
         arrays = tuple(list(column) for column in zip(*tuples, strict=True))
         conn.exec_driver_sql(_unnest_statement(conn, table, names, keys, update), arrays)
@@ -149,6 +149,19 @@ def _write_set(
 
 
 MAX_PARAMETERS = 30_000  # under SQLite's 32,766 bound parameters
+
+
+def _values(
+    values_of: Callable[[Mapping[str, Any]], tuple[Any, ...]],
+    defaults: dict[str, Any],
+    row: dict[str, Any],
+) -> tuple[Any, ...]:
+    """The row's values in column order, its missing columns at their defaults (the rows the
+    projector writes have every column: no merged copy of each is made for them)."""
+    try:
+        return values_of(row)
+    except KeyError:
+        return values_of(defaults | row)
 
 
 def _default(column: sa.Column[Any]) -> Any:
