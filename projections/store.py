@@ -47,18 +47,35 @@ def save_positions(
 def load_cases(
     conn: sa.Connection, model: ReadModel, case_ids: Iterable[str]
 ) -> dict[str, CaseFile]:
-    """Working copies of the known cases among ``case_ids``, with their open obligations."""
+    """Working copies of the known cases among ``case_ids``, with their open obligations.
+
+    Plain SQL: building, caching and expanding the SQLAlchemy selects of a batch's case ids
+    took ten times as long as the database's answer. Booleans may come back as 0 and 1."""
     files: dict[str, CaseFile] = {}
     wanted = sorted(set(case_ids))
     for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        cases, obs = model.cases, model.obligations
-        for row in conn.execute(sa.select(cases).where(cases.c.case_id.in_(chunk))).mappings():
+        chunk = tuple(wanted[start : start + CHUNK])
+        cases = _select(conn, model.cases, len(chunk))
+        for row in conn.exec_driver_sql(cases, chunk).mappings():
             files[row["case_id"]] = _case_file(row)
-        query = sa.select(obs).where(obs.c.case_id.in_(chunk), obs.c.closed_at.is_(None))
-        for row in conn.execute(query.order_by(obs.c.case_id, obs.c.opened_seq)).mappings():
+        quote = conn.dialect.identifier_preparer.quote
+        open_ones = (
+            _select(conn, model.obligations, len(chunk))
+            + f" AND {quote('closed_at')} IS NULL"
+            + f" ORDER BY {quote('case_id')}, {quote('opened_seq')}"
+        )
+        for row in conn.exec_driver_sql(open_ones, chunk).mappings():
             _add_obligation(files[row["case_id"]], row)
     return files
+
+
+def _select(conn: sa.Connection, table: sa.Table, count: int) -> str:
+    """Every column of ``table`` where ``case_id`` is one of ``count`` parameters."""
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(quote(c.name) for c in table.columns)
+    marks = ", ".join([mark] * count)
+    return f"SELECT {columns} FROM {quote(table.name)} WHERE {quote('case_id')} IN ({marks})"
 
 
 def save_cases(conn: sa.Connection, model: ReadModel, files: Iterable[CaseFile]) -> None:

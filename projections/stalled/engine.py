@@ -297,8 +297,11 @@ def _already_open(obligations: Iterable[Obligation], new: Obligation) -> bool:
 def _changes(
     before: tuple[Obligation, ...], after: tuple[Obligation, ...]
 ) -> tuple[Obligation, ...]:
+    if after is before:  # the step changed no obligation: nothing to compare
+        return ()
     previous = {ob.ident: ob for ob in before}
-    return tuple(ob for ob in after if previous.get(ob.ident) != ob)
+    # An obligation the step left alone is the same object: no field-by-field comparison.
+    return tuple(ob for ob in after if (was := previous.get(ob.ident)) is not ob and was != ob)
 
 
 def _text(subject: Mapping[str, object], field: str) -> str | None:
