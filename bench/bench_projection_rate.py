@@ -1,13 +1,14 @@
 """Projection rate per partition, per process and with two processes in one consumer group.
 
     python bench/bench_projection_rate.py [--events N] [--partitions P] [--database-url URL]
-                                          [--json]
+                                          [--store postgresql|sqlite|both] [--json]
 
 The same CaseEvents (three per case: report, transfer, legal aid request; keyed by case id as
 the relay keys them) are produced to three fresh topics on a local Kafka broker started in a
 temp dir: one with a single partition and two with ``P`` partitions (default 6). The read model
 is on PostgreSQL, as in a deployment: a throw-away local cluster (Debian's ``postgresql``), or
-the empty scratch database ``--database-url`` names. Then, each in a fresh read model:
+the empty scratch database ``--database-url`` names; and on an SQLite file, as the embedded
+store has it (``--store`` picks one). Then, for each, in a fresh read model:
 
 - **per partition**: one projection process (``build_projector`` + ``build_feed``, the code the
   ``backbone projections run`` loop drives) on the single-partition topic;
@@ -17,7 +18,9 @@ the empty scratch database ``--database-url`` names. Then, each in a fresh read 
   the last, so the group's join is inside it.
 
 Baseline from the same run, beside each figure: kafka-python reading the same topic raw (records
-counted, not decoded), one consumer. ``--json`` prints one JSON object (the table goes to stderr).
+counted, not decoded), one consumer, just before the projection; for one process, also the
+ratio of their CPU times per event (steadier on a shared machine; a PostgreSQL server's own CPU
+time is not in it). ``--json`` prints one JSON object (the table goes to stderr).
 
 Default size (30,000 events) runs in a few minutes on a shared 2-core machine. The large variant,
 by hand only: ``--events 300000``.
@@ -36,7 +39,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_projections import STALL_LIMIT_S, T0, raw_consume, stories
+from bench_projections import (
+    STALL_LIMIT_S,
+    T0,
+    Rate,
+    compared,
+    raw_consume,
+    raw_consumer,
+    stories,
+)
 
 from events import Topics
 from projections.readmodel import ReadModel
@@ -64,6 +75,7 @@ def project_until(settings: Settings, model: str, events: int) -> dict[str, floa
     feed.open(projector.positions)
     first = last = 0.0
     applied = 0
+    cpu = time.process_time()
     deadline = time.monotonic() + STALL_LIMIT_S
     while sum(projector.positions().values()) < events:
         if time.monotonic() > deadline:
@@ -75,9 +87,10 @@ def project_until(settings: Settings, model: str, events: int) -> dict[str, floa
             last = time.time()
             first = first or last
             applied += len(messages)
+    cpu = time.process_time() - cpu
     feed.close()
     projector.db.dispose()
-    return {"first": first, "last": last, "applied": applied}
+    return {"first": first, "last": last, "applied": applied, "cpu_s": cpu}
 
 
 def _member(base: dict[str, Any], prefix: str, model: str, events: int, out: Any) -> None:
@@ -101,7 +114,8 @@ def group_rate(base: dict[str, Any], prefix: str, events: int, members: int) -> 
         proc.join()
         if proc.exitcode != 0:
             raise RuntimeError(f"a group member exited with {proc.exitcode}")
-    elapsed = max(r["last"] for r in results) - min(r["first"] for r in results)
+    # A member the group gave no partition (or none with events left) applied nothing.
+    elapsed = max(r["last"] for r in results) - min(r["first"] for r in results if r["applied"])
     return {"events_per_s": events / elapsed, "applied_per_member": [r["applied"] for r in results]}
 
 
@@ -118,36 +132,23 @@ def produce(endpoint: Any, topic: str, partitions: int, events: int) -> None:
     producer.close()
 
 
-def raw_rate(endpoint: Any, topic: str, events: int) -> float:
-    from kafka import KafkaConsumer
-
-    from services.runtime.kafkaclients import client_config
-
-    consumer = KafkaConsumer(
-        **client_config(endpoint),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_poll_records=500,
-    )
-    return raw_consume(consumer, topic, events)
-
-
-def measure(tmp: Path, events: int, partitions: int, database_url: str) -> dict[str, Any]:
+def measure(
+    tmp: Path, events: int, partitions: int, database_url: str, stores: list[str]
+) -> dict[str, Any]:
     from deploy.kafka.launcher import LocalKafka
     from deploy.postgres.launcher import LocalPostgres
 
     broker = LocalKafka(tmp / "kafka")
-    postgres = None if database_url else LocalPostgres(tmp / "postgres", durable=False)
+    postgres = (
+        LocalPostgres(tmp / "postgres", durable=False)
+        if "postgresql" in stores and not database_url
+        else None
+    )
     endpoint = broker.start()
     try:
-        url = database_url or (postgres.start() if postgres else "")
-        base = {
-            "home": tmp / "home",
-            "kafka_bootstrap_servers": endpoint.bootstrap_servers,
-            "kafka_username": endpoint.username,
-            "kafka_password": endpoint.password,
-            "database_url": url,
-            "log_level": "WARNING",
+        urls = {
+            "postgresql": database_url or (postgres.start() if postgres else ""),
+            "sqlite": f"sqlite:///{tmp / 'readmodel.db'}",
         }
         runs = (
             ("per partition (1 partition, 1 process)", "rate-p1", 1, 0),
@@ -158,19 +159,36 @@ def measure(tmp: Path, events: int, partitions: int, database_url: str) -> dict[
         for name, prefix, count, members in runs:
             topic = Topics(prefix).case_events
             produce(endpoint, topic, count, events)
-            raw = raw_rate(endpoint, topic, events)
-            if members:
-                found = group_rate(base, prefix, events, members)
-            else:
-                times = project_until(settings_for(base, prefix, False), model_of(prefix), events)
-                found = {"events_per_s": events / (times["last"] - times["first"])}
-            rate = float(found["events_per_s"])
-            figures.append({"run": name, "partitions": count, "processes": members or 1,
-                            "raw_consume_events_per_s": raw, "projection_events_per_s": rate,
-                            "share_of_raw": rate / raw, **found})  # fmt: skip
-            print(f"{name:<40} {rate:>9,.0f} events/s   raw consume {raw:>9,.0f} events/s "
-                  f"({rate / raw:.1%})", flush=True)  # fmt: skip
-        return {"events": events, "store": "postgresql", "runs": figures}
+            for store in stores:
+                base = {
+                    "home": tmp / "home",
+                    "kafka_bootstrap_servers": endpoint.bootstrap_servers,
+                    "kafka_username": endpoint.username,
+                    "kafka_password": endpoint.password,
+                    "database_url": urls[store],
+                    "log_level": "WARNING",
+                }
+                raw = raw_consume(raw_consumer(endpoint), topic, events)
+                if members:
+                    found = group_rate(base, prefix, events, members)
+                    rate = float(found["events_per_s"])
+                    figures_of_run = {"raw_consume_events_per_s": raw.per_s,
+                                      "projection_events_per_s": rate,
+                                      "share_of_raw": rate / raw.per_s, **found}  # fmt: skip
+                    cpu = ""
+                else:
+                    settings = settings_for(base, prefix, False)
+                    times = project_until(settings, model_of(prefix), events)
+                    projected = Rate(events, times["last"] - times["first"], times["cpu_s"])
+                    figures_of_run = compared(projected, raw)
+                    rate = projected.per_s
+                    cpu = f", by CPU time {raw.cpu_us / projected.cpu_us:.1%}"
+                figures.append({"run": name, "store": store, "partitions": count,
+                                "processes": members or 1, **figures_of_run})  # fmt: skip
+                print(f"{name:<40} {store:<10} {rate:>9,.0f} events/s   raw consume "
+                      f"{raw.per_s:>9,.0f} events/s ({rate / raw.per_s:.1%}{cpu})",
+                      flush=True)  # fmt: skip
+        return {"events": events, "stores": stores, "runs": figures}
     finally:
         broker.stop()
         if postgres is not None:
@@ -182,14 +200,22 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--database-url", default="", help="an empty scratch PostgreSQL database")
+    parser.add_argument(
+        "--store",
+        choices=("postgresql", "sqlite", "both"),
+        default="both",
+        help="the read model's database (default: both, PostgreSQL first)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args()
     args.events -= args.events % 3  # whole cases of three events
     configure_logging("WARNING")
     out = sys.stderr if args.json else sys.stdout
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(out):
-        print(f"{args.events:,} CaseEvents per topic; read model on PostgreSQL; same run baselines")
-        figures = measure(Path(tmp), args.events, args.partitions, args.database_url)
+        stores = ["postgresql", "sqlite"] if args.store == "both" else [args.store]
+        print(f"{args.events:,} CaseEvents per topic; read model on {' and '.join(stores)}; "
+              "raw consume measured before each projection")  # fmt: skip
+        figures = measure(Path(tmp), args.events, args.partitions, args.database_url, stores)
     if args.json:
         print(json.dumps(figures))
 

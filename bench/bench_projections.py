@@ -13,8 +13,13 @@
    intervals while the read model grows.
 3. Throughput: CaseEvents produced to a local Kafka broker (started in a temp dir), read back
    raw with kafka-python, then projected from the same topic into a fresh read model (what a
-   rebuild does). kafka-python checks each record batch's CRC32C with the ``crc32c`` package
-   (a dependency of the project); the figures say which implementation ran.
+   rebuild does): on SQLite, then (after a second raw read) on PostgreSQL, the scratch database
+   ``--database-url`` names or a throw-away local cluster (Debian's ``postgresql``).
+   kafka-python checks each record batch's CRC32C with the ``crc32c`` package (a dependency of
+   the project); the figures say which implementation ran.
+
+Beside each wall-time rate, the CPU time per event of this process (the raw consumer's and
+the projection's): their ratio swings much less with the shared machine's load.
 
 ``--json`` prints one JSON object with every figure (the tables go to stderr).
 """
@@ -31,6 +36,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -263,24 +269,21 @@ def memory(settings: Settings, db: sa.Engine, events: int) -> dict[str, Any]:
 
 
 # -- 3. throughput ------------------------------------------------------------------------------
-def throughput(tmp: Path, events: int) -> dict[str, Any]:
-    from kafka import KafkaConsumer, KafkaProducer
+def throughput(tmp: Path, events: int, database_url: str) -> dict[str, Any]:
+    """Raw consume, then a projection into a fresh SQLite read model; raw consume again, then
+    one into PostgreSQL (``database_url``, else a throw-away local cluster). Each projection's
+    share is of the raw consume measured just before it (load on a shared machine swings)."""
+    from kafka import KafkaProducer
     from kafka.record.util import crc32c_c
 
     from deploy.kafka.launcher import LocalKafka
+    from deploy.postgres.launcher import LocalPostgres
     from services.runtime.kafkaclients import client_config, ensure_topics
 
     broker = LocalKafka(tmp / "kafka")
+    postgres = None if database_url else LocalPostgres(tmp / "postgres", durable=False)
     endpoint = broker.start()
     try:
-        settings = load_settings(
-            home=tmp / "home",
-            topic_prefix="bench",
-            kafka_bootstrap_servers=endpoint.bootstrap_servers,
-            kafka_username=endpoint.username,
-            kafka_password=endpoint.password,
-            database_url=f"sqlite:///{tmp / 'throughput.db'}",
-        )
         topic = Topics("bench").case_events
         ensure_topics(endpoint, [topic], partitions=3, replication=1)
         producer = KafkaProducer(**client_config(endpoint), linger_ms=20, batch_size=262144)
@@ -288,29 +291,79 @@ def throughput(tmp: Path, events: int) -> dict[str, Any]:
             producer.send(topic, value, key=key)
         producer.flush()
         producer.close()
-        raw = raw_consume(
-            KafkaConsumer(
-                **client_config(endpoint),
-                auto_offset_reset="earliest",
-                enable_auto_commit=False,
-                max_poll_records=500,
-            ),
-            topic,
-            events,
-        )
-        projected = project(settings, events)
+        stores = {
+            "sqlite": f"sqlite:///{tmp / 'throughput.db'}",
+            "postgresql": database_url or (postgres.start() if postgres else ""),
+        }
         crc = "C crc32c" if crc32c_c is not None else "pure-Python CRC32C"
         print(f"\n[throughput] {events:,} CaseEvents on a local Kafka broker, 3 partitions, {crc}")
-        print(f"{'raw kafka-python consume':<34} {raw:>10,.0f} events/s  (baseline)")
-        print(f"{'projection (decode, apply, commit)':<34} {projected:>10,.0f} events/s "
-              f"({projected / raw:.0%})")  # fmt: skip
-        return {"events": events, "crc32c": crc, "raw_consume_events_per_s": raw,
-                "projection_events_per_s": projected, "share_of_raw": projected / raw}  # fmt: skip
+        figures: dict[str, Any] = {"events": events, "crc32c": crc}
+        for store, url in stores.items():
+            raw = raw_consume(raw_consumer(endpoint), topic, events)
+            settings = load_settings(
+                home=tmp / "home",
+                topic_prefix="bench",
+                kafka_bootstrap_servers=endpoint.bootstrap_servers,
+                kafka_username=endpoint.username,
+                kafka_password=endpoint.password,
+                database_url=url,
+            )
+            projected = project(settings, events)
+            print(f"{'raw kafka-python consume':<34} {raw.per_s:>9,.0f} events/s "
+                  f"{raw.cpu_us:>7.1f} us CPU/event  (baseline)")  # fmt: skip
+            print(f"{f'projection into {store}':<34} {projected.per_s:>9,.0f} events/s "
+                  f"{projected.cpu_us:>7.1f} us CPU/event  ({projected.per_s / raw.per_s:.0%}, "
+                  f"by CPU time {raw.cpu_us / projected.cpu_us:.0%})")  # fmt: skip
+            figures[store] = compared(projected, raw)
+        return figures
     finally:
         broker.stop()
+        if postgres is not None:
+            postgres.destroy()
 
 
-def raw_consume(consumer: Any, topic: str, events: int) -> float:
+def raw_consumer(endpoint: Any) -> Any:
+    """A kafka-python consumer as the raw baselines read with it (no group, 500 per poll)."""
+    from kafka import KafkaConsumer
+
+    from services.runtime.kafkaclients import client_config
+
+    return KafkaConsumer(
+        **client_config(endpoint),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=500,
+    )
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Events over wall time, and this process's CPU time per event: on a shared machine the
+    wall-time rates swing with the others' load, the CPU time much less (a PostgreSQL server's
+    own CPU time is not in it)."""
+
+    events: int
+    wall_s: float
+    cpu_s: float
+
+    @property
+    def per_s(self) -> float:
+        return self.events / self.wall_s
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu_s / self.events * 1e6
+
+
+def compared(rate: Rate, raw: Rate) -> dict[str, float]:
+    """A projection's figures beside the raw consume's, as JSON fields."""
+    return {"raw_consume_events_per_s": raw.per_s, "projection_events_per_s": rate.per_s,
+            "share_of_raw": rate.per_s / raw.per_s, "raw_consume_cpu_us_per_event": raw.cpu_us,
+            "projection_cpu_us_per_event": rate.cpu_us,
+            "cpu_share_of_raw": raw.cpu_us / rate.cpu_us}  # fmt: skip
+
+
+def raw_consume(consumer: Any, topic: str, events: int) -> Rate:
     """kafka-python alone: every partition from the beginning, records counted, not decoded."""
     from kafka import TopicPartition
 
@@ -319,22 +372,26 @@ def raw_consume(consumer: Any, topic: str, events: int) -> float:
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
-    start, count = time.perf_counter(), 0
+    start, cpu, count = time.perf_counter(), time.process_time(), 0
     while count < events:
         if time.perf_counter() - start > STALL_LIMIT_S:
             raise TimeoutError(f"read {count} of {events} events")
         count += sum(len(batch) for batch in consumer.poll(timeout_ms=1000).values())
-    elapsed = time.perf_counter() - start
+    rate = Rate(events, time.perf_counter() - start, time.process_time() - cpu)
     consumer.close()
-    return events / elapsed
+    return rate
 
 
-def project(settings: Settings, events: int) -> float:
+def project(settings: Settings, events: int) -> Rate:
+    """A projection from the start of the topic into a fresh read model (what a rebuild does),
+    dropped afterwards."""
     from projections.wiring import build_projector
 
-    projector, feed = build_projector(settings, clock=lambda: T0), build_feed(settings)
+    model = ReadModel("tput_")
+    projector = build_projector(settings, model, clock=lambda: T0)
+    feed = build_feed(settings)
     feed.open({})
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     while sum(projector.positions().values()) < events:
         if time.perf_counter() - start > STALL_LIMIT_S:
             raise TimeoutError("the projection did not reach the end of the topic")
@@ -342,9 +399,11 @@ def project(settings: Settings, events: int) -> float:
         if messages:
             projector.handle(messages)
             feed.commit(projector.positions())
-    elapsed = time.perf_counter() - start
+    rate = Rate(events, time.perf_counter() - start, time.process_time() - cpu)
     feed.close()
-    return events / elapsed
+    model.drop(projector.db)
+    projector.db.dispose()
+    return rate
 
 
 def main() -> None:
@@ -374,7 +433,7 @@ def main() -> None:
         settings = load_settings(home=Path(tmp) / "home")
         figures["memory"] = memory(settings, sqlite, args.memory_events)
         if not args.skip_kafka:
-            figures["throughput"] = throughput(Path(tmp), args.kafka_events)
+            figures["throughput"] = throughput(Path(tmp), args.kafka_events, args.database_url)
     if args.json:
         print(json.dumps(figures))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 
 from events.errors import ContractError, Reason
@@ -43,6 +43,7 @@ class Codec:
     def __init__(self, schemas: Iterable[Schema] = ()) -> None:
         self._versions: dict[bytes, SchemaVersion] = {}
         self._current: dict[str, SchemaVersion] = {}
+        self._plains: dict[bytes, _PlainVersion] = {}  # by fingerprint, made on first use
         for schema in schemas:
             version = self._add(schema)
             if version.full_name in self._current:
@@ -106,6 +107,25 @@ class Codec:
         record = _read_body(data, writer, reader)
         return Decoded(reader.wire_name, reader.full_name, record)
 
+    def decode_wire(self, data: bytes) -> Decoded:
+        """Read one message into its current version with every instant left as the wire's
+        epoch milliseconds (the projections compare and store milliseconds: turning each into
+        a datetime and back cost more than reading the record). An instant no datetime can
+        hold is refused as `decode` refuses it, so both accept the same messages."""
+        writer = self._writer_of(data)
+        reader = self._current.get(writer.full_name, writer)
+        plain_reader = self._plain(reader)
+        record = _read_body(data, self._plain(writer).version, plain_reader.version)
+        if not plain_reader.in_range(record):
+            raise ContractError(Reason.BAD_BODY, f"{writer.wire_name} body: OverflowError")
+        return Decoded(reader.wire_name, reader.full_name, record)
+
+    def _plain(self, version: SchemaVersion) -> "_PlainVersion":
+        plain = self._plains.get(version.fingerprint)
+        if plain is None:
+            plain = self._plains[version.fingerprint] = _PlainVersion.of(version)
+        return plain
+
     def _add(self, schema: Schema) -> SchemaVersion:
         version = parse(schema)
         return self._versions.setdefault(version.fingerprint, version)
@@ -143,6 +163,77 @@ def _write(version: SchemaVersion, record: Mapping[str, Any], strict: bool) -> b
     return MARKER + version.fingerprint + body.getvalue()
 
 
+@dataclass(frozen=True)
+class _PlainVersion:
+    """A schema version read without logical types (its instants come back as the longs on
+    the wire), and where its instants are in a record: the names of its own timestamp fields,
+    and the paths to those deeper down (field names, ``[]`` for array items)."""
+
+    version: SchemaVersion
+    instants: tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
+
+    def in_range(self, record: dict[str, Any]) -> bool:
+        """Whether every instant of ``record`` is one a datetime can hold."""
+        fields, nested = self.instants
+        for name in fields:  # a loop: a generator per record cost more than the checks
+            if not _in_range(record[name]):
+                return False
+        return all(_instants_in_range(record, path) for path in nested)
+
+    @classmethod
+    def of(cls, version: SchemaVersion) -> "_PlainVersion":
+        plain = parse_schema(_without_logical_types(version.parsed), named_schemas={})
+        if not isinstance(plain, dict):  # cannot happen: the version parsed as a record
+            raise ContractError(Reason.BAD_SCHEMA, f"{version.full_name} is not a record")
+        paths = list(_instant_paths(version.parsed, ()))
+        own = tuple(path[0] for path in paths if len(path) == 1)
+        instants = (own, tuple(path for path in paths if len(path) > 1))
+        return cls(SchemaVersion(version.full_name, version.fingerprint, plain), instants)
+
+
+def _without_logical_types(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_without_logical_types(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: _without_logical_types(value)
+        for key, value in schema.items()
+        if key != "logicalType" and not key.startswith("__")
+    }
+
+
+def _instant_paths(schema: Any, path: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
+    if isinstance(schema, list):  # a union: the value is one of them, or null
+        for member in schema:
+            yield from _instant_paths(member, path)
+    elif isinstance(schema, dict):
+        if schema.get("logicalType") == "timestamp-millis":
+            yield path
+        elif schema.get("type") == "record":
+            for field in schema["fields"]:
+                yield from _instant_paths(field["type"], (*path, field["name"]))
+        elif schema.get("type") == "array":
+            yield from _instant_paths(schema["items"], (*path, "[]"))
+
+
+MIN_MILLIS, MAX_MILLIS = -62_135_596_800_000, 253_402_300_799_999  # years 1 to 9999
+
+
+def _in_range(value: Any) -> bool:
+    return not isinstance(value, int) or MIN_MILLIS <= value <= MAX_MILLIS
+
+
+def _instants_in_range(value: Any, path: tuple[str, ...]) -> bool:
+    if not path:
+        return _in_range(value)
+    if path[0] == "[]":
+        items = value if isinstance(value, list) else ()
+        return all(_instants_in_range(item, path[1:]) for item in items)
+    inner = value.get(path[0]) if isinstance(value, dict) else None
+    return _instants_in_range(inner, path[1:])
+
+
 def _read_body(data: bytes, writer: SchemaVersion, reader: SchemaVersion) -> dict[str, Any]:
     body = io.BytesIO(data[HEADER_SIZE:])
     same = reader.fingerprint == writer.fingerprint
@@ -169,7 +260,8 @@ def _read_body(data: bytes, writer: SchemaVersion, reader: SchemaVersion) -> dic
 def _typed_defaults(
     record: dict[str, Any], writer: SchemaVersion, reader: SchemaVersion
 ) -> dict[str, Any]:
-    """Give defaulted fields the Python types a written value gets (fastavro leaves JSON ones).
+    """Give defaulted fields the Python types a written value gets (fastavro leaves JSON ones;
+    a plain version's timestamps have no logical type: they stay epoch milliseconds).
 
     Only top-level fields are fixed: the evolution rule adds fields there (see CONTRACT.md).
     """

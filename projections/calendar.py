@@ -22,9 +22,11 @@ Pure: the holiday data file is read by ``projections.calendarfile.load_calendar`
 from __future__ import annotations
 
 import calendar as _stdcal
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -59,7 +61,44 @@ class WorkCalendar:
     def uncertain_between(self, first: date, last: date) -> bool:
         """Whether a day from ``first`` to ``last`` (both included) is an estimated holiday or
         make-up day, or a day whose status is undecided: a count across it may still move."""
-        return any(first <= day <= last for day in self.uncertain)
+        at = bisect_left(self._uncertain_days, first)
+        return at < len(self._uncertain_days) and self._uncertain_days[at] <= last
+
+    def day_end(self, day: date) -> datetime:
+        """24:00 local of ``day``, as a UTC instant (remembered: a projection asks for the same
+        few days again and again, and the time zone conversion is most of a deadline's cost)."""
+        end = self._day_ends.get(day)
+        if end is None:
+            end = self._day_ends[day] = datetime.combine(
+                day + timedelta(days=1), time(0), tzinfo=self.zone
+            ).astimezone(UTC)
+        return end
+
+    def working_days_after(self, day: date, count: int) -> date:
+        """The ``count``-th working day after ``day`` (remembered per day and count)."""
+        found = self._working_days.get((day, count))
+        if found is None:
+            found, remaining = day, count
+            while remaining > 0:
+                found += timedelta(days=1)
+                if self.is_working_day(found):
+                    remaining -= 1
+            self._working_days[(day, count)] = found
+        return found
+
+    # Memories of the pure functions above; the calendar is immutable, so they never go stale.
+    # A projection meets a few thousand distinct days at most: they stay small.
+    @cached_property
+    def _uncertain_days(self) -> list[date]:
+        return sorted(self.uncertain)
+
+    @cached_property
+    def _day_ends(self) -> dict[date, datetime]:
+        return {}
+
+    @cached_property
+    def _working_days(self) -> dict[tuple[date, int], date]:
+        return {}
 
     def covers(self, day: date) -> bool:
         """True when the holidays of ``day``'s year are in the data (check this at start-up)."""
@@ -92,7 +131,7 @@ def local_date(instant: datetime, cal: WorkCalendar) -> date:
 
 def end_of_day(day: date, cal: WorkCalendar) -> datetime:
     """24:00 local of ``day``, as a UTC instant."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=cal.zone).astimezone(UTC)
+    return cal.day_end(day)
 
 
 def add_hours(start: datetime, hours: int) -> datetime:
@@ -102,13 +141,7 @@ def add_hours(start: datetime, hours: int) -> datetime:
 
 def add_working_days(start: datetime, count: int, cal: WorkCalendar) -> datetime:
     """End of the ``count``-th working day after the local day of ``start``."""
-    day = local_date(start, cal)
-    remaining = count
-    while remaining > 0:
-        day += timedelta(days=1)
-        if cal.is_working_day(day):
-            remaining -= 1
-    return end_of_day(day, cal)
+    return cal.day_end(cal.working_days_after(local_date(start, cal), count))
 
 
 def add_days(start: datetime, count: int, cal: WorkCalendar, *, roll: bool = True) -> datetime:

@@ -7,7 +7,7 @@ changed: obligation rows to upsert and timeline steps to insert.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -53,7 +53,8 @@ class CaseFile:
         if any(self.reported.get(ob.ident, NOT_DUE) > NOT_DUE for ob in changed):
             self.relieved_at = fact.recorded_at
         if any(not ob.is_open for ob in changed):  # else every one it holds is still open
-            state = replace(state, obligations=tuple(o for o in state.obligations if o.is_open))
+            still_open = tuple(o for o in state.obligations if o.is_open)
+            state = CaseState(state.case_id, state.last_sequence, state.context, still_open)
         self.state = state
         self.changed.update((ob.ident, ob) for ob in changed)
         self.steps.append((event_id, fact))

@@ -1,18 +1,18 @@
 """Case-event messages to engine facts, or a reason to reject them.
 
 The envelope's ``payload`` is the step record; its own fields (without the common ones) become
-the fact's fields, with every instant turned back into wire epoch milliseconds: the engine reads
-0 as "not given" (e.g. ``ReferralSent.due_at``), which the codec would have made 1970-01-01.
+the fact's fields, with every instant as the wire's epoch milliseconds: the engine reads 0 as
+"not given" (e.g. ``ReferralSent.due_at``), which a datetime would have made 1970-01-01. Both
+records are read once each, straight into milliseconds (``Codec.decode_wire``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from events import Codec, ContractError
-from events.instants import to_millis
+from events.instants import from_millis
 from projections.stalled import CaseFact
 
 COMMON_FIELDS = frozenset({"submission_id", "case_id", "occurred_at", "personal_data"})
@@ -40,13 +40,13 @@ class UnusableMessage:
 def decode_step(codec: Codec, value: bytes) -> DecodedStep | UnusableMessage:
     """The step a case-event message carries, or why it carries none."""
     try:
-        envelope = codec.decode(value)
+        envelope = codec.decode_wire(value)
         if envelope.wire_name != "CaseEvent":
             return UnusableMessage(
                 NOT_A_CASE_EVENT, f"a {envelope.wire_name} record on case-events"
             )
         event = envelope.record
-        payload = codec.decode(event["payload"])
+        payload = codec.decode_wire(event["payload"])
     except ContractError as error:
         return UnusableMessage(str(error.reason), error.detail)
     if (
@@ -60,24 +60,14 @@ def decode_step(codec: Codec, value: bytes) -> DecodedStep | UnusableMessage:
 
 
 def _fact(event: dict[str, Any], payload: dict[str, Any]) -> CaseFact:
-    fields = {k: _wire(v) for k, v in payload.items() if k not in COMMON_FIELDS}
+    fields = {k: v for k, v in payload.items() if k not in COMMON_FIELDS}
     return CaseFact(
         case_id=event["case_id"],
         sequence=event["sequence"],
         event_type=event["event_type"],
-        occurred_at=event["occurred_at"],
-        recorded_at=event["recorded_at"],
+        occurred_at=from_millis(event["occurred_at"]),
+        recorded_at=from_millis(event["recorded_at"]),
         agency=event["agency"],
         role=event["role"],
         fields=fields,
     )
-
-
-def _wire(value: object) -> object:
-    if isinstance(value, datetime):
-        return to_millis(value)
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items()}
-    return value

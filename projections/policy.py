@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from functools import cached_property
 from math import floor
 from typing import Literal
 
@@ -25,6 +26,7 @@ UNIT_CLOCK: Mapping[str, DayCount] = {
 }
 FIRST = "first_occurred_at"  # context field: when the case first recorded such a step
 DAYS_PER_MONTH = 30  # only used when a modifier leaves a fraction of a month
+
 
 class PolicyError(ValueError):
     """The policy (or an override) is invalid; the message names the rule and the field."""
@@ -168,7 +170,16 @@ class Policy:
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id, if the policy has it."""
-        return next((rule for rule in self.rules if rule.id == rule_id), None)
+        return self._by_id.get(rule_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Rule]:
+        # The engine asks for a rule per open obligation per step: a scan of every rule each
+        # time cost more than the step's own work. The first rule of an id wins, as the scan's.
+        found: dict[str, Rule] = {}
+        for rule in self.rules:
+            found.setdefault(rule.id, rule)
+        return found
 
     def context_keys(self) -> frozenset[str]:
         """The ``Event.field`` values the engine must remember per case."""

@@ -23,6 +23,7 @@ def _maybe_instant(value: int | None) -> datetime | None:
 
 def obligation_row(ob: Obligation) -> dict[str, Any]:
     """The columns the engine owns (not the alerting ones)."""
+    history = [_due_entry(change) for change in ob.due_history]
     return {
         "case_id": ob.case_id,
         "rule_id": ob.rule_id,
@@ -30,14 +31,14 @@ def obligation_row(ob: Obligation) -> dict[str, Any]:
         "opened_seq": ob.opened_seq,
         "opened_at": to_millis(ob.opened_at),
         "due_at": to_millis(ob.due_at),
-        "earliest_due_at": min(to_millis(d.due_at) for d in ob.due_history),
+        "earliest_due_at": min(due for _, due, _ in history),
         "max_due_at": _maybe(ob.max_due_at),
         "closed_at": _maybe(ob.closed_at),
         "closed_by": ob.closed_by,
         "responsible_role": ob.responsible_role,
         "responsible_agency": ob.responsible_agency,
         "citation": ob.citation,
-        "due_history": json.dumps([_due_entry(d) for d in ob.due_history]),
+        "due_history": _history_text(history),
         "known_at": to_millis(ob.on_record_from),
         "closed_known_at": _maybe(ob.closed_on_record),
         "counted_from": _maybe(ob.counted_from),
@@ -76,8 +77,14 @@ def obligation_of(row: Mapping[Any, Any]) -> Obligation:
     )
 
 
-def _due_entry(change: DueTime) -> list[int]:
-    return [to_millis(change.effective_from), to_millis(change.due_at), to_millis(change.known)]
+def _history_text(history: list[tuple[int, int, int]]) -> str:
+    """``json.dumps(history)`` to the character, without its machinery (a row per obligation
+    per batch)."""
+    return "[" + ", ".join(f"[{a}, {b}, {c}]" for a, b, c in history) + "]"
+
+
+def _due_entry(change: DueTime) -> tuple[int, int, int]:
+    return to_millis(change.effective_from), to_millis(change.due_at), to_millis(change.known)
 
 
 def _due_time(effective: int, due: int, known: int | None = None) -> DueTime:

@@ -18,6 +18,8 @@ from projections.calendar import (
 )
 from projections.policy import FIRST, Deadline, Modifier, Policy, Rule
 
+ONE = Fraction(1)
+
 
 def scaled_due_after(
     deadline: Deadline, factor: Fraction, start: datetime, cal: WorkCalendar, *, roll: bool
@@ -52,7 +54,7 @@ def scale_for(
     policy: Policy, rule: Rule, context: Mapping[str, object], cal: WorkCalendar
 ) -> Fraction:
     """The product of the scales of every modifier that applies to ``rule`` in this case."""
-    factor = Fraction(1)
+    factor = ONE
     for modifier in policy.modifiers:
         if rule.id in modifier.applies_to and _applies(modifier, context, cal):
             factor *= modifier.scale

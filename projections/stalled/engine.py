@@ -74,12 +74,40 @@ class ObligationEngine:
                 )
         return found
 
-    def _remember(self, context: Mapping[str, object], fact: CaseFact) -> Mapping[str, object]:
-        updates: dict[str, object] = {}
+    @cached_property
+    def _remembered(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Per step name, the context keys it sets and their field names (in key order)."""
+        found: dict[str, list[tuple[str, str]]] = {}
         for key in self._context_keys:
             event, _, name = key.partition(".")
-            if event != fact.event_type:
-                continue
+            found.setdefault(event, []).append((key, name))
+        return {event: tuple(keys) for event, keys in found.items()}
+
+    @cached_property
+    def _closers(self) -> dict[str, dict[str, tuple[Closer, ...]]]:
+        """Per step name, the rules it may close and the closers of each on that step."""
+        found: dict[str, dict[str, tuple[Closer, ...]]] = {}
+        for rule in self.policy.rules:
+            if self.policy.rule(rule.id) is not rule:
+                continue  # a later rule of the same id is never looked up
+            for closer in rule.closed_by:
+                found.setdefault(closer.event, {})[rule.id] = tuple(
+                    c for c in rule.closed_by if c.event == closer.event
+                )
+        return found
+
+    @cached_property
+    def _lifted_by(self) -> dict[str, frozenset[str]]:
+        """Per step name, the rules whose modifiers it lifts."""
+        found: dict[str, set[str]] = {}
+        for modifier in self.policy.modifiers:
+            if modifier.lifted_by:
+                found.setdefault(modifier.lifted_by, set()).update(modifier.applies_to)
+        return {event: frozenset(rules) for event, rules in found.items()}
+
+    def _remember(self, context: Mapping[str, object], fact: CaseFact) -> Mapping[str, object]:
+        updates: dict[str, object] = {}
+        for key, name in self._remembered.get(fact.event_type, ()):
             first_time = name == FIRST and key not in context
             if name == "occurred_at" or first_time:
                 updates[key] = fact.occurred_at
@@ -91,10 +119,17 @@ class ObligationEngine:
         self, obligations: tuple[Obligation, ...], fact: CaseFact, context: Mapping[str, object]
     ) -> tuple[Obligation, ...]:
         close_all = fact.event_type in self.policy.settings.closes_all
+        closers = self._closers.get(fact.event_type)
+        if not close_all and not closers:
+            return obligations  # most steps close nothing: no copy
+        closers = closers or {}
         return tuple(
             _closed(ob, fact)
             if ob.is_open
-            and ((close_all and not self._survives(ob)) or self._closes(ob, fact, context))
+            and (
+                (close_all and not self._survives(ob))
+                or any(_matches(c, ob, fact, context) for c in closers.get(ob.rule_id, ()))
+            )
             else ob
             for ob in obligations
         )
@@ -103,12 +138,6 @@ class ObligationEngine:
         """Criminal-procedure limits run on when the child-protection case file is closed."""
         rule = self.policy.rule(ob.rule_id)
         return rule is not None and rule.survives_closure
-
-    def _closes(self, ob: Obligation, fact: CaseFact, context: Mapping[str, object]) -> bool:
-        rule = self.policy.rule(ob.rule_id)
-        return rule is not None and any(
-            _matches(closer, ob, fact, context) for closer in rule.closed_by
-        )
 
     def _extend(
         self, obligations: tuple[Obligation, ...], fact: CaseFact, context: Mapping[str, object]
@@ -133,12 +162,9 @@ class ObligationEngine:
     ) -> tuple[Obligation, ...]:
         """A step that lifts a modifier (full limits for a minor accused) gives the open
         obligations it shortened their full deadline and cap again, counted from their start."""
-        lifted = {
-            rule_id
-            for modifier in self.policy.modifiers
-            if modifier.lifted_by == fact.event_type
-            for rule_id in modifier.applies_to
-        }
+        lifted = self._lifted_by.get(fact.event_type)
+        if not lifted:
+            return obligations
         return tuple(
             self._relimited(ob, fact, context) if ob.is_open and ob.rule_id in lifted else ob
             for ob in obligations
@@ -271,8 +297,11 @@ def _already_open(obligations: Iterable[Obligation], new: Obligation) -> bool:
 def _changes(
     before: tuple[Obligation, ...], after: tuple[Obligation, ...]
 ) -> tuple[Obligation, ...]:
+    if after is before:  # the step changed no obligation: nothing to compare
+        return ()
     previous = {ob.ident: ob for ob in before}
-    return tuple(ob for ob in after if previous.get(ob.ident) != ob)
+    # An obligation the step left alone is the same object: no field-by-field comparison.
+    return tuple(ob for ob in after if (was := previous.get(ob.ident)) is not ob and was != ob)
 
 
 def _text(subject: Mapping[str, object], field: str) -> str | None:

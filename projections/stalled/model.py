@@ -189,6 +189,8 @@ def _in_range(value: datetime) -> datetime:
 
 def aware(value: datetime) -> datetime:
     """``value`` in UTC; refuses naive datetimes."""
+    if value.tzinfo is UTC:
+        return value  # as decoded from the wire: no conversion
     if value.tzinfo is None or value.utcoffset() is None:
         raise FactError(f"naive datetime {value.isoformat()}: facts need aware times")
     return value.astimezone(UTC)

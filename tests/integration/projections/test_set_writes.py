@@ -1,5 +1,6 @@
 """The read model's set-based writes leave the rows that row-by-row upserts would have left,
-on SQLite (multi-row VALUES, in chunks) and on PostgreSQL (one statement over every row)."""
+on SQLite (multi-row VALUES, in chunks) and on PostgreSQL (one statement over an array per
+column)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,20 @@ def test_more_rows_than_one_statement_takes_are_all_written(database_url: str) -
     with db.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(model.timeline)).scalar()
     assert count == len(steps)
+
+
+def _message(i: int) -> dict[str, Any]:
+    return {"message_id": f"m-{i}", "kind": "alert", "topic": "t", "key": f"k{i}".encode(),
+            "value": bytes([i, 0, 255]), "created_at": i, "published_at": None}  # fmt: skip
+
+
+def test_queued_messages_keep_their_bytes_their_nulls_and_their_order(database_url: str) -> None:
+    db, model = _model(database_url)
+    order = [7, 3, 9, 1, 4]
+    with db.begin() as conn:
+        store.add_outbox(conn, model, [_message(i) for i in order])
+    with db.connect() as conn:
+        outbox = model.outbox
+        query = sa.select(outbox.c.message_id, outbox.c.value, outbox.c.published_at)
+        rows = conn.execute(query.order_by(outbox.c.id)).all()
+    assert [tuple(row) for row in rows] == [(f"m-{i}", bytes([i, 0, 255]), None) for i in order]

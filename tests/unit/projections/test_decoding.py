@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from events import Codec
+from events.instants import to_millis
 from projections.decoding import PAYLOAD_MISMATCH, DecodedStep, UnusableMessage, decode_step
 from projections.rows import dump_context, load_context, obligation_of, obligation_row
+from projections.stalled import Obligation
 from tests.integration.projections.builders import T0, CaseStory
 from tests.unit.projections.builders import Story, only
 
@@ -26,7 +30,7 @@ def test_a_payload_of_another_step_than_the_envelope_says_is_refused() -> None:
     assert isinstance(refusal, UnusableMessage) and refusal.reason == PAYLOAD_MISMATCH
 
 
-def test_an_obligation_row_reads_back_as_the_same_obligation() -> None:
+def _extended_police_report() -> Obligation:
     story = Story().add("PoliceReportReceived", T0, report_id="R1")
     story.add(
         "DeadlineExtended",
@@ -35,8 +39,23 @@ def test_an_obligation_row_reads_back_as_the_same_obligation() -> None:
         new_due_at=1_780_000_000_000,
         authority="procuracy",
     )
-    ob = only(story.state(), "police_settle_report")
+    return only(story.state(), "police_settle_report")
+
+
+def test_an_obligation_row_reads_back_as_the_same_obligation() -> None:
+    ob = _extended_police_report()
     assert obligation_of(obligation_row(ob)) == ob
+
+
+def test_a_due_history_is_stored_as_the_json_text_rows_always_had() -> None:
+    # a rebuild compares its rows with the live ones character for character
+    ob = _extended_police_report()
+    entries = [
+        [to_millis(d.effective_from), to_millis(d.due_at), to_millis(d.known)]
+        for d in ob.due_history
+    ]
+    assert len(entries) == 2
+    assert obligation_row(ob)["due_history"] == json.dumps(entries)
 
 
 def test_a_context_with_instants_reads_back_equal() -> None:
