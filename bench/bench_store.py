@@ -1,9 +1,11 @@
 """Event store throughput beside raw SQLAlchemy inserts into the same database.
 
-    python bench/bench_store.py [--events N] [--database-url URL] [--json]
+    python bench/bench_store.py [--events N] [--postgres | --database-url URL] [--json]
 
 Runs on a fresh SQLite file, and on PostgreSQL when ``--database-url`` or ``BENCH_POSTGRES_URL``
-names one (use an empty scratch database: the run refuses a database that already has cases).
+names one (use an empty scratch database: the run refuses a database that already has cases),
+or on a throw-away local cluster (Debian's ``postgresql``) that ``--postgres`` starts and
+destroys again.
 For each store it prints events appended per second through ``CaseService.record`` (load, check
 the rules, hash, save: one transaction per event), the same through ``record_many`` in batches of
 200 events (one transaction a batch, as the intake does), the same with personal data on every
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from deploy.postgres.launcher import LocalPostgres
 from services.cases.application import CaseService, StepRequest
 from services.runtime.logs import configure_logging
 from services.runtime.settings import load_settings
@@ -250,15 +253,26 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("BENCH_POSTGRES_URL", ""),
         help="also run on this (PostgreSQL) database",
     )
+    parser.add_argument(
+        "--postgres", action="store_true", help="also run on a throw-away local PostgreSQL cluster"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args(argv)
     configure_logging(level="WARNING")
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         home = Path(tmp)
         stores = [("sqlite", f"sqlite:///{home / 'events.db'}")]
-        if args.database_url:
-            stores.append((sa.make_url(args.database_url).get_backend_name(), args.database_url))
-        figures = [bench(name, url, home / name, args.events) for name, url in stores]
+        postgres = LocalPostgres(home / "postgres", durable=False) if args.postgres else None
+        try:
+            if postgres is not None:
+                stores.append(("postgresql", postgres.start()))
+            elif args.database_url:
+                backend = sa.make_url(args.database_url).get_backend_name()
+                stores.append((backend, args.database_url))
+            figures = [bench(name, url, home / name, args.events) for name, url in stores]
+        finally:
+            if postgres is not None:
+                postgres.destroy()
     if args.json:
         print(as_json(figures))
     else:

@@ -280,10 +280,16 @@ class CaseService(Application[UUID]):
         return cases
 
     def _save(self, keys: BatchKeys, *cases: Case) -> None:
-        """Save the cases' new events and the keys they were sealed with, in one transaction."""
+        """Save the cases' new events and the keys they were sealed with, in one transaction.
+
+        The events go straight to the recorder rather than through ``Application.save``: that
+        path adds what this application does not use (snapshots, followers notified
+        in-process, protocol checks per object), and mapping the events before the
+        transaction opens keeps PostgreSQL's table lock short."""
+        stored = [self.mapper.to_stored_event(e) for case in cases for e in case.collect_events()]
         with self._recorder.transaction(commit=True) as session:
             keys.write(session.connection())
-            self.save(*cases)
+            self._recorder.insert_events(stored, session=session)
 
     @property
     def events_channel(self) -> str:

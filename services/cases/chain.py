@@ -25,6 +25,9 @@ MISSING = "missing"
 INSERTED = "inserted"
 REORDERED = "reordered"
 ANCHOR_MISMATCH = "anchor does not match"
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""The canonical JSON the hash is taken over, made once (``json.dumps`` with these options
+builds a new encoder on every call, for every event recorded and verified)."""
 
 
 class ChainedEvent(Protocol):
@@ -61,8 +64,7 @@ def event_hash(case_id: str, sequence: int, event: ChainedEvent, *, legacy: bool
     content = hashed_content(case_id, sequence, event)
     if legacy:
         del content["recorded_at"]
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(content).encode("utf-8")).hexdigest()
 
 
 def hashed_content(case_id: str, sequence: int, event: ChainedEvent) -> dict[str, Any]:
