@@ -12,8 +12,9 @@ the rules, hash, save: one transaction per event), the same through ``record_man
 fifth case (20 %), events read back per second through ``history``, and the raw rate of
 inserting as many rows of the same size with SQLAlchemy Core: one transaction per row, in
 batches of 200 rows a transaction (the shape of ``record_many``'s batches) and in one batch.
-The shares printed last are ``record_many`` to the raw batches of 200, and what personal data
-on 20 % of cases costs.
+The batches of ``record_many``, with and without personal data, and the raw batches of 200 take
+turns, so that the load of a shared machine weighs on all three alike. The shares printed last
+are ``record_many`` to the raw batches of 200, and what personal data on 20 % of cases costs.
 """
 
 from __future__ import annotations
@@ -81,24 +82,49 @@ def append_cases(service: CaseService, case_ids: list[str]) -> None:
             service.record(case_id, "NeedsAssessed", fields, "commune-22738", f"s{n}", T0)
 
 
-def append_batched(service: CaseService, case_ids: list[str], personal: bool = False) -> None:
-    """The same events through ``record_many``, a batch per BATCH cases, as the intake does;
+def batch_requests(case_ids: list[str], personal: bool = False) -> list[StepRequest]:
+    """One batch of the intake: every event of ``case_ids``, reported then assessed;
     ``personal``: every fifth case is reported with personal data."""
-    for start in range(0, len(case_ids), BATCH_CASES):
-        requests = []
-        for n, case_id in enumerate(case_ids[start : start + BATCH_CASES], start):
-            data = PERSONAL if personal and n % PERSONAL_EVERY == 0 else None
-            requests.append(
-                StepRequest(
-                    case_id, "CaseReported", {"channel": "hotline"}, "hotline-111", "s0", T0, data
-                )
+    requests = []
+    for n, case_id in enumerate(case_ids):
+        data = PERSONAL if personal and n % PERSONAL_EVERY == 0 else None
+        requests.append(
+            StepRequest(
+                case_id, "CaseReported", {"channel": "hotline"}, "hotline-111", "s0", T0, data
             )
-            for n in range(1, EVENTS_PER_CASE):
-                fields = {"needs": ["school", "shelter"], "round": n}
-                requests.append(
-                    StepRequest(case_id, "NeedsAssessed", fields, "commune-22738", f"s{n}", T0)
-                )
-        service.record_many(requests)
+        )
+        for step in range(1, EVENTS_PER_CASE):
+            fields = {"needs": ["school", "shelter"], "round": step}
+            requests.append(
+                StepRequest(case_id, "NeedsAssessed", fields, "commune-22738", f"s{step}", T0)
+            )
+    return requests
+
+
+def batches_of(case_ids: list[str]) -> list[list[str]]:
+    return [case_ids[n : n + BATCH_CASES] for n in range(0, len(case_ids), BATCH_CASES)]
+
+
+def interleaved(
+    service: CaseService, engine: sa.Engine, cases: int, size: int
+) -> tuple[float, float, float]:
+    """Seconds for ``record_many`` without and with personal data and for the raw insert of
+    as many rows of ``size`` bytes, a batch of each in turn: a shared machine's swings of load
+    then fall on all three alike, and the shares compare like with like."""
+    spent = [0.0, 0.0, 0.0]
+    table = raw_table()
+    table.create(engine)
+    try:
+        for case_ids in batches_of([str(uuid.uuid4()) for _ in range(cases)]):
+            plain = batch_requests(case_ids)
+            personal = batch_requests([str(uuid.uuid4()) for _ in case_ids], personal=True)
+            rows = raw_rows(len(plain), size)
+            spent[0] += timed(lambda: service.record_many(plain))  # noqa: B023
+            spent[1] += timed(lambda: service.record_many(personal))  # noqa: B023
+            spent[2] += timed(lambda: _insert(engine, table, rows))  # noqa: B023
+    finally:
+        table.drop(engine)
+    return spent[0], spent[1], spent[2]
 
 
 def read_cases(service: CaseService, case_ids: list[str]) -> int:
@@ -137,17 +163,16 @@ def raw_rows(count: int, size: int) -> list[dict[str, object]]:
     ]
 
 
-def raw_inserts(engine: sa.Engine, count: int, size: int) -> tuple[float, float, float]:
-    """Seconds to insert ``count`` rows one transaction each, 200 a transaction, in one batch."""
+def raw_inserts(engine: sa.Engine, count: int, size: int) -> tuple[float, float]:
+    """Seconds to insert ``count`` rows one transaction each, and in one batch."""
     table = raw_table()
     table.create(engine)
     try:
         per_row = timed(lambda: _insert_each(engine, table, raw_rows(count, size), 1))
-        per_batch = _raw_seconds(engine, table, count, size, BATCH_CASES * EVENTS_PER_CASE)
         whole = _raw_seconds(engine, table, count, size, count)
     finally:
         table.drop(engine)
-    return per_row, per_batch, whole
+    return per_row, whole
 
 
 def _raw_seconds(engine: sa.Engine, table: sa.Table, count: int, size: int, batch: int) -> float:
@@ -182,22 +207,20 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
     refuse_used_database(url)
     settings = load_settings(home=home, database_url=url, master_key_file=home / "master.key")
     service = CaseService.from_settings(settings)
-    case_ids = [str(uuid.uuid4()) for _ in range(max(1, events // EVENTS_PER_CASE))]
-    batched_ids = [str(uuid.uuid4()) for _ in case_ids]
-    personal_ids = [str(uuid.uuid4()) for _ in case_ids]
-    total = len(case_ids) * EVENTS_PER_CASE
+    engine = sa.create_engine(url)
+    cases = max(1, events // EVENTS_PER_CASE)
+    case_ids = [str(uuid.uuid4()) for _ in range(cases)]
+    total = cases * EVENTS_PER_CASE
     try:
+        warm_up = [str(uuid.uuid4()) for _ in range(BATCH_CASES)]
+        service.record_many(batch_requests(warm_up, personal=True))  # caches, compiled queries
+        size = average_row_bytes(engine)
+        batched_s, personal_s, batches_s = interleaved(service, engine, cases, size)
         append_s = timed(lambda: append_cases(service, case_ids))
-        batched_s = timed(lambda: append_batched(service, batched_ids))
-        personal_s = timed(lambda: append_batched(service, personal_ids, personal=True))
         read_s = timed(lambda: read_cases(service, case_ids))
+        per_row_s, batch_s = raw_inserts(engine, total, size)
     finally:
         service.close()
-    engine = sa.create_engine(url)
-    try:
-        size = average_row_bytes(engine)
-        per_row_s, batches_s, batch_s = raw_inserts(engine, total, size)
-    finally:
         engine.dispose()
     return Figures(
         store,
@@ -247,7 +270,7 @@ def as_json(rows: list[Figures]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000, help="events per store")
+    parser.add_argument("--events", type=int, default=4000, help="events per store")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_POSTGRES_URL", ""),

@@ -267,7 +267,7 @@ class CaseService(Application[UUID]):
         """The cases of a batch, read in one query; None for a case not reported yet (a case id
         that is not a UUID is left out: its submission is refused when applied)."""
         wanted: dict[UUID, str] = {}
-        for case_id in case_ids:
+        for case_id in dict.fromkeys(case_ids):  # a case's every submission names it
             try:
                 wanted[UUID(case_id)] = case_id
             except (ValueError, TypeError, AttributeError):

@@ -18,6 +18,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -98,9 +99,10 @@ def content_digest(step: str, payload: Mapping[str, Any], agency: str, occurred_
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Draft:
-    """A submission placed in the chain, before its own hash is known."""
+    """A submission placed in the chain, before its own hash is known (not frozen: it lives
+    for one call, and a frozen dataclass costs a call per field to build, for every event)."""
 
     step: str
     payload: dict[str, Any]
@@ -118,18 +120,21 @@ class _Draft:
         ``sequence`` of the case, and the recording time as its ``timestamp``."""
         fields = dict(vars(self))  # shallow: the payload is already the event's own copy
         fields["hash"] = event_hash(str(case_id), sequence, self)
-        fields["timestamp"] = from_millis(fields.pop("recorded_at"))
+        del fields["recorded_at"]
         return fields
 
 
-def _now_millis() -> int:
-    """The recording time, to the millisecond the wire and the hash carry."""
-    return to_millis(Aggregate.Event.create_timestamp())
+def _recording_time() -> tuple[datetime, int]:
+    """The recording time as the event's ``timestamp`` and in epoch milliseconds, both to
+    the millisecond the wire and the hash carry."""
+    millis = to_millis(Aggregate.Event.create_timestamp())
+    return from_millis(millis), millis
 
 
 def _event_fields(
     case_id: UUID, sequence: int, submission: Submission, previous: str
 ) -> dict[str, Any]:
+    timestamp, recorded_at = _recording_time()
     draft = _Draft(
         step=submission.step,
         payload=dict(submission.payload),
@@ -139,9 +144,9 @@ def _event_fields(
         submission_id=submission.submission_id,
         sealed_personal_data=submission.sealed_personal_data,
         previous_hash=previous,
-        recorded_at=_now_millis(),
+        recorded_at=recorded_at,
     )
-    return draft.event_fields(case_id, sequence)
+    return draft.event_fields(case_id, sequence) | {"timestamp": timestamp}
 
 
 class Case(Aggregate):

@@ -92,6 +92,8 @@ class StepBatch:
         happen.
         """
         try:
+            if not request.personal_data:  # no key can be made for it: nothing to undo
+                return self._apply(request, ordered_erasure)
             with self.keys.for_step():
                 return self._apply(request, ordered_erasure)
         except errors.CaseError as refusal:
