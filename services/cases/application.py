@@ -308,9 +308,13 @@ class CaseService(Application[UUID]):
         """The one recording path: apply the submissions to their cases as read now and save
         the new events and keys in one transaction; None (nothing saved) on a version
         conflict."""
+        with self._recorder.transaction(commit=False) as session:  # cases and keys, one read
+            cases = self._load_many(request.case_id for request in requests)
+            with_data = (r.case_id for r in requests if r.personal_data)
+            keys = self.keys.batch(with_data, session.connection())
         batch = StepBatch(
-            self._load_many(request.case_id for request in requests),
-            self.keys.batch(r.case_id for r in requests if r.personal_data),
+            cases,
+            keys,
             workflow=self.workflow,
             agencies=self.agencies,
             find=self._find,

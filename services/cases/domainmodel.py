@@ -363,8 +363,8 @@ def _admit(workflow: Workflow, submission: Submission) -> StepRule:
         raise errors.UnknownStep(submission.step)
     if submission.role not in rule.roles:
         raise errors.RoleNotAllowed(submission.role, submission.step)
-    leaked = sorted(PERSONAL_FIELDS & set(submission.payload))
-    if leaked:
+    if not PERSONAL_FIELDS.isdisjoint(submission.payload):
+        leaked = sorted(PERSONAL_FIELDS & set(submission.payload))
         raise errors.PersonalDataInPayload(submission.step, leaked)
     if not all(_is_plain(value) for value in submission.payload.values()):
         raise errors.InvalidValue(submission.step, "-", "payload fields must be primitives")
