@@ -25,6 +25,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
+from sqlalchemy import Connection
 
 from deploy.process import private_home
 from events.instants import now_millis
@@ -263,16 +264,19 @@ class CaseService(Application[UUID]):
             raise errors.CaseNotFound(case_id)
         return case
 
-    def _load_many(self, case_ids: Iterable[str]) -> dict[str, Case | None]:
-        """The cases of a batch, read in one query; None for a case not reported yet (a case id
-        that is not a UUID is left out: its submission is refused when applied)."""
+    def _load_many(
+        self, case_ids: Iterable[str], connection: Connection | None = None
+    ) -> dict[str, Case | None]:
+        """The cases of a batch, read in one query (on ``connection`` when given); None for a
+        case not reported yet (a case id that is not a UUID is left out: its submission is
+        refused when applied)."""
         wanted: dict[UUID, str] = {}
         for case_id in dict.fromkeys(case_ids):  # a case's every submission names it
             try:
                 wanted[UUID(case_id)] = case_id
             except (ValueError, TypeError, AttributeError):
                 continue
-        stored = self._recorder.select_cases(wanted)
+        stored = self._recorder.select_cases(wanted, connection)
         cases: dict[str, Case | None] = dict.fromkeys(wanted.values())
         for stored_id, events in stored.items():
             case = project_aggregate(None, map(self.mapper.to_domain_event, events))
@@ -308,10 +312,10 @@ class CaseService(Application[UUID]):
         """The one recording path: apply the submissions to their cases as read now and save
         the new events and keys in one transaction; None (nothing saved) on a version
         conflict."""
-        with self._recorder.transaction(commit=False) as session:  # cases and keys, one read
-            cases = self._load_many(request.case_id for request in requests)
+        with self._recorder.reading() as connection:  # cases and keys, on one connection
+            cases = self._load_many((request.case_id for request in requests), connection)
             with_data = (r.case_id for r in requests if r.personal_data)
-            keys = self.keys.batch(with_data, session.connection())
+            keys = self.keys.batch(with_data, connection)
         batch = StepBatch(
             cases,
             keys,

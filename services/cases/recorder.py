@@ -11,7 +11,8 @@ bytes (:mod:`services.cases.canonical`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -51,12 +52,32 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
         self._notify_channel(session)
         return []  # no recordings: nothing follows this application in-process
 
-    def select_cases(self, originator_ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
-        """The stored events of each given case, in version order (absent cases left out)."""
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A connection for a batch's reads. On PostgreSQL they run outside a transaction
+        (each sees what is committed): its BEGIN and ROLLBACK would be two more round trips
+        per batch, and a write is checked by the version constraint anyway. On SQLite, where
+        they cost no round trip, in the library's read transaction (and its locks)."""
+        engine = self.datastore.engine
+        if isinstance(engine, sa.Engine) and engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+            return
+        with self.transaction(commit=False) as session:
+            yield session.connection()
+
+    def select_cases(
+        self, originator_ids: Iterable[UUID], connection: sa.Connection | None = None
+    ) -> dict[UUID, list[StoredEvent]]:
+        """The stored events of each given case, in version order (absent cases left out);
+        read on ``connection`` when given, else in a read of its own."""
         wanted = sorted(set(originator_ids))
         found: dict[UUID, list[StoredEvent]] = {}
         if not wanted:
             return found
+        if connection is None:
+            with self.reading() as own:
+                return self.select_cases(wanted, own)
         table = self._table
         query = (
             sa.select(
@@ -65,10 +86,9 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
             .where(table.c.originator_id.in_(wanted))
             .order_by(table.c.originator_id, table.c.originator_version)
         )
-        with self.transaction(commit=False) as session:
-            for originator_id, version, topic, state in session.execute(query):
-                stored = StoredEvent(originator_id, version, topic, bytes(state))
-                found.setdefault(_as_uuid(originator_id), []).append(stored)
+        for originator_id, version, topic, state in connection.execute(query):
+            stored = StoredEvent(originator_id, version, topic, bytes(state))
+            found.setdefault(_as_uuid(originator_id), []).append(stored)
         return found
 
     @property
