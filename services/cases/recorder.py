@@ -46,11 +46,29 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
             }
             for e in stored_events
         ]
-        if self._has_autoincrementing_ids:
-            self._lock_table(session)  # notification ids in commit order (PostgreSQL)
+        if self._on_postgresql:
+            self._lock_and_notify(session)
+        else:
+            if self._has_autoincrementing_ids:
+                self._lock_table(session)
+            self._notify_channel(session)
         session.execute(sa.insert(self._table), rows)
-        self._notify_channel(session)
         return []  # no recordings: nothing follows this application in-process
+
+    @property
+    def _on_postgresql(self) -> bool:
+        engine = self.datastore.engine
+        return engine is not None and engine.dialect.name == "postgresql"
+
+    def _lock_and_notify(self, session: Session) -> None:
+        """The library's table lock (notification ids in commit order) and its NOTIFY, sent
+        as one statement: one round trip a batch instead of two. A NOTIFY is delivered at
+        commit wherever it stands in the transaction."""
+        table = self.events_table_name
+        if self.schema_name is not None:
+            table = f"{self.schema_name}.{table}"
+        cursor = session.connection().connection.cursor()
+        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE; NOTIFY {self.channel_name};")
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -59,7 +77,7 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
         per batch, and a write is checked by the version constraint anyway. On SQLite, where
         they cost no round trip, in the library's read transaction (and its locks)."""
         engine = self.datastore.engine
-        if isinstance(engine, sa.Engine) and engine.dialect.name == "postgresql":
+        if isinstance(engine, sa.Engine) and self._on_postgresql:
             with engine.connect() as connection:
                 yield connection.execution_options(isolation_level="AUTOCOMMIT")
             return
