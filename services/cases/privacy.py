@@ -42,6 +42,11 @@ case_keys = sa.Table(
     sa.Column("shredded_at", sa.DateTime(timezone=True), nullable=True),
 )
 
+_KEYS_OF = sa.select(case_keys.c.case_id, case_keys.c.wrapped_key).where(
+    case_keys.c.case_id.in_(sa.bindparam("case_ids", expanding=True))
+)
+"""Built once: building the statement for each batch's list of ids cost more than running it."""
+
 
 def load_master_key(path: Path) -> bytes:
     """Read the master key, creating it (mode 0600) on first use."""
@@ -102,14 +107,11 @@ class KeyStore:
         wanted = sorted(set(case_ids))
         if not wanted:
             return {}
-        query = sa.select(case_keys.c.case_id, case_keys.c.wrapped_key).where(
-            case_keys.c.case_id.in_(wanted)
-        )
         if connection is not None:
-            rows = connection.execute(query).all()
+            rows = connection.execute(_KEYS_OF, {"case_ids": wanted}).all()
         else:
             with self._engine.connect() as own:
-                rows = own.execute(query).all()
+                rows = own.execute(_KEYS_OF, {"case_ids": wanted}).all()
         return {
             case_id: None if wrapped is None else bytes(self._master.decrypt(wrapped))
             for case_id, wrapped in rows

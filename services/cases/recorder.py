@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -96,18 +97,24 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
         if connection is None:
             with self.reading() as own:
                 return self.select_cases(wanted, own)
+        rows = connection.execute(self._select_cases, {"originator_ids": wanted})
+        for originator_id, version, topic, state in rows:
+            stored = StoredEvent(originator_id, version, topic, bytes(state))
+            found.setdefault(_as_uuid(originator_id), []).append(stored)
+        return found
+
+    @cached_property
+    def _select_cases(self) -> sa.Select[Any]:
+        """Built once: building it for each batch's list of ids cost more than running it."""
         table = self._table
-        query = (
+        wanted: sa.BindParameter[Any] = sa.bindparam("originator_ids", expanding=True)
+        return (
             sa.select(
                 table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state
             )
             .where(table.c.originator_id.in_(wanted))
             .order_by(table.c.originator_id, table.c.originator_version)
         )
-        for originator_id, version, topic, state in connection.execute(query):
-            stored = StoredEvent(originator_id, version, topic, bytes(state))
-            found.setdefault(_as_uuid(originator_id), []).append(stored)
-        return found
 
     @property
     def _table(self) -> sa.Table:
