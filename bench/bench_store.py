@@ -14,7 +14,8 @@ inserting as many rows of the same size with SQLAlchemy Core: one transaction pe
 batches of 200 rows a transaction (the shape of ``record_many``'s batches) and in one batch.
 The batches of ``record_many``, with and without personal data, and the raw batches of 200 take
 turns, so that the load of a shared machine weighs on all three alike. The shares printed last
-are ``record_many`` to the raw batches of 200, and what personal data on 20 % of cases costs.
+are ``record_many`` to the raw batches of 200, and what personal data on 20 % of cases costs,
+each the median of the rounds' ratios.
 The figures of one transaction per event (``record``, the raw insert of one row, and the reads
 of those cases) come from at most 1,000 events: at a few hundred a second more adds only time.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -60,16 +62,12 @@ class Figures:
     raw_batches_per_s: float
     raw_batch_per_s: float
     row_bytes: int
-
-    @property
-    def share_of_raw(self) -> float:
-        """``record_many`` as a share of the raw batched insert of the same batches."""
-        return self.batched_per_s / self.raw_batches_per_s
-
-    @property
-    def personal_extra(self) -> float:
-        """What personal data on 20 % of cases adds to the time of a batch."""
-        return self.batched_per_s / self.batched_personal_per_s - 1
+    share_of_raw: float
+    """``record_many`` as a share of the raw batched insert of as many rows: the median over
+    the rounds (a spike of load on a shared machine moves a sum, not a median)."""
+    personal_extra: float
+    """What personal data on 20 % of cases adds to the time of a batch: the median over the
+    rounds (two runs of the very same batches differ by about 10 % on a loaded machine)."""
 
 
 def timed(work: Callable[[], object]) -> float:
@@ -109,14 +107,30 @@ def batches_of(case_ids: list[str]) -> list[list[str]]:
     return [case_ids[n : n + BATCH_CASES] for n in range(0, len(case_ids), BATCH_CASES)]
 
 
-def interleaved(
-    service: CaseService, engine: sa.Engine, cases: int, size: int
-) -> tuple[float, float, float]:
-    """Seconds for ``record_many`` without and with personal data and for the raw insert of
-    as many rows of ``size`` bytes, a batch of each in turn: a shared machine's swings of load
-    then fall on all three alike. Which goes first rotates from round to round, since a batch
-    after another connection's write finds SQLite's page cache cold."""
-    spent = [0.0, 0.0, 0.0]
+@dataclass(frozen=True)
+class Rounds:
+    """Seconds of each round of :func:`interleaved`: ``record_many`` without and with
+    personal data, and the raw insert of as many rows."""
+
+    plain: list[float]
+    personal: list[float]
+    raw: list[float]
+
+    def share_of_raw(self) -> float:
+        return statistics.median(r / p for r, p in zip(self.raw, self.plain, strict=True))
+
+    def personal_extra(self) -> float:
+        pairs = zip(self.personal, self.plain, strict=True)
+        return statistics.median(pd / p - 1 for pd, p in pairs)
+
+
+def interleaved(service: CaseService, engine: sa.Engine, cases: int, size: int) -> Rounds:
+    """``record_many`` without and with personal data and the raw insert of as many rows of
+    ``size`` bytes, a batch of each in turn: a shared machine's swings of load then fall on
+    all three alike. Which goes first rotates from round to round, since a batch after another
+    connection's write finds SQLite's page cache cold."""
+    rounds = Rounds([], [], [])
+    spent = (rounds.plain, rounds.personal, rounds.raw)
     table = raw_table()
     table.create(engine)
     try:
@@ -131,10 +145,10 @@ def interleaved(
             ]
             for step in range(3):
                 which = (turn + step) % 3
-                spent[which] += timed(work[which])
+                spent[which].append(timed(work[which]))
     finally:
         table.drop(engine)
-    return spent[0], spent[1], spent[2]
+    return rounds
 
 
 def read_cases(service: CaseService, case_ids: list[str]) -> int:
@@ -226,7 +240,7 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
         warm_up = [str(uuid.uuid4()) for _ in range(BATCH_CASES)]
         service.record_many(batch_requests(warm_up, personal=True))  # caches, compiled queries
         size = average_row_bytes(engine)
-        batched_s, personal_s, batches_s = interleaved(service, engine, cases, size)
+        rounds = interleaved(service, engine, cases, size)
         append_s = timed(lambda: append_cases(service, case_ids))
         read_s = timed(lambda: read_cases(service, case_ids))
         per_row_s, batch_s = raw_inserts(engine, one_by_one, total, size)
@@ -238,13 +252,15 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
         total,
         one_by_one,
         one_by_one / append_s,
-        total / batched_s,
-        total / personal_s,
+        total / sum(rounds.plain),
+        total / sum(rounds.personal),
         one_by_one / read_s,
         one_by_one / per_row_s,
-        total / batches_s,
+        total / sum(rounds.raw),
         total / batch_s,
         size,
+        rounds.share_of_raw(),
+        rounds.personal_extra(),
     )
 
 
@@ -271,13 +287,7 @@ def report(rows: list[Figures]) -> None:
 
 
 def as_json(rows: list[Figures]) -> str:
-    return json.dumps(
-        {
-            f.store: asdict(f)
-            | {"share_of_raw": f.share_of_raw, "personal_extra": f.personal_extra}
-            for f in rows
-        }
-    )
+    return json.dumps({f.store: asdict(f) for f in rows})
 
 
 def main(argv: list[str] | None = None) -> None:
