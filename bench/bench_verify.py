@@ -1,17 +1,21 @@
 """Whole-store verification beside a raw ordered scan of the same rows, same run.
 
-    python bench/bench_verify.py [--events N] [--postgres URL] [--repeat N] [--no-exact] [--json]
+    python bench/bench_verify.py [--events N] [--postgres URL|local] [--repeat N] [--no-exact]
+                                  [--json]
 
-Fills a throw-away SQLite store (or the given PostgreSQL database) with N case events: one case
-of 10 events recorded by the case service in a store of its own, copied as N/10 cases with
-their own ids, submission ids and valid hash chains, written by the driver straight into the
-event table (the rows the service would write, at tens of thousands a second). Then measures:
+Fills a throw-away SQLite store (or the given PostgreSQL database, or with ``--postgres local``
+a throw-away local cluster) with N case events: one case of 10 events recorded by the case
+service in a store of its own, copied as N/10 cases with their own ids, submission ids and
+valid hash chains, written by the driver straight into the event table (the rows the service
+would write, at tens of thousands a second). Then measures:
 
 * the audit log's first sync of the N events (leaves and subtrees) and a checkpoint, with the
   process's resident memory before and at its peak (in a forked child, so that filling the
   store does not hide it) and, in a separate traced run of the sync alone, the most Python
   memory it held at once (tracemalloc);
-* ``verify_store`` (every chain, every leaf against the signed checkpoint) in events/s, beside
+* ``verify_store`` (every chain, every leaf against the signed checkpoint) in events/s, with
+  its rows proved by a worker process per core as ``backbone verify --all`` does, and in one
+  process (``Cores(workers=1)``), beside
   the raw baselines of the same run: one ordered scan of the columns it reads (the events' id,
   case, version and state, and the leaves' columns), through the same plain-tuple reader, with
   nothing done to the rows; and the same scan hashing each stored state once with SHA-256;
@@ -29,6 +33,7 @@ are the best of ``--repeat`` runs of wall time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -51,10 +56,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_projections import timed
 
+from deploy.postgres.launcher import LocalPostgres
 from services.audit import merkle, store
-from services.audit.rows import RowEvent, parse_state, quick_hash
+from services.audit.proving import Cores, event_rows
+from services.audit.rows import RowEvent, events_table, parse_state, quick_hash, stream
 from services.audit.service import AuditService
-from services.audit.sweep import event_batches, leaf_batches
+from services.audit.sweep import leaf_batches
 from services.audit.verify import VerificationReport, verify_store
 from services.cases.application import CaseService
 from services.cases.chain import event_hash
@@ -140,7 +147,9 @@ def raw_scan(engine: sa.Engine, hash_state: bool) -> int:
     the leaves, through the same reader; nothing done to a row but (``hash_state``) one
     SHA-256 of its stored state. Returns the number of events."""
     count = 0
-    for batch in event_batches(engine):
+    table = events_table(engine)
+    assert table is not None
+    for batch in stream(engine, event_rows(table, 0, 2**62)):
         count += len(batch)
         if hash_state:
             for row in batch:
@@ -200,14 +209,21 @@ def forget_log(audit: AuditService) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--postgres", help="PostgreSQL URL of an empty database")
+    parser.add_argument(
+        "--postgres",
+        help="an empty PostgreSQL database's URL, or 'local' (a throw-away cluster)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--repeat", type=int, default=3, help="best of N for scan and verify")
     parser.add_argument("--no-exact", action="store_true", help="skip the exact pass alone")
     args = parser.parse_args(argv)
     configure_logging("WARNING", "json")
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as home, contextlib.ExitStack() as stack:
         url = args.postgres or f"sqlite:///{Path(home) / 'events.db'}"
+        if args.postgres == "local":
+            cluster = LocalPostgres(Path(home) / "postgres", durable=False)
+            url = cluster.start()
+            stack.callback(cluster.destroy)
         copies = template(Path(home) / "template")
         settings = load_settings(home=Path(home), database_url=url)
         service = CaseService.from_settings(settings)
@@ -219,6 +235,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raw_s, raw_count = timed(lambda: raw_scan(audit.engine, False), args.repeat)
         raw_hash_s, _ = timed(lambda: raw_scan(audit.engine, True), args.repeat)
         verify_s, report = timed(lambda: verify_store(audit), args.repeat)
+        one_core = Cores(workers=1)
+        one_core_s, _ = timed(lambda: verify_store(audit, cores=one_core), args.repeat)
         assert report.ok and report.events == raw_count == args.events, report.findings[:3]
         verify_rss = in_child(lambda: verify_store(audit), audit.engine, traced=False)
         verify_mem = in_child(lambda: verify_store(audit), audit.engine, traced=True)
@@ -243,6 +261,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "raw_scan_hash_events_per_s": round(raw_count / raw_hash_s),
         "verify_share_of_raw": round(raw_s / verify_s, 3),
         "verify_share_of_raw_hash": round(raw_hash_s / verify_s, 3),
+        "verify_workers": Cores().workers,
+        "verify_one_process_events_per_s": round(args.events / one_core_s),
+        "verify_one_process_share_of_raw_hash": round(raw_hash_s / one_core_s, 3),
         "verify_rss_start_mb": verify_rss["rss_start_mb"],
         "verify_rss_peak_mb": verify_rss["rss_peak_mb"],
         "verify_traced_peak_mb": verify_mem["traced_peak_mb"],

@@ -82,13 +82,17 @@ class Codec:
         """
         version = self._version_of(wire_name)
         check_record(version, record)
-        body = io.BytesIO()
-        try:
-            schemaless_writer(body, version.parsed, with_defaults(version, record))
-        except (ValueError, TypeError, OverflowError) as error:
-            what = type(error).__name__  # not its text: that may quote a value
-            raise ContractError(Reason.SCHEMA_VIOLATION, f"{wire_name}: {what}") from None
-        return MARKER + version.fingerprint + body.getvalue()
+        return _write(version, with_defaults(version, record), strict=False)
+
+    def encode_assembled(self, wire_name: str, record: Mapping[str, Any]) -> bytes:
+        """Encode a record the caller assembled itself from values already checked, with every
+        field given (the relay's envelope: a stored event's typed fields around a payload that
+        `encode` has just checked). Its field names must be exactly the schema's and the writer
+        still refuses a missing field, a string for a number and the like, but there is no
+        separate validation pass, which would check the same record a second time (it would
+        also catch a float written into a long). Timestamps as integer milliseconds only.
+        """
+        return _write(self._version_of(wire_name), record, strict=True)
 
     def decode(self, data: bytes, reader_schema: Schema | None = None) -> Decoded:
         """Read one message, resolved into `reader_schema`, else into the current version.
@@ -127,6 +131,16 @@ class Codec:
             raise ContractError(
                 Reason.UNKNOWN_FINGERPRINT, f"no known schema has fingerprint {found.hex()}"
             ) from None
+
+
+def _write(version: SchemaVersion, record: Mapping[str, Any], strict: bool) -> bytes:
+    body = io.BytesIO()
+    try:
+        schemaless_writer(body, version.parsed, record, strict=strict)
+    except (ValueError, TypeError, OverflowError, AttributeError) as error:
+        what = type(error).__name__  # not its text: that may quote a value
+        raise ContractError(Reason.SCHEMA_VIOLATION, f"{version.wire_name}: {what}") from None
+    return MARKER + version.fingerprint + body.getvalue()
 
 
 def _read_body(data: bytes, writer: SchemaVersion, reader: SchemaVersion) -> dict[str, Any]:

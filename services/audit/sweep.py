@@ -21,22 +21,19 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from hashlib import sha256
-from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
 
-from events.steps import CASE_REPORTED
 from services.audit import merkle
 from services.audit.accesslog import access_hash, verify_access_chain
 from services.audit.findings import Finding
 from services.audit.note import Checkpoint
-from services.audit.rows import StoredRow, case_text, events_table, parse_state, proven_fast, stream
+from services.audit.proving import Cores, Proof, Unproven, proofs
+from services.audit.rows import stream
 from services.audit.service import AuditService
 from services.audit.store import EVENT, leaves
-from services.cases.chain import event_hash
 
-AREA_FIELDS = ("province_code", "district_code", "commune_code")
 LEAF = b"\x00"  # merkle.leaf_hash's prefix, inlined: the sweep hashes every leaf
 Tip = tuple[str, int, str, int, tuple[str, ...]]
 """A case's chain tip: (case id, events so far, last hash, latest recording time, area codes)."""
@@ -96,6 +93,7 @@ def sweep(
     checkpoints: Sequence[Checkpoint],
     selected: Callable[[tuple[str, ...], int], bool],
     progress: Callable[[int], None] | None,
+    cores: Cores | None = None,
 ) -> SweepCounts | None:
     """The counts and access findings of an intact store, or None at the first misfit.
 
@@ -107,10 +105,10 @@ def sweep(
         log = _Log(checkpoints, {r.id: access_hash(r) for r in records})
         with (
             closing(leaf_batches(audit.engine, size)) as stored_leaves,
-            closing(event_batches(audit.engine)) as rows,
+            closing(proofs(audit.engine, cores or Cores())) as proved,
         ):
-            joined = _join(log.leaves(stored_leaves), chain.from_iterable(rows), progress)
-    except _Misfit:
+            joined = _join(log.leaves(stored_leaves), proved, progress)
+    except (_Misfit, Unproven):
         return None
     if log.frontier.size != size:
         return None
@@ -126,46 +124,37 @@ def sweep(
 
 def _join(
     log: Iterator[Sequence[Any]],
-    rows: Iterator[Sequence[Any]],
+    proved: Iterator[Proof],
     progress: Callable[[int], None] | None,
-) -> tuple[int, int, dict[Any, Tip]]:
-    """Walk the rows beside the event leaves: (events, pending, tips by stored case id).
+) -> tuple[int, int, dict[str, Tip]]:
+    """Walk the proved rows beside the event leaves: (events, pending, tips by case id).
 
     Raises _Misfit at the first row or leaf that does not fit an intact store."""
-    tips: dict[Any, Tip] = {}
+    tips: dict[str, Tip] = {}
     areas: dict[tuple[str, ...], tuple[str, ...]] = {}
     events = pending = 0
     leaf = next(log, None)
-    for notification, originator, version, state in rows:
+    for notification, case_id, version, digest, previous, recorded, codes in proved:
         while leaf is not None and (leaf[1] != EVENT or leaf[2] < notification):
             if leaf[1] == EVENT:
                 raise _Misfit  # a checkpointed event's row is gone or moved
             leaf = next(log, None)
-        tip = tips.get(originator)
+        tip = tips.get(case_id)
         if tip is None:
-            tip = (case_text(originator), 0, "", 0, ())
-        case_id, count, last_hash, last_recorded, area = tip
-        expected = None
+            tip = (case_id, 0, "", 0, ())
+        _, count, last_hash, last_recorded, area = tip
         if leaf is not None and leaf[2] == notification:
-            if leaf[3] != case_id or leaf[4] != version:
+            if leaf[3] != case_id or leaf[4] != version or leaf[5] != digest:
                 raise _Misfit
-            expected = leaf[5]
             leaf = next(log, None)
         else:
             pending += 1
-        proven = proven_fast(case_id, version, bytes(state))
-        if proven is None:
-            proven = _proven_exactly(case_id, version, state)
-        if proven is None or version != count + 1:
+        if version != count + 1 or previous != last_hash:
             raise _Misfit
-        digest, previous, recorded, step, payload = proven
-        if previous != last_hash or (expected is not None and expected != digest):
-            raise _Misfit
-        if step == CASE_REPORTED:
-            codes = tuple(str(payload.get(k, "")) for k in AREA_FIELDS)
+        if codes is not None:
             area = areas.setdefault(codes, codes)
         latest = recorded if recorded > last_recorded else last_recorded
-        tips[originator] = (case_id, version, digest, latest, area)
+        tips[case_id] = (case_id, version, digest, latest, area)
         events += 1
         if progress is not None and events % 1000 == 0:
             progress(events)
@@ -176,29 +165,6 @@ def _join(
     if progress is not None:
         progress(events)
     return events, pending, tips
-
-
-def _proven_exactly(case_id: str, sequence: int, state: bytes) -> tuple[Any, ...] | None:
-    """``proven_fast``'s answer by the chain's exact formula (current, else the first
-    release's), for rows the fast path cannot show: floats, huge integers, legacy hashes."""
-    event = parse_state(state)
-    if event is None:
-        return None
-    content = StoredRow(0, case_id, sequence, event).content_hash()
-    if content != event.hash and event_hash(case_id, sequence, event, legacy=True) != event.hash:
-        return None
-    return event.hash, event.previous_hash, event.recorded_at, event.step, event.payload
-
-
-def event_batches(engine: sa.Engine) -> Generator[Sequence[Any], None, None]:
-    """The event rows the sweep reads, in notification order: (id, case id as stored,
-    version, state)."""
-    table = events_table(engine)
-    if table is not None:
-        c = table.c
-        yield from stream(
-            engine, sa.select(c.id, c.originator_id, c.originator_version, c.state).order_by(c.id)
-        )
 
 
 def leaf_batches(engine: sa.Engine, size: int) -> Generator[Sequence[Any], None, None]:

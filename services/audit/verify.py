@@ -21,10 +21,11 @@ from services.audit import merkle
 from services.audit.accesslog import access_hash, verify_access_chain
 from services.audit.findings import Finding, classify
 from services.audit.note import Checkpoint, NoteError
+from services.audit.proving import AREA_FIELDS, Cores
 from services.audit.rows import case_rows, scan
 from services.audit.service import AuditService
 from services.audit.store import EVENT, Leaf
-from services.audit.sweep import AREA_FIELDS, sweep
+from services.audit.sweep import sweep
 from services.cases.chain import event_hash, verify_chain
 
 Progress = Callable[[int], None]
@@ -68,14 +69,20 @@ def verify_store(
     progress: Progress | None = None,
     *,
     exact: bool = False,
+    cores: Cores | None = None,
 ) -> VerificationReport:
     """Check the store; ``exact`` skips the sweep (a second opinion, and the tests that
-    compare the two passes)."""
+    compare the two passes); ``cores``: how the sweep spreads its proofs (default: every
+    core, for a store large enough to gain from it)."""
     report = VerificationReport()
     checkpoints = _checkpoints(audit, report)
     if not (exact or report.findings):
         swept = sweep(
-            audit, checkpoints, lambda codes, last: _selected(codes, last, area, since_ms), progress
+            audit,
+            checkpoints,
+            lambda codes, last: _selected(codes, last, area, since_ms),
+            progress,
+            cores,
         )
         if swept is not None:
             report.checkpoint_size = checkpoints[-1].size if checkpoints else 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import PersistenceError
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from kafka.producer.future import FutureRecordMetadata
 from sqlalchemy.exc import SQLAlchemyError
 
 from events import Codec, Topics, seal
@@ -38,6 +39,17 @@ class Message:
     topic: str
     key: bytes
     value: bytes
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Recorded events up to notification ``position``, planned as messages; ``joined``: the
+    agencies that take part in a case from this batch on."""
+
+    position: int
+    events: int
+    messages: list[Message]
+    joined: dict[str, set[str]]
 
 
 class Relay:
@@ -66,6 +78,7 @@ class Relay:
         self.waker = waker or waker_for(service)
         self.personal_data = PersonalDataSource(service.keys, service.latest_sealed)
         self._producer: KafkaProducer | None = None
+        self._ahead: Batch | None = None
 
     def run(self, stop: StopFlag, idle_wait: float = 0.2, retry_wait: float = 2.0) -> None:
         """Relay until ``stop`` is set; the batch in flight is always finished first.
@@ -95,21 +108,61 @@ class Relay:
                 self.waker.wait(stop, idle_wait)
 
     def step(self) -> int:
-        """Publish one batch; return how many recorded events it held."""
+        """Publish one batch; return how many recorded events it held.
+
+        While the broker acknowledges it, the next batch is read and planned (its
+        participants: the stored ones and those this batch brings), so the store and the
+        encoding work in the broker's time. That plan is kept only once this batch is
+        acknowledged and its position stored; any failure drops it, and the retry reads from
+        the stored position again.
+        """
         started = time.monotonic()
-        entries = self.service.sealed_entries_since(self.state.position(), self.batch_size)
-        if not entries:
+        batch, self._ahead = self._ahead, None
+        if batch is None:
+            batch = self._prepare(self.state.position(), {})
+        if batch is None:
             return 0
+        try:
+            in_flight = self._send(batch.messages)
+            ahead = self._look_ahead(batch)
+            self._await(in_flight)
+            self.state.advance(batch.position, batch.joined)
+        except BaseException:
+            self.personal_data.forget()  # it may have seen events that will be planned again
+            raise
+        self._ahead = ahead
+        metrics.batch("relay", batch.events, started)
+        log.info(
+            "relay.published",
+            events=batch.events,
+            messages=len(batch.messages),
+            position=batch.position,
+        )
+        return batch.events
+
+    def _prepare(self, position: int, joined_before: dict[str, set[str]]) -> Batch | None:
+        """The batch after ``position``, planned; ``joined_before``: participants that the
+        batch before it brings and that are not stored yet."""
+        entries = self.service.sealed_entries_since(position, self.batch_size)
+        if not entries:
+            return None
         known = self.state.participants_of(entry.case_id for _, entry, _ in entries)
+        for case_id, agencies in known.items():
+            agencies |= joined_before.get(case_id, set())
         self.personal_data.start_batch(known)
         messages, joined = self._plan([(entry, sealed) for _, entry, sealed in entries], known)
-        self._publish(messages)
-        self.state.advance(entries[-1][0], joined)
-        metrics.batch("relay", len(entries), started)
-        log.info(
-            "relay.published", events=len(entries), messages=len(messages), position=entries[-1][0]
-        )
-        return len(entries)
+        return Batch(entries[-1][0], len(entries), messages, joined)
+
+    def _look_ahead(self, batch: Batch) -> Batch | None:
+        """The batch after ``batch``, or None if there is none yet or it could not be read or
+        planned: the next step then prepares it the ordinary way and meets the error there,
+        after this batch is acknowledged and stored (so an event that cannot be published
+        never holds back, nor sends again, the batch before it)."""
+        try:
+            return self._prepare(batch.position, batch.joined)
+        except Exception as error:
+            log.warning("relay.look_ahead_failed", error=type(error).__name__)
+            return None
 
     def _plan(
         self, entries: list[tuple[HistoryEntry, str]], known: dict[str, set[str]]
@@ -149,7 +202,9 @@ class Relay:
         return messages
 
     def _envelope(self, entry: HistoryEntry, payload: bytes, personal_data: bytes) -> bytes:
-        return self.codec.encode(
+        """The CaseEvent around a payload just checked by its encoding: written, not checked
+        again (its other fields are the stored event's own, typed)."""
+        return self.codec.encode_assembled(
             "CaseEvent",
             {
                 "event_id": entry.event_id,
@@ -187,13 +242,21 @@ class Relay:
             return b""
         return seal(self.public_key_of(agency), self.codec.encode("PersonalData", clear))
 
-    def _publish(self, messages: list[Message]) -> None:
-        producer = self._producer or self.producer_factory()
-        self._producer = producer
-        futures = [producer.send(m.topic, m.value, key=m.key) for m in messages]
-        producer.flush()
+    def producer(self) -> KafkaProducer:
+        """The relay's producer, made on first use and kept until an error resets it."""
+        if self._producer is None:
+            self._producer = self.producer_factory()
+        return self._producer
+
+    def _send(self, messages: list[Message]) -> list[FutureRecordMetadata]:
+        producer = self.producer()
+        return [producer.send(m.topic, m.value, key=m.key) for m in messages]
+
+    def _await(self, futures: list[FutureRecordMetadata]) -> None:
+        """Return once the broker acknowledged every message; raise its error, if any."""
+        self.producer().flush()
         for future in futures:
-            future.get(timeout=0)  # raises the broker's error, if any, before we move on
+            future.get(timeout=0)
 
     def _reset_producer(self) -> None:
         if self._producer is not None:

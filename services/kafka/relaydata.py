@@ -49,6 +49,12 @@ class PersonalDataSource:
         elif sealed:
             self._remember(entry.case_id, sealed)
 
+    def forget(self) -> None:
+        """Drop what was remembered: events seen may be planned again (a failed batch), and
+        an earlier event must not be given data that a later one brought."""
+        self._sealed.clear()
+        self._batch_keys = None
+
     def clear(self, case_id: str, agency: str) -> dict[str, str]:
         """The case's personal data in clear for ``agency`` (its route allows it), or {}."""
         key = self._keys_of_batch().get(case_id)

@@ -7,7 +7,7 @@ whether the message may carry personal data.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, NotRequired
@@ -15,10 +15,11 @@ from typing import Any, NotRequired
 from pydantic import with_config
 from typing_extensions import TypedDict
 
-from services.cases.agencies import AgencyDirectory
+from services.cases.agencies import Agency, AgencyDirectory
 from services.runtime import tomlfile
 
 ROUTING_FILE = "routing.toml"
+REMEMBERED_OFFICES = 100_000  # (agency, day) answers kept; a year of 270 agencies
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,14 @@ class Router:
     routes: tuple[Route, ...]
     agencies: AgencyDirectory
     participants_see_all: bool = True
+    # Who holds an agency's office on a day, and who has a role: asked for every event relayed,
+    # answered from the directory once (the directory does not change while a process runs).
+    _offices: dict[tuple[str, date], str | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _roles: dict[str, list[Agency]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def deliveries(
         self,
@@ -70,7 +79,9 @@ class Router:
         if route.addressee_field and isinstance(payload.get(route.addressee_field), str):
             found.append(payload[route.addressee_field])
         for role in route.roles:
-            agencies = self.agencies.by_role(role)
+            agencies = self._roles.get(role)
+            if agencies is None:
+                agencies = self._roles[role] = self.agencies.by_role(role)
             if route.area_field:
                 area = payload.get(route.area_field)
                 agencies = [a for a in agencies if a.area == area]
@@ -82,8 +93,17 @@ class Router:
         """The agencies, each ended one replaced by its successor in office ``on``."""
         if on is None:
             return list(agencies)
-        found = (self.agencies.in_office(agency, on) for agency in agencies)
-        return [agency.id for agency in found if agency is not None]
+        found = (self._in_office_one(agency, on) for agency in agencies)
+        return [agency for agency in found if agency is not None]
+
+    def _in_office_one(self, agency_id: str, on: date) -> str | None:
+        key = (agency_id, on)
+        if key not in self._offices:
+            if len(self._offices) >= REMEMBERED_OFFICES:
+                self._offices.clear()
+            holder = self.agencies.in_office(agency_id, on)
+            self._offices[key] = holder.id if holder is not None else None
+        return self._offices[key]
 
     def _may_read(self, route: Route, agency_id: str) -> bool:
         agency = self.agencies.get(agency_id)

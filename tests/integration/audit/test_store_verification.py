@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from services.audit import store as logtables
 from services.audit.findings import MISSING_CASE
+from services.audit.proving import Cores
 from services.audit.rows import parse_state
 from services.audit.service import AuditService
 from services.audit.sweep import sweep
@@ -173,10 +174,29 @@ def test_the_sweep_reports_an_untouched_store_as_the_exact_pass_does(world: Worl
     assert (fast.events, fast.pending, fast.ok) == (16, 1, True)
 
 
-def test_any_change_sends_the_sweep_to_the_exact_pass(world: World) -> None:
+SPREAD = Cores(workers=2, span=4, from_rows=0)
+"""Worker processes on even a small store, four notification ids a task."""
+
+
+def test_rows_proved_by_worker_processes_count_as_proved_in_one(world: World) -> None:
+    world.audit.access.record(world.cases[0], "commune-22738", "an", "home visit planning")
+    world.audit.checkpoint()
+    case = world.cases[2]
+    world.service.record(case, "NeedsAssessed", {"needs": ["later"]}, "commune-22738", "late", NOW)
+    checkpoints = [world.audit.checkpoint_of(n) for n in world.audit.log.checkpoints()]
+    assert sweep(world.audit, checkpoints, lambda codes, last: True, None, SPREAD) is not None
+    for area, since in [(None, None), ("999", None), (None, NOW * 10)]:
+        spread = verify_store(world.audit, area, since, cores=SPREAD)
+        alone = verify_store(world.audit, area, since, cores=Cores(workers=1))
+        assert spread.as_json() == alone.as_json()
+    assert (spread.events, spread.pending, spread.ok) == (16, 1, True)
+
+
+@pytest.mark.parametrize("cores", [Cores(workers=1), SPREAD], ids=["one process", "workers"])
+def test_any_change_sends_the_sweep_to_the_exact_pass(world: World, cores: Cores) -> None:
     def swept() -> object:
         checkpoints = [world.audit.checkpoint_of(n) for n in world.audit.log.checkpoints()]
-        return sweep(world.audit, checkpoints, lambda codes, last: True, None)
+        return sweep(world.audit, checkpoints, lambda codes, last: True, None, cores)
 
     assert swept() is not None
     rows = world.rows(1)

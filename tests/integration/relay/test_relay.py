@@ -111,6 +111,38 @@ def test_after_erasure_inbox_messages_carry_no_personal_data(
     assert inbox[0]["personal_data"] == b""
 
 
+def test_personal_data_is_read_back_only_for_a_case_that_has_some_and_without_a_replay(
+    kafka_settings: Settings, service: CaseService, codec: Codec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_data = open_case(service)
+    without = new_case_id()
+    body = payload("CaseReported", commune_code="22741")
+    service.record(without, "CaseReported", body, "hotline-111", new_submission_id(), NOW)
+    drain(kafka_settings, service)
+    for case_id in (with_data, without):
+        record(service, case_id, "ReferralSent", "hotline-111", to_agency="hospital-khanh-hoa")
+    read_back: list[str] = []
+    replayed: list[str] = []
+    monkeypatch.setattr(service, "latest_sealed", _noting(service.latest_sealed, read_back))
+    monkeypatch.setattr(service, "_load", _noting(service._load, replayed))
+
+    drain(kafka_settings, service)  # a new relay, which never saw the reports
+
+    assert (read_back, replayed) == ([with_data], [])
+    topic = Topics(kafka_settings.topic_prefix).inbox("hospital-khanh-hoa")
+    inbox = decoded(codec, consume(broker_endpoint(kafka_settings), topic, count=2))
+    carried = {m["case_id"]: m["personal_data"] != b"" for m in inbox}
+    assert carried == {with_data: True, without: False}
+
+
+def _noting(method: Any, calls: list[str]) -> Any:
+    def noted(case_id: str, *args: Any) -> Any:
+        calls.append(case_id)
+        return method(case_id, *args)
+
+    return noted
+
+
 def test_the_relay_resumes_from_its_stored_position(
     kafka_settings: Settings, service: CaseService, codec: Codec
 ) -> None:

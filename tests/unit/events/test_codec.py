@@ -72,3 +72,8 @@ def test_an_omitted_bytes_field_is_written_with_its_default() -> None:
     codec = Codec.from_directory()
     record = {k: v for k, v in SAMPLES["CaseEvent"].items() if k != "personal_data"}
     assert codec.decode(codec.encode("CaseEvent", record)).record["personal_data"] == b""
+
+
+def test_an_assembled_record_is_written_as_encode_writes_it(codec: Codec) -> None:
+    envelope = SAMPLES["CaseEvent"] | {"recorded_at": 1741941000000, "occurred_at": 1741941000000}
+    assert codec.encode_assembled("CaseEvent", envelope) == codec.encode("CaseEvent", envelope)

@@ -119,3 +119,41 @@ def test_a_schema_that_is_not_a_record_is_refused(codec: Codec) -> None:
 def test_the_reason_compares_equal_to_its_code(codec: Codec) -> None:
     reason, _ = _reason_of(codec.decode, b"")
     assert reason == "not_single_object"
+
+
+def test_a_datetime_without_a_time_zone_inside_a_plan_item_is_refused(codec: Codec) -> None:
+    items = [SAMPLES["SupportPlanDrafted"]["items"][0] | {"due_at": datetime(2025, 3, 21, 17)}]
+    record = SAMPLES["SupportPlanDrafted"] | {"items": items}
+    reason, text = _reason_of(codec.encode, "SupportPlanDrafted", record)
+    assert (reason, "SupportPlanDrafted.items[0].due_at" in text) == (
+        Reason.SCHEMA_VIOLATION,
+        True,
+    )
+
+
+def _envelope(**changes: Any) -> dict[str, Any]:
+    """The relay's CaseEvent as it assembles it: every field given, timestamps in ms."""
+    return (
+        SAMPLES["CaseEvent"]
+        | {"recorded_at": 1741941000000, "occurred_at": 1741941000000}
+        | changes
+    )
+
+
+def test_an_assembled_record_with_an_unknown_field_is_refused(codec: Codec) -> None:
+    reason, _ = _reason_of(codec.encode_assembled, "CaseEvent", _envelope(child_name="Lan"))
+    assert reason == Reason.SCHEMA_VIOLATION
+
+
+def test_an_assembled_record_missing_a_field_is_refused(codec: Codec) -> None:
+    record = {k: v for k, v in _envelope().items() if k != "hash"}
+    reason, _ = _reason_of(codec.encode_assembled, "CaseEvent", record)
+    assert reason == Reason.SCHEMA_VIOLATION
+
+
+@pytest.mark.parametrize("field, value", [("sequence", "1"), ("case_id", 5), ("payload", "x")])
+def test_an_assembled_record_with_a_value_of_the_wrong_type_is_refused(
+    codec: Codec, field: str, value: object
+) -> None:
+    reason, text = _reason_of(codec.encode_assembled, "CaseEvent", _envelope(**{field: value}))
+    assert (reason, str(value) in text.replace("CaseEvent", "")) == (Reason.SCHEMA_VIOLATION, False)
