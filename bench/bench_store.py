@@ -1,17 +1,23 @@
 """Event store throughput beside raw SQLAlchemy inserts into the same database.
 
-    python bench/bench_store.py [--events N] [--database-url URL] [--json]
+    python bench/bench_store.py [--events N] [--postgres | --database-url URL] [--json]
 
 Runs on a fresh SQLite file, and on PostgreSQL when ``--database-url`` or ``BENCH_POSTGRES_URL``
-names one (use an empty scratch database: the run refuses a database that already has cases).
+names one (use an empty scratch database: the run refuses a database that already has cases),
+or on a throw-away local cluster (Debian's ``postgresql``) that ``--postgres`` starts and
+destroys again.
 For each store it prints events appended per second through ``CaseService.record`` (load, check
 the rules, hash, save: one transaction per event), the same through ``record_many`` in batches of
 200 events (one transaction a batch, as the intake does), the same with personal data on every
 fifth case (20 %), events read back per second through ``history``, and the raw rate of
 inserting as many rows of the same size with SQLAlchemy Core: one transaction per row, in
 batches of 200 rows a transaction (the shape of ``record_many``'s batches) and in one batch.
-The shares printed last are ``record_many`` to the raw batches of 200, and what personal data
-on 20 % of cases costs.
+The batches of ``record_many``, with and without personal data, and the raw batches of 200 take
+turns, so that the load of a shared machine weighs on all three alike. The shares printed last
+are ``record_many`` to the raw batches of 200, and what personal data on 20 % of cases costs,
+each the median of the rounds' ratios.
+The figures of one transaction per event (``record``, the raw insert of one row, and the reads
+of those cases) come from at most 1,000 events: at a few hundred a second more adds only time.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +36,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from deploy.postgres.launcher import LocalPostgres
 from services.cases.application import CaseService, StepRequest
 from services.runtime.logs import configure_logging
 from services.runtime.settings import load_settings
@@ -36,6 +44,7 @@ from services.runtime.settings import load_settings
 EVENTS_PER_CASE = 10
 BATCH_CASES = 20  # 200 events a transaction
 PERSONAL_EVERY = 5  # personal data on 20 % of the cases
+ONE_BY_ONE_CASES = 100  # a transaction per event is slow: rates of these come from 1,000 events
 PERSONAL = {"child_name": "Nguyễn Văn An", "child_birth_date": "2015-03-02"}
 T0 = 1_700_000_000_000
 
@@ -44,6 +53,7 @@ T0 = 1_700_000_000_000
 class Figures:
     store: str
     events: int
+    one_by_one_events: int
     appended_per_s: float
     batched_per_s: float
     batched_personal_per_s: float
@@ -52,16 +62,12 @@ class Figures:
     raw_batches_per_s: float
     raw_batch_per_s: float
     row_bytes: int
-
-    @property
-    def share_of_raw(self) -> float:
-        """``record_many`` as a share of the raw batched insert of the same batches."""
-        return self.batched_per_s / self.raw_batches_per_s
-
-    @property
-    def personal_extra(self) -> float:
-        """What personal data on 20 % of cases adds to the time of a batch."""
-        return self.batched_per_s / self.batched_personal_per_s - 1
+    share_of_raw: float
+    """``record_many`` as a share of the raw batched insert of as many rows: the median over
+    the rounds (a spike of load on a shared machine moves a sum, not a median)."""
+    personal_extra: float
+    """What personal data on 20 % of cases adds to the time of a batch: the median over the
+    rounds (two runs of the very same batches differ by about 10 % on a loaded machine)."""
 
 
 def timed(work: Callable[[], object]) -> float:
@@ -78,24 +84,71 @@ def append_cases(service: CaseService, case_ids: list[str]) -> None:
             service.record(case_id, "NeedsAssessed", fields, "commune-22738", f"s{n}", T0)
 
 
-def append_batched(service: CaseService, case_ids: list[str], personal: bool = False) -> None:
-    """The same events through ``record_many``, a batch per BATCH cases, as the intake does;
+def batch_requests(case_ids: list[str], personal: bool = False) -> list[StepRequest]:
+    """One batch of the intake: every event of ``case_ids``, reported then assessed;
     ``personal``: every fifth case is reported with personal data."""
-    for start in range(0, len(case_ids), BATCH_CASES):
-        requests = []
-        for n, case_id in enumerate(case_ids[start : start + BATCH_CASES], start):
-            data = PERSONAL if personal and n % PERSONAL_EVERY == 0 else None
-            requests.append(
-                StepRequest(
-                    case_id, "CaseReported", {"channel": "hotline"}, "hotline-111", "s0", T0, data
-                )
+    requests = []
+    for n, case_id in enumerate(case_ids):
+        data = PERSONAL if personal and n % PERSONAL_EVERY == 0 else None
+        requests.append(
+            StepRequest(
+                case_id, "CaseReported", {"channel": "hotline"}, "hotline-111", "s0", T0, data
             )
-            for n in range(1, EVENTS_PER_CASE):
-                fields = {"needs": ["school", "shelter"], "round": n}
-                requests.append(
-                    StepRequest(case_id, "NeedsAssessed", fields, "commune-22738", f"s{n}", T0)
-                )
-        service.record_many(requests)
+        )
+        for step in range(1, EVENTS_PER_CASE):
+            fields = {"needs": ["school", "shelter"], "round": step}
+            requests.append(
+                StepRequest(case_id, "NeedsAssessed", fields, "commune-22738", f"s{step}", T0)
+            )
+    return requests
+
+
+def batches_of(case_ids: list[str]) -> list[list[str]]:
+    return [case_ids[n : n + BATCH_CASES] for n in range(0, len(case_ids), BATCH_CASES)]
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """Seconds of each round of :func:`interleaved`: ``record_many`` without and with
+    personal data, and the raw insert of as many rows."""
+
+    plain: list[float]
+    personal: list[float]
+    raw: list[float]
+
+    def share_of_raw(self) -> float:
+        return statistics.median(r / p for r, p in zip(self.raw, self.plain, strict=True))
+
+    def personal_extra(self) -> float:
+        pairs = zip(self.personal, self.plain, strict=True)
+        return statistics.median(pd / p - 1 for pd, p in pairs)
+
+
+def interleaved(service: CaseService, engine: sa.Engine, cases: int, size: int) -> Rounds:
+    """``record_many`` without and with personal data and the raw insert of as many rows of
+    ``size`` bytes, a batch of each in turn: a shared machine's swings of load then fall on
+    all three alike. Which goes first rotates from round to round, since a batch after another
+    connection's write finds SQLite's page cache cold."""
+    rounds = Rounds([], [], [])
+    spent = (rounds.plain, rounds.personal, rounds.raw)
+    table = raw_table()
+    table.create(engine)
+    try:
+        for turn, case_ids in enumerate(batches_of([str(uuid.uuid4()) for _ in range(cases)])):
+            plain = batch_requests(case_ids)
+            personal = batch_requests([str(uuid.uuid4()) for _ in case_ids], personal=True)
+            rows = raw_rows(len(plain), size)
+            work: list[Callable[[], object]] = [
+                lambda: service.record_many(plain),  # noqa: B023
+                lambda: service.record_many(personal),  # noqa: B023
+                lambda: _insert(engine, table, rows),  # noqa: B023
+            ]
+            for step in range(3):
+                which = (turn + step) % 3
+                spent[which].append(timed(work[which]))
+    finally:
+        table.drop(engine)
+    return rounds
 
 
 def read_cases(service: CaseService, case_ids: list[str]) -> int:
@@ -134,17 +187,16 @@ def raw_rows(count: int, size: int) -> list[dict[str, object]]:
     ]
 
 
-def raw_inserts(engine: sa.Engine, count: int, size: int) -> tuple[float, float, float]:
-    """Seconds to insert ``count`` rows one transaction each, 200 a transaction, in one batch."""
+def raw_inserts(engine: sa.Engine, alone: int, count: int, size: int) -> tuple[float, float]:
+    """Seconds to insert ``alone`` rows one transaction each, and ``count`` in one batch."""
     table = raw_table()
     table.create(engine)
     try:
-        per_row = timed(lambda: _insert_each(engine, table, raw_rows(count, size), 1))
-        per_batch = _raw_seconds(engine, table, count, size, BATCH_CASES * EVENTS_PER_CASE)
+        per_row = timed(lambda: _insert_each(engine, table, raw_rows(alone, size), 1))
         whole = _raw_seconds(engine, table, count, size, count)
     finally:
         table.drop(engine)
-    return per_row, per_batch, whole
+    return per_row, whole
 
 
 def _raw_seconds(engine: sa.Engine, table: sa.Table, count: int, size: int, batch: int) -> float:
@@ -179,34 +231,36 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
     refuse_used_database(url)
     settings = load_settings(home=home, database_url=url, master_key_file=home / "master.key")
     service = CaseService.from_settings(settings)
-    case_ids = [str(uuid.uuid4()) for _ in range(max(1, events // EVENTS_PER_CASE))]
-    batched_ids = [str(uuid.uuid4()) for _ in case_ids]
-    personal_ids = [str(uuid.uuid4()) for _ in case_ids]
-    total = len(case_ids) * EVENTS_PER_CASE
+    engine = sa.create_engine(url)
+    cases = max(1, events // EVENTS_PER_CASE)
+    case_ids = [str(uuid.uuid4()) for _ in range(min(cases, ONE_BY_ONE_CASES))]
+    total = cases * EVENTS_PER_CASE
+    one_by_one = len(case_ids) * EVENTS_PER_CASE
     try:
+        warm_up = [str(uuid.uuid4()) for _ in range(BATCH_CASES)]
+        service.record_many(batch_requests(warm_up, personal=True))  # caches, compiled queries
+        size = average_row_bytes(engine)
+        rounds = interleaved(service, engine, cases, size)
         append_s = timed(lambda: append_cases(service, case_ids))
-        batched_s = timed(lambda: append_batched(service, batched_ids))
-        personal_s = timed(lambda: append_batched(service, personal_ids, personal=True))
         read_s = timed(lambda: read_cases(service, case_ids))
+        per_row_s, batch_s = raw_inserts(engine, one_by_one, total, size)
     finally:
         service.close()
-    engine = sa.create_engine(url)
-    try:
-        size = average_row_bytes(engine)
-        per_row_s, batches_s, batch_s = raw_inserts(engine, total, size)
-    finally:
         engine.dispose()
     return Figures(
         store,
         total,
-        total / append_s,
-        total / batched_s,
-        total / personal_s,
-        total / read_s,
-        total / per_row_s,
-        total / batches_s,
+        one_by_one,
+        one_by_one / append_s,
+        total / sum(rounds.plain),
+        total / sum(rounds.personal),
+        one_by_one / read_s,
+        one_by_one / per_row_s,
+        total / sum(rounds.raw),
         total / batch_s,
         size,
+        rounds.share_of_raw(),
+        rounds.personal_extra(),
     )
 
 
@@ -233,22 +287,19 @@ def report(rows: list[Figures]) -> None:
 
 
 def as_json(rows: list[Figures]) -> str:
-    return json.dumps(
-        {
-            f.store: asdict(f)
-            | {"share_of_raw": f.share_of_raw, "personal_extra": f.personal_extra}
-            for f in rows
-        }
-    )
+    return json.dumps({f.store: asdict(f) for f in rows})
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000, help="events per store")
+    parser.add_argument("--events", type=int, default=10_000, help="events per store")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_POSTGRES_URL", ""),
         help="also run on this (PostgreSQL) database",
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="also run on a throw-away local PostgreSQL cluster"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args(argv)
@@ -256,9 +307,17 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         home = Path(tmp)
         stores = [("sqlite", f"sqlite:///{home / 'events.db'}")]
-        if args.database_url:
-            stores.append((sa.make_url(args.database_url).get_backend_name(), args.database_url))
-        figures = [bench(name, url, home / name, args.events) for name, url in stores]
+        postgres = LocalPostgres(home / "postgres", durable=False) if args.postgres else None
+        try:
+            if postgres is not None:
+                stores.append(("postgresql", postgres.start()))
+            elif args.database_url:
+                backend = sa.make_url(args.database_url).get_backend_name()
+                stores.append((backend, args.database_url))
+            figures = [bench(name, url, home / name, args.events) for name, url in stores]
+        finally:
+            if postgres is not None:
+                postgres.destroy()
     if args.json:
         print(as_json(figures))
     else:

@@ -25,6 +25,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
+from sqlalchemy import Connection
 
 from deploy.process import private_home
 from events.instants import now_millis
@@ -263,16 +264,19 @@ class CaseService(Application[UUID]):
             raise errors.CaseNotFound(case_id)
         return case
 
-    def _load_many(self, case_ids: Iterable[str]) -> dict[str, Case | None]:
-        """The cases of a batch, read in one query; None for a case not reported yet (a case id
-        that is not a UUID is left out: its submission is refused when applied)."""
+    def _load_many(
+        self, case_ids: Iterable[str], connection: Connection | None = None
+    ) -> dict[str, Case | None]:
+        """The cases of a batch, read in one query (on ``connection`` when given); None for a
+        case not reported yet (a case id that is not a UUID is left out: its submission is
+        refused when applied)."""
         wanted: dict[UUID, str] = {}
-        for case_id in case_ids:
+        for case_id in dict.fromkeys(case_ids):  # a case's every submission names it
             try:
                 wanted[UUID(case_id)] = case_id
             except (ValueError, TypeError, AttributeError):
                 continue
-        stored = self._recorder.select_cases(wanted)
+        stored = self._recorder.select_cases(wanted, connection)
         cases: dict[str, Case | None] = dict.fromkeys(wanted.values())
         for stored_id, events in stored.items():
             case = project_aggregate(None, map(self.mapper.to_domain_event, events))
@@ -280,10 +284,16 @@ class CaseService(Application[UUID]):
         return cases
 
     def _save(self, keys: BatchKeys, *cases: Case) -> None:
-        """Save the cases' new events and the keys they were sealed with, in one transaction."""
+        """Save the cases' new events and the keys they were sealed with, in one transaction.
+
+        The events go straight to the recorder rather than through ``Application.save``: that
+        path adds what this application does not use (snapshots, followers notified
+        in-process, protocol checks per object), and mapping the events before the
+        transaction opens keeps PostgreSQL's table lock short."""
+        stored = [self.mapper.to_stored_event(e) for case in cases for e in case.collect_events()]
         with self._recorder.transaction(commit=True) as session:
             keys.write(session.connection())
-            self.save(*cases)
+            self._recorder.insert_events(stored, session=session)
 
     @property
     def events_channel(self) -> str:
@@ -302,9 +312,13 @@ class CaseService(Application[UUID]):
         """The one recording path: apply the submissions to their cases as read now and save
         the new events and keys in one transaction; None (nothing saved) on a version
         conflict."""
+        with self._recorder.reading() as connection:  # cases and keys, on one connection
+            cases = self._load_many((request.case_id for request in requests), connection)
+            with_data = (r.case_id for r in requests if r.personal_data)
+            keys = self.keys.batch(with_data, connection)
         batch = StepBatch(
-            self._load_many(request.case_id for request in requests),
-            self.keys.batch(r.case_id for r in requests if r.personal_data),
+            cases,
+            keys,
             workflow=self.workflow,
             agencies=self.agencies,
             find=self._find,

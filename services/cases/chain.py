@@ -3,8 +3,8 @@
 ``event_hash`` is SHA-256 over a canonical JSON of what an event says (case, position, step,
 fields, who, when it happened and when it was recorded, submission, sealed personal data) and
 the previous event's hash. The verifier walks the events as they are stored and names the
-first one that is altered, missing, inserted or reordered. Standard library only: the domain
-model fills the hashes.
+first one that is altered, missing, inserted or reordered. Standard library and orjson only
+(:mod:`services.cases.canonical`): the domain model fills the hashes.
 
 A plain hash chain cannot see events cut off the end of a stream, nor a forger who rewrites
 every hash after the change; pass ``head`` (the latest hash published on Kafka, say) to anchor
@@ -14,10 +14,11 @@ the check to a value held outside the database.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from services.cases.canonical import canonical_json
 
 GENESIS = ""
 ALTERED = "altered"
@@ -61,8 +62,7 @@ def event_hash(case_id: str, sequence: int, event: ChainedEvent, *, legacy: bool
     content = hashed_content(case_id, sequence, event)
     if legacy:
         del content["recorded_at"]
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
 def hashed_content(case_id: str, sequence: int, event: ChainedEvent) -> dict[str, Any]:

@@ -17,7 +17,9 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +46,9 @@ PERSONAL_FIELDS = frozenset(
 """Fields of the PersonalData record: they travel sealed, never in a step payload."""
 
 Primitive = str | int | float | bool | None
+PRIMITIVE_TYPES = frozenset({str, int, float, bool, type(None)})
+"""The exact types of a payload's plain values, checked with one look-up."""
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -74,20 +79,30 @@ class Receipt:
     step: str
     submission_id: str
     hash: str
-    content: str = ""
-    """``content_digest`` of what was recorded (personal data aside: it is sealed afresh)."""
+    payload: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    agency: str = field(default="", repr=False, compare=False)
+    occurred_at: int = field(default=0, repr=False, compare=False)
+
+    @cached_property
+    def content(self) -> str:
+        """``content_digest`` of what was recorded (personal data aside: it is sealed afresh).
+
+        Computed when a resend asks for it, not for every event applied: replaying a case
+        and recording a step would otherwise hash every payload once more."""
+        return content_digest(self.step, self.payload, self.agency, self.occurred_at)
 
 
 def content_digest(step: str, payload: Mapping[str, Any], agency: str, occurred_at: int) -> str:
     """A digest of a submission's step, fields, agency and time, to tell a resend apart from
     another submission under the same id."""
-    text = json.dumps([step, payload, agency, occurred_at], sort_keys=True, separators=(",", ":"))
+    text = _DIGEST_JSON.encode([step, payload, agency, occurred_at])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Draft:
-    """A submission placed in the chain, before its own hash is known."""
+    """A submission placed in the chain, before its own hash is known (not frozen: it lives
+    for one call, and a frozen dataclass costs a call per field to build, for every event)."""
 
     step: str
     payload: dict[str, Any]
@@ -98,22 +113,29 @@ class _Draft:
     sealed_personal_data: str
     previous_hash: str
     recorded_at: int
-    hash: str = ""
+    hash: str = ""  # what the chain covers is all but this
 
-    def event_fields(self) -> dict[str, Any]:
-        """Keyword arguments of the domain event: the recording time is its ``timestamp``."""
+    def event_fields(self, case_id: UUID, sequence: int) -> dict[str, Any]:
+        """Keyword arguments of the domain event: the draft's fields, its chain hash at
+        ``sequence`` of the case, and the recording time as its ``timestamp``."""
         fields = dict(vars(self))  # shallow: the payload is already the event's own copy
-        fields["timestamp"] = from_millis(fields.pop("recorded_at"))
+        fields["hash"] = event_hash(str(case_id), sequence, self)
+        del fields["recorded_at"]
         return fields
 
 
-def _now_millis() -> int:
-    """The recording time, to the millisecond the wire and the hash carry."""
-    return to_millis(Aggregate.Event.create_timestamp())
+def _recording_time() -> tuple[datetime, int]:
+    """The recording time as the event's ``timestamp`` and in epoch milliseconds, both to
+    the millisecond the wire and the hash carry."""
+    millis = to_millis(Aggregate.Event.create_timestamp())
+    return from_millis(millis), millis
 
 
-def _draft(case_id: UUID, sequence: int, submission: Submission, previous: str) -> _Draft:
-    base = _Draft(
+def _event_fields(
+    case_id: UUID, sequence: int, submission: Submission, previous: str
+) -> dict[str, Any]:
+    timestamp, recorded_at = _recording_time()
+    draft = _Draft(
         step=submission.step,
         payload=dict(submission.payload),
         agency=submission.agency,
@@ -122,9 +144,9 @@ def _draft(case_id: UUID, sequence: int, submission: Submission, previous: str) 
         submission_id=submission.submission_id,
         sealed_personal_data=submission.sealed_personal_data,
         previous_hash=previous,
-        recorded_at=_now_millis(),
+        recorded_at=recorded_at,
     )
-    return replace(base, hash=event_hash(str(case_id), sequence, base))
+    return draft.event_fields(case_id, sequence) | {"timestamp": timestamp}
 
 
 class Case(Aggregate):
@@ -191,10 +213,11 @@ class Case(Aggregate):
             raise errors.CaseNotReported(
                 submission.step, "not reported", "a case starts with a first step"
             )
-        if seal is not None:
-            submission = replace(submission, sealed_personal_data=seal())
-        draft = _draft(case_id, cls.INITIAL_VERSION, submission, GENESIS)
-        return cls._create(cls.Reported, id=case_id, **draft.event_fields())
+        sealed = seal() if seal is not None else ""
+        if sealed:
+            submission = replace(submission, sealed_personal_data=sealed)
+        fields = _event_fields(case_id, cls.INITIAL_VERSION, submission, GENESIS)
+        return cls._create(cls.Reported, id=case_id, **fields)
 
     def record(self, submission: Submission, workflow: Workflow) -> None:
         """Record a later step, if the workflow allows it on the case as it stands."""
@@ -205,8 +228,8 @@ class Case(Aggregate):
             if submission.step == PERSONAL_DATA_ERASED
             else self.StepRecorded
         )
-        draft = _draft(self.id, self.version + 1, submission, self._head)
-        self.trigger_event(event_class, **draft.event_fields())
+        fields = _event_fields(self.id, self.version + 1, submission, self._head)
+        self.trigger_event(event_class, **fields)
 
     # Queries
 
@@ -305,10 +328,16 @@ class Case(Aggregate):
 
     def _evolve(self, event: Case.Event) -> None:
         self._counts[event.step] += 1
-        self._payloads.setdefault(event.step, []).append(dict(event.payload))
-        content = content_digest(event.step, event.payload, event.agency, event.occurred_at)
+        payload = dict(event.payload)
+        self._payloads.setdefault(event.step, []).append(payload)
         self._last = Receipt(
-            event.originator_version, event.step, event.submission_id, event.hash, content
+            event.originator_version,
+            event.step,
+            event.submission_id,
+            event.hash,
+            payload,
+            event.agency,
+            event.occurred_at,
         )
         self._receipts[event.submission_id] = self._last
         self._head = event.hash
@@ -334,8 +363,8 @@ def _admit(workflow: Workflow, submission: Submission) -> StepRule:
         raise errors.UnknownStep(submission.step)
     if submission.role not in rule.roles:
         raise errors.RoleNotAllowed(submission.role, submission.step)
-    leaked = sorted(PERSONAL_FIELDS & set(submission.payload))
-    if leaked:
+    if not PERSONAL_FIELDS.isdisjoint(submission.payload):
+        leaked = sorted(PERSONAL_FIELDS & set(submission.payload))
         raise errors.PersonalDataInPayload(submission.step, leaked)
     if not all(_is_plain(value) for value in submission.payload.values()):
         raise errors.InvalidValue(submission.step, "-", "payload fields must be primitives")
@@ -343,6 +372,8 @@ def _admit(workflow: Workflow, submission: Submission) -> StepRule:
 
 
 def _is_plain(value: Any) -> bool:
+    if type(value) in PRIMITIVE_TYPES:  # most fields: one look-up
+        return True
     if isinstance(value, list | tuple):
         return all(_is_plain(item) for item in value)
     if isinstance(value, dict):

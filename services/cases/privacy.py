@@ -42,6 +42,11 @@ case_keys = sa.Table(
     sa.Column("shredded_at", sa.DateTime(timezone=True), nullable=True),
 )
 
+_KEYS_OF = sa.select(case_keys.c.case_id, case_keys.c.wrapped_key).where(
+    case_keys.c.case_id.in_(sa.bindparam("case_ids", expanding=True))
+)
+"""Built once: building the statement for each batch's list of ids cost more than running it."""
+
 
 def load_master_key(path: Path) -> bytes:
     """Read the master key, creating it (mode 0600) on first use."""
@@ -94,24 +99,31 @@ class KeyStore:
         """Decrypt what :meth:`seal` produced; raises once the key is shredded."""
         return unseal_with(self._case_key(case_id), case_id, sealed)
 
-    def keys_of(self, case_ids: Iterable[str]) -> dict[str, bytes | None]:
-        """The keys of the given cases in one query: None for a shredded one, absent if none."""
+    def keys_of(
+        self, case_ids: Iterable[str], connection: sa.Connection | None = None
+    ) -> dict[str, bytes | None]:
+        """The keys of the given cases in one query: None for a shredded one, absent if none;
+        read on ``connection`` when given (the store's, in the batch's read)."""
         wanted = sorted(set(case_ids))
         if not wanted:
             return {}
-        query = sa.select(case_keys.c.case_id, case_keys.c.wrapped_key).where(
-            case_keys.c.case_id.in_(wanted)
-        )
-        with self._engine.connect() as connection:
-            rows = connection.execute(query).all()
+        if connection is not None:
+            rows = connection.execute(_KEYS_OF, {"case_ids": wanted}).all()
+        else:
+            with self._engine.connect() as own:
+                rows = own.execute(_KEYS_OF, {"case_ids": wanted}).all()
         return {
             case_id: None if wrapped is None else bytes(self._master.decrypt(wrapped))
             for case_id, wrapped in rows
         }
 
-    def batch(self, case_ids: Iterable[str]) -> BatchKeys:
-        """The keys a batch of submissions on ``case_ids`` may need (read on first use)."""
-        return BatchKeys(self, case_ids)
+    def batch(self, case_ids: Iterable[str], connection: sa.Connection | None = None) -> BatchKeys:
+        """The keys a batch of submissions on ``case_ids`` may need: read now on
+        ``connection`` when given (with the batch's cases, in one read), else on first use."""
+        keys = BatchKeys(self, case_ids)
+        if connection is not None:
+            keys.read(connection)
+        return keys
 
     def new_key(self) -> tuple[bytes, bytes]:
         """A fresh case key, and the same wrapped by the master key."""
@@ -161,6 +173,11 @@ class BatchKeys:
         self._case_ids = set(case_ids)
         self._known: dict[str, bytes | None] | None = None
         self._created: dict[str, bytes] = {}
+
+    def read(self, connection: sa.Connection) -> None:
+        """Read the keys of the batch's cases now, on ``connection``."""
+        if self._case_ids and self._known is None:
+            self._known = self._store.keys_of(self._case_ids, connection)
 
     def ensure_key(self, case_id: str) -> None:
         """Give the case a key unless it has one (or had one)."""

@@ -28,6 +28,7 @@ from services.cases.domainmodel import (
     CASE_REPORTED,
     PERSONAL_DATA_ERASED,
     PERSONAL_FIELDS,
+    PRIMITIVE_TYPES,
     Case,
     Submission,
 )
@@ -91,6 +92,8 @@ class StepBatch:
         happen.
         """
         try:
+            if not request.personal_data:  # no key can be made for it: nothing to undo
+                return self._apply(request, ordered_erasure)
             with self.keys.for_step():
                 return self._apply(request, ordered_erasure)
         except errors.CaseError as refusal:
@@ -120,7 +123,9 @@ class StepBatch:
             raise errors.CaseNotFound(case_id)
         else:
             sealed = _seal_merged(self.keys, case_id, case, request.personal_data)
-            case.record(replace(submission, sealed_personal_data=sealed), self._workflow)
+            if sealed:
+                submission = replace(submission, sealed_personal_data=sealed)
+            case.record(submission, self._workflow)
         self._changed[case_id] = case
         return recorded(case_id, case.last_receipt, duplicate=False)
 
@@ -214,6 +219,8 @@ def _clean(personal_data: Mapping[str, str] | None) -> dict[str, str]:
 
 def _primitive(value: Any) -> Any:
     """Timestamps as epoch milliseconds (the wire's timestamp-millis), so events stay JSON."""
+    if type(value) in PRIMITIVE_TYPES:  # most fields: nothing to convert, nothing more to ask
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a timestamp without a time zone")

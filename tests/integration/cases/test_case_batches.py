@@ -97,13 +97,13 @@ def test_keys_are_made_for_the_cases_with_personal_data_only(service: CaseServic
 def test_a_batch_that_fails_to_save_leaves_no_key_behind(service: CaseService) -> None:
     requests = batch_of(2, personal_every=1)
 
-    def failing_save(*_: object, **__: object) -> list[object]:
+    def failing_insert(*_: object, **__: object) -> list[object]:
         raise RuntimeError("the disk filled up")
 
-    service.save = failing_save  # type: ignore[method-assign]
+    service.recorder.insert_events = failing_insert  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         service.record_many(requests)
-    del service.save
+    del service.recorder.insert_events
     assert keys_of(service, {r.case_id for r in requests}) == set()
     assert all(isinstance(o, RecordedStep) for o in service.record_many(requests))
     assert len(keys_of(service, {r.case_id for r in requests})) == 2

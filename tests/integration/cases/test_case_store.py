@@ -278,7 +278,7 @@ def test_a_batch_that_meets_a_concurrent_writer_loses_nothing(
     )
     other.close()
     fresh, first_read = service._load_many, iter([{case_id: stale}])  # later reads are fresh
-    service._load_many = lambda ids: next(first_read, None) or fresh(ids)  # type: ignore[method-assign]
+    service._load_many = lambda ids, *on: next(first_read, None) or fresh(ids, *on)  # type: ignore[method-assign]
     outcomes = service.record_many(
         [_request(case_id, "PoliceReportReceived", "police-ninh-thuan", "mine", report_id="r2")]
     )

@@ -1,0 +1,50 @@
+"""JSON on the recording path: orjson's C encoder where it writes the very bytes the standard
+library writes, the standard library everywhere else.
+
+Recording encodes every event twice (the canonical JSON its chain hash is taken over, and the
+state the store keeps), and ``json``'s encoder took about a fifth of the time spent per event.
+For text, booleans, null, integers and lists and objects of them with text keys, orjson writes
+what ``json`` writes with compact separators and ``ensure_ascii=False`` (keys sorted by code
+point when asked: UTF-8 byte order is code point order). It spells floats its own way (``1e16``
+for ``1e+16``) and serializes types that ``json`` hands to ``default`` (UUIDs, dataclasses) or
+walks differently (subclasses), so only a value made of exactly those plain types takes orjson;
+anything else, or anything orjson refuses (an integer beyond 64 bits, nesting too deep), is
+written by ``json``. The bytes are the same either way (tests/unit/cases/test_canonical_json.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def is_plain(value: Any) -> bool:
+    """True when ``value`` is made of text, integers, booleans, null, lists and objects with
+    text keys only (exact types: no float, no subclass)."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if kind is dict:
+        for key, item in value.items():  # loops, not all(): this runs for every event
+            if type(key) is not str or (type(item) not in _PLAIN_SCALARS and not is_plain(item)):
+                return False
+        return True
+    if kind is list:
+        return all(type(item) in _PLAIN_SCALARS or is_plain(item) for item in value)
+    return False
+
+
+def canonical_json(content: dict[str, Any]) -> bytes:
+    """``json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as
+    UTF-8: the canonical form hashes are taken over."""
+    if is_plain(content):
+        try:
+            return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits, say: json decides
+            pass
+    return _CANONICAL.encode(content).encode("utf-8")

@@ -1,0 +1,90 @@
+"""The recording path's fast JSON writes the very bytes the standard library writes: the
+chain's canonical form (hashes depend on every byte) and the event state the store keeps."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+
+from services.cases.canonical import canonical_json, is_plain
+from services.cases.recorder import StateTranscoder
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+TEXTS = ["", "plain", "Nguyễn Văn An", "tab\tnew\nline", "\x00\x1f\x7f", "\u2028\u2029", "😀"]
+VALUES: list[Any] = [
+    *TEXTS,
+    0,
+    -1,
+    2**63 - 1,
+    -(2**63),
+    2**64 - 1,
+    2**70,  # beyond 64 bits: orjson refuses, json writes it
+    True,
+    False,
+    None,
+    [],
+    {},
+    ["school", ["nested", {"b": 1, "a": None}]],
+    {"z": 1, "a": 2, "é": 3, "😀": 4, "\uff5a": 5, "": 6},  # code point order, astral last
+    1.5,
+    1e16,  # orjson would write 1e16, json writes 1e+16
+    Colour.RED,
+]
+
+
+def standard(content: Any) -> bytes:
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_the_canonical_form_is_the_standard_librarys_byte_for_byte(value: Any) -> None:
+    content = {"case_id": "c", "sequence": 3, "payload": {"field": value, "list": [value]}}
+    assert canonical_json(content) == standard(content)
+
+
+def test_only_exact_plain_types_count_as_plain() -> None:
+    assert is_plain({"a": [1, "x", None, True, {"b": []}]})
+    assert not is_plain({"a": 1.5})
+    assert not is_plain({"a": Colour.RED})
+    assert not is_plain({1: "integer key"})
+    assert not is_plain({"a": (1, 2)})
+
+
+def library_transcoder() -> JSONTranscoder:
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    return transcoder
+
+
+def fast_transcoder() -> StateTranscoder:
+    transcoder = StateTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    return transcoder
+
+
+@pytest.mark.parametrize("value", [*VALUES, UUID(int=7), Decimal("1.10")], ids=repr)
+def test_an_event_state_is_written_as_the_library_writes_it(value: Any) -> None:
+    state = {
+        "timestamp": datetime(2026, 12, 3, 12, 19, 55, 615000, tzinfo=UTC),
+        "step": "NeedsAssessed",
+        "payload": {"needs": [value], "round": 3},
+        "occurred_at": 1_700_000_000_000,
+        "sealed_personal_data": "",
+    }
+    written = fast_transcoder().encode(state)
+    assert written == library_transcoder().encode(state)
+    assert library_transcoder().decode(written) == state
