@@ -4,14 +4,19 @@ On PostgreSQL the store sends a NOTIFY on its events channel with every write (t
 does it in the writing transaction), so a LISTENing connection wakes the relay as soon as the
 write commits. SQLite has no notifications between processes; its ``data_version`` pragma
 changes when another connection commits, and reading it costs microseconds, so the wait looks
-at it every few milliseconds (``SQLITE_CHECK_SECONDS``) and ends at the first change.
-Both waits end after ``timeout`` anyway, and a stop request ends them within one check.
+at it every few milliseconds (``SQLITE_CHECK_SECONDS``) and ends at the first change. Looking
+that often costs an idle relay a few per cent of a core, so it looks only while the store is
+being written: after a write to the database's files (inotify, ``services.kafka.filewatch``)
+and for ``LOOK_AFTER_WRITE_SECONDS`` after that or after a change; in between it sleeps in the
+kernel until the next write. Without inotify it looks all the time.
+Both waits end after ``timeout`` anyway, and a stop request ends them within a quarter second.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 from typing import Protocol
 
 import psycopg
@@ -19,10 +24,12 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from services.cases.application import CaseService
+from services.kafka.filewatch import DirectoryWatch
 from services.runtime.supervisor import StopFlag
 
 SQLITE_CHECK_SECONDS = 0.002
-LISTEN_SLICE_SECONDS = 0.25  # how soon a stop request ends a LISTEN wait
+LOOK_AFTER_WRITE_SECONDS = 1.0  # a commit follows its write by a sync: keep looking this long
+LISTEN_SLICE_SECONDS = 0.25  # how soon a stop request ends a LISTEN (or inotify) wait
 
 
 class StoreWaker(Protocol):
@@ -81,18 +88,40 @@ class DataVersionWaker:
         self._path = path
         self._connection: sqlite3.Connection | None = None
         self._seen: int | None = None
+        self._watch: DirectoryWatch | None = None
+        self._watch_opened = False
+        self._looking_until = 0.0
 
     def wait(self, stop: StopFlag, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        watch = self._watching()  # before the first version is noted: no write goes unseen
         while not self._changed():  # the first call only notes the version
-            if stop.stopped or time.monotonic() >= deadline:
+            now = time.monotonic()
+            left = deadline - now
+            if stop.stopped or left <= 0:
                 return
-            stop.wait(SQLITE_CHECK_SECONDS)
+            if watch is None or now < self._looking_until:
+                stop.wait(min(left, SQLITE_CHECK_SECONDS))
+            elif watch.wait(min(left, LISTEN_SLICE_SECONDS)):
+                self._looking_until = time.monotonic() + LOOK_AFTER_WRITE_SECONDS
+        self._looking_until = time.monotonic() + LOOK_AFTER_WRITE_SECONDS
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        self._watch_opened = False
+
+    def _watching(self) -> DirectoryWatch | None:
+        if not self._watch_opened:
+            self._watch_opened = True
+            if self._path and self._path != ":memory:":
+                path = Path(self._path).resolve()
+                self._watch = DirectoryWatch.open(path.parent, path.name)
+        return self._watch
 
     def _changed(self) -> bool:
         if self._connection is None:
