@@ -8,7 +8,10 @@ at it every few milliseconds (``SQLITE_CHECK_SECONDS``) and ends at the first ch
 that often costs an idle relay a few per cent of a core, so it looks only while the store is
 being written: after a write to the database's files (inotify, ``services.kafka.filewatch``)
 and for ``LOOK_AFTER_WRITE_SECONDS`` after that or after a change; in between it sleeps in the
-kernel until the next write. Without inotify it looks all the time.
+kernel until the next write. Without inotify it looks all the time. The read models and the
+relay's own position share the file, so a changed ``data_version`` ends the wait only when the
+events table's newest id moved too (one look at the end of its primary key): a commit of theirs
+would otherwise cost the relay a step that finds nothing.
 Both waits end after ``timeout`` anyway, and a stop request ends them within a quarter second.
 """
 
@@ -21,6 +24,7 @@ from typing import Protocol
 
 import psycopg
 import sqlalchemy as sa
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyAggregateRecorder
 from psycopg import sql
 
 from services.cases.application import CaseService
@@ -46,7 +50,9 @@ def waker_for(service: CaseService) -> StoreWaker:
     if url.get_backend_name() == "postgresql":
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         return ListenWaker(conninfo, service.events_channel)
-    return DataVersionWaker(url.database or "")
+    recorder = service.recorder
+    table = recorder.events_table_name if isinstance(recorder, SQLAlchemyAggregateRecorder) else ""
+    return DataVersionWaker(url.database or "", table)
 
 
 class ListenWaker:
@@ -84,10 +90,13 @@ class ListenWaker:
 class DataVersionWaker:
     """Watches an SQLite file's ``data_version`` for another connection's commit."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, events_table: str = "") -> None:
         self._path = path
+        newest = f'SELECT coalesce(max(id), 0) FROM "{events_table}"'
+        self._newest_query = newest if events_table else ""
         self._connection: sqlite3.Connection | None = None
         self._seen: int | None = None
+        self._newest: int | None = None
         self._watch: DirectoryWatch | None = None
         self._watch_opened = False
         self._looking_until = 0.0
@@ -128,5 +137,17 @@ class DataVersionWaker:
             self._connection = sqlite3.connect(self._path, timeout=30)
         version = int(self._connection.execute("PRAGMA data_version").fetchone()[0])
         changed = self._seen is not None and version != self._seen
+        first = self._seen is None
         self._seen = version
+        if self._newest_query and (changed or first):
+            newest = self._newest_id(self._connection)
+            changed = changed and (newest is None or newest != self._newest)
+            self._newest = newest
         return changed
+
+    def _newest_id(self, connection: sqlite3.Connection) -> int | None:
+        try:
+            found = connection.execute(self._newest_query).fetchall()[0][0]
+        except sqlite3.OperationalError:  # no events table yet: any change counts
+            return None
+        return int(found)

@@ -1,5 +1,6 @@
-"""The relay's wait on an SQLite store: woken by another connection's commit at once, and
-asleep in the kernel, not looking at the store, while nothing is written."""
+"""The relay's wait on an SQLite store: woken at once by another connection's commit that adds
+events (only those), and asleep in the kernel, not looking at the store, while nothing is
+written."""
 
 from __future__ import annotations
 
@@ -16,14 +17,17 @@ from services.runtime.supervisor import StopFlag
 def store(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("CREATE TABLE IF NOT EXISTS events (n INTEGER)")
+    connection.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, n INTEGER)")
+    connection.execute("CREATE TABLE IF NOT EXISTS positions (n INTEGER)")
     return connection
 
 
-def commit_later(connection: sqlite3.Connection, delay: float) -> threading.Thread:
+def commit_later(
+    connection: sqlite3.Connection, delay: float, table: str = "events"
+) -> threading.Thread:
     def write() -> None:
         time.sleep(delay)
-        connection.execute("INSERT INTO events VALUES (1)")
+        connection.execute(f"INSERT INTO {table} (n) VALUES (1)")
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -39,7 +43,7 @@ def timed_wait(waker: DataVersionWaker, timeout: float) -> tuple[float, float]:
 
 def test_a_commit_after_a_quiet_while_ends_the_wait_at_once(tmp_path: Path) -> None:
     writer_connection = store(tmp_path / "events.db")
-    waker = DataVersionWaker(str(tmp_path / "events.db"))
+    waker = DataVersionWaker(str(tmp_path / "events.db"), "events")
     waker.wait(StopFlag(), 0)  # watching from here on
     time.sleep(LOOK_AFTER_WRITE_SECONDS + 0.1)  # no recent write: asleep until the next one
     writer = commit_later(writer_connection, 0.3)
@@ -57,6 +61,19 @@ def test_with_nothing_written_the_wait_spends_no_cpu_looking(tmp_path: Path) -> 
     waker.close()
     assert waited >= 1.0
     assert cpu < 0.01  # looking every few milliseconds for a second costs several times this
+
+
+def test_a_commit_that_adds_no_event_does_not_end_the_wait(tmp_path: Path) -> None:
+    writer_connection = store(tmp_path / "events.db")
+    waker = DataVersionWaker(str(tmp_path / "events.db"), "events")
+    waker.wait(StopFlag(), 0)
+    other = commit_later(writer_connection, 0.1, table="positions")  # e.g. a read model's
+    event = commit_later(writer_connection, 0.6)
+    waited, _ = timed_wait(waker, 10)
+    other.join()
+    event.join()
+    waker.close()
+    assert 0.6 <= waited < 2
 
 
 def test_other_files_of_the_folder_do_not_count_as_writes(tmp_path: Path) -> None:
