@@ -16,8 +16,8 @@ topic on the same broker:
   table (the read model the board queries, looked at every 5 ms), and split where the time
   goes: send to recorded in the store (the event's ``recorded_at``: the intake), recorded to
   on case-events (the relay), on case-events to on the board (the projections);
-* idle CPU: each process's share of one core over a few seconds with nothing to do (a loop
-  that waits for work must not spin);
+* CPU: each process's share of one core over a few seconds with nothing to do (a loop that
+  waits for work must not spin), and while the paced submissions are sent;
 * memory: the largest resident set of the intake and the relay during the run, with
   ``--store-cases`` cases recorded in the store beforehand (as already published).
 
@@ -205,15 +205,36 @@ class PeakMemory:
             time.sleep(0.5)
 
 
+@dataclass
+class CpuShare:
+    """Each process's CPU time from ``start()`` to ``shares()``, as % of one core."""
+
+    processes: dict[str, int]
+    _before: dict[str, float] = field(default_factory=dict)
+    _started: float = 0.0
+
+    def start(self) -> CpuShare:
+        self._before = {name: self._used(pid) for name, pid in self.processes.items()}
+        self._started = time.perf_counter()
+        return self
+
+    def shares(self) -> dict[str, float]:
+        seconds = time.perf_counter() - self._started
+        return {
+            name: round(100 * (self._used(pid) - self._before[name]) / seconds, 1)
+            for name, pid in self.processes.items()
+        }
+
+    @staticmethod
+    def _used(pid: int) -> float:
+        return float(sum(psutil.Process(pid).cpu_times()[:2]))
+
+
 def idle_cpu(processes: dict[str, int], seconds: float = IDLE_SECONDS) -> dict[str, float]:
-    """Each process's CPU time over ``seconds`` with nothing to do, as % of one core."""
-    watched = {name: psutil.Process(pid) for name, pid in processes.items()}
-    before = {name: sum(p.cpu_times()[:2]) for name, p in watched.items()}
+    """Each process's CPU over ``seconds`` with nothing to do, as % of one core."""
+    share = CpuShare(processes).start()
     time.sleep(seconds)
-    return {
-        name: round(100 * (sum(p.cpu_times()[:2]) - before[name]) / seconds, 1)
-        for name, p in watched.items()
-    }
+    return share.shares()
 
 
 def case_event_of(codec: Codec) -> Callable[[bytes], tuple[str, float | None]]:
@@ -380,7 +401,7 @@ def run_on(args: argparse.Namespace, home: Path, settings: Settings) -> dict[str
         board.wait_for({warm[0][1].decode()}, timeout=600)
         idle = idle_cpu(pids)
         raw = Reader(settings, raw_topic, lambda v: (submission_id(codec, v), None)).start()
-        figures = compare(args, settings, backbone, raw, board, codec, topics)
+        figures = compare(args, settings, backbone, raw, board, codec, topics, pids)
         figures["idle_cpu_percent"] = idle
         figures["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in memory.peak.items()}
         figures["store_cases"] = args.store_cases
@@ -411,6 +432,7 @@ def compare(
     board: BoardReader,
     codec: Codec,
     topics: Topics,
+    pids: dict[str, int],
 ) -> dict[str, object]:
     figures: dict[str, object] = {"submissions": args.submissions, "paced": args.paced}
     figures["rate"] = args.rate
@@ -426,7 +448,10 @@ def compare(
         paced_messages = list(submissions(codec, args.paced))
         reports = reports_of(codec, paced_messages)
         board.await_cases(set(reports.values()))
+        busy = CpuShare(pids).start()
         sent = produce(settings, topic, paced_messages, args.rate)
+        if label == "backbone":
+            figures["paced_cpu_percent"] = busy.shares()
         reader.wait_for(set(sent), timeout=600)
         latencies = [reader.seen[i] - t for i, t in sent.items()]
         figures[label] = {"per_s": throughput} | percentiles_ms(latencies)
@@ -464,6 +489,7 @@ def report(figures: dict[str, Any]) -> None:
         f"{figures['store_cases']:,} cases stored: {figures['peak_rss_mb']} (goal < 300)"
     )
     print(f"idle CPU (% of a core over {IDLE_SECONDS:.0f} s): {figures['idle_cpu_percent']}")
+    print(f"CPU while paced (% of a core): {figures['paced_cpu_percent']}")
 
 
 def main() -> None:
