@@ -1,18 +1,23 @@
 """End to end through the backbone, beside raw kafka-python on the same broker, same run.
 
     python bench/bench_backbone.py [--submissions N] [--paced N] [--rate R]
-        [--database-url URL] [--store-cases N] [--json]
+        [--store sqlite|postgresql] [--database-url URL] [--store-cases N] [--json]
 
 Starts a throw-away local broker, provisions the backbone's topics, and runs ``backbone intake``,
-``backbone relay`` and ``backbone projections run`` as real processes on an SQLite store (or
-on the PostgreSQL database ``--database-url`` names: an empty scratch one). Then, for the
-backbone and for a raw topic on the same broker:
+``backbone relay`` and ``backbone projections run`` as real processes on an SQLite store (or,
+with ``--store postgresql``, on a throw-away local PostgreSQL cluster with durable commits, or
+on the empty scratch database ``--database-url`` names). Then, for the backbone and for a raw
+topic on the same broker:
 
 * throughput: N messages produced as fast as possible, until the last one is read back
   (backbone: submissions on the intake topics until their events are on case-events);
 * latency: messages produced at R per second, each timed from send to read-back (p50/p99);
   for the backbone also from sending a report to its case's obligation in the stalled board's
-  table (the read model the board queries, looked at every 5 ms);
+  table (the read model the board queries, looked at every 5 ms), and split where the time
+  goes: send to recorded in the store (the event's ``recorded_at``: the intake), recorded to
+  on case-events (the relay), on case-events to on the board (the projections);
+* CPU: each process's share of one core over a few seconds with nothing to do (a loop that
+  waits for work must not spin), and while the paced submissions are sent;
 * memory: the largest resident set of the intake and the relay during the run, with
   ``--store-cases`` cases recorded in the store beforehand (as already published).
 
@@ -85,14 +90,19 @@ def bench_settings(
     )
 
 
+IDLE_SECONDS = 5.0
+
+
 @dataclass
 class Reader:
-    """Reads a topic in a thread; remembers when each id was first seen."""
+    """Reads a topic in a thread; remembers when each id was first seen (and, for case events,
+    when the store recorded it, on the same clock)."""
 
     settings: Settings
     topic: str
-    id_of: Callable[[bytes], str]
+    read: Callable[[bytes], tuple[str, float | None]]  # value -> (id, recorded at, if known)
     seen: dict[str, float] = field(default_factory=dict)
+    recorded: dict[str, float] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> Reader:
@@ -112,7 +122,10 @@ class Reader:
             for records in consumer.poll(timeout_ms=100).values():
                 now = time.perf_counter()
                 for record in records:
-                    self.seen.setdefault(self.id_of(record.value), now)
+                    ident, recorded = self.read(record.value)
+                    self.seen.setdefault(ident, now)
+                    if recorded is not None:
+                        self.recorded.setdefault(ident, recorded)
         consumer.close()
 
     def wait_for(self, ids: set[str], timeout: float) -> float:
@@ -189,6 +202,51 @@ class PeakMemory:
                     continue
                 self.peak[name] = max(self.peak.get(name, 0), rss)
             time.sleep(0.5)
+
+
+@dataclass
+class CpuShare:
+    """Each process's CPU time from ``start()`` to ``shares()``, as % of one core."""
+
+    processes: dict[str, int]
+    _before: dict[str, float] = field(default_factory=dict)
+    _started: float = 0.0
+
+    def start(self) -> CpuShare:
+        self._before = {name: self._used(pid) for name, pid in self.processes.items()}
+        self._started = time.perf_counter()
+        return self
+
+    def shares(self) -> dict[str, float]:
+        seconds = time.perf_counter() - self._started
+        return {
+            name: round(100 * (self._used(pid) - self._before[name]) / seconds, 1)
+            for name, pid in self.processes.items()
+        }
+
+    @staticmethod
+    def _used(pid: int) -> float:
+        return float(sum(psutil.Process(pid).cpu_times()[:2]))
+
+
+def idle_cpu(processes: dict[str, int], seconds: float = IDLE_SECONDS) -> dict[str, float]:
+    """Each process's CPU over ``seconds`` with nothing to do, as % of one core."""
+    share = CpuShare(processes).start()
+    time.sleep(seconds)
+    return share.shares()
+
+
+def case_event_of(codec: Codec) -> Callable[[bytes], tuple[str, float | None]]:
+    """A case event's submission id and when the store recorded it (perf_counter seconds)."""
+
+    def read(value: bytes) -> tuple[str, float | None]:
+        record = codec.decode(value).record
+        recorded = record["recorded_at"]
+        millis = recorded.timestamp() * 1000 if isinstance(recorded, datetime) else recorded
+        wall_to_perf = time.time() - time.perf_counter()  # now: a clock step is not measured
+        return record["submission_id"], millis / 1000 - wall_to_perf
+
+    return read
 
 
 def fill_store(settings: Settings, cases: int) -> None:
@@ -306,34 +364,64 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     configure_logging("WARNING")
     home = Path(tempfile.mkdtemp(prefix="bench-backbone-"))
     broker = LocalKafka(home / "kafka")
+    postgres = None
+    if args.store == "postgresql" and not args.database_url:
+        from deploy.postgres.launcher import LocalPostgres
+
+        postgres = LocalPostgres(home / "postgres", durable=True)
     endpoint = broker.start()
-    settings = bench_settings(home, endpoint, args.database_url)
+    try:
+        database_url = args.database_url or (postgres.start() if postgres else "")
+        settings = bench_settings(home, endpoint, database_url)
+        return run_on(args, home, settings)
+    finally:
+        broker.stop()
+        if postgres is not None:
+            postgres.destroy()
+        print(f"(logs of the processes in {home})", file=sys.stderr)
+
+
+def run_on(args: argparse.Namespace, home: Path, settings: Settings) -> dict[str, object]:
+    """The figures of the backbone's processes on ``settings``' broker and store."""
     codec, topics = Codec.from_directory(), Topics("bench")
     commands = [["intake"], ["relay"], ["projections", "run"]]
     env = {**settings.as_environment(), "BACKBONE_LOG_LEVEL": args.process_log_level}
-    sid_of: Callable[[bytes], str] = lambda v: codec.decode(v).record["submission_id"]  # noqa: E731
-    try:
-        provision(settings)
-        fill_store(settings, args.store_cases)
-        raw_topic = "bench.raw"
-        ensure_topics(endpoint, [raw_topic], 3, 1)
-        with backbone_processes(home, commands, env) as processes:
-            memory = PeakMemory({name: p.pid for name, p in processes.items()}).start()
-            board = BoardReader(database_engine(settings)).start()
-            warm = list(submissions(codec, STEPS_PER_CASE))
-            backbone = Reader(settings, topics.case_events, sid_of).start()
-            measure(settings, backbone, topics.intake(AGENCY), warm, None)
-            raw = Reader(settings, raw_topic, sid_of).start()
-            figures = compare(args, settings, backbone, raw, board, codec, topics)
-            figures["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in memory.peak.items()}
-            figures["store_cases"] = args.store_cases
-            figures["store"] = sa.make_url(settings.effective_database_url).get_backend_name()
-            for reader in (backbone, raw, board, memory):
-                reader.stop.set()
-            return figures
-    finally:
-        broker.stop()
-        print(f"(logs of the processes in {home})", file=sys.stderr)
+    provision(settings)
+    fill_store(settings, args.store_cases)
+    raw_topic = "bench.raw"
+    ensure_topics(broker_endpoint(settings), [raw_topic], 3, 1)
+    with backbone_processes(home, commands, env) as processes:
+        pids = {name: p.pid for name, p in processes.items()}
+        memory = PeakMemory(pids).start()
+        board = BoardReader(database_engine(settings)).start()
+        warm = list(submissions(codec, STEPS_PER_CASE))
+        backbone = Reader(settings, topics.case_events, case_event_of(codec)).start()
+        measure(settings, backbone, topics.intake(AGENCY), warm, None)
+        board.await_cases({warm[0][1].decode()})
+        board.wait_for({warm[0][1].decode()}, timeout=600)
+        idle = idle_cpu(pids)
+        raw = Reader(settings, raw_topic, lambda v: (submission_id(codec, v), None)).start()
+        figures = compare(args, settings, backbone, raw, board, codec, topics, pids)
+        figures["idle_cpu_percent"] = idle
+        figures["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in memory.peak.items()}
+        figures["store_cases"] = args.store_cases
+        figures["store"] = sa.make_url(settings.effective_database_url).get_backend_name()
+        for reader in (backbone, raw, board, memory):
+            reader.stop.set()
+        return figures
+
+
+def submission_id(codec: Codec, value: bytes) -> str:
+    return str(codec.decode(value).record["submission_id"])
+
+
+def reports_of(codec: Codec, messages: list[tuple[str, bytes, bytes]]) -> dict[str, str]:
+    """Submission id -> case id of the reports among ``messages`` (each opens a case)."""
+    return {
+        submission_id(codec, value): key.decode()
+        for n, (_, key, value) in enumerate(messages)
+        if n % STEPS_PER_CASE == 0
+    }
 
 
 def compare(
@@ -344,6 +432,7 @@ def compare(
     board: BoardReader,
     codec: Codec,
     topics: Topics,
+    pids: dict[str, int],
 ) -> dict[str, object]:
     figures: dict[str, object] = {"submissions": args.submissions, "paced": args.paced}
     figures["rate"] = args.rate
@@ -353,14 +442,16 @@ def compare(
     ):
         burst = list(submissions(codec, args.submissions))
         throughput = per_second(len(burst), measure, settings, reader, topic, burst, None)
+        if label == "backbone":  # the projections catch up before the latencies are taken
+            board.await_cases(set(reports_of(codec, burst).values()))
+            board.wait_for(set(reports_of(codec, burst).values()), timeout=600)
         paced_messages = list(submissions(codec, args.paced))
-        reports = {
-            codec.decode(value).record["submission_id"]: key.decode()
-            for n, (_, key, value) in enumerate(paced_messages)
-            if n % STEPS_PER_CASE == 0
-        }
+        reports = reports_of(codec, paced_messages)
         board.await_cases(set(reports.values()))
+        busy = CpuShare(pids).start()
         sent = produce(settings, topic, paced_messages, args.rate)
+        if label == "backbone":
+            figures["paced_cpu_percent"] = busy.shares()
         reader.wait_for(set(sent), timeout=600)
         latencies = [reader.seen[i] - t for i, t in sent.items()]
         figures[label] = {"per_s": throughput} | percentiles_ms(latencies)
@@ -368,6 +459,13 @@ def compare(
             board.wait_for(set(reports.values()), timeout=600)
             waits = [board.seen[case] - sent[sid] for sid, case in reports.items()]
             figures["board"] = percentiles_ms(waits)
+            figures["stages"] = {
+                "intake": percentiles_ms([reader.recorded[i] - t for i, t in sent.items()]),
+                "relay": percentiles_ms([reader.seen[i] - reader.recorded[i] for i in sent]),
+                "projections": percentiles_ms(
+                    [board.seen[case] - reader.seen[sid] for sid, case in reports.items()]
+                ),
+            }
     return figures
 
 
@@ -384,10 +482,19 @@ def report(figures: dict[str, Any]) -> None:
     )
     for label, row in rows:
         print(f"{label:<28}{row['per_s']:>16.0f}{row['p50_ms']:>10.1f}{row['p99_ms']:>10.1f}")
+    stages = {
+        "intake": "  stage: sent to recorded",
+        "relay": "  stage: to case-events",
+        "projections": "  stage: to the board",
+    }
+    for stage, row in figures["stages"].items():
+        print(f"{stages[stage]:<44}{row['p50_ms']:>10.1f}{row['p99_ms']:>10.1f}")
     print(
         "goals: case-events p99 <= 60 ms, board p99 <= 150 ms at 200/s; peak RSS (MB) with "
         f"{figures['store_cases']:,} cases stored: {figures['peak_rss_mb']} (goal < 300)"
     )
+    print(f"idle CPU (% of a core over {IDLE_SECONDS:.0f} s): {figures['idle_cpu_percent']}")
+    print(f"CPU while paced (% of a core): {figures['paced_cpu_percent']}")
 
 
 def main() -> None:
@@ -396,6 +503,7 @@ def main() -> None:
     parser.add_argument("--paced", type=int, default=2000)
     parser.add_argument("--process-log-level", default="WARNING")
     parser.add_argument("--rate", type=float, default=200.0, help="paced messages per second")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--database-url", default="", help="an empty PostgreSQL database")
     parser.add_argument("--store-cases", type=int, default=0, help="cases stored beforehand")
     parser.add_argument("--json", action="store_true", help="one JSON object")

@@ -7,7 +7,8 @@ each seeks its new partitions to the positions stored in the read model *at that
 (another member may have moved them), and :meth:`CaseEventFeed.owner` tells which cases are
 its own (a case's events are keyed by its id, so a case lives on one partition). Either way
 the group ``<prefix>.projections`` receives the committed offsets after each batch, so lag can
-be watched with the usual tools.
+be watched with the usual tools; they are sent without waiting for the answer
+(``BackgroundCommits``): the stored positions, not these, are where the projection resumes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kafka.structs import OffsetAndMetadata
 from projections.messages import Source
 from projections.store import Partition
 from services.runtime.logs import get_logger
+from services.runtime.offsetcommits import BackgroundCommits
 
 log = get_logger(__name__)
 METADATA_WAIT = 30.0
@@ -47,9 +49,11 @@ class CaseEventFeed:
         self.group = group
         self._consumer: KafkaConsumer | None = None
         self._partitions_count = 0
+        self._commits = BackgroundCommits("projection.commit_failed")
 
     def open(self, positions: Positions | Callable[[], Positions]) -> None:
         """Take every partition (or join the group) and seek to the stored positions."""
+        self._commits.forget()  # reopened after a broker error: nothing to confirm on the way
         self.close()
         consumer = self.consumer_factory()
         self._consumer = consumer
@@ -92,10 +96,7 @@ class CaseEventFeed:
         }
         if self.group:  # another member's partitions are its to report
             commit = {tp: at for tp, at in commit.items() if tp in consumer.assignment()}
-        try:
-            consumer.commit(commit)
-        except KafkaError as error:
-            log.warning("projection.commit_failed", error=type(error).__name__)
+        self._commits.send(consumer, commit)
 
     def end_offsets(self) -> dict[Partition, int]:
         """The current end of every partition."""
@@ -104,8 +105,9 @@ class CaseEventFeed:
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
     def close(self) -> None:
-        """Leave the broker."""
+        """Leave the broker, the last offsets confirmed."""
         if self._consumer is not None:
+            self._commits.confirm(self._consumer)
             self._consumer.close(autocommit=False)
             self._consumer = None
 

@@ -1,7 +1,9 @@
 """``backbone projections run``: the read models' long-running process.
 
 Each step polls a batch of case events, applies it with its positions in one transaction,
-commits the offsets to the group, runs the timer when it is due and publishes the outbox.
+commits the offsets to the group, runs the timer when it is due and publishes the outbox when
+the batch or the timer added to it, and at every tick anyway (what a broker error left unsent):
+looking at an outbox that nothing wrote to cost every batch a transaction before the next one.
 SIGTERM sets the stop flag: the batch in flight is finished, then the process exits 0.
 """
 
@@ -61,8 +63,10 @@ class ProjectionRunner:
         """One batch, the timer if due, the outbox; return how many messages were read."""
         started = time.monotonic()
         messages = self.feed.poll(self.batch_size, self.poll_ms)
+        outbox_added = False
         if messages:
             result = self.projector.handle(messages)
+            outbox_added = bool(result.alerts or result.rejected)
             self.feed.commit(self.projector.positions())
             metrics.batch("projections", len(messages), started)
             log.info(
@@ -73,14 +77,16 @@ class ProjectionRunner:
                 rejected=result.rejected,
                 alerts=result.alerts,
             )
-        if time.monotonic() >= self._next_tick:
+        ticked = time.monotonic() >= self._next_tick
+        if ticked:
             self._next_tick = time.monotonic() + self.tick_every
             reviewed = self.projector.tick(owns=self.feed.owner())
             metrics.reviewed(self.tick_every)
             if reviewed:
                 log.info("projection.tick", cases=reviewed)
             self.check_calendar()
-        self.publisher.publish(to_millis(self.projector.clock()))
+        if ticked or outbox_added:
+            self.publisher.publish(to_millis(self.projector.clock()))
         return len(messages)
 
     def check_calendar(self) -> None:

@@ -7,7 +7,8 @@ rejections on ``<prefix>.rejected.<agency>`` and commits. Offsets are committed 
 batch's effects are durable (store appends done, rejections acknowledged), so a crash replays
 the tail of a batch: the case service returns the recorded step for a known submission id and a
 replayed rejection carries the same ``rejection_id``. A held record is read again: its
-partition is sought back to it and committed no further.
+partition is sought back to it and committed no further. The commit is sent without waiting
+for its answer (``BackgroundCommits``): a lost one only replays records, which is harmless.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from services.intake.translator import Disposition, StepTranslator
 from services.kafka.oversize import failed_as_too_large, send_or_refused
 from services.runtime import metrics
 from services.runtime.logs import get_logger
+from services.runtime.offsetcommits import BackgroundCommits
 from services.runtime.supervisor import StopFlag
 
 log = get_logger(__name__)
@@ -66,6 +68,7 @@ class Intake:
             codec, topics, private_key, bounds, service.agencies, Holds(hold_s)
         )
         self.holding = False
+        self.commits = BackgroundCommits("intake.commit_failed")
         self._producer: KafkaProducer | None = None
         self._ready_topics: set[str] = set()
 
@@ -75,9 +78,11 @@ class Intake:
         wait = retry_wait
         while not stop.stopped:
             try:
-                self.step()
+                applied = self.step()
                 wait = retry_wait
-                if self.holding:  # give the awaited submission a moment to arrive
+                # Give an awaited submission a moment to arrive, unless the batch did other
+                # work: then more may be waiting, and the held records cannot spin the loop.
+                if self.holding and not applied:
                     stop.wait(self.poll_ms / 1000)
             except TRANSIENT as error:
                 log.warning("intake.retrying", error=type(error).__name__, wait_s=wait)
@@ -88,7 +93,8 @@ class Intake:
         log.info("intake.stopped")
 
     def step(self) -> int:
-        """Poll one batch, apply it, publish its rejections, commit; return its size.
+        """Poll one batch, apply it, publish its rejections, commit; return how many of its
+        records were settled (recorded or rejected, not held: a held record is read again).
 
         On a transient error nothing is committed and the batch's partitions are sought back,
         so the whole batch is applied again after the back-off.
@@ -135,8 +141,9 @@ class Intake:
         return held
 
     def close(self) -> None:
-        """Leave the group and release the clients (offsets were committed per batch)."""
+        """Leave the group and release the clients, the last batch's offsets confirmed."""
         self._reset_producer()
+        self.commits.confirm(self.consumer)
         self.consumer.close(autocommit=False)
 
     def _publish(self, messages: list[Outgoing]) -> None:
@@ -173,10 +180,8 @@ class Intake:
         }
         committed = {(tp.topic, tp.partition): at.offset for tp, at in offsets.items()}
         self.translator.holds.forget_committed(committed)
-        try:
-            self.consumer.commit(offsets)
-        except KafkaError as error:  # e.g. a rebalance: the next owner replays, idempotently
-            log.warning("intake.commit_failed", error=type(error).__name__)
+        # A failed commit (e.g. a rebalance) is logged: the next owner replays, idempotently.
+        self.commits.send(self.consumer, offsets)
 
     def _reset_producer(self) -> None:
         if self._producer is not None:
