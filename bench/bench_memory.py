@@ -78,6 +78,7 @@ from services.kafka.relaystate import RelayState
 from services.kafka.webhooks import HookFile
 from services.kafka.wiring import build_relay
 from services.runtime.database import database_engine
+from services.runtime.kafkaclients import broker_endpoint, ensure_topics
 from services.runtime.logs import configure_logging
 from services.runtime.settings import Settings
 from services.web.users import UserBook, make_user
@@ -136,15 +137,15 @@ def templates(home: Path, settings: Settings) -> dict[str, tuple[Template, list[
     recorder: Any = service.recorder
     table: sa.Table = recorder.events_record_cls.__table__
     for n, name in enumerate(("stalled", "closed")):
-        case = uuid.UUID(int=n)
+        ident = uuid.UUID(int=n)
         query = (
             sa.select(table.c.topic, table.c.state)
-            .where(table.c.originator_id == case)
+            .where(table.c.originator_id == ident)
             .order_by(table.c.originator_version)
         )
         with recorder.datastore.engine.connect() as connection:
             rows = [(str(t), json.loads(bytes(s))) for t, s in connection.execute(query)]
-        entries = [e for _, e, _ in service.sealed_entries_since(0, 100) if e.case_id == str(case)]
+        entries = [e for _, e, _ in service.sealed_entries_since(0, 100) if e.case_id == str(ident)]
         # The relay's own encoding of each event on case-events (no deliveries: inboxes aside).
         messages = [relay._messages_of(entry, [])[0] for entry in entries]
         sources = [Source(m.topic, 0, i, m.key, m.value) for i, m in enumerate(messages)]
@@ -244,12 +245,14 @@ def record_tail(settings: Settings, cases: int) -> None:
         service.close()
 
 
-def wait_until(what: str, done: Callable[[], bool], timeout: float) -> float:
-    """Seconds until ``done()``; a ``TimeoutError`` naming ``what`` after ``timeout``."""
+def wait_until(what: str, done: Callable[[], bool], timeout: float) -> float | None:
+    """Seconds until ``done()``; None (and a line on stderr) when not done after ``timeout``:
+    the other processes' figures still count."""
     start = time.perf_counter()
     while not done():
         if time.perf_counter() - start > timeout:
-            raise TimeoutError(f"{what}: not done after {timeout:.0f} s")
+            print(f"{what}: not done after {timeout:.0f} s", file=sys.stderr)
+            return None
         time.sleep(0.5)
     return time.perf_counter() - start
 
@@ -313,8 +316,14 @@ def webhook_sink(settings: Settings) -> http.server.ThreadingHTTPServer:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     hooks = HookFile(settings.effective_webhooks_file)
-    for agency in load_agencies(settings.config_dir).all():
-        hooks.register(agency.id, f"http://127.0.0.1:{server.server_address[1]}/hook")
+    agencies = [agency.id for agency in load_agencies(settings.config_dir).all()]
+    for agency in agencies:
+        hooks.register(agency, f"http://127.0.0.1:{server.server_address[1]}/hook")
+    # The alerts router makes an agency's alerts topic on its first alert; made here, the
+    # deliverer's subscription finds every topic from the start.
+    topics = Topics(settings.topic_prefix)
+    alerts = [topics.alerts_for(agency) for agency in agencies]
+    ensure_topics(broker_endpoint(settings), alerts, settings.topic_partitions, 1)
     return server
 
 
@@ -379,7 +388,7 @@ def work(args: argparse.Namespace, settings: Settings, home: Path) -> dict[str, 
     engine = database_engine(settings)
     codec, topics = Codec.from_directory(), Topics(settings.topic_prefix)
     baselines = {m: subprocess.Popen(baseline_command(m), env=env) for m in set(IMPORTS.values())}
-    took: dict[str, float] = {}
+    took: dict[str, float | None] = {}
     try:
         with backbone_processes(home, list(PROCESSES.values()), env) as running:
             pids = {name: running[command[0]].pid for name, command in PROCESSES.items()}
@@ -410,7 +419,7 @@ def work(args: argparse.Namespace, settings: Settings, home: Path) -> dict[str, 
             took["checkpointer"] = wait_until(
                 "checkpointer", lambda: checkpoint_size(settings) >= events, 7200
             )
-            took["webhooks"] = wait_until("webhooks", settled(lambda: Sink.received), 600)
+            took["webhooks"] = wait_until("webhooks", settled(lambda: Sink.received), 300)
             witnessed = home / "witnesses" / WITNESS / "state.json"
             took["witness"] = wait_until("witness", lambda: witness_size(witnessed) >= events, 600)
             time.sleep(1.0)  # a last sample of everyone at rest
@@ -428,7 +437,7 @@ def work(args: argparse.Namespace, settings: Settings, home: Path) -> dict[str, 
         "pages_answered": answered,
         "peak_rss_mb": {name: peaks[name] for name in PROCESSES},
         "baseline_rss_mb": {name: peaks[f"baseline {m}"] for name, m in IMPORTS.items()},
-        "work_s": {k: round(v, 1) for k, v in took.items()},
+        "work_s": {k: None if v is None else round(v, 1) for k, v in took.items()},
     }
 
 
