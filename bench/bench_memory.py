@@ -414,7 +414,8 @@ def work(args: argparse.Namespace, settings: Settings, home: Path) -> dict[str, 
         with backbone_processes(home, list(PROCESSES.values()), env) as running:
             pids = {name: running[command[0]].pid for name, command in PROCESSES.items()}
             bare = {f"baseline {m}": p.pid for m, p in baselines.items()}
-            memory = Memory(pids | bare).start()
+            memory = Memory(pids | bare)
+            memory.start()
             last = scalar(engine, "SELECT max(id) FROM cases_events")
             took["relay"] = wait_until(
                 "relay", lambda: RelayState(engine, "case-events").position() >= last, 3600
