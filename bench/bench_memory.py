@@ -22,6 +22,10 @@ store, so the benchmark fills one and makes each process work:
    the server answers the board, its later pages, a case page, the trends page, and the API's
    stalled list and a case's events.
 
+What the server holds grows with the overdue obligations in scope (the board sorts and counts
+them all, the API lists every stalled case), not with the cases: ``--stalled-every`` sets their
+share (default one case in 20, two overdue obligations each).
+
 Each process's resident set is sampled twice a second from start to finish; the peak is printed
 beside the baseline of the same run: a bare interpreter that imports the same packages as the
 processes (what any of them costs before it touches the store). Each process's log is kept in
