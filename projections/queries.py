@@ -151,20 +151,43 @@ def overdue_now(
     )
     at_us = (at - EPOCH) // _MICROSECOND
     found = []
-    for row in conn.execute(query).tuples():
+    # Streamed (a server-side cursor on PostgreSQL), and one object per distinct value: the
+    # rows repeat a few rules, citations, roles and areas, and a case's id per obligation, so
+    # a board of 100,000 overdue obligations holds each once rather than per row.
+    same: dict[Any, Any] = {}
+    areas: dict[tuple[str | None, ...], dict[str, str]] = {}
+    for row in conn.execute(query.execution_options(yield_per=_STREAMED)).tuples():
         case_id, rule, key, seq, citation, agency, role, history, opened, counted = row[:10]
         due_ms, level = _level_now(orjson.loads(history), counted or opened, at_us)
         if level:
-            area_of = {name: code for name, code in zip(AREAS, row[10:], strict=True) if code}
+            codes = tuple(row[10:])
+            area_of = areas.get(codes)
+            if area_of is None:
+                area_of = areas[codes] = {n: c for n, c in zip(AREAS, codes, strict=True) if c}
+            case_id, rule, key, citation, agency, role = (
+                same.setdefault(v, v) for v in (case_id, rule, key, citation, agency, role)
+            )
             found.append(
                 Overdue(case_id, area_of, rule, key, seq, citation, agency, role, due_ms, level)
             )
     return found
 
 
+def by_case(found: list[Overdue]) -> list[list[Overdue]]:
+    """``overdue_now``'s obligations grouped by case, in :func:`stalled_cases`' order: cases
+    by level, most overdue first, then id; each case's obligations likewise, then identity."""
+    cases: dict[str, list[Overdue]] = {}
+    for o in found:
+        cases.setdefault(o.case_id, []).append(o)
+    for items in cases.values():
+        items.sort(key=lambda o: (-o.level, o.due_ms, o.rule_id, o.key, o.opened_seq))
+    return sorted(cases.values(), key=lambda i: (-i[0].level, i[0].due_ms, i[0].case_id))
+
+
 _OVERDUE_COLUMNS = ("case_id", "rule_id", "key", "opened_seq", "citation", "responsible_agency",
                     "responsible_role", "due_history", "opened_at", "counted_from")  # fmt: skip
 _MICROSECOND = timedelta(microseconds=1)
+_STREAMED = 5000  # rows fetched at a time
 
 
 def _level_now(history: list[list[int | None]], start_ms: int, at_us: int) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from events.instants import from_millis
-from projections.queries import Overdue, overdue_now
+from projections.queries import Overdue, by_case, overdue_now
 from projections.readmodel import ReadModel
 from projections.responsible import Responsibility
 
@@ -126,13 +126,7 @@ class _Who:
 def _in_board_order(found: list[Overdue]) -> list[Overdue]:
     """The order ``stalled_cases`` gives (cases by level, most overdue first; each case's
     obligations likewise), which the page's sort keeps among equals."""
-    by_case: dict[str, list[Overdue]] = {}
-    for o in found:
-        by_case.setdefault(o.case_id, []).append(o)
-    for items in by_case.values():
-        items.sort(key=lambda o: (-o.level, o.due_ms, o.rule_id, o.key, o.opened_seq))
-    ordered = sorted(by_case.values(), key=lambda i: (-i[0].level, i[0].due_ms, i[0].case_id))
-    return [o for items in ordered for o in items]
+    return [o for items in by_case(found) for o in items]
 
 
 def signature(rows: list[Row], total: int) -> str:

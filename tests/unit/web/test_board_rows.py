@@ -9,7 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from projections.queries import Filters, stalled_cases
+from events.instants import from_millis
+from projections.queries import Filters, by_case, overdue_now, stalled_cases
 from projections.readmodel import ReadModel
 from projections.responsible import load_responsibility
 from projections.rows import obligation_row
@@ -169,3 +170,30 @@ def test_the_board_names_the_agency_that_must_act_on_the_day_as_stalled_cases_do
         assert successor.total > 0 and old.agency == successor.agency == "police-khanh-hoa"
         assert old.rows == successor.rows
         assert {r.responsible_role for r in successor.rows} == {"police_investigation_agency"}
+
+
+def test_overdue_by_case_is_stalled_cases_answer_case_for_case(tmp_path: Path) -> None:
+    """The agency API's stalled list is built from these plain values: the same cases in the
+    same order, each with the same obligations, due times, levels, area and citation."""
+    db, model = sa.create_engine(f"sqlite:///{tmp_path / 'read.db'}"), ReadModel()
+    model.create(db)
+    fill(db, model)
+    with db.connect() as conn:
+        for scope in ("", "582", "22800"):
+            expected = [
+                (case.case_id, case.level, case.area, [
+                    (s.obligation.rule_id, s.obligation.key, s.due_at, s.level,
+                     s.obligation.responsible_agency, s.obligation.citation)
+                    for s in case.overdue
+                ])
+                for case in stalled_cases(conn, model, AT, filters=Filters(area=scope or None))
+            ]  # fmt: skip
+            found = [
+                (items[0].case_id, items[0].level, items[0].area, [
+                    (o.rule_id, o.key, from_millis(o.due_ms), o.level, o.responsible_agency,
+                     o.citation)
+                    for o in items
+                ])
+                for items in by_case(overdue_now(conn, model, AT, scope or None))
+            ]  # fmt: skip
+            assert len(expected) > 10 and found == expected
