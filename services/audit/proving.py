@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from events.steps import CASE_REPORTED
 from services.audit.rows import (
+    NAMES_KEPT,
     StoredRow,
     case_text,
     events_table,
@@ -40,11 +41,6 @@ AREA_FIELDS = ("province_code", "district_code", "commune_code")
 Proof = tuple[int, str, int, str, str, int, tuple[str, ...] | None]
 """A proved row: (notification id, case id, version, hash, previous hash, recorded at, and the
 area codes when the event is the case's report, else None)."""
-
-
-NAMES_KEPT = 50_000
-"""Case ids kept in their text form while proving (a bounded cache: a case's events are
-mostly near each other in store order, and a million cases must not all be kept)."""
 
 
 class Unproven(Exception):

@@ -60,8 +60,7 @@ class AuditService:
         return note
 
     def latest(self) -> str | None:
-        notes = self.log.checkpoints()
-        return notes[-1] if notes else None
+        return self.log.latest_checkpoint()
 
     def checkpoint_of(self, note: str) -> Checkpoint:
         """The checkpoint a stored note states, after checking the log's signature."""

@@ -226,6 +226,14 @@ class LogStore:
         row = {"size": size, "note": note, "created_at": datetime.now(UTC)}
         return insert_once(self.engine, checkpoints, row)
 
+    def latest_checkpoint(self) -> str | None:
+        """The largest checkpoint's note (read alone: witnesses ask every few seconds, and
+        the stored notes only grow)."""
+        query = sa.select(checkpoints.c.note).order_by(checkpoints.c.size.desc()).limit(1)
+        with self.engine.connect() as connection:
+            note = connection.execute(query).scalar()
+        return None if note is None else str(note)
+
     def checkpoints(self) -> list[str]:
         query = sa.select(checkpoints.c.note).order_by(checkpoints.c.size)
         with self.engine.connect() as connection:
