@@ -116,7 +116,7 @@ def owned(log: Path) -> list[int] | None:
 def split(logs: list[Path]) -> bool:
     """Whether the processes' latest assignments are each some, together all, partitions."""
     shares = [owned(log) or [] for log in logs]
-    return all(shares) and sorted(sum(shares, [])) == list(range(PARTITIONS))
+    return all(shares) and sorted(p for share in shares for p in share) == list(range(PARTITIONS))
 
 
 @pytest.mark.integration
