@@ -15,7 +15,7 @@ would write, at tens of thousands a second). Then measures:
   memory it held at once (tracemalloc);
 * ``verify_store`` (every chain, every leaf against the signed checkpoint) in events/s, with
   its rows proved by a worker process per core as ``backbone verify --all`` does, and in one
-  process (``Cores(workers=1)``), beside
+  process (``Cores(workers=0)``), beside
   the raw baselines of the same run: one ordered scan of the columns it reads (the events' id,
   case, version and state, and the leaves' columns), through the same plain-tuple reader, with
   nothing done to the rows; and the same scan hashing each stored state once with SHA-256;
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raw_s, raw_count = timed(lambda: raw_scan(audit.engine, False), args.repeat)
         raw_hash_s, _ = timed(lambda: raw_scan(audit.engine, True), args.repeat)
         verify_s, report = timed(lambda: verify_store(audit), args.repeat)
-        one_core = Cores(workers=1)
+        one_core = Cores(workers=0)
         one_core_s, _ = timed(lambda: verify_store(audit, cores=one_core), args.repeat)
         assert report.ok and report.events == raw_count == args.events, report.findings[:3]
         verify_rss = in_child(lambda: verify_store(audit), audit.engine, traced=False)

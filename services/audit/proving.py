@@ -56,6 +56,9 @@ class Cores:
     """How the rows' proofs are spread over processes."""
 
     workers: int = field(default_factory=_cpus)
+    """Worker processes; 0 proves in the sweep's own process. One per core by default: on two
+    cores one worker beside the sweep proved 75,000 events/s, two 90,000 (the sweep's own
+    share, the leaves and the chains, needs most of a core)."""
     span: int = 10_000
     """Notification ids a worker proves per task (what it holds and sends back at once)."""
     from_rows: int = 150_000
@@ -75,7 +78,7 @@ def proofs(engine: sa.Engine, cores: Cores) -> Generator[Proof, None, None]:
         low, high = connection.execute(sa.select(sa.func.min(c.id), sa.func.max(c.id))).one()
     if low is None:
         return
-    if cores.workers < 2 or high - low + 1 < cores.from_rows:
+    if cores.workers < 1 or high - low + 1 < cores.from_rows:
         yield from prove_rows(stream(engine, event_rows(table, low, high + 1)))
         return
     url = engine.url.render_as_string(hide_password=False)
