@@ -152,6 +152,19 @@ class Intake:
         for topic in {m.topic for m in messages} - self._ready_topics:
             self.ensure_topic(topic)  # an agency outside the directory has no topics yet
             self._ready_topics.add(topic)
+        # Rejections no longer than their bounded form go out together; each longer one (which
+        # the topic's limit may refuse) alone after them: kafka-python fails every unfinished
+        # batch of a producer when one is refused as too large, including batches the broker
+        # may already have taken, so a small rejection sent beside a refused big one could be
+        # published twice.
+        self._send([m for m in messages if len(m.value) <= len(m.bounded)])
+        for message in messages:
+            if len(message.value) > len(message.bounded):
+                self._send([message])
+
+    def _send(self, messages: list[Outgoing]) -> None:
+        if not messages:
+            return
         producer = self._producer or self.producer_factory()
         self._producer = producer
         futures = [send_or_refused(producer, m.topic, m.value, m.key) for m in messages]
