@@ -67,7 +67,7 @@ from bench_backbone import (
     measure,
     submissions,
 )
-from bench_verify import _chain
+from bench_verify import _chain, event_insert
 
 from deploy.kafka.launcher import LocalKafka
 from events import Codec, Topics
@@ -185,11 +185,7 @@ def fill_events(settings: Settings, found: dict[str, Template], cases: int, ever
     engine = database_engine(settings)
     CaseService.from_settings(settings).close()  # the event table exists
     postgres = engine.dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    sql = (
-        "INSERT INTO cases_events (originator_id, originator_version, topic, state) "
-        f"VALUES ({mark}, {mark}, {mark}, {mark})"
-    )
+    sql = event_insert(engine)
     batch: list[tuple[Any, ...]] = []
     events = 0
     for n in range(cases):

@@ -101,11 +101,7 @@ def fill(
     recorder: Any = service.recorder
     engine: sa.Engine = recorder.datastore.engine
     postgres = engine.dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    sql = (
-        "INSERT INTO cases_events (originator_id, originator_version, topic, state) "
-        f"VALUES ({mark}, {mark}, {mark}, {mark})"
-    )
+    sql = event_insert(engine)
     batch: list[tuple[Any, ...]] = []
     n = start_case
     while events > 0:
@@ -118,6 +114,15 @@ def fill(
             with engine.begin() as connection:
                 connection.exec_driver_sql(sql, batch)
             batch.clear()
+
+
+def event_insert(engine: sa.Engine) -> str:
+    """The driver's INSERT of one event row (case id, version, topic, state) on ``engine``."""
+    mark = "%s" if engine.dialect.name == "postgresql" else "?"
+    return (
+        "INSERT INTO cases_events (originator_id, originator_version, topic, state) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark})"
+    )
 
 
 def _chain(case: uuid.UUID, copies: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
