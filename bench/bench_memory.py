@@ -425,8 +425,10 @@ def work(args: argparse.Namespace, settings: Settings, home: Path) -> dict[str, 
             took["projections"] = wait_until(
                 "projections", lambda: scalar(engine, count) >= cases, 3600
             )
+
             def sid_of(value: bytes) -> tuple[str, float | None]:  # Reader's (id, recorded at)
                 return codec.decode(value).record["submission_id"], None
+
             reader = Reader(settings, topics.case_events, sid_of).start()
             steps = list(submissions(codec, args.submissions))
             begun = time.perf_counter()

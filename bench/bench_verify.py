@@ -58,10 +58,10 @@ from bench_projections import timed
 
 from deploy.postgres.launcher import LocalPostgres
 from services.audit import merkle, store
-from services.audit.proving import Cores, event_rows
+from services.audit.proving import Cores
 from services.audit.rows import RowEvent, events_table, parse_state, quick_hash, stream
 from services.audit.service import AuditService
-from services.audit.sweep import leaf_batches
+from services.audit.stretch import event_rows, leaf_rows
 from services.audit.verify import VerificationReport, verify_store
 from services.cases.application import CaseService
 from services.cases.chain import event_hash
@@ -159,7 +159,7 @@ def raw_scan(engine: sa.Engine, hash_state: bool) -> int:
         if hash_state:
             for row in batch:
                 hashlib.sha256(row[3]).digest()
-    for _ in leaf_batches(engine, 2**62):
+    for _ in stream(engine, leaf_rows(0, 2**62)):
         pass
     return count
 

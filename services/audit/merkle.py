@@ -226,7 +226,7 @@ class Frontier:
 
     def append(self, leaf: bytes) -> None:
         """Add a leaf *hash*."""
-        self._push(leaf, 0)
+        self.push(leaf, 0)
 
     def extend(self, leaves: Sequence[bytes]) -> None:
         """Add leaf hashes, hashing the complete subtrees among them level by level (a loop
@@ -239,12 +239,15 @@ class Frontier:
             while len(level) > 1:
                 pairs = zip(level[::2], level[1::2], strict=True)  # a power of two long
                 level = [sha256(b"\x01" + left + right).digest() for left, right in pairs]
-            self._push(level[0], height)
+            self.push(level[0], height)
             done += 1 << height
 
-    def _push(self, subtree: bytes, height: int) -> None:
-        """Add the complete subtree of ``2**height`` leaves that starts at ``size``; two of
-        equal size merge, like a binary counter's carry."""
+    def push(self, subtree: bytes, height: int) -> None:
+        """Add the complete subtree of ``2**height`` leaves that starts at ``size`` (which a
+        multiple of ``2**height`` must be); two of equal size merge, like a binary counter's
+        carry."""
+        if self.size & ((1 << height) - 1):
+            raise ValueError(f"a subtree of {1 << height} leaves cannot start at {self.size}")
         edge = self._edge
         edge.append(subtree)
         self.size += 1 << height
@@ -253,6 +256,18 @@ class Frontier:
             right = edge.pop()
             edge[-1] = node_hash(edge[-1], right)
             carry >>= 1
+
+    def subtrees(self) -> list[tuple[bytes, int]]:
+        """The right edge: (hash, height) of each complete subtree, largest first. Pushed in
+        this order onto a frontier whose size is a multiple of a power of two at least
+        ``size``, they add these leaves to it (how stretches proved apart are joined)."""
+        heights = [h for h in range(self.size.bit_length() - 1, -1, -1) if self.size >> h & 1]
+        return list(zip(self._edge, heights, strict=True))
+
+    def copy(self) -> Frontier:
+        twin = Frontier()
+        twin.size, twin._edge = self.size, list(self._edge)
+        return twin
 
     def root(self) -> bytes:
         """MTH of the leaves so far: RFC 6962 splits at the largest power of two, so the

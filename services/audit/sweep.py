@@ -1,10 +1,13 @@
 """The fast pass of whole-store verification: one ordered sweep that proves an intact store.
 
-The event rows (by notification id) and the checkpointed log's leaves (by index) are read in
-one streaming scan each and joined as they go: a leaf of kind ``event`` names the notification
-it was made from, and the log was appended in notification order. The sweep keeps a chain tip
-per case (count, last hash, last recording time, area) and the Merkle frontier, so memory grows
-with the number of cases, not of events, and each row is parsed and hashed once.
+The store is cut into stretches (``stretch.plan``): runs of the checkpointed log's leaves and the
+event rows they name, then the rows recorded after the log. Each stretch is proved on its own,
+by worker processes on a large store (``proving``), and the sweep joins their summaries in
+order: each case's runs must continue its chain from where the previous stretch left it, the
+stretches' Merkle subtrees must give every signed root, and each access leaf must match the
+access record it names. The sweep keeps a chain tip per case (events so far, last hash, latest
+recording time, area) and the Merkle frontier, so memory grows with the number of cases, not of
+events, and each row is parsed and hashed once.
 
 It only ever *proves* the store intact. The first thing that does not fit (a changed row, a
 broken link, a leaf whose row moved or is gone, a root that is not the signed one) ends it with
@@ -18,25 +21,19 @@ broken the chain), and each row's hash was proven by the same formula
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
-from hashlib import sha256
-from typing import Any
-
-import sqlalchemy as sa
 
 from services.audit import merkle
 from services.audit.accesslog import access_hash, verify_access_chain
 from services.audit.findings import Finding
 from services.audit.note import Checkpoint
-from services.audit.proving import Cores, Proof, Unproven, proofs
-from services.audit.rows import stream
+from services.audit.proving import Cores, summaries
 from services.audit.service import AuditService
-from services.audit.store import EVENT, leaves
+from services.audit.stretch import Misfit, Stretch, Summary, plan
 
-LEAF = b"\x00"  # merkle.leaf_hash's prefix, inlined: the sweep hashes every leaf
-Tip = tuple[str, int, str, int, tuple[str, ...]]
-"""A case's chain tip: (case id, events so far, last hash, latest recording time, area codes)."""
+Tip = tuple[int, str, int, tuple[str, ...]]
+"""A case's chain tip: (events so far, last hash, latest recording time, area codes)."""
 
 
 class SweepCounts:
@@ -47,45 +44,6 @@ class SweepCounts:
         self.cases = 0
         self.pending = 0
         self.findings: list[Finding] = []
-
-
-class _Misfit(Exception):
-    """Something the sweep cannot prove; the exact pass takes over."""
-
-
-class _Log:
-    """The checkpointed leaves as they stream past: the Merkle frontier against every signed
-    root it reaches, and each access leaf against the access record it names."""
-
-    def __init__(self, checkpoints: Sequence[Checkpoint], present: dict[int, str]) -> None:
-        self.roots = {c.size: c.root for c in checkpoints}
-        self.present = present
-        self.frontier = merkle.Frontier()
-        self.altered: list[Finding] = []
-        if self.roots.get(0, merkle.EMPTY_ROOT) != merkle.EMPTY_ROOT:
-            raise _Misfit
-
-    def leaves(self, batches: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
-        """The leaves of ``batches``, each batch checked as it arrives."""
-        for batch in batches:
-            self._absorb(batch)
-            yield from batch
-
-    def _absorb(self, batch: Sequence[Any]) -> None:
-        hashes = [sha256(LEAF + bytes.fromhex(leaf[5])).digest() for leaf in batch]
-        start = self.frontier.size
-        ends = sorted(size - start for size in self.roots if start < size <= start + len(hashes))
-        done = 0
-        for end in [*ends, len(hashes)]:
-            self.frontier.extend(hashes[done:end])
-            done = end
-            signed = self.roots.get(self.frontier.size)
-            if signed is not None and self.frontier.root() != signed:
-                raise _Misfit
-        for index, kind, _, case_id, sequence, entry in batch:
-            if kind != EVENT and self.present.get(sequence) != entry:
-                detail = f"a checkpointed access record (leaf {index}) is gone or changed"
-                self.altered.append(Finding("access_altered", case_id, None, detail))
 
 
 def sweep(
@@ -99,76 +57,85 @@ def sweep(
 
     ``checkpoints`` are the valid ones, smallest first; ``selected(area codes, latest
     recording time)`` says whether a case counts."""
+    cores = cores or Cores()
     size = checkpoints[-1].size if checkpoints else 0
+    roots = {c.size: c.root for c in checkpoints}
     records = audit.access.entries()
+    join = _Join(roots, {r.id: access_hash(r) for r in records}, progress)
     try:
-        log = _Log(checkpoints, {r.id: access_hash(r) for r in records})
-        with (
-            closing(leaf_batches(audit.engine, size)) as stored_leaves,
-            closing(proofs(audit.engine, cores or Cores())) as proved,
-        ):
-            joined = _join(log.leaves(stored_leaves), proved, progress)
-    except (_Misfit, Unproven):
+        if roots.get(0, merkle.EMPTY_ROOT) != merkle.EMPTY_ROOT:
+            raise Misfit
+        stretches = plan(audit.engine, size, roots, cores.span)
+        with closing(summaries(audit.engine, stretches, cores)) as proved:
+            join.all(zip(stretches, proved, strict=False))
+    except Misfit:
         return None
-    if log.frontier.size != size:
+    if join.frontier.size != size or join.stretches != len(stretches):
         return None
     counted = SweepCounts()
-    counted.events, counted.pending, tips = joined
-    counted.cases = sum(1 for tip in tips.values() if selected(tip[4], tip[3]))
+    counted.events, counted.pending = join.events, join.pending
+    counted.cases = sum(1 for tip in join.tips.values() if selected(tip[3], tip[2]))
     counted.findings = [
         Finding(f["problem"], f["case_id"], None, f"access record {f['access_id']}: {f['detail']}")
         for f in verify_access_chain(records)
-    ] + log.altered
+    ] + join.altered
     return counted
 
 
-def _join(
-    log: Iterator[Sequence[Any]],
-    proved: Iterator[Proof],
-    progress: Callable[[int], None] | None,
-) -> tuple[int, int, dict[str, Tip]]:
-    """Walk the proved rows beside the event leaves: (events, pending, tips by case id).
+class _Join:
+    """The stretches' summaries joined in order: chain tips, the Merkle frontier, counts."""
 
-    Raises _Misfit at the first row or leaf that does not fit an intact store."""
-    tips: dict[str, Tip] = {}
-    areas: dict[tuple[str, ...], tuple[str, ...]] = {}
-    events = pending = 0
-    leaf = next(log, None)
-    for notification, case_id, version, digest, previous, recorded, codes in proved:
-        while leaf is not None and (leaf[1] != EVENT or leaf[2] < notification):
-            if leaf[1] == EVENT:
-                raise _Misfit  # a checkpointed event's row is gone or moved
-            leaf = next(log, None)
-        tip = tips.get(case_id)
-        if tip is None:
-            tip = (case_id, 0, "", 0, ())
-        _, count, last_hash, last_recorded, area = tip
-        if leaf is not None and leaf[2] == notification:
-            if leaf[3] != case_id or leaf[4] != version or leaf[5] != digest:
-                raise _Misfit
-            leaf = next(log, None)
-        else:
-            pending += 1
-        if version != count + 1 or previous != last_hash:
-            raise _Misfit
-        if codes is not None:
-            area = areas.setdefault(codes, codes)
-        latest = recorded if recorded > last_recorded else last_recorded
-        tips[case_id] = (case_id, version, digest, latest, area)
-        events += 1
-        if progress is not None and events % 1000 == 0:
-            progress(events)
-    while leaf is not None:
-        if leaf[1] == EVENT:
-            raise _Misfit
-        leaf = next(log, None)
-    if progress is not None:
-        progress(events)
-    return events, pending, tips
+    def __init__(
+        self,
+        roots: dict[int, bytes],
+        present: dict[int, str],
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.roots, self.present, self.progress = roots, present, progress
+        self.frontier = merkle.Frontier()
+        self.tips: dict[str, Tip] = {}
+        self.areas: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.altered: list[Finding] = []
+        self.events = self.pending = self.stretches = 0
 
+    def all(self, proved: Iterable[tuple[Stretch, Summary]]) -> None:
+        for stretch, summary in proved:
+            self._subtrees(stretch, summary)
+            self._chains(summary)
+            for index, case_id, sequence, entry in summary.others:
+                if self.present.get(sequence) != entry:
+                    detail = f"a checkpointed access record (leaf {index}) is gone or changed"
+                    self.altered.append(Finding("access_altered", case_id, None, detail))
+            self.events += summary.events
+            self.pending += summary.pending
+            self.stretches += 1
+            if self.progress is not None:
+                self.progress(self.events)
 
-def leaf_batches(engine: sa.Engine, size: int) -> Generator[Sequence[Any], None, None]:
-    """The first ``size`` leaves, in log order: (index, kind, source, case id, sequence, hash)."""
-    c = leaves.c
-    columns = (c.idx, c.kind, c.source_id, c.case_id, c.sequence, c.entry_hash)
-    yield from stream(engine, sa.select(*columns).where(c.idx >= 0, c.idx < size).order_by(c.idx))
+    def _subtrees(self, stretch: Stretch, summary: Summary) -> None:
+        """Every signed root inside the stretch, then its leaves added to the frontier."""
+        if self.frontier.size != stretch.first_leaf:
+            raise Misfit
+        try:
+            for size in stretch.signed:
+                joined = self.frontier.copy()
+                for subtree, height in summary.subtrees[size]:
+                    joined.push(subtree, height)
+                if joined.size != size or joined.root() != self.roots[size]:
+                    raise Misfit
+            for subtree, height in summary.subtrees[stretch.end_leaf]:
+                self.frontier.push(subtree, height)
+        except (KeyError, ValueError):
+            raise Misfit from None
+
+    def _chains(self, summary: Summary) -> None:
+        """Each case's run continues its chain where the stretches before left it."""
+        tips, areas = self.tips, self.areas
+        for case_id, first, previous, last, digest, latest, codes in summary.runs:
+            tip = tips.get(case_id)
+            count, last_hash, recorded, area = (0, "", 0, ()) if tip is None else tip
+            if first != count + 1 or previous != last_hash:
+                raise Misfit
+            if codes is not None:
+                area = areas.setdefault(codes, codes)
+            tips[case_id] = (last, digest, latest if latest > recorded else recorded, area)

@@ -21,10 +21,11 @@ from services.audit import merkle
 from services.audit.accesslog import access_hash, verify_access_chain
 from services.audit.findings import Finding, classify
 from services.audit.note import Checkpoint, NoteError
-from services.audit.proving import AREA_FIELDS, Cores
+from services.audit.proving import Cores
 from services.audit.rows import case_rows, scan
 from services.audit.service import AuditService
 from services.audit.store import EVENT, Leaf
+from services.audit.stretch import AREA_FIELDS
 from services.audit.sweep import sweep
 from services.cases.chain import event_hash, verify_chain
 

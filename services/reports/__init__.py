@@ -109,5 +109,3 @@ def make_report(
         figures, catalogue, names, t, published=publish, threshold=settings.report_min_cell
     )
     return renderer(request.format)(report, t), report
-
-

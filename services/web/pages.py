@@ -120,18 +120,14 @@ async def case_page(request: Request, case_id: str, user: Person) -> Response:
 def _case(request: Request, case_id: str, user: User) -> CasePage:
     board = dashboard(request)
     with reading(board) as conn:
-        page = read_case(
-            conn, board.model, case_id, board.clock(), user.sees, board.responsibility
-        )
+        page = read_case(conn, board.model, case_id, board.clock(), user.sees, board.responsibility)
     if page is None:
         raise HTTPException(status_code=404, detail="unknown_case")
     try:
         notes = follow_ups(board.cases().history(case_id))
     except CaseError:
         notes = []
-    return CasePage(
-        page.case_id, page.area, page.is_open, page.steps, page.obligations, notes
-    )
+    return CasePage(page.case_id, page.area, page.is_open, page.steps, page.obligations, notes)
 
 
 @router.post("/cases/{case_id}/follow-up")

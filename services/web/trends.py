@@ -70,9 +70,7 @@ def weekly(
         joined = obs.join(cases, cases.c.case_id == obs.c.case_id)
         open_cases = sa.select(sa.func.count(sa.distinct(obs.c.case_id))).select_from(joined)
         counted = conn.execute(open_cases.where(still_open, *scoped)).scalar_one()
-        stalled = conn.execute(
-            open_cases.where(still_open, obs.c.due_at < e, *scoped)
-        ).scalar_one()
+        stalled = conn.execute(open_cases.where(still_open, obs.c.due_at < e, *scoped)).scalar_one()
         closed = conn.execute(
             sa.select(obs.c.met_late, sa.func.count())
             .select_from(joined)

@@ -17,6 +17,7 @@ PACKAGES = ("services", "projections")
 # the same name (commands/relay.py runs kafka/relay.py), so it may share that name.
 ROLES = frozenset({"wiring", "errors", "app", "application", "domainmodel", "service"})
 
+
 def _type_names(path: Path) -> list[tuple[str, int]]:
     """The classes of a module, at any depth, and its module-level CapWords names (type
     aliases, ``TypedDict("Name", ...)``)."""
@@ -50,8 +51,6 @@ def test_no_two_modules_of_a_package_share_a_name_unless_it_is_a_role() -> None:
             if path.name != "__init__.py" and path.parent.name != "commands":
                 places[path.stem].append(str(path.relative_to(ROOT)))
         shared = {
-            name: where
-            for name, where in places.items()
-            if len(where) > 1 and name not in ROLES
+            name: where for name, where in places.items() if len(where) > 1 and name not in ROLES
         }
         assert shared == {}, f"{package}/ has modules of the same name doing different things"

@@ -206,3 +206,38 @@ def test_any_change_sends_the_sweep_to_the_exact_pass(world: World, cores: Cores
     assert swept() is not None
     rows.delete(5)
     assert swept() is None
+
+
+ALONE_IN_FOURS = Cores(workers=0, span=4)
+"""The sweep's own process, in stretches of four leaves."""
+
+
+@pytest.mark.parametrize("cores", [ALONE_IN_FOURS, SPREAD], ids=["one process", "workers"])
+def test_a_changed_or_missing_leaf_sends_the_sweep_to_the_exact_pass(
+    world: World, cores: Cores
+) -> None:
+    """Stretches of four leaves: a leaf changed inside one, or gone from one, does not fit."""
+    checkpoints = [world.audit.checkpoint_of(n) for n in world.audit.log.checkpoints()]
+    leaves = logtables.leaves
+
+    def swept() -> object:
+        return sweep(world.audit, checkpoints, lambda codes, last: True, None, cores)
+
+    assert swept() is not None
+    with world.audit.engine.begin() as connection:
+        entry = connection.execute(sa.select(leaves.c.entry_hash).where(leaves.c.idx == 6)).scalar()
+        connection.execute(sa.update(leaves).where(leaves.c.idx == 6).values(entry_hash="0" * 64))
+    assert swept() is None
+    with world.audit.engine.begin() as connection:
+        connection.execute(sa.update(leaves).where(leaves.c.idx == 6).values(entry_hash=entry))
+    assert swept() is not None
+    with world.audit.engine.begin() as connection:
+        connection.execute(sa.delete(leaves).where(leaves.c.idx == 9))
+    assert swept() is None
+
+
+def test_a_stretch_spans_a_power_of_two_of_leaves(world: World) -> None:
+    """Else its subtrees would not be the whole tree's, and the roots could not be joined."""
+    checkpoints = [world.audit.checkpoint_of(n) for n in world.audit.log.checkpoints()]
+    with pytest.raises(ValueError, match="power of two"):
+        sweep(world.audit, checkpoints, lambda codes, last: True, None, Cores(span=6))

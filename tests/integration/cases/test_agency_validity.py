@@ -21,9 +21,7 @@ def _ms(at: datetime) -> int:
 
 
 @pytest.fixture
-def service(
-    make_settings: Callable[..., Settings], database_url: str
-) -> Iterator[CaseService]:
+def service(make_settings: Callable[..., Settings], database_url: str) -> Iterator[CaseService]:
     """The shipped directory: Ninh Thuận's agencies end on 30 June 2025 (the 2025 merger)."""
     app = CaseService.from_settings(make_settings(database_url=database_url))
     yield app

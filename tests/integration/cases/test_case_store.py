@@ -293,9 +293,7 @@ def test_an_erasure_can_only_be_recorded_by_an_erasure_order(service: CaseServic
         record(service, case_id, "PersonalDataErased", "dolisa-ninh-thuan", "sub-e")
     outcome = service.record_many([_request(case_id, "PersonalDataErased", "commune-22738", "e2")])
     assert isinstance(outcome[0], errors.StepNotAllowed)
-    assert service.read_personal_data(case_id, "doh-khanh-hoa") == {
-        "child_name": "Đinh Thị Mai"
-    }
+    assert service.read_personal_data(case_id, "doh-khanh-hoa") == {"child_name": "Đinh Thị Mai"}
     service.forget(case_id, "doh-khanh-hoa")
     with pytest.raises(errors.PersonalDataErasedError):
         service.read_personal_data(case_id, "doh-khanh-hoa")

@@ -100,8 +100,9 @@ def test_an_agency_without_the_right_is_offered_no_opening_and_a_crafted_one_is_
     assert "Your agency may not read this child&#39;s personal data." in refused.text
     assert 'id="personal-data"' not in refused.text
     assert all(value not in refused.text for value in PERSONAL.values())
-    without_purpose = client.post(f"/work/cases/{case_id}/personal-data", data=form | {
-        "purpose": ""})  # the right is refused first: stating a purpose would not help
+    without_purpose = client.post(
+        f"/work/cases/{case_id}/personal-data", data=form | {"purpose": ""}
+    )  # the right is refused first: stating a purpose would not help
     assert without_purpose.status_code == 403
     assert "personal_data_access_denied" in without_purpose.text
     assert openings(settings, case_id) == []

@@ -126,3 +126,31 @@ def test_the_right_edge_holds_one_subtree_per_bit_and_gives_the_root() -> None:
         for level, index in edge:  # the edge's subtrees, largest first, are the whole tree
             frontier.extend(hashes[index << level : (index + 1) << level])
         assert frontier.size == size and frontier.root() == naive_root(hashes[:size])
+
+
+def test_stretches_hashed_apart_join_into_the_whole_tree() -> None:
+    """A stretch that starts on a multiple of a power of two at least its length has complete
+    subtrees that are the whole tree's: pushed in turn, they give every root along the way."""
+    hashes = leaves(150)
+    for span in (1, 4, 16, 64):
+        whole = merkle.Frontier()
+        for start in range(0, len(hashes), span):
+            part = merkle.Frontier()
+            part.extend(hashes[start : start + span])
+            for cut in range(1, part.size + 1):  # a root inside the stretch, from a copy
+                inside = merkle.Frontier()
+                inside.extend(hashes[start : start + cut])
+                joined = whole.copy()
+                for subtree, height in inside.subtrees():
+                    joined.push(subtree, height)
+                assert joined.root() == naive_root(hashes[: start + cut])
+            for subtree, height in part.subtrees():
+                whole.push(subtree, height)
+        assert whole.size == len(hashes) and whole.root() == naive_root(hashes)
+
+
+def test_a_subtree_pushed_off_its_alignment_is_refused() -> None:
+    frontier = merkle.Frontier()
+    frontier.extend(leaves(3))
+    with pytest.raises(ValueError, match="cannot start at 3"):
+        frontier.push(leaves(1)[0], 1)

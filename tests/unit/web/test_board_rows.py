@@ -150,8 +150,13 @@ def test_the_board_names_the_agency_that_must_act_on_the_day_as_stalled_cases_do
                           for r in board.rows) == expected  # fmt: skip
             assert board.agencies == sorted({r[3] for r in expected if r[3]})
             for agency in board.agencies:  # the filter finds what stalled_cases' filter finds
-                narrowed = stalled_cases(conn, model, AT, filters=Filters(
-                    agency=agency, area=scope or None), responsibility=RESPONSIBILITY)
+                narrowed = stalled_cases(
+                    conn,
+                    model,
+                    AT,
+                    filters=Filters(agency=agency, area=scope or None),
+                    responsibility=RESPONSIBILITY,
+                )
                 only = every_row(conn, model, scope, BoardQuery(agency=agency, sort="case"))
                 assert {r.responsible_agency for r in only.rows} == {agency}
                 assert sorted((r.case_id, r.rule_id, r.due_at) for r in only.rows) == sorted(
