@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy_utils.types.uuid import UUIDType  # type: ignore[import-untyped]
 
 from events.instants import to_millis
 from services.cases.chain import event_hash, hashed_content
@@ -219,7 +218,12 @@ def events_table(engine: sa.Engine) -> sa.Table | None:
 def _id_type(engine: sa.Engine) -> Any:
     """The case id column as stored: 16 raw bytes outside PostgreSQL (read without the
     event store's per-row conversion; ``case_text`` turns it into text once per case)."""
-    return UUIDType() if engine.dialect.name == "postgresql" else sa.LargeBinary()
+    if engine.dialect.name != "postgresql":
+        return sa.LargeBinary()
+    # Imported here: sqlalchemy_utils costs a worker process (``proving``) a third of its start.
+    from sqlalchemy_utils.types.uuid import UUIDType  # type: ignore[import-untyped]
+
+    return UUIDType()
 
 
 def case_text(value: Any) -> str:

@@ -8,10 +8,15 @@ connection the server has dropped (a restart, an idle timeout) is replaced befor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 
 from deploy.process import private_home
-from services.runtime.settings import Settings
+
+if TYPE_CHECKING:  # not imported at run time: a verification worker opens an engine here and
+    # nothing else, and loading the settings' libraries cost it a third of its start.
+    from services.runtime.settings import Settings
 
 SQLITE_LOCK_WAIT_S = 30
 
