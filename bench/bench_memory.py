@@ -1,7 +1,7 @@
 """Peak memory of every long-running process on a large store, beside a bare interpreter.
 
     python bench/bench_memory.py [--cases N] [--tail N] [--stalled-every K]
-        [--database-url URL] [--json]
+        [--database-url URL | --postgres] [--json]
 
 Issue 17's sixth goal: each long-running process stays under 300 MB resident with 1,000,000
 cases in the store. The figure only means something once the process has done its work on that
@@ -35,6 +35,7 @@ the run's home, printed at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.server
 import json
 import re
@@ -70,6 +71,7 @@ from bench_backbone import (
 from bench_verify import _chain, event_insert
 
 from deploy.kafka.launcher import LocalKafka
+from deploy.postgres.launcher import LocalPostgres
 from events import Codec, Topics
 from events.instants import to_millis
 from projections.messages import Source
@@ -521,9 +523,15 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=1_000, help="steps for the intake")
     parser.add_argument("--stalled-every", dest="every", type=int, default=20)
     parser.add_argument("--database-url", default="", help="an empty PostgreSQL database")
+    parser.add_argument("--postgres", action="store_true", help="on a throw-away local cluster")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args()
-    figures = run(args)
+    with tempfile.TemporaryDirectory() as home, contextlib.ExitStack() as stack:
+        if args.postgres:
+            cluster = LocalPostgres(Path(home) / "postgres", durable=False)
+            args.database_url = cluster.start()
+            stack.callback(cluster.destroy)
+        figures = run(args)
     if args.json:
         print(json.dumps(figures))
     else:
