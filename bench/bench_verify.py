@@ -14,9 +14,9 @@ would write, at tens of thousands a second). Then measures:
   store does not hide it) and, in a separate traced run of the sync alone, the most Python
   memory it held at once (tracemalloc);
 * ``verify_store`` (every chain, every leaf against the signed checkpoint) in events/s, with
-  its rows proved by a worker process per core as ``backbone verify --all`` does, and in one
-  process (``Cores(workers=0)``), beside
-  the raw baselines of the same run: one ordered scan of the columns it reads (the events' id,
+  the store's stretches (rows, leaves, Merkle subtrees) proved by a worker process per core as
+  ``backbone verify --all`` does, and in one process (``Cores(workers=0)``), beside the raw
+  baselines of the same run: one ordered scan of the columns it reads (the events' id,
   case, version and state, and the leaves' columns), through the same plain-tuple reader, with
   nothing done to the rows; and the same scan hashing each stored state once with SHA-256;
   and its memory, measured like the sync's;
