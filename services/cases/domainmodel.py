@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from events.instants import from_millis, to_millis
 from events.steps import CASE_CLOSED, CASE_REOPENED
@@ -115,29 +117,43 @@ class _Draft:
     recorded_at: int
     hash: str = ""  # what the chain covers is all but this
 
-    def event_fields(self, case_id: UUID, sequence: int) -> dict[str, Any]:
-        """Keyword arguments of the domain event: the draft's fields, its chain hash at
-        ``sequence`` of the case, and the recording time as its ``timestamp``."""
-        fields = dict(vars(self))  # shallow: the payload is already the event's own copy
-        fields["hash"] = event_hash(str(case_id), sequence, self)
-        del fields["recorded_at"]
-        return fields
+
+_last_instant = (0, from_millis(0))
 
 
 def _recording_time() -> tuple[datetime, int]:
     """The recording time as the event's ``timestamp`` and in epoch milliseconds, both to
-    the millisecond the wire and the hash carry."""
-    millis = to_millis(Aggregate.Event.create_timestamp())
-    return from_millis(millis), millis
+    the millisecond the wire and the hash carry: the clock ``datetime.now`` reads, floored to
+    the millisecond; the datetime of the previous call's millisecond is used again (a batch
+    records many events within one)."""
+    global _last_instant
+    millis = time.time_ns() // 1_000_000
+    last, timestamp = _last_instant
+    if millis != last:
+        timestamp = from_millis(millis)
+        _last_instant = (millis, timestamp)
+    return timestamp, millis
 
 
-def _event_fields(
-    case_id: UUID, sequence: int, submission: Submission, previous: str
-) -> dict[str, Any]:
+def _new_event(
+    event_class: type[Case.Event],
+    case_id: UUID,
+    sequence: int,
+    submission: Submission,
+    previous: str,
+) -> Any:
+    """The domain event of ``submission`` at ``sequence`` of the case, chained to ``previous``.
+
+    Built as the library's dataclass ``__init__`` builds it (the same attributes, in field
+    order, which is the order of the stored state's keys) but without its call per field, its
+    keyword copies and checks: recording makes one for every event. The case id is a UUID
+    (what the library's ``__post_init__`` checks)."""
+    if not isinstance(case_id, UUID):
+        raise TypeError(f"a case id must be a UUID, not {case_id!r}")
     timestamp, recorded_at = _recording_time()
     draft = _Draft(
         step=submission.step,
-        payload=dict(submission.payload),
+        payload=dict(submission.payload),  # the event's own copy
         agency=submission.agency,
         role=submission.role,
         occurred_at=submission.occurred_at,
@@ -146,7 +162,17 @@ def _event_fields(
         previous_hash=previous,
         recorded_at=recorded_at,
     )
-    return draft.event_fields(case_id, sequence) | {"timestamp": timestamp}
+    draft.hash = event_hash(str(case_id), sequence, draft)
+    event = object.__new__(event_class)
+    state = vars(event)
+    state["originator_id"] = case_id
+    state["originator_version"] = sequence
+    state["timestamp"] = timestamp
+    if issubclass(event_class, Aggregate.Created):
+        state["originator_topic"] = _CASE_TOPIC
+    state.update(vars(draft))
+    del state["recorded_at"]  # ``timestamp`` holds it
+    return event
 
 
 class Case(Aggregate):
@@ -216,8 +242,12 @@ class Case(Aggregate):
         sealed = seal() if seal is not None else ""
         if sealed:
             submission = replace(submission, sealed_personal_data=sealed)
-        fields = _event_fields(case_id, cls.INITIAL_VERSION, submission, GENESIS)
-        return cls._create(cls.Reported, id=case_id, **fields)
+        event = _new_event(cls.Reported, case_id, cls.INITIAL_VERSION, submission, GENESIS)
+        case = cls.__new__(cls)  # what the library's Created.mutate does, without its look-ups
+        case.__base_init__(case_id, cls.INITIAL_VERSION, event.timestamp)
+        case.__init__()  # type: ignore[misc]
+        case._append(event)
+        return case
 
     def record(self, submission: Submission, workflow: Workflow) -> None:
         """Record a later step, if the workflow allows it on the case as it stands."""
@@ -228,8 +258,7 @@ class Case(Aggregate):
             if submission.step == PERSONAL_DATA_ERASED
             else self.StepRecorded
         )
-        fields = _event_fields(self.id, self.version + 1, submission, self._head)
-        self.trigger_event(event_class, **fields)
+        self._append(_new_event(event_class, self.id, self.version + 1, submission, self._head))
 
     # Queries
 
@@ -326,6 +355,14 @@ class Case(Aggregate):
 
     # Evolution (never consults the workflow)
 
+    def _append(self, event: Case.Event) -> None:
+        """Apply a new event and keep it pending: the library's ``trigger_event`` without
+        building the event (``_new_event`` did, for the next version of this very case)."""
+        self._evolve(event)
+        self._version = event.originator_version
+        self._modified_on = event.timestamp
+        self._pending_events.append(event)
+
     def _evolve(self, event: Case.Event) -> None:
         self._counts[event.step] += 1
         payload = dict(event.payload)
@@ -393,3 +430,6 @@ def _required_id(rule: StepRule, status: str, payload: Mapping[str, Any], key: s
     if not isinstance(value, str) or not value:
         raise errors.InvalidValue(rule.step, status, f"{key} must be a non-empty string")
     return value
+
+
+_CASE_TOPIC = get_topic(Case)

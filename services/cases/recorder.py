@@ -27,7 +27,7 @@ from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.orm import Session
 
-from services.cases.canonical import is_plain
+from services.cases.canonical import PLAIN_SCALARS, is_plain
 
 FACTORY_TOPIC = "services.cases.recorder:CaseStoreFactory"
 
@@ -161,20 +161,46 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
 
 
 class StateTranscoder(JSONTranscoder):
-    """The library's JSON transcoder; a state of plain values (and datetimes at its top level,
-    written by the registered transcoding as the library does) is written through orjson."""
+    """The library's JSON transcoder; a state of plain values (and datetimes at its top level)
+    is written through orjson alone: each datetime is first replaced by what the library's
+    registered transcoding makes of it (the same ``{"_type_": ..., "_data_": ...}`` object), so
+    orjson never calls back into Python."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_instant: tuple[datetime | None, Any] = (None, None)
 
     def encode(self, obj: Any) -> bytes:
-        if type(obj) is dict and all(
-            type(value) is datetime or is_plain(value) for value in obj.values()
-        ):
-            try:
-                return orjson.dumps(
-                    obj, default=self._encode_obj, option=orjson.OPT_PASSTHROUGH_DATETIME
-                )
-            except orjson.JSONEncodeError:  # an integer beyond 64 bits, say: json decides
-                pass
+        if type(obj) is dict:
+            plain = self._plain(obj)
+            if plain is not None:
+                try:
+                    return orjson.dumps(plain)
+                except orjson.JSONEncodeError:  # an integer beyond 64 bits, say: json decides
+                    pass
         return super().encode(obj)
+
+    def _plain(self, state: dict[Any, Any]) -> dict[Any, Any] | None:
+        """``state`` with its datetimes transcoded, or None if a value is not plain."""
+        plain = {}
+        for key, value in state.items():
+            kind = type(value)
+            if kind is datetime:
+                value = self._instant(value)
+            elif kind not in PLAIN_SCALARS and not is_plain(value):
+                return None
+            plain[key] = value
+        return plain
+
+    def _instant(self, value: datetime) -> Any:
+        """The transcoded datetime. The events of a batch share a few timestamp objects (one a
+        millisecond), so the last one is kept; identity, not equality: equal instants in other
+        time zones are written differently."""
+        last, encoded = self._last_instant
+        if value is not last:
+            encoded = self._encode_obj(value)
+            self._last_instant = (value, encoded)
+        return encoded
 
 
 class CaseStoreFactory(SQLAlchemyFactory):
