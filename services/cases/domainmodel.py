@@ -50,6 +50,8 @@ PERSONAL_FIELDS = frozenset(
 Primitive = str | int | float | bool | None
 PRIMITIVE_TYPES = frozenset({str, int, float, bool, type(None)})
 """The exact types of a payload's plain values, checked with one look-up."""
+_PRIMITIVES = (str, int, float, bool, type(None))  # Primitive, as isinstance takes it fastest
+_SEQUENCES = (list, tuple)
 _DIGEST_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
@@ -101,77 +103,55 @@ def content_digest(step: str, payload: Mapping[str, Any], agency: str, occurred_
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass
-class _Draft:
-    """A submission placed in the chain, before its own hash is known (not frozen: it lives
-    for one call, and a frozen dataclass costs a call per field to build, for every event)."""
-
-    step: str
-    payload: dict[str, Any]
-    agency: str
-    role: str
-    occurred_at: int
-    submission_id: str
-    sealed_personal_data: str
-    previous_hash: str
-    recorded_at: int
-    hash: str = ""  # what the chain covers is all but this
-
-
 _last_instant = (0, from_millis(0))
 
 
-def _recording_time() -> tuple[datetime, int]:
-    """The recording time as the event's ``timestamp`` and in epoch milliseconds, both to
-    the millisecond the wire and the hash carry: the clock ``datetime.now`` reads, floored to
-    the millisecond; the datetime of the previous call's millisecond is used again (a batch
-    records many events within one)."""
+def _recording_time() -> datetime:
+    """The recording time, the event's ``timestamp``, to the millisecond the wire and the hash
+    carry: the clock ``datetime.now`` reads, floored to the millisecond. The datetime of the
+    previous call's millisecond is used again (a batch records many events within one)."""
     global _last_instant
     millis = time.time_ns() // 1_000_000
     last, timestamp = _last_instant
     if millis != last:
         timestamp = from_millis(millis)
         _last_instant = (millis, timestamp)
-    return timestamp, millis
+    return timestamp
 
 
 def _new_event(
     event_class: type[Case.Event],
     case_id: UUID,
+    case_text: str,
     sequence: int,
     submission: Submission,
     previous: str,
 ) -> Any:
-    """The domain event of ``submission`` at ``sequence`` of the case, chained to ``previous``.
+    """The domain event of ``submission`` at ``sequence`` of the case (``case_text`` is
+    ``str(case_id)``), chained to ``previous``.
 
-    Built as the library's dataclass ``__init__`` builds it (the same attributes, in field
-    order, which is the order of the stored state's keys) but without its call per field, its
-    keyword copies and checks: recording makes one for every event. The case id is a UUID
-    (what the library's ``__post_init__`` checks)."""
+    Built as the library's dataclass ``__init__`` builds it (the same attributes in field order,
+    which is the order of the stored state's keys; ``hash`` last) but without its call per
+    field, its keyword copies and checks: recording makes one for every event. The case id is a
+    UUID (what the library's ``__post_init__`` checks)."""
     if not isinstance(case_id, UUID):
         raise TypeError(f"a case id must be a UUID, not {case_id!r}")
-    timestamp, recorded_at = _recording_time()
-    draft = _Draft(
-        step=submission.step,
-        payload=dict(submission.payload),  # the event's own copy
-        agency=submission.agency,
-        role=submission.role,
-        occurred_at=submission.occurred_at,
-        submission_id=submission.submission_id,
-        sealed_personal_data=submission.sealed_personal_data,
-        previous_hash=previous,
-        recorded_at=recorded_at,
-    )
-    draft.hash = event_hash(str(case_id), sequence, draft)
     event = object.__new__(event_class)
     state = vars(event)
     state["originator_id"] = case_id
     state["originator_version"] = sequence
-    state["timestamp"] = timestamp
-    if issubclass(event_class, Aggregate.Created):
+    state["timestamp"] = _recording_time()
+    if event_class is Case.Reported:
         state["originator_topic"] = _CASE_TOPIC
-    state.update(vars(draft))
-    del state["recorded_at"]  # ``timestamp`` holds it
+    state["step"] = submission.step
+    state["payload"] = dict(submission.payload)  # the event's own copy
+    state["agency"] = submission.agency
+    state["role"] = submission.role
+    state["occurred_at"] = submission.occurred_at
+    state["submission_id"] = submission.submission_id
+    state["sealed_personal_data"] = submission.sealed_personal_data
+    state["previous_hash"] = previous
+    state["hash"] = event_hash(case_text, sequence, event)
     return event
 
 
@@ -217,6 +197,7 @@ class Case(Aggregate):
         self._head = GENESIS
         self._sealed = ""
         self._erased = False
+        self._text = ""  # str(self.id), once asked: the chain hashes name the case by it
 
     # Commands
 
@@ -242,10 +223,14 @@ class Case(Aggregate):
         sealed = seal() if seal is not None else ""
         if sealed:
             submission = replace(submission, sealed_personal_data=sealed)
-        event = _new_event(cls.Reported, case_id, cls.INITIAL_VERSION, submission, GENESIS)
+        case_text = str(case_id)
+        event = _new_event(
+            cls.Reported, case_id, case_text, cls.INITIAL_VERSION, submission, GENESIS
+        )
         case = cls.__new__(cls)  # what the library's Created.mutate does, without its look-ups
         case.__base_init__(case_id, cls.INITIAL_VERSION, event.timestamp)
         case.__init__()  # type: ignore[misc]
+        case._text = case_text
         case._append(event)
         return case
 
@@ -258,7 +243,10 @@ class Case(Aggregate):
             if submission.step == PERSONAL_DATA_ERASED
             else self.StepRecorded
         )
-        self._append(_new_event(event_class, self.id, self.version + 1, submission, self._head))
+        if not self._text:
+            self._text = str(self.id)
+        sequence = self.version + 1
+        self._append(_new_event(event_class, self.id, self._text, sequence, submission, self._head))
 
     # Queries
 
@@ -411,11 +399,11 @@ def _admit(workflow: Workflow, submission: Submission) -> StepRule:
 def _is_plain(value: Any) -> bool:
     if type(value) in PRIMITIVE_TYPES:  # most fields: one look-up
         return True
-    if isinstance(value, list | tuple):
-        return all(_is_plain(item) for item in value)
+    if isinstance(value, _SEQUENCES):  # tuples of types: an isinstance of a union is slower
+        return all(type(item) in PRIMITIVE_TYPES or _is_plain(item) for item in value)
     if isinstance(value, dict):
         return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
-    return isinstance(value, Primitive)
+    return isinstance(value, _PRIMITIVES)
 
 
 def _check_choices(rule: StepRule, status: str, payload: Mapping[str, Any]) -> None:
