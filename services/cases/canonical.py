@@ -35,7 +35,10 @@ def is_plain(value: Any) -> bool:
                 return False
         return True
     if kind is list:
-        return all(type(item) in PLAIN_SCALARS or is_plain(item) for item in value)
+        for item in value:  # noqa: SIM110 (a loop: all() over a generator costs a frame)
+            if type(item) not in PLAIN_SCALARS and not is_plain(item):
+                return False
+        return True
     return False
 
 

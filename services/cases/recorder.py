@@ -2,9 +2,9 @@
 
 The library's recorder saves through the ORM, one INSERT per event on SQLite, and reads one
 case per query. The intake records batches of hundreds of events over dozens of cases, so this
-recorder writes a transaction's events with one executemany statement, reads the events of
-many cases in one query (on PostgreSQL outside a transaction: no BEGIN and ROLLBACK round
-trips) and reads notifications with one core select. The table, the lock that keeps
+recorder writes a transaction's events with one statement (:class:`RowInsert`), reads the
+events of many cases in one query (on PostgreSQL outside a transaction: no BEGIN and ROLLBACK
+round trips) and reads notifications with one core select. The table, the lock that keeps
 notification ids in commit order on PostgreSQL, the NOTIFY after each write (sent with the
 lock, in one statement) and the error types are the library's. The factory's transcoder writes
 the library's JSON, through orjson where that gives the same bytes

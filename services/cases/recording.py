@@ -226,7 +226,7 @@ def _primitive(value: Any) -> Any:
             raise ValueError("a timestamp without a time zone")
         return to_millis(value)
     if isinstance(value, list | tuple):
-        return [_primitive(item) for item in value]
+        return [item if type(item) in PRIMITIVE_TYPES else _primitive(item) for item in value]
     if isinstance(value, Mapping):
         return {key: _primitive(item) for key, item in value.items()}
     return value
