@@ -396,18 +396,29 @@ def _admit(workflow: Workflow, submission: Submission) -> StepRule:
     if not PERSONAL_FIELDS.isdisjoint(submission.payload):
         leaked = sorted(PERSONAL_FIELDS & set(submission.payload))
         raise errors.PersonalDataInPayload(submission.step, leaked)
-    if not all(_is_plain(value) for value in submission.payload.values()):
-        raise errors.InvalidValue(submission.step, "-", "payload fields must be primitives")
+    for value in submission.payload.values():
+        if type(value) not in PRIMITIVE_TYPES and not _is_plain(value):
+            raise errors.InvalidValue(submission.step, "-", "payload fields must be primitives")
     return rule
 
 
 def _is_plain(value: Any) -> bool:
+    """Primitives, and lists, tuples and text-keyed dicts of them (loops, not all() over a
+    generator, and isinstance with tuples, not unions: this runs for every submission)."""
     if type(value) in PRIMITIVE_TYPES:  # most fields: one look-up
         return True
-    if isinstance(value, _SEQUENCES):  # tuples of types: an isinstance of a union is slower
-        return all(type(item) in PRIMITIVE_TYPES or _is_plain(item) for item in value)
+    if isinstance(value, _SEQUENCES):
+        for item in value:
+            if type(item) not in PRIMITIVE_TYPES and not _is_plain(item):
+                return False
+        return True
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return False
+            if type(item) not in PRIMITIVE_TYPES and not _is_plain(item):
+                return False
+        return True
     return isinstance(value, _PRIMITIVES)
 
 

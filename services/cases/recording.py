@@ -38,6 +38,7 @@ from services.cases.workflow import Workflow
 from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
+_SEQUENCES = (list, tuple)
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ def _primitive(value: Any) -> Any:
         if value.tzinfo is None:
             raise ValueError("a timestamp without a time zone")
         return to_millis(value)
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCES):  # a tuple of types: an isinstance of a union is slower
         return [item if type(item) in PRIMITIVE_TYPES else _primitive(item) for item in value]
     if isinstance(value, Mapping):
         return {key: _primitive(item) for key, item in value.items()}
