@@ -229,15 +229,22 @@ class StateTranscoder(JSONTranscoder):
         return super().encode(obj)
 
     def _plain(self, state: dict[Any, Any]) -> dict[Any, Any] | None:
-        """``state`` with its datetimes transcoded, or None if a value is not plain."""
-        plain = {}
+        """``state`` with its datetimes transcoded (a copy, if it has any), or None if a value
+        is not plain."""
+        instants = []
         for key, value in state.items():
             kind = type(value)
+            if kind in PLAIN_SCALARS:
+                continue
             if kind is datetime:
-                value = self._instant(value)
-            elif kind not in PLAIN_SCALARS and not is_plain(value):
+                instants.append(key)
+            elif not is_plain(value):
                 return None
-            plain[key] = value
+        if not instants:
+            return state
+        plain = state.copy()
+        for key in instants:
+            plain[key] = self._instant(state[key])
         return plain
 
     def _instant(self, value: datetime) -> Any:

@@ -135,7 +135,10 @@ class StepBatch:
         addressee = request.fields.get("to_agency")
         if isinstance(addressee, str) and addressee:
             agency_on(self._agencies, addressee, request.occurred_at)  # it must exist too
-        payload = {key: _primitive(value) for key, value in request.fields.items()}
+        payload = {
+            key: value if type(value) in PRIMITIVE_TYPES else _primitive(value)
+            for key, value in request.fields.items()
+        }
         return Submission(
             request.step,
             payload,
