@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from deploy.process import create_once
 from services.cases.errors import PersonalDataErasedError
+from services.cases.rowinsert import RowInsert
 from services.ops.erasures import add_erasure
 from services.runtime.database import open_database
 from services.runtime.logs import get_logger
@@ -78,6 +79,7 @@ class KeyStore:
         self._engine = engine
         self._master = nacl.secret.SecretBox(master_key)
         self._erasure_list = erasure_list  # kept apart from the store (services.ops.erasures)
+        self._key_inserts: dict[str, RowInsert] = {}  # by dialect name
 
     def create_table(self) -> None:
         """Create ``case_keys`` if it does not exist."""
@@ -131,6 +133,16 @@ class KeyStore:
         if connection is not None:
             keys.read(connection)
         return keys
+
+    def key_insert(self, dialect: sa.Dialect) -> RowInsert:
+        """The INSERT of new keys (case id, wrapped key, created at) in ``dialect``: one
+        statement for a batch's keys (a Core insert of a few rows on PostgreSQL was a round trip
+        per row, a fifth of a batch with personal data)."""
+        insert = self._key_inserts.get(dialect.name)
+        if insert is None:
+            columns = ("case_id", "wrapped_key", "created_at")
+            insert = self._key_inserts[dialect.name] = RowInsert(case_keys, columns, dialect)
+        return insert
 
     def new_key(self) -> tuple[bytes, bytes]:
         """A fresh case key, and the same wrapped by the master key."""
@@ -223,11 +235,8 @@ class BatchKeys:
         if not self._created:
             return
         now = _now()
-        rows = [
-            {"case_id": case_id, "wrapped_key": wrapped, "created_at": now}
-            for case_id, wrapped in self._created.items()
-        ]
-        connection.execute(case_keys.insert(), rows)
+        rows = [(case_id, wrapped, now) for case_id, wrapped in self._created.items()]
+        self._store.key_insert(connection.dialect).execute(connection, rows)
         for case_id in self._created:
             log.info("case.key_created", case_id=case_id)
 

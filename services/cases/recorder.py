@@ -2,9 +2,9 @@
 
 The library's recorder saves through the ORM, one INSERT per event on SQLite, and reads one
 case per query. The intake records batches of hundreds of events over dozens of cases, so this
-recorder writes a transaction's events with one statement (:class:`RowInsert`), reads the
-events of many cases in one query (on PostgreSQL outside a transaction: no BEGIN and ROLLBACK
-round trips) and reads notifications with one core select. The table, the lock that keeps
+recorder writes a transaction's events with one statement (:mod:`services.cases.rowinsert`),
+reads the events of many cases in one query (on PostgreSQL outside a transaction: no BEGIN and
+ROLLBACK round trips) and reads notifications with one core select. The table, the lock that keeps
 notification ids in commit order on PostgreSQL, the NOTIFY after each write (sent with the
 lock, in one statement) and the error types are the library's. The factory's transcoder writes
 the library's JSON, through orjson where that gives the same bytes
@@ -28,6 +28,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.orm import Session
 
 from services.cases.canonical import PLAIN_SCALARS, is_plain
+from services.cases.rowinsert import RowInsert
 
 FACTORY_TOPIC = "services.cases.recorder:CaseStoreFactory"
 
@@ -46,7 +47,8 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
             if self._has_autoincrementing_ids:
                 self._lock_table(session)
             self._notify_channel(session)
-        self._row_insert.execute(session.connection(), stored_events)
+        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events]
+        self._row_insert.execute(session.connection(), rows)
         return []  # no recordings: nothing follows this application in-process
 
     def select_notifications(
@@ -149,63 +151,13 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
     def _row_insert(self) -> RowInsert:
         engine = self.datastore.engine
         assert engine is not None
-        return RowInsert(self._table, engine.dialect)
+        columns = ("originator_id", "originator_version", "topic", "state")
+        return RowInsert(self._table, columns, engine.dialect)
 
     @property
     def _table(self) -> sa.Table:
         table: sa.Table = self.events_record_cls.__table__  # type: ignore[attr-defined]
         return table
-
-
-class RowInsert:
-    """The INSERT of a batch's event rows, without SQLAlchemy's bookkeeping per row (which cost
-    a batch as much as the database's own work): each value goes through its column type's own
-    bind processing, as in a Core insert, and the rows go to the driver at once. On PostgreSQL
-    as one statement of many rows (psycopg's ``executemany`` sends a statement per row, and the
-    server's work per statement was a third of a batch); on SQLite through ``executemany``,
-    which runs in the driver's C code."""
-
-    COLUMNS = ("originator_id", "originator_version", "topic", "state")
-    MAX_ROWS = 1000  # rows per statement on PostgreSQL: 4,000 parameters, far below its limit
-
-    def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
-        names = list(self.COLUMNS)
-        compiled = sa.insert(table).compile(dialect=dialect, column_keys=names)
-        self._process = [
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or _same
-            for name in names
-        ]
-        self._many_rows = dialect.name == "postgresql"
-        if self._many_rows:  # psycopg's positional placeholders, a group of them per row
-            self._head = compiled.string.split(" VALUES ")[0] + " VALUES "
-            self._group = "(" + ", ".join(["%s"] * len(names)) + ")"
-        elif not compiled.positional or list(compiled.positiontup or ()) != names:
-            raise TypeError(f"unexpected parameters in {compiled.string!r}")
-        self._statement = compiled.string
-
-    def execute(self, connection: sa.Connection, events: Sequence[StoredEvent]) -> None:
-        """Insert the rows of ``events`` on ``connection`` (its errors are SQLAlchemy's)."""
-        to_id, to_version, to_topic, to_state = self._process
-        rows = [
-            (
-                to_id(e.originator_id),
-                to_version(e.originator_version),
-                to_topic(e.topic),
-                to_state(e.state),
-            )
-            for e in events
-        ]
-        if not self._many_rows:
-            connection.exec_driver_sql(self._statement, rows)  # type: ignore[arg-type]
-            return
-        for start in range(0, len(rows), self.MAX_ROWS):
-            chunk = rows[start : start + self.MAX_ROWS]
-            statement = self._head + ",".join([self._group] * len(chunk))
-            connection.exec_driver_sql(statement, tuple(v for row in chunk for v in row))
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 class StateTranscoder(JSONTranscoder):

@@ -8,9 +8,11 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -25,6 +27,8 @@ from services.cases import errors
 from services.cases.application import CaseService, StepRequest
 from services.cases.chain import event_hash
 from services.cases.domainmodel import Case
+from services.cases.privacy import case_keys, metadata
+from services.cases.rowinsert import RowInsert
 from services.cases.views import RecordedStep
 from services.runtime.settings import Settings
 
@@ -99,3 +103,31 @@ def test_each_kind_of_event_is_stored_as_the_library_stores_it(service: CaseServ
         assert isinstance(event, Case.Event)
         assert event.hash == event_hash(case_id, row.originator_version, event)
     assert service.verify(case_id).ok
+
+
+def test_a_row_insert_stores_what_a_core_insert_stores(
+    db: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch INSERT binds each value as the column's type binds it in a Core insert, in
+    statements of at most ``MAX_ROWS`` rows."""
+    metadata.create_all(db)
+    monkeypatch.setattr(RowInsert, "MAX_ROWS", 2)
+    now = datetime.now(UTC)
+    rows = [(f"case-{n}", bytes([n, 0, 255]), now) for n in range(5)]
+    insert = RowInsert(case_keys, ("case_id", "wrapped_key", "created_at"), db.dialect)
+    with db.begin() as connection:
+        insert.execute(connection, rows[:3])
+        insert.execute(connection, [])
+        connection.execute(
+            case_keys.insert(),
+            [{"case_id": c, "wrapped_key": k, "created_at": t} for c, k, t in rows[3:]],
+        )
+    columns = "case_id, wrapped_key, created_at"
+    with db.connect() as connection:
+        raw = connection.exec_driver_sql(f"SELECT {columns} FROM case_keys ORDER BY case_id")
+        stored = [(c, bytes(k), t) for c, k, t in raw]
+        typed = connection.execute(sa.select(case_keys).order_by(case_keys.c.case_id)).all()
+    assert [(c, k) for c, k, _ in stored] == [(c, k) for c, k, _ in rows]
+    assert len({t for _, _, t in stored}) == 1  # the same instant, stored alike both ways
+    read_back = [row.created_at for row in typed]  # SQLite gives the instant without its zone
+    assert [t if t.tzinfo else t.replace(tzinfo=UTC) for t in read_back] == [now] * 5
