@@ -314,8 +314,9 @@ class CaseService(Application[UUID]):
         conflict."""
         with self._recorder.reading() as connection:  # cases and keys, on one connection
             cases = self._load_many((request.case_id for request in requests), connection)
-            with_data = (r.case_id for r in requests if r.personal_data)
-            keys = self.keys.batch(with_data, connection)
+            with_data = {r.case_id for r in requests if r.personal_data}
+            unstored = [c for c in with_data if c in cases and cases[c] is None]
+            keys = self.keys.batch(with_data, connection, unstored=unstored)
         batch = StepBatch(
             cases,
             keys,

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -27,15 +27,18 @@ def is_plain(value: Any) -> bool:
     """True when ``value`` is made of text, integers, booleans, null, lists and objects with
     text keys only (exact types: no float, no subclass)."""
     kind = type(value)
-    if kind in _PLAIN_SCALARS:
+    if kind in PLAIN_SCALARS:
         return True
     if kind is dict:
         for key, item in value.items():  # loops, not all(): this runs for every event
-            if type(key) is not str or (type(item) not in _PLAIN_SCALARS and not is_plain(item)):
+            if type(key) is not str or (type(item) not in PLAIN_SCALARS and not is_plain(item)):
                 return False
         return True
     if kind is list:
-        return all(type(item) in _PLAIN_SCALARS or is_plain(item) for item in value)
+        for item in value:  # noqa: SIM110 (a loop: all() over a generator costs a frame)
+            if type(item) not in PLAIN_SCALARS and not is_plain(item):
+                return False
+        return True
     return False
 
 

@@ -2,9 +2,9 @@
 
 The library's recorder saves through the ORM, one INSERT per event on SQLite, and reads one
 case per query. The intake records batches of hundreds of events over dozens of cases, so this
-recorder writes a transaction's events with one executemany statement, reads the events of
-many cases in one query (on PostgreSQL outside a transaction: no BEGIN and ROLLBACK round
-trips) and reads notifications with one core select. The table, the lock that keeps
+recorder writes a transaction's events with one statement (:mod:`services.cases.rowinsert`),
+reads the events of many cases in one query (on PostgreSQL outside a transaction: no BEGIN and
+ROLLBACK round trips) and reads notifications with one core select. The table, the lock that keeps
 notification ids in commit order on PostgreSQL, the NOTIFY after each write (sent with the
 lock, in one statement) and the error types are the library's. The factory's transcoder writes
 the library's JSON, through orjson where that gives the same bytes
@@ -27,7 +27,8 @@ from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.orm import Session
 
-from services.cases.canonical import is_plain
+from services.cases.canonical import PLAIN_SCALARS, is_plain
+from services.cases.rowinsert import RowInsert
 
 FACTORY_TOPIC = "services.cases.recorder:CaseStoreFactory"
 
@@ -40,22 +41,14 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
     ) -> Sequence[int]:
         if not stored_events:
             return []
-        rows = [
-            {
-                "originator_id": e.originator_id,
-                "originator_version": e.originator_version,
-                "topic": e.topic,
-                "state": e.state,
-            }
-            for e in stored_events
-        ]
         if self._on_postgresql:
             self._lock_and_notify(session)
         else:
             if self._has_autoincrementing_ids:
                 self._lock_table(session)
             self._notify_channel(session)
-        session.execute(sa.insert(self._table), rows)
+        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events]
+        self._row_insert.execute(session.connection(), rows)
         return []  # no recordings: nothing follows this application in-process
 
     def select_notifications(
@@ -154,6 +147,13 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
             .order_by(table.c.originator_id, table.c.originator_version)
         )
 
+    @cached_property
+    def _row_insert(self) -> RowInsert:
+        engine = self.datastore.engine
+        assert engine is not None
+        columns = ("originator_id", "originator_version", "topic", "state")
+        return RowInsert(self._table, columns, engine.dialect)
+
     @property
     def _table(self) -> sa.Table:
         table: sa.Table = self.events_record_cls.__table__  # type: ignore[attr-defined]
@@ -161,20 +161,53 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
 
 
 class StateTranscoder(JSONTranscoder):
-    """The library's JSON transcoder; a state of plain values (and datetimes at its top level,
-    written by the registered transcoding as the library does) is written through orjson."""
+    """The library's JSON transcoder; a state of plain values (and datetimes at its top level)
+    is written through orjson alone: each datetime is first replaced by what the library's
+    registered transcoding makes of it (the same ``{"_type_": ..., "_data_": ...}`` object), so
+    orjson never calls back into Python."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_instant: tuple[datetime | None, Any] = (None, None)
 
     def encode(self, obj: Any) -> bytes:
-        if type(obj) is dict and all(
-            type(value) is datetime or is_plain(value) for value in obj.values()
-        ):
-            try:
-                return orjson.dumps(
-                    obj, default=self._encode_obj, option=orjson.OPT_PASSTHROUGH_DATETIME
-                )
-            except orjson.JSONEncodeError:  # an integer beyond 64 bits, say: json decides
-                pass
+        if type(obj) is dict:
+            plain = self._plain(obj)
+            if plain is not None:
+                try:
+                    return orjson.dumps(plain)
+                except orjson.JSONEncodeError:  # an integer beyond 64 bits, say: json decides
+                    pass
         return super().encode(obj)
+
+    def _plain(self, state: dict[Any, Any]) -> dict[Any, Any] | None:
+        """``state`` with its datetimes transcoded (a copy, if it has any), or None if a value
+        is not plain."""
+        instants = []
+        for key, value in state.items():
+            kind = type(value)
+            if kind in PLAIN_SCALARS:
+                continue
+            if kind is datetime:
+                instants.append(key)
+            elif not is_plain(value):
+                return None
+        if not instants:
+            return state
+        plain = state.copy()
+        for key in instants:
+            plain[key] = self._instant(state[key])
+        return plain
+
+    def _instant(self, value: datetime) -> Any:
+        """The transcoded datetime. The events of a batch share a few timestamp objects (one a
+        millisecond), so the last one is kept; identity, not equality: equal instants in other
+        time zones are written differently."""
+        last, encoded = self._last_instant
+        if value is not last:
+            encoded = self._encode_obj(value)
+            self._last_instant = (value, encoded)
+        return encoded
 
 
 class CaseStoreFactory(SQLAlchemyFactory):

@@ -38,6 +38,7 @@ from services.cases.workflow import Workflow
 from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
+_SEQUENCES = (list, tuple)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,10 @@ class StepBatch:
         addressee = request.fields.get("to_agency")
         if isinstance(addressee, str) and addressee:
             agency_on(self._agencies, addressee, request.occurred_at)  # it must exist too
-        payload = {key: _primitive(value) for key, value in request.fields.items()}
+        payload = {
+            key: value if type(value) in PRIMITIVE_TYPES else _primitive(value)
+            for key, value in request.fields.items()
+        }
         return Submission(
             request.step,
             payload,
@@ -225,8 +229,8 @@ def _primitive(value: Any) -> Any:
         if value.tzinfo is None:
             raise ValueError("a timestamp without a time zone")
         return to_millis(value)
-    if isinstance(value, list | tuple):
-        return [_primitive(item) for item in value]
+    if isinstance(value, _SEQUENCES):  # a tuple of types: an isinstance of a union is slower
+        return [item if type(item) in PRIMITIVE_TYPES else _primitive(item) for item in value]
     if isinstance(value, Mapping):
         return {key: _primitive(item) for key, item in value.items()}
     return value

@@ -141,3 +141,32 @@ def test_refusals_come_in_the_same_order_alone_and_in_a_batch(
         RecordedStep,
         errors.InvalidPersonalData,
     ]
+
+
+def test_a_batch_asks_for_the_keys_of_stored_cases_only(service: CaseService) -> None:
+    """A key is written with the first events sealed with it, so a case with no events stored
+    has none: a batch reads the keys of the cases it found, and of no new one."""
+    stored = reported(PERSONAL)
+    service.record_many([stored])
+    asked: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "case_keys" in statement:
+            asked.append(statement)
+
+    engine = service.recorder.datastore.engine  # type: ignore[attr-defined]
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        new = reported(PERSONAL)
+        assert all(isinstance(o, RecordedStep) for o in service.record_many([new]))
+        assert asked == []
+        later = assessed(stored.case_id, child_birth_date="2015-01-01")
+        outcomes = service.record_many([later, reported(PERSONAL)])
+        assert all(isinstance(o, RecordedStep) for o in outcomes)
+        assert len(asked) == 1
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+    assert service.read_personal_data(stored.case_id, "commune-22921") == PERSONAL | {
+        "child_birth_date": "2015-01-01"
+    }
+    assert service.read_personal_data(new.case_id, "commune-22921") == PERSONAL

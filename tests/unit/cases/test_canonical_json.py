@@ -4,7 +4,7 @@ chain's canonical form (hashes depend on every byte) and the event state the sto
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -88,3 +88,16 @@ def test_an_event_state_is_written_as_the_library_writes_it(value: Any) -> None:
     written = fast_transcoder().encode(state)
     assert written == library_transcoder().encode(state)
     assert library_transcoder().decode(written) == state
+
+
+def test_an_instant_in_another_zone_keeps_its_offset_and_the_state_is_left_as_it_was() -> None:
+    """The transcoder keeps the last datetime it wrote: an equal instant given in another zone
+    is still written as the library writes it, and a state is encoded without being altered."""
+    transcoder = fast_transcoder()
+    utc = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)
+    hanoi = utc.astimezone(timezone(timedelta(hours=7)))
+    for instant in (utc, hanoi, hanoi, utc):
+        state = {"timestamp": instant, "step": "CaseReported", "payload": {"round": 1}}
+        copy = dict(state)
+        assert transcoder.encode(state) == library_transcoder().encode(state)
+        assert state == copy and state["timestamp"] is instant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,6 +69,25 @@ def test_report_opens_the_case_as_the_first_link_of_its_chain() -> None:
     assert event.previous_hash == GENESIS
     assert event.hash == event_hash(str(CASE_ID), 1, event)
     assert case.status == "open"
+
+
+def test_an_event_is_the_one_its_dataclass_constructor_makes() -> None:
+    """Commands build their events without the library's constructor: the same attributes, in
+    field order (the order of the stored state's keys), equal to the constructor's event."""
+    case = given(REPORTED)
+    case.record(submit(step("TransferredToCommune", "hotline", commune_code="22738"), 1), WORKFLOW)
+    case.record(submit(step("PersonalDataErased", "supervisor"), 2), WORKFLOW)
+    events = [*Case.report(CASE_ID, submit(REPORTED, 0), WORKFLOW).collect_events()]
+    events += case.collect_events()
+    assert [type(e) for e in events] == [
+        Case.Reported,
+        Case.StepRecorded,
+        Case.PersonalDataErased,
+    ]
+    for event in events:
+        names = [f.name for f in dataclasses.fields(event)]  # type: ignore[arg-type]
+        assert list(vars(event)) == names
+        assert type(event)(**{name: getattr(event, name) for name in names}) == event
 
 
 def test_each_step_carries_the_hash_of_its_predecessor() -> None:
