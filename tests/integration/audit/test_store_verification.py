@@ -6,12 +6,14 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from services.audit import store as logtables
 from services.audit.findings import MISSING_CASE
+from services.audit.note import Checkpoint, sign_note
 from services.audit.proving import Cores
 from services.audit.rows import events_table, parse_state
 from services.audit.service import AuditService
@@ -271,3 +273,21 @@ def test_a_row_moved_before_notification_one_counts_in_both_passes(
         connection.execute(sa.update(leaves).where(moved).values(source_id=0))
     _agree(world, cores)
     assert verify_store(world.audit, exact=True).events == 15
+
+
+def test_two_signed_roots_for_one_size_send_the_sweep_to_the_exact_pass(world: World) -> None:
+    """Two notes signed by the log's key for one size and different roots (a fork the
+    checkpointer was made to sign, kept under another size in the table, which the note does
+    not cover): the exact pass names the one the leaves do not give (checkpoint_inconsistent).
+    The sweep kept one root per size, the last, so it checked only the root the leaves give."""
+    audit = world.audit
+    size = audit.log.size()
+    forked = Checkpoint(audit.origin, size, bytes(32)).body
+    note = sign_note(forked, audit.signer).render()
+    row = {"size": -1, "note": note, "created_at": datetime.now(UTC)}
+    with audit.engine.begin() as connection:
+        connection.execute(sa.insert(logtables.checkpoints).values(**row))
+    exact = verify_store(audit, exact=True)
+    assert [f.problem for f in exact.findings] == ["checkpoint_inconsistent"]
+    for cores in (ALONE_IN_FOURS, Cores(workers=0)):
+        assert verify_store(audit, cores=cores).as_json() == exact.as_json()
