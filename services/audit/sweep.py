@@ -70,7 +70,9 @@ def sweep(
         stretches = plan(audit.engine, size, roots, cores.span)
         with closing(summaries(audit.engine, stretches, cores)) as proved:
             join.all(zip(stretches, proved, strict=False))
-    except Misfit:
+    except (Misfit, ValueError, TypeError):
+        # A value of the wrong type in a row or a leaf (SQLite keeps a text in an integer
+        # column) does not fit either: a worker that meets one fails, and so does this process.
         return None
     if join.frontier.size != size or join.stretches != len(stretches):
         return None
