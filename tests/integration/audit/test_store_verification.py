@@ -309,3 +309,20 @@ def test_a_leaf_source_that_is_not_a_number_sends_the_sweep_to_the_exact_pass(
     exact = verify_store(world.audit, exact=True)
     assert (exact.ok, exact.events) == (True, 15)
     assert verify_store(world.audit, cores=cores).as_json() == exact.as_json()
+
+
+def test_an_access_leaf_sequence_stored_as_a_fraction_is_read_as_the_exact_pass_reads_it(
+    world: World,
+) -> None:
+    """SQLite keeps 2.5 in an integer column. The exact pass reads a leaf's sequence (an access
+    leaf's record id) with ``int()``; the sweep looked the record up by the stored value and
+    reported an access_altered finding the exact pass does not."""
+    if world.audit.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL refuses a fraction in an integer column")
+    world.audit.access.record(world.cases[0], "commune-22738", "an", "home visit planning")
+    world.audit.checkpoint()
+    with world.audit.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE audit_leaves SET sequence = sequence + 0.5 WHERE kind = 'access'"
+        )
+    _agree(world, ALONE_IN_FOURS)
