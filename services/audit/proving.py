@@ -122,11 +122,15 @@ def _send(pipe: IO[bytes], thing: object) -> None:
 
 
 def _receive(pipe: IO[bytes]) -> object:
-    """The next object sent, or None when the other end is gone."""
+    """The next object sent, or None when the other end is gone (even half-way through)."""
     header = pipe.read(8)
     if len(header) < 8:
         return None
-    return pickle.loads(pipe.read(int.from_bytes(header, "big")))
+    size = int.from_bytes(header, "big")
+    data = pipe.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
 
 
 def serve(url: str, tasks: BinaryIO, answers: BinaryIO) -> None:
