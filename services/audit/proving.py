@@ -47,6 +47,12 @@ class Cores:
     ahead: int = 2
     """Stretches queued per worker beyond the one the sweep is reading: bounds the memory held."""
 
+    def __post_init__(self) -> None:
+        # Refused here, not in ``stretch.plan`` alone: the sweep reads a ValueError out of
+        # planning as a value of the wrong type in the store and hands over to the exact pass.
+        if self.span < 1 or self.span & (self.span - 1):
+            raise ValueError(f"a stretch spans a power of two of leaves, not {self.span}")
+
 
 def summaries(
     engine: sa.Engine, stretches: Sequence[Stretch], cores: Cores
@@ -122,11 +128,15 @@ def _send(pipe: IO[bytes], thing: object) -> None:
 
 
 def _receive(pipe: IO[bytes]) -> object:
-    """The next object sent, or None when the other end is gone."""
+    """The next object sent, or None when the other end is gone (even half-way through)."""
     header = pipe.read(8)
     if len(header) < 8:
         return None
-    return pickle.loads(pipe.read(int.from_bytes(header, "big")))
+    size = int.from_bytes(header, "big")
+    data = pipe.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
 
 
 def serve(url: str, tasks: BinaryIO, answers: BinaryIO) -> None:

@@ -234,8 +234,11 @@ def case_text(value: Any) -> str:
     return str(uuid.UUID(str(value)))
 
 
-def scan(engine: sa.Engine, after: int = 0, batch: int = 5000) -> Iterator[StoredRow]:
-    """Every stored event after notification ``after``, in store order."""
+def scan(engine: sa.Engine, after: int | None = None, batch: int = 5000) -> Iterator[StoredRow]:
+    """Every stored event after notification ``after`` (None: every one), in store order.
+
+    The store numbers notifications from 1, but the database takes 0 or less: a row put there
+    is still read (the sweep reads from the smallest id, and the exact pass must see it too)."""
     table = events_table(engine)
     if table is None:
         return
@@ -245,7 +248,7 @@ def scan(engine: sa.Engine, after: int = 0, batch: int = 5000) -> Iterator[Store
     while True:
         query = (
             sa.select(c.id, c.originator_id, c.originator_version, c.state)
-            .where(c.id > position)
+            .where(sa.true() if position is None else c.id > position)
             .order_by(c.id)
             .limit(batch)
         )

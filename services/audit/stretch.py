@@ -181,8 +181,8 @@ class _Leaves:
             done = cut
         self.frontier.extend(hashes[done:])
         for index, kind, _, case_id, sequence, entry in batch:
-            if kind != EVENT:
-                self.others.append((index, case_id, sequence, entry))
+            if kind != EVENT:  # read as the exact pass reads them (SQLite keeps 2.5 as 2.5)
+                self.others.append((int(index), case_id, int(sequence), entry))
 
 
 def _join(log: Iterator[Sequence[Any]], rows: Iterable[Sequence[Any]]) -> Summary:
