@@ -10,11 +10,15 @@ or on PostgreSQL (``--store postgresql``): in a throw-away local cluster (Debian
 publishing them all (``Relay.step`` until it has nothing left: read, route, seal, encode,
 produce, wait for the acknowledgements, move the position). The baseline sends the very
 messages the relay sent, batch by batch, through the relay's own producer settings
-(``reliable_producer``) and waits for each batch's acknowledgements the same way. Both
-producers are made before their clock starts, and one untimed pass of the baseline first
-warms the new broker up (a cold broker's first produce runs at half speed: whoever went
-first paid for it). Then, ``--rounds`` times (3), the baseline and the relay from the start
-of the store, one after the other; the figures are the rounds' medians.
+(``reliable_producer``; the bench checks that the two producers' settings that shape a
+produce are equal, and prints them) and waits for each batch's acknowledgements the same way.
+Both producers are made before their clock starts, and one untimed pass of each first warms
+up the new broker and the process (a cold broker's first produce ran at half speed, and the
+relay's first pass at two thirds: whoever went first paid for it). Then, ``--rounds`` times
+(5), the baseline and the relay from the start of the store, side by side, the baseline first
+in even rounds and the relay first in odd ones (so neither always meets the broker just after
+the other's load); the share is the median of the rounds' own ratios, the rates the medians
+of the rounds' times.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_backbone import AGENCY, REPORT, STEPS_PER_CASE, bench_settings
+from kafka import KafkaProducer
 
 from deploy.kafka.launcher import LocalKafka
 from deploy.postgres.launcher import LocalPostgres
@@ -45,6 +50,17 @@ from services.runtime.logs import configure_logging
 from services.runtime.settings import Settings
 
 PERSONAL_EVERY = 5
+# The producer settings that shape a produce: the goal compares the relay with a raw produce
+# of the same messages "with the same producer settings".
+PRODUCER_SETTINGS = (
+    "acks",
+    "linger_ms",
+    "batch_size",
+    "compression_type",
+    "enable_idempotence",
+    "max_in_flight_requests_per_connection",
+    "max_request_size",
+)
 PERSONAL = {"child_name": "Nguyễn Thị Bé", "child_address": "Phước Dân, Ninh Phước"}
 
 
@@ -111,6 +127,10 @@ def planned_batches(settings: Settings, service: CaseService) -> list[list[Messa
     return batches
 
 
+def producer_settings(producer: KafkaProducer) -> dict[str, Any]:
+    return {name: producer.config[name] for name in PRODUCER_SETTINGS}
+
+
 def raw_seconds(settings: Settings, batches: list[list[Message]]) -> float:
     producer = reliable_producer(settings)
     try:
@@ -139,8 +159,9 @@ def bench(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         try:
             record(service, args.events)
             batches = planned_batches(settings, service)
-            raw_seconds(settings, batches)  # warms the new broker up for both, untimed
-            rounds = [one_round(settings, service, batches) for _ in range(args.rounds)]
+            raw_seconds(settings, batches)  # warm-ups, untimed
+            producer = same_producer_settings(settings, service)
+            rounds = [one_round(settings, service, batches, n % 2 == 1) for n in range(args.rounds)]
         finally:
             service.close()
     finally:
@@ -158,21 +179,49 @@ def bench(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         "relay_messages_per_s": messages / relay_s,
         "raw_messages_per_s": messages / raw_s,
         "share_of_raw": statistics.median(r["raw_s"] / r["relay_s"] for r in rounds),
+        "producer": producer,
         "rounds": rounds,
     }
 
 
-def one_round(
-    settings: Settings, service: CaseService, batches: list[list[Message]]
-) -> dict[str, float]:
-    """The baseline, then the relay from the start of the store: side by side in time, so that
-    both meet the same load on a shared machine."""
-    raw_s = raw_seconds(settings, batches)
+def same_producer_settings(settings: Settings, service: CaseService) -> dict[str, Any]:
+    """The relay's producer settings, once it has published the store (its untimed warm-up);
+    refused if the baseline's differ."""
+    relay = fresh_relay(settings, service)
+    relay_seconds(relay)
+    relays = producer_settings(relay.producer())
+    relay._reset_producer()
+    raw = reliable_producer(settings)
+    try:
+        raws = producer_settings(raw)
+    finally:
+        raw.close(timeout=5)
+    if relays != raws:
+        raise SystemExit(f"the baseline's producer is not the relay's: {raws} != {relays}")
+    return relays
+
+
+def fresh_relay(settings: Settings, service: CaseService) -> Relay:
+    """A relay that has published nothing yet (its position and participants removed)."""
     relay = build_relay(settings, service)
-    with relay.state.engine.begin() as conn:  # a relay that has published nothing yet
+    with relay.state.engine.begin() as conn:
         conn.execute(relaystate.positions.delete())
         conn.execute(relaystate.participants.delete())
-    relay_s = relay_seconds(relay)
+    return relay
+
+
+def one_round(
+    settings: Settings, service: CaseService, batches: list[list[Message]], relay_first: bool
+) -> dict[str, float]:
+    """The baseline and the relay from the start of the store: side by side in time, so that
+    both meet the same load on a shared machine."""
+    relay = fresh_relay(settings, service)
+    if relay_first:
+        relay_s = relay_seconds(relay)
+        raw_s = raw_seconds(settings, batches)
+    else:
+        raw_s = raw_seconds(settings, batches)
+        relay_s = relay_seconds(relay)
     relay._reset_producer()
     return {"raw_s": raw_s, "relay_s": relay_s}
 
@@ -180,7 +229,7 @@ def one_round(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=3, help="baseline and relay, each round")
+    parser.add_argument("--rounds", type=int, default=5, help="baseline and relay, each round")
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--database-url", default="", help="an empty PostgreSQL database (else a throw-away one)"
@@ -199,6 +248,7 @@ def main() -> None:
         f"({figures['relay_events_per_s']:.0f} events/s)\n"
         f"raw produce {figures['raw_messages_per_s']:>9.0f} messages/s, same messages and "
         f"producer settings\n"
+        f"producer    {', '.join(f'{k}={v}' for k, v in figures['producer'].items())}\n"
         f"relay at {figures['share_of_raw']:.0%} of the raw produce (goal >= 70 %), median of "
         f"{len(figures['rounds'])} rounds: "
         + ", ".join(f"{r['raw_s'] / r['relay_s']:.0%}" for r in figures["rounds"])
