@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, NotRequired
+from typing import Any, NamedTuple, NotRequired
 
 from pydantic import with_config
 from typing_extensions import TypedDict
@@ -31,9 +31,8 @@ class Route:
     personal_data: bool = False
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One inbox message to send."""
+class Delivery(NamedTuple):
+    """One inbox message to send (a tuple: one or more for every event relayed)."""
 
     agency: str
     personal_data: bool
