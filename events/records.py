@@ -84,22 +84,29 @@ _SCALARS = frozenset({str, int, bytes, float, bool, type(None)})
 def _naive_datetime(value: Any, path: str) -> str | None:
     """Path of the first datetime without a time zone inside `value`, if any.
 
-    Scalars are passed over before any path is spelled: a record is mostly scalars, and this
-    walk runs on every record encoded (it was most of the cost of checking one).
+    Scalars are passed over, and a path is spelled only for a datetime found: a record is
+    mostly scalars, and this walk runs on every record encoded (it was most of the cost of
+    checking one).
     """
-    if isinstance(value, datetime):
-        return path if value.tzinfo is None else None
-    if isinstance(value, Mapping):
+    found = _naive_within(value)
+    return None if found is None else path + "".join(reversed(found))
+
+
+def _naive_within(value: Any) -> list[str] | None:
+    """The steps to the first naive datetime in `value`, innermost first ([] for `value`)."""
+    kind = type(value)  # the exact types first: an abstract class's check costs more
+    if kind is not dict and kind is not list and isinstance(value, datetime):
+        return [] if value.tzinfo is None else None
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         children: Iterable[tuple[object, Any]] = value.items()
-        spell = "{}.{}"
-    elif isinstance(value, list | tuple):
+        spell = ".{}"
+    elif kind is list or isinstance(value, list | tuple):
         children = enumerate(value)
-        spell = "{}[{}]"
+        spell = "[{}]"
     else:
         return None
     for key, child in children:
-        if type(child) not in _SCALARS and (
-            found := _naive_datetime(child, spell.format(path, key))
-        ):
+        if type(child) not in _SCALARS and (found := _naive_within(child)) is not None:
+            found.append(spell.format(key))
             return found
     return None

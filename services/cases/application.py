@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +38,7 @@ from services.cases.privacy import BatchKeys, KeyStore, create_key_engine, load_
 from services.cases.recorder import FACTORY_TOPIC, BatchRecorder
 from services.cases.recording import StepBatch, agency_on, case_uuid
 from services.cases.recording import StepRequest as StepRequest  # callers import it from here
+from services.cases.storedentries import EntryReader
 from services.cases.views import CaseView, HistoryEntry, RecordedStep, entry_of, recorded, view_of
 from services.cases.workflow import Workflow, load_workflow
 from services.ops.erasures import erasures_file
@@ -212,8 +214,12 @@ class CaseService(Application[UUID]):
         notifications = self.recorder.select_notifications(
             start=position, limit=limit, inclusive_of_start=False
         )
-        events = [(n.id, self._decode(n)) for n in notifications]
-        return [(at, entry_of(event), event.sealed_personal_data) for at, event in events]
+        read = self._entry_reader.sealed_entry
+        return [(n.id, *read(n)) for n in notifications]
+
+    @cached_property
+    def _entry_reader(self) -> EntryReader:
+        return EntryReader(self.mapper)
 
     def latest_sealed(self, case_id: str) -> str:
         """The case's latest sealed personal data, read back from its newest event without

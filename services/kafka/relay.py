@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from eventsourcing.persistence import PersistenceError
 from kafka import KafkaProducer
@@ -34,8 +35,10 @@ log = get_logger(__name__)
 TRANSIENT = (KafkaError, PersistenceError, SQLAlchemyError, OSError)
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
+    """One record to produce (a tuple: two are made for every event relayed, and a frozen
+    dataclass cost more to make than its encoding's envelope check)."""
+
     topic: str
     key: bytes
     value: bytes
@@ -79,6 +82,7 @@ class Relay:
         self.personal_data = PersonalDataSource(service.keys, service.latest_sealed)
         self._producer: KafkaProducer | None = None
         self._ahead: Batch | None = None
+        self._public_keys: dict[str, str] = {}
 
     def run(self, stop: StopFlag, idle_wait: float = 0.2, retry_wait: float = 2.0) -> None:
         """Relay until ``stop`` is set; the batch in flight is always finished first.
@@ -150,6 +154,7 @@ class Relay:
         for case_id, agencies in known.items():
             agencies |= joined_before.get(case_id, set())
         self.personal_data.start_batch(known)
+        self._public_keys.clear()
         messages, joined = self._plan([(entry, sealed) for _, entry, sealed in entries], known)
         return Batch(entries[-1][0], len(entries), messages, joined)
 
@@ -185,20 +190,16 @@ class Relay:
 
     def _messages_of(self, entry: HistoryEntry, deliveries: list[Delivery]) -> list[Message]:
         """The event on case-events and in each inbox: its step encoded once, and one envelope
-        per distinct personal data carried (most messages carry none and share one)."""
+        shared by every message that carries no personal data (most of them); a sealing is
+        different each time, so each message that carries one has its own envelope."""
         key = entry.case_id.encode()
         payload = self._payload(entry)
-        made: dict[bytes, bytes] = {}
-
-        def carrying(personal_data: bytes) -> bytes:
-            if personal_data not in made:
-                made[personal_data] = self._envelope(entry, payload, personal_data)
-            return made[personal_data]
-
-        messages = [Message(self.topics.case_events, key, carrying(b""))]
+        plain = self._envelope(entry, payload, b"")
+        messages = [Message(self.topics.case_events, key, plain)]
         for delivery in deliveries:
             sealed = self._personal_data(entry, delivery.agency) if delivery.personal_data else b""
-            messages.append(Message(self.topics.inbox(delivery.agency), key, carrying(sealed)))
+            value = self._envelope(entry, payload, sealed) if sealed else plain
+            messages.append(Message(self.topics.inbox(delivery.agency), key, value))
         return messages
 
     def _envelope(self, entry: HistoryEntry, payload: bytes, personal_data: bytes) -> bytes:
@@ -240,7 +241,15 @@ class Relay:
         clear = self.personal_data.clear(entry.case_id, agency)
         if not clear:
             return b""
-        return seal(self.public_key_of(agency), self.codec.encode("PersonalData", clear))
+        return seal(self._public_key(agency), self.codec.encode("PersonalData", clear))
+
+    def _public_key(self, agency: str) -> str:
+        """The agency's inbox key, read once a batch (a file read for every sealing cost as
+        much as the sealing; a key replaced meanwhile is used from the next batch on)."""
+        key = self._public_keys.get(agency)
+        if key is None:
+            key = self._public_keys[agency] = self.public_key_of(agency)
+        return key
 
     def producer(self) -> KafkaProducer:
         """The relay's producer, made on first use and kept until an error resets it."""

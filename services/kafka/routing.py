@@ -10,12 +10,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, NotRequired
+from typing import Any, NamedTuple, NotRequired
 
 from pydantic import with_config
 from typing_extensions import TypedDict
 
-from services.cases.agencies import Agency, AgencyDirectory
+from services.cases.agencies import AgencyDirectory
 from services.runtime import tomlfile
 
 ROUTING_FILE = "routing.toml"
@@ -31,9 +31,8 @@ class Route:
     personal_data: bool = False
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One inbox message to send."""
+class Delivery(NamedTuple):
+    """One inbox message to send (a tuple: one or more for every event relayed)."""
 
     agency: str
     personal_data: bool
@@ -49,7 +48,7 @@ class Router:
     _offices: dict[tuple[str, date], str | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _roles: dict[str, list[Agency]] = field(
+    _role_areas: dict[tuple[str, str | None], list[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -78,16 +77,28 @@ class Router:
         found: list[str] = []
         if route.addressee_field and isinstance(payload.get(route.addressee_field), str):
             found.append(payload[route.addressee_field])
+        area = payload.get(route.area_field) if route.area_field else None
         for role in route.roles:
-            agencies = self._roles.get(role)
-            if agencies is None:
-                agencies = self._roles[role] = self.agencies.by_role(role)
-            if route.area_field:
-                area = payload.get(route.area_field)
-                agencies = [a for a in agencies if a.area == area]
             # An area whose agency ended (the 2025 merger) is served by its successor in office.
-            found += self._in_office([a.id for a in agencies], on)
+            found += self._in_office(self._of_role(role, route.area_field, area), on)
         return [agency for agency in found if self.agencies.get(agency) is not None]
+
+    def _of_role(self, role: str, area_field: str, area: Any) -> list[str]:
+        """The agencies of ``role``, those of ``area`` only when the route names an area field
+        (a report is routed by its commune: the agencies of the role were filtered for every
+        report, among hundreds of communes in a province). Remembered by role and area text."""
+        if area_field and not isinstance(area, str):  # no area given: whatever equals it
+            return [a.id for a in self.agencies.by_role(role) if a.area == area]
+        key = (role, area if area_field else None)
+        found = self._role_areas.get(key)
+        if found is None:
+            agencies = self.agencies.by_role(role)
+            if area_field:
+                agencies = [a for a in agencies if a.area == area]
+            if len(self._role_areas) >= REMEMBERED_OFFICES:
+                self._role_areas.clear()
+            found = self._role_areas[key] = [a.id for a in agencies]
+        return found
 
     def _in_office(self, agencies: Collection[str], on: date | None) -> list[str]:
         """The agencies, each ended one replaced by its successor in office ``on``."""

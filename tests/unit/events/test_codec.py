@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from events import EPOCH, MARKER, Codec
+from events import EPOCH, MARKER, Codec, ContractError
 
 from .samples import SAMPLES, WHEN
 
@@ -77,3 +77,26 @@ def test_an_omitted_bytes_field_is_written_with_its_default() -> None:
 def test_an_assembled_record_is_written_as_encode_writes_it(codec: Codec) -> None:
     envelope = SAMPLES["CaseEvent"] | {"recorded_at": 1741941000000, "occurred_at": 1741941000000}
     assert codec.encode_assembled("CaseEvent", envelope) == codec.encode("CaseEvent", envelope)
+
+
+@pytest.mark.parametrize(
+    ("where", "path"),
+    [
+        (lambda r: r | {"occurred_at": datetime(2025, 1, 2)}, "SupportPlanDrafted.occurred_at"),
+        (
+            lambda r: (
+                r | {"items": [r["items"][0], r["items"][1] | {"due_at": datetime(2025, 1, 2)}]}
+            ),
+            "SupportPlanDrafted.items[1].due_at",
+        ),
+    ],
+    ids=["top level", "in a list item"],
+)
+def test_a_datetime_without_a_time_zone_is_refused_naming_where_it_is(
+    codec: Codec, where: Any, path: str
+) -> None:
+    record = where(dict(SAMPLES["SupportPlanDrafted"]))
+    with pytest.raises(ContractError) as refused:
+        codec.encode("SupportPlanDrafted", record)
+    assert refused.value.reason == "schema_violation"
+    assert refused.value.detail == f"{path} is a datetime without a time zone"
