@@ -19,7 +19,9 @@ topic on the same broker:
 * CPU: each process's share of one core over a few seconds with nothing to do (a loop that
   waits for work must not spin), and while the paced submissions are sent;
 * memory: the largest resident set of the intake and the relay during the run, with
-  ``--store-cases`` cases recorded in the store beforehand (as already published).
+  ``--store-cases`` cases recorded in the store beforehand (as already published);
+* the machine's load average (1 min) before and after the measured runs: on a shared machine
+  the p99 follows it, while the p50 and the split into stages move much less.
 
 The raw baseline is a kafka-python producer and consumer on one topic with the same partitions
 and message sizes: what the broker and client cost before the backbone adds anything.
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -436,6 +439,7 @@ def compare(
 ) -> dict[str, object]:
     figures: dict[str, object] = {"submissions": args.submissions, "paced": args.paced}
     figures["rate"] = args.rate
+    loads = [os.getloadavg()[0]]  # the machine may be shared: the load it ran under
     for label, reader, topic in (
         ("raw", raw, "bench.raw"),
         ("backbone", backbone, topics.intake(AGENCY)),
@@ -466,6 +470,7 @@ def compare(
                     [board.seen[case] - reader.seen[sid] for sid, case in reports.items()]
                 ),
             }
+    figures["load_average"] = [round(load, 2) for load in (*loads, os.getloadavg()[0])]
     return figures
 
 
@@ -495,6 +500,8 @@ def report(figures: dict[str, Any]) -> None:
     )
     print(f"idle CPU (% of a core over {IDLE_SECONDS:.0f} s): {figures['idle_cpu_percent']}")
     print(f"CPU while paced (% of a core): {figures['paced_cpu_percent']}")
+    start, end = figures["load_average"]
+    print(f"load average (1 min) before and after the measured runs: {start} and {end}")
 
 
 def main() -> None:

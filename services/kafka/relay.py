@@ -118,12 +118,15 @@ class Relay:
         participants: the stored ones and those this batch brings), so the store and the
         encoding work in the broker's time. That plan is kept only once this batch is
         acknowledged and its position stored; any failure drops it, and the retry reads from
-        the stored position again.
+        the stored position again. A plan read ahead is topped up with what was recorded since,
+        before it is sent.
         """
         started = time.monotonic()
         batch, self._ahead = self._ahead, None
         if batch is None:
             batch = self._prepare(self.state.position(), {})
+        elif batch.events < self.batch_size:
+            batch = self._topped_up(batch)
         if batch is None:
             return 0
         try:
@@ -144,10 +147,13 @@ class Relay:
         )
         return batch.events
 
-    def _prepare(self, position: int, joined_before: dict[str, set[str]]) -> Batch | None:
-        """The batch after ``position``, planned; ``joined_before``: participants that the
-        batch before it brings and that are not stored yet."""
-        entries = self.service.sealed_entries_since(position, self.batch_size)
+    def _prepare(
+        self, position: int, joined_before: dict[str, set[str]], limit: int | None = None
+    ) -> Batch | None:
+        """The batch after ``position`` (at most ``limit`` events, by default a batch's),
+        planned; ``joined_before``: participants that the batch before it brings and that are
+        not stored yet."""
+        entries = self.service.sealed_entries_since(position, limit or self.batch_size)
         if not entries:
             return None
         known = self.state.participants_of(entry.case_id for _, entry, _ in entries)
@@ -157,6 +163,26 @@ class Relay:
         self._public_keys.clear()
         messages, joined = self._plan([(entry, sealed) for _, entry, sealed in entries], known)
         return Batch(entries[-1][0], len(entries), messages, joined)
+
+    def _topped_up(self, ahead: Batch) -> Batch:
+        """``ahead`` (read while the batch before it was in flight) and the events recorded
+        since, up to a batch's worth. Left to the next look-ahead, those would wait a whole
+        further step (a broker round trip and a position write): at a steady rate, most events
+        arrive while a batch is in flight. If they cannot be read or planned, ``ahead`` goes
+        alone and the next step meets the error the ordinary way."""
+        try:
+            more = self._prepare(ahead.position, ahead.joined, self.batch_size - ahead.events)
+        except Exception as error:
+            self.personal_data.forget()  # it may have seen events that will be planned again
+            log.warning("relay.top_up_failed", error=type(error).__name__)
+            return ahead
+        if more is None:
+            return ahead
+        cases = ahead.joined.keys() | more.joined.keys()
+        joined = {c: ahead.joined.get(c, set()) | more.joined.get(c, set()) for c in cases}
+        return Batch(
+            more.position, ahead.events + more.events, ahead.messages + more.messages, joined
+        )
 
     def _look_ahead(self, batch: Batch) -> Batch | None:
         """The batch after ``batch``, or None if there is none yet or it could not be read or

@@ -155,6 +155,26 @@ def test_the_relay_resumes_from_its_stored_position(
     assert sorted(e["case_id"] for e in events) == sorted([first, second])
 
 
+def test_a_batch_read_ahead_goes_out_with_what_was_recorded_after_it(
+    kafka_settings: Settings, service: CaseService, codec: Codec
+) -> None:
+    relay = build_relay(kafka_settings, service)
+    relay.batch_size = 2
+    for _ in range(2):
+        open_case(service)
+    late = open_case(service)  # read ahead while the first two are in flight
+    assert relay.step() == 2
+    record(service, late, "PoliceReportReceived", "police-khanh-hoa")  # recorded since
+
+    assert relay.step() == 2  # the report read ahead and the step recorded after it
+    relay._reset_producer()
+    assert {"hotline-111", "police-khanh-hoa"} <= relay.state.participants_of([late])[late]
+    topic = Topics(kafka_settings.topic_prefix).case_events
+    events = decoded(codec, consume(broker_endpoint(kafka_settings), topic, count=4))
+    steps = [e["event_type"] for e in events if e["case_id"] == late]
+    assert steps == ["CaseReported", "PoliceReportReceived"]
+
+
 def test_the_relay_finishes_and_returns_when_stopped(
     kafka_settings: Settings, service: CaseService
 ) -> None:
