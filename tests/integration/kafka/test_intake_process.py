@@ -140,6 +140,9 @@ def test_sigterm_finishes_the_batch_and_exits_zero(
         assert stop(intake) == 0
         restarted = spawn(settings, "intake", log=log)
         poll_until(lambda: len(recorded(service)) == stream.submissions, 60, "the rest")
+        # The first intake may have recorded everything before it stopped: signal the second
+        # once it runs (its handler installed), not while it is still importing.
+        poll_until(lambda: len(log_events(log, "intake.started")) == 2, 60, "second started")
         assert stop(restarted) == 0
     finally:
         intake.kill()
