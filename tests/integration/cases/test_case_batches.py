@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,18 +15,10 @@ from services.cases.application import CaseService, StepRequest
 from services.cases.privacy import case_keys
 from services.cases.views import RecordedStep
 from services.kafka.wakeup import waker_for
-from services.runtime.settings import Settings
 from services.runtime.supervisor import StopFlag
 
 NOW = 1_700_000_000_000
 PERSONAL = {"child_name": "Đinh Thị Mai"}
-
-
-@pytest.fixture
-def service(make_settings: Callable[..., Settings], database_url: str) -> Iterator[CaseService]:
-    app = CaseService.from_settings(make_settings(database_url=database_url))
-    yield app
-    app.close()
 
 
 def batch_of(cases: int, personal_every: int = 0) -> list[StepRequest]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +11,6 @@ import structlog
 
 from services.cases import errors
 from services.cases.application import CaseService
-from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
 PERSONAL = {
@@ -23,13 +21,6 @@ PERSONAL = {
     "reporter_name": "Katơr Văn Minh",
     "reporter_contact": "minh.reporter@example.vn",
 }
-
-
-@pytest.fixture
-def service(make_settings: Callable[..., Settings], database_url: str) -> Iterator[CaseService]:
-    app = CaseService.from_settings(make_settings(database_url=database_url))
-    yield app
-    app.close()
 
 
 def clear_forms(value: str) -> list[bytes]:

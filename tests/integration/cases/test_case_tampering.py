@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,17 +12,9 @@ import sqlalchemy as sa
 
 from services.cases.application import CaseService
 from services.cases.chain import ALTERED, INSERTED, MISSING, REORDERED, event_hash
-from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
 STEPS = 5
-
-
-@pytest.fixture
-def service(make_settings: Callable[..., Settings], database_url: str) -> Iterator[CaseService]:
-    app = CaseService.from_settings(make_settings(database_url=database_url))
-    yield app
-    app.close()
 
 
 @pytest.fixture

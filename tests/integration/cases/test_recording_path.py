@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -16,18 +16,10 @@ from services.cases.application import CaseService, StepRequest
 from services.cases.domainmodel import Case
 from services.cases.privacy import case_keys
 from services.cases.views import RecordedStep
-from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
 PERSONAL = {"child_name": "Hà Thị Lan"}
 Outcome = RecordedStep | errors.CaseError
-
-
-@pytest.fixture
-def service(make_settings: Callable[..., Settings], database_url: str) -> Iterator[CaseService]:
-    app = CaseService.from_settings(make_settings(database_url=database_url))
-    yield app
-    app.close()
 
 
 def alone(service: CaseService, requests: Sequence[StepRequest]) -> list[Outcome]:

@@ -5,7 +5,6 @@ the library's way only where its own does not read a state the library's way."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -15,16 +14,8 @@ from eventsourcing.persistence import TranscodingNotRegisteredError
 from services.cases.application import CaseService
 from services.cases.domainmodel import Case
 from services.cases.views import HistoryEntry, entry_of
-from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
-
-
-@pytest.fixture
-def service(make_settings: Callable[..., Settings], database_url: str) -> Iterator[CaseService]:
-    app = CaseService.from_settings(make_settings(database_url=database_url))
-    yield app
-    app.close()
 
 
 def the_librarys_way(service: CaseService) -> list[tuple[int, HistoryEntry, str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,17 +29,9 @@ from services.cases.domainmodel import Case
 from services.cases.privacy import case_keys, metadata
 from services.cases.rowinsert import RowInsert
 from services.cases.views import RecordedStep
-from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000
 PERSONAL = {"child_name": "Nguyễn Văn An", "child_birth_date": "2015-03-02"}
-
-
-@pytest.fixture
-def service(make_settings: Callable[..., Settings], database_url: str) -> Iterator[CaseService]:
-    app = CaseService.from_settings(make_settings(database_url=database_url))
-    yield app
-    app.close()
 
 
 def stored_rows(service: CaseService, case_id: str) -> list[StoredEvent]:
