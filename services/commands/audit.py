@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from rich.console import Console
 from rich.progress import Progress
 
@@ -210,8 +211,8 @@ def _with_progress(
     total = 0
     if table is not None:
         with audit.engine.connect() as connection:
-            total = int(connection.execute(table.select().with_only_columns(
-                table.c.id.count())).scalar() or 0)  # fmt: skip
+            count = sa.select(sa.func.count()).select_from(table)
+            total = int(connection.execute(count).scalar() or 0)
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("verify", total=total or None)
         return run(lambda done: bar.update(task, completed=done))

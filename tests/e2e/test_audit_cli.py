@@ -20,7 +20,7 @@ from services.runtime.settings import Settings
 from tests.casefactory import PERSONAL, new_case_id, payload
 from tests.integration.cases.test_case_tampering import Rows
 from tests.processes import run as backbone
-from tests.processes import spawn
+from tests.processes import run_in_terminal, spawn
 
 START = 1_760_000_000_000
 WITNESS = "procuracy-khanh-hoa"
@@ -40,6 +40,17 @@ def record_case(settings: Settings) -> str:
     service.record(case_id, "TransferredToCommune", body, "hotline-111", "s1", START + 1)
     service.close()
     return case_id
+
+
+def test_verify_all_at_a_terminal_shows_its_progress_then_the_verdict(settings: Settings) -> None:
+    """At a terminal the progress bar counts the store's events first (that count once failed
+    with a traceback only a person at a terminal saw)."""
+    record_case(settings)
+    assert backbone(settings, "audit", "checkpoint").returncode == 0
+    code, seen = run_in_terminal(settings, "verify", "--all", "--lang", "en")
+    assert code == 0, seen
+    assert "2 events in 1 cases, checkpoint of 2: intact" in seen
+    assert "Traceback" not in seen and "unexpected" not in seen
 
 
 def test_verify_all_passes_an_untouched_store_and_names_a_changed_row(settings: Settings) -> None:
