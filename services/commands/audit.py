@@ -16,6 +16,7 @@ from rich.progress import Progress
 
 from events import Topics
 from events.instants import from_millis, to_millis
+from projections.responsible import load_responsibility
 from services.audit.bundle import load, verify_bundle
 from services.audit.export import NothingToExport, Selection, export
 from services.audit.policy import load_policy
@@ -36,6 +37,7 @@ from services.commands.common import (
     print_json,
     settings_for,
 )
+from services.commands.errors import unknown_name
 from services.commands.submission import check_agency
 from services.ops.health import watch
 from services.runtime.i18n import Translator
@@ -190,6 +192,10 @@ def verify_all(args: argparse.Namespace) -> int:
     """``backbone verify --all``: the whole store against the signed checkpoints."""
     settings = settings_for(args)
     since = to_millis(args.since) if args.since else None
+    if args.area:  # a typo must not read as "0 cases, intact"
+        names = load_responsibility(settings.config_dir, load_agencies(settings.config_dir))
+        if not names.area_name(args.area):
+            raise unknown_name("area", args.area, names.area_names, "deploy/config/areas.toml")
     audit = AuditService.from_settings(settings)
     try:
         report = _with_progress(audit, lambda p: verify_store(audit, args.area, since, p))

@@ -53,6 +53,15 @@ def test_verify_all_at_a_terminal_shows_its_progress_then_the_verdict(settings: 
     assert "Traceback" not in seen and "unexpected" not in seen
 
 
+def test_verify_all_refuses_an_area_code_nobody_has(settings: Settings) -> None:
+    """A typo in --area would otherwise count 0 cases and call the store intact."""
+    record_case(settings)
+    assert backbone(settings, "audit", "checkpoint").returncode == 0
+    done = backbone(settings, "verify", "--all", "--area", "5880", "--lang", "en")
+    assert done.returncode != 0 and "intact" not in done.stdout
+    assert "unknown area '5880'" in done.stdout + done.stderr
+
+
 def test_verify_all_passes_an_untouched_store_and_names_a_changed_row(settings: Settings) -> None:
     case_id = record_case(settings)
     assert backbone(settings, "audit", "checkpoint").returncode == 0
