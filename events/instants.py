@@ -33,8 +33,9 @@ def millis_within(value: Any) -> Any:
 
 
 def from_millis(value: int) -> datetime:
-    """Epoch milliseconds as an aware UTC instant."""
-    return EPOCH + timedelta(milliseconds=value)
+    """Epoch milliseconds as an aware UTC instant (a product of timedeltas: exact, and half
+    the cost of building one from a keyword; out of range raises OverflowError either way)."""
+    return EPOCH + MILLISECOND * value
 
 
 def now_millis() -> int:
