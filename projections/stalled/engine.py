@@ -273,9 +273,7 @@ def _closed(ob: Obligation, fact: CaseFact) -> Obligation:
     closed_at = max(fact.occurred_at, ob.opened_at)
     late = closed_at > ob.due_in_force(closed_at)
     known = max(fact.recorded_at, ob.on_record_from)
-    return replace(
-        ob, closed_at=closed_at, closed_by=fact.event_type, met_late=late, closed_known_at=known
-    )
+    return ob.closed(closed_at, fact.event_type, late, known)
 
 
 def _subjects(rule: Rule, fact: CaseFact) -> list[Mapping[str, object]]:
