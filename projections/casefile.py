@@ -30,6 +30,9 @@ class CaseFile:
     reported: dict[ObligationId, int] = field(default_factory=dict)
     wake_at: dict[ObligationId, datetime | None] = field(default_factory=dict)
     changed: dict[ObligationId, Obligation] = field(default_factory=dict)
+    # Per loaded obligation, its reported level and next wake-up (epoch ms) as its row holds
+    # them: one the engine left alone is written again only when the review moved either.
+    stored: dict[ObligationId, tuple[int, int | None]] = field(default_factory=dict)
     steps: list[tuple[str, CaseFact]] = field(default_factory=list)
     relieved_at: datetime | None = None  # recording of the last step that closed or moved an
     # obligation already reported overdue: the date of a recovery, if the review finds one

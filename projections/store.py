@@ -248,6 +248,7 @@ def _add_obligation(file: CaseFile, row: Mapping[Any, Any]) -> None:
         file.case_id, file.state.last_sequence, file.state.context, (*file.state.obligations, ob)
     )
     file.reported[ob.ident] = row["reported_level"]
+    file.stored[ob.ident] = (row["reported_level"], row["wake_at"])
 
 
 def _case_row(file: CaseFile) -> dict[str, Any]:
@@ -264,17 +265,17 @@ def _case_row(file: CaseFile) -> dict[str, Any]:
 
 
 def _obligation_rows(file: CaseFile) -> list[dict[str, Any]]:
+    """Rows of the obligations the batch changed: opened, closed or moved by a step, or given
+    another reported level or wake-up by the review. An open obligation the case had already,
+    as its row holds it, is not written again (each row costs its table and four indexes)."""
     current = {ob.ident: ob for ob in file.state.obligations}
     rows = []
     for ident, ob in (file.changed | current).items():
         wake = file.wake_at.get(ident) if ob.is_open else None
-        rows.append(
-            obligation_row(ob)
-            | {
-                "reported_level": file.reported.get(ident, 0),
-                "wake_at": None if wake is None else to_millis(wake),
-            }
-        )
+        alerting = (file.reported.get(ident, 0), None if wake is None else to_millis(wake))
+        if ident not in file.changed and file.stored.get(ident) == alerting:
+            continue
+        rows.append(obligation_row(ob) | {"reported_level": alerting[0], "wake_at": alerting[1]})
     return rows
 
 

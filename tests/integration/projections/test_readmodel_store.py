@@ -229,3 +229,35 @@ def test_the_case_view_has_the_ordered_steps_and_open_obligations(feed: Any) -> 
         "support_plan_drafted",
         "legal_aid_assigned",
     }
+
+
+def _mark(proj: Projector) -> None:
+    """Set a column the projector derives (from ``due_history``) whenever it writes a row,
+    to see which rows it writes again."""
+    with proj.db.begin() as conn:
+        conn.execute(sa.update(proj.model.obligations).values(earliest_due_at=MARK))
+
+
+MARK = 1
+
+
+def test_an_open_obligation_a_step_leaves_alone_is_not_written_again(
+    feed: Any, clock: FakeClock
+) -> None:
+    story = CaseStory().add("LegalAidRequested", T0)
+    feed(*story.messages)
+    _mark(feed.projector)
+
+    feed(*story.add("ConsentRecorded", T0 + HOUR).messages[1:])  # closes and moves nothing
+    assert [r["earliest_due_at"] for r in rows(feed.projector, "obligations")] == [MARK]
+
+    clock.now = T0 + 6 * DAY  # overdue: the review gives it another reported level
+    feed(*story.add("ConsentRecorded", T0 + 6 * DAY).messages[2:])
+    (overdue,) = rows(feed.projector, "obligations")
+    assert overdue["earliest_due_at"] == overdue["due_at"] and overdue["reported_level"] == 1
+
+    _mark(feed.projector)
+    feed(*story.add("LegalAidAssigned", T0 + 6 * DAY, role="legal_aid").messages[3:])
+    (closed,) = rows(feed.projector, "obligations")
+    assert closed["earliest_due_at"] == closed["due_at"]
+    assert closed["closed_at"] == to_millis(T0 + 6 * DAY)
