@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -112,9 +113,10 @@ class Obligation:
         """
         return due - (self.counted_from or self.opened_at)
 
-    @property
+    @cached_property
     def ident(self) -> ObligationId:
-        """The stable identity of the obligation (a natural primary key)."""
+        """The stable identity of the obligation (a natural primary key). Kept once made: a
+        batch asks for it some ten times per obligation, and no copy changes these fields."""
         return (self.case_id, self.rule_id, self.key, self.opened_seq)
 
     @property
