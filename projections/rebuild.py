@@ -28,6 +28,10 @@ from projections.store import Partition, load_positions
 from services.runtime.logs import get_logger
 
 log = get_logger(__name__)
+# Messages per batch of a replay at least: no one waits on a rebuild's batch, and batches of
+# 2,000 cost a tenth less CPU per event than the live process's 500 (the positions, the case
+# lookups, the statements and the commit's sync are per batch), for a working set of a few MB.
+REPLAY_BATCH = 2000
 # Columns the engine and the steps decide; the alerting ones depend on when the timer ran.
 IGNORED = frozenset({"stalled", "level", "stall_count", "reported_level", "wake_at"})
 

@@ -18,7 +18,14 @@ from rich.table import Table
 
 from projections.queries import Filters, case_view, stalled_cases
 from projections.readmodel import REBUILD_PREFIX, ReadModel
-from projections.rebuild import Comparison, changed_since, compare, replace_live, replay_to
+from projections.rebuild import (
+    REPLAY_BATCH,
+    Comparison,
+    changed_since,
+    compare,
+    replace_live,
+    replay_to,
+)
 from projections.responsible import Responsibility, load_responsibility
 from projections.statistics.duties import duty_json
 from projections.wiring import build_feed, build_projector, build_runner
@@ -88,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
 def rebuild_model(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     projector = build_projector(settings, ReadModel(REBUILD_PREFIX))
-    messages, fixed = replay_to(projector, build_feed(settings), settings.batch_size)
+    batch = max(settings.batch_size, REPLAY_BATCH)
+    messages, fixed = replay_to(projector, build_feed(settings), batch)
     live = ReadModel().create(projector.db)
     left_out = (
         None if args.replace else changed_since(projector.db, live, build_feed(settings), fixed)
