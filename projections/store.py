@@ -6,6 +6,7 @@ crash writes the same rows again instead of failing.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
@@ -27,6 +28,16 @@ from projections.stalled.alerts import Watch
 from projections.statistics.tables import statistics_rows
 
 Partition = tuple[str, int]
+
+# The SQLite driver binds int, float and str at once; for any other value, None and bool among
+# them, it looks for an adapter, then for ``__adapt__`` and ``__conform__``, formatting an
+# AttributeError for each miss before it binds NULL or 0/1 after all: some ten values per event
+# (an obligation row has three booleans and up to eight NULLs), 4 % of the projection's
+# instructions. Registered adapters bind the same NULL and 0/1 at once (process-wide, as the
+# driver keeps its adapters; nothing else changes for any other value written through it).
+sqlite3.register_adapter(bool, int)
+_NULL: dict[None, None] = {}
+sqlite3.register_adapter(type(None), _NULL.get)  # a C callable that answers None for anything
 CHUNK = 500  # ids per IN (...) list
 
 
