@@ -149,12 +149,16 @@ class CaseService(Application[UUID]):
     def record_many(self, requests: Sequence[StepRequest]) -> list[RecordedStep | errors.CaseError]:
         """Apply submissions in order and save them all in one transaction.
 
-        Each outcome is the recorded step or the refusal of that submission. If another
-        writer changed one of the cases meanwhile, nothing of the batch was saved and each
-        submission is recorded on its own instead (with ``record``'s retries): submission ids
-        make that safe.
+        Each outcome is the recorded step or the refusal of that submission. If the batch
+        collided with what is stored (a case it took to be new, or another writer changed one
+        of its cases meanwhile), nothing of it was saved: it is applied once more to all its
+        cases as read, and should that collide too, each submission is recorded on its own
+        (with ``record``'s retries): submission ids make that safe. A batch sent again after a
+        crash thus costs two batches, not a transaction per submission.
         """
         outcomes = self._record_batch(requests)
+        if outcomes is None:
+            outcomes = self._record_batch(requests, presume_new=False)
         if outcomes is None:
             log.info("case.batch_conflict", submissions=len(requests))
             return [self._outcome_alone(request) for request in requests]
@@ -313,16 +317,24 @@ class CaseService(Application[UUID]):
         return self.recorder
 
     def _record_batch(
-        self, requests: Sequence[StepRequest], *, ordered_erasure: bool = False
+        self,
+        requests: Sequence[StepRequest],
+        *,
+        ordered_erasure: bool = False,
+        presume_new: bool = True,
     ) -> list[RecordedStep | errors.CaseError] | None:
         """The one recording path: apply the submissions to their cases as read now and save
         the new events and keys in one transaction; None (nothing saved) on a version
-        conflict."""
-        with self._recorder.reading() as connection:  # cases and keys, on one connection
-            cases = self._load_many((request.case_id for request in requests), connection)
-            with_data = {r.case_id for r in requests if r.personal_data}
-            unstored = [c for c in with_data if c in cases and cases[c] is None]
-            keys = self.keys.batch(with_data, connection, unstored=unstored)
+        conflict.
+
+        A case whose first submission in the batch is its report is not read (with
+        ``presume_new``): it is taken to be new, as a report says. Should it exist after all,
+        its first event (and its key) collide with the stored ones when the batch is saved, and
+        nothing of the batch is kept (None), as with any other writer's conflict. A refusal
+        decided on that presumption is kept only once the store confirms that the case is
+        indeed not there; otherwise the batch is applied again to its cases as read."""
+        new = _reported_first(requests) if presume_new else set()
+        cases, keys = self._read_cases(requests, new)
         batch = StepBatch(
             cases,
             keys,
@@ -331,6 +343,9 @@ class CaseService(Application[UUID]):
             find=self._find,
         )
         outcomes = [batch.apply(r, ordered_erasure=ordered_erasure) for r in requests]
+        refused = {r.case_id for r, o in zip(requests, outcomes, strict=True) if _refused(o)}
+        if refused & new and self._any_stored(refused & new):
+            return self._record_batch(requests, ordered_erasure=ordered_erasure, presume_new=False)
         if batch.changed:
             try:
                 self._save(batch.keys, *batch.changed)
@@ -341,11 +356,42 @@ class CaseService(Application[UUID]):
                 _log_recorded(request, outcome)
         return outcomes
 
-    def _record_alone(self, request: StepRequest, *, ordered_erasure: bool = False) -> RecordedStep:
+    def _read_cases(
+        self, requests: Sequence[StepRequest], new: set[str]
+    ) -> tuple[dict[str, Case | None], BatchKeys]:
+        """The batch's cases (the ``new`` ones as not reported, unread) and the keys of those
+        with personal data, read together on one connection; no read at all when every case
+        is new."""
+        with_data = {r.case_id for r in requests if r.personal_data}
+        unread = [r.case_id for r in requests if r.case_id not in new]
+        if not unread:
+            return dict.fromkeys(new), self.keys.batch(with_data, unstored=with_data)
+        with self._recorder.reading() as connection:  # cases and keys, on one connection
+            cases = self._load_many(unread, connection)
+            cases.update(dict.fromkeys(new))
+            unstored = [c for c in with_data if c in cases and cases[c] is None]
+            keys = self.keys.batch(with_data, connection, unstored=unstored)
+        return cases, keys
+
+    def _any_stored(self, case_ids: Iterable[str]) -> bool:
+        wanted = []
+        for case_id in case_ids:
+            try:
+                wanted.append(UUID(case_id))
+            except (ValueError, TypeError, AttributeError):
+                continue
+        return bool(self._recorder.select_cases(wanted))
+
+    def _record_alone(
+        self, request: StepRequest, *, ordered_erasure: bool = False, presume_new: bool = True
+    ) -> RecordedStep:
         """A batch of one, tried again after a version conflict (the rules are checked again
-        on the fresh state); a refusal is raised."""
+        on the fresh state, read: a report taken to be new may be the conflict); a refusal is
+        raised."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            outcomes = self._record_batch([request], ordered_erasure=ordered_erasure)
+            outcomes = self._record_batch(
+                [request], ordered_erasure=ordered_erasure, presume_new=presume_new and attempt == 1
+            )
             if outcomes is None:
                 log.info("case.version_conflict", case_id=request.case_id, attempt=attempt)
                 time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 8)))
@@ -357,7 +403,7 @@ class CaseService(Application[UUID]):
 
     def _outcome_alone(self, request: StepRequest) -> RecordedStep | errors.CaseError:
         try:
-            return self._record_alone(request)
+            return self._record_alone(request, presume_new=False)  # after a batch's conflict
         except errors.CaseError as refusal:
             return refusal
 
@@ -378,6 +424,18 @@ class CaseService(Application[UUID]):
             return self._decode(stored)
         except Exception:  # any undecodable state is evidence of tampering, not a crash
             return None
+
+
+def _reported_first(requests: Sequence[StepRequest]) -> set[str]:
+    """The cases whose first submission in ``requests`` is their report."""
+    first: dict[str, str] = {}
+    for request in requests:
+        first.setdefault(request.case_id, request.step)
+    return {case_id for case_id, step in first.items() if step == CASE_REPORTED}
+
+
+def _refused(outcome: RecordedStep | errors.CaseError) -> bool:
+    return isinstance(outcome, errors.CaseError)
 
 
 def _log_recorded(request: StepRequest, outcome: RecordedStep) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from services.cases import errors
 from services.cases.application import CaseService, StepRequest
 from services.cases.privacy import case_keys
 from services.cases.views import RecordedStep
@@ -118,3 +119,46 @@ def test_the_relay_is_woken_by_a_write_not_by_its_timeout(service: CaseService) 
     writer.join()
     waker.close()
     assert 0.5 <= waited < 15  # not before the write, and long before the timeout
+
+
+def test_a_batch_of_new_cases_reads_no_case_and_no_key(service: CaseService) -> None:
+    engine = service.recorder.datastore.engine  # type: ignore[attr-defined]
+    seen = statements_on(engine, lambda: service.record_many(batch_of(5, personal_every=2)))
+    assert [s for s in seen if s.startswith("select")] == []
+    assert len([s for s in seen if s.startswith("insert into cases_events")]) == 1
+
+
+def test_a_report_of_a_stored_case_is_answered_as_if_the_case_had_been_read(
+    service: CaseService,
+) -> None:
+    """A case first reported in a batch is taken to be new, unread: when it was stored
+    already, the batch collides with it and each submission is answered on the stored case."""
+    stored = batch_of(1, personal_every=1)
+    service.record_many(stored)
+    case_id = stored[0].case_id
+    again = StepRequest(case_id, "CaseReported", {"channel": "web"}, "hotline-111", "other", NOW)
+    fresh = batch_of(1)
+    outcomes = service.record_many([stored[0], *fresh, again])
+    assert isinstance(outcomes[0], RecordedStep) and outcomes[0].duplicate
+    assert all(isinstance(o, RecordedStep) and not o.duplicate for o in outcomes[1:-1])
+    assert isinstance(outcomes[-1], errors.DuplicateCase)
+    assert len(service.history(case_id)) == 4
+    assert len(service.history(fresh[0].case_id)) == 4
+    assert service.read_personal_data(case_id, "commune-22921") == PERSONAL
+
+
+def test_a_refusal_of_a_report_taken_as_new_is_decided_on_the_stored_case(
+    service: CaseService,
+) -> None:
+    """A resent report refused by the rules (a name in its payload) would be refused so on a
+    new case; on the stored case, its id is one already used for another submission."""
+    stored = batch_of(1)
+    service.record_many(stored)
+    first = stored[0]
+    fields = {**first.fields, "child_name": "Lê Văn Tám"}
+    changed = StepRequest(first.case_id, first.step, fields, first.agency, "r0", NOW)
+    (outcome,) = service.record_many([changed])
+    assert isinstance(outcome, errors.SubmissionIdReused)
+    new = StepRequest(str(uuid.uuid4()), first.step, fields, first.agency, "r0", NOW)
+    (outcome,) = service.record_many([new])
+    assert isinstance(outcome, errors.PersonalDataInPayload)
