@@ -35,7 +35,7 @@ from services.cases.agencies import AgencyDirectory, load_agencies
 from services.cases.chain import ChainedEvent, Verification, verify_chain
 from services.cases.domainmodel import CASE_REPORTED, PERSONAL_DATA_ERASED, Case
 from services.cases.privacy import BatchKeys, KeyStore, create_key_engine, load_master_key
-from services.cases.recorder import FACTORY_TOPIC, BatchRecorder
+from services.cases.recorder import FACTORY_TOPIC, BatchRecorder, event_rows
 from services.cases.recording import StepBatch, agency_on, case_uuid
 from services.cases.recording import StepRequest as StepRequest  # callers import it from here
 from services.cases.storedentries import EntryReader
@@ -300,10 +300,10 @@ class CaseService(Application[UUID]):
         path adds what this application does not use (snapshots, followers notified
         in-process, protocol checks per object), and mapping the events before the
         transaction opens keeps PostgreSQL's table lock short."""
-        stored = [self.mapper.to_stored_event(e) for case in cases for e in case.collect_events()]
+        rows = event_rows(self.mapper, (e for case in cases for e in case.collect_events()))
         with self._recorder.transaction(commit=True) as session:
             keys.write(session.connection())
-            self._recorder.insert_events(stored, session=session)
+            self._recorder.insert_rows(session, rows)
 
     @property
     def events_channel(self) -> str:

@@ -33,7 +33,7 @@ from services.cases.domainmodel import (
     Submission,
 )
 from services.cases.privacy import BatchKeys
-from services.cases.views import RecordedStep, recorded
+from services.cases.views import RecordedStep, recorded, recorded_now
 from services.cases.workflow import Workflow
 from services.runtime.logs import get_logger
 
@@ -128,7 +128,7 @@ class StepBatch:
                 submission = replace(submission, sealed_personal_data=sealed)
             case.record(submission, self._workflow)
         self._changed[case_id] = case
-        return recorded(case_id, case.last_receipt, duplicate=False)
+        return recorded_now(case_id, case.last_event)
 
     def _submission(self, request: StepRequest) -> Submission:
         agency = agency_on(self._agencies, request.agency, request.occurred_at)

@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+_NOTHING = object()
+
 
 class RowInsert:
     """The INSERT of rows of ``columns`` (values in that order) into ``table``."""
@@ -30,6 +32,7 @@ class RowInsert:
             for index, name in enumerate(names)
             if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         ]
+        self._last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(self._process)
         self._many_rows = dialect.name == "postgresql"
         if self._many_rows:  # psycopg's positional placeholders, a group of them per row
             self._head = compiled.string.split(" VALUES ")[0] + " VALUES "
@@ -52,7 +55,17 @@ class RowInsert:
             connection.exec_driver_sql(statement, tuple(v for row in chunk for v in row))
 
     def _bind(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """The row's values as the driver takes them. The value of each processed column is
+        processed again only when it is not the previous row's very object: a batch's events
+        follow each other case by case, and share their case's id (a UUID bound as bytes or
+        text by a Python type decorator, which cost more than the rest of the row)."""
         values = list(row)
-        for index, process in self._process:
-            values[index] = process(values[index])
+        last = self._last
+        for position, (index, process) in enumerate(self._process):
+            value = values[index]
+            given, bound = last[position]
+            if value is not given:
+                bound = process(value)
+                last[position] = (value, bound)
+            values[index] = bound
         return tuple(values)

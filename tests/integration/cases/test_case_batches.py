@@ -93,10 +93,10 @@ def test_a_batch_that_fails_to_save_leaves_no_key_behind(service: CaseService) -
     def failing_insert(*_: object, **__: object) -> list[object]:
         raise RuntimeError("the disk filled up")
 
-    service.recorder.insert_events = failing_insert  # type: ignore[method-assign]
+    service.recorder.insert_rows = failing_insert  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         service.record_many(requests)
-    del service.recorder.insert_events
+    del service.recorder.insert_rows
     assert keys_of(service, {r.case_id for r in requests}) == set()
     assert all(isinstance(o, RecordedStep) for o in service.record_many(requests))
     assert len(keys_of(service, {r.case_id for r in requests})) == 2
