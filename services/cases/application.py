@@ -2,12 +2,13 @@
 
 One event store for both databases: eventsourcing with the ``eventsourcing_sqlalchemy``
 persistence module on ``settings.effective_database_url`` (SQLite or PostgreSQL). Recording has
-one path: ``record`` is a batch of one and ``record_many`` a batch of many; each reads its cases,
-applies the submissions (:mod:`services.cases.recording`, where the order of the checks is
-written down) and saves the new events and case keys in one transaction. A version conflict
-(another agency wrote a case meanwhile) reloads and retries, which is safe because the rules are
-checked again on the fresh state; a ``submission_id`` already recorded on the case returns the
-recorded event.
+one path: ``record`` is a batch of one and ``record_many`` a batch of many; each reads its cases
+(but those it reports and those this process kept from its last batches, whose conflicts the
+store's unique version catches), applies the submissions (:mod:`services.cases.recording`,
+where the order of the checks is written down) and saves the new events and case keys in one
+transaction. A version conflict (another agency wrote a case meanwhile) reloads and retries,
+which is safe because the rules are checked again on the fresh state; a ``submission_id``
+already recorded on the case returns the recorded event.
 
 Over 300 lines because this is the one ``eventsourcing`` Application of cases: its commands
 and queries share the application's repository, mapper and recorder, which is why they sit in
@@ -35,6 +36,7 @@ from services.cases.agencies import AgencyDirectory, load_agencies
 from services.cases.chain import ChainedEvent, Verification, verify_chain
 from services.cases.domainmodel import CASE_REPORTED, PERSONAL_DATA_ERASED, Case
 from services.cases.privacy import BatchKeys, KeyStore, create_key_engine, load_master_key
+from services.cases.recent import RecentCases
 from services.cases.recorder import FACTORY_TOPIC, BatchRecorder, event_rows
 from services.cases.recording import StepBatch, agency_on, case_uuid
 from services.cases.recording import StepRequest as StepRequest  # callers import it from here
@@ -81,6 +83,7 @@ class CaseService(Application[UUID]):
         self.agencies = agencies
         self.keys = keys
         self.database_url = settings.effective_database_url
+        self._recent = RecentCases()
         # The event table is created by the recorder; other processes may be creating it too.
         despite_racing_creators(lambda: super(CaseService, self).__init__(env=store_env(settings)))
 
@@ -323,18 +326,21 @@ class CaseService(Application[UUID]):
         ordered_erasure: bool = False,
         presume_new: bool = True,
     ) -> list[RecordedStep | errors.CaseError] | None:
-        """The one recording path: apply the submissions to their cases as read now and save
-        the new events and keys in one transaction; None (nothing saved) on a version
-        conflict.
+        """The one recording path: apply the submissions to their cases and save the new
+        events and keys in one transaction; None (nothing saved) on a version conflict.
 
-        A case whose first submission in the batch is its report is not read (with
-        ``presume_new``): it is taken to be new, as a report says. Should it exist after all,
-        its first event (and its key) collide with the stored ones when the batch is saved, and
-        nothing of the batch is kept (None), as with any other writer's conflict. A refusal
-        decided on that presumption is kept only once the store confirms that the case is
-        indeed not there; otherwise the batch is applied again to its cases as read."""
+        With ``presume_new``, a case whose first submission in the batch is its report is not
+        read (it is taken to be new, as a report says), nor is a case this process kept from a
+        batch before (:mod:`services.cases.recent`). Should such a case be other than taken
+        (stored after all, moved on by another writer), the batch's first event on it takes a
+        version that is stored already, so the batch collides when it is saved and nothing of
+        it is kept (None), as with any other writer's conflict. A refusal decided on a case
+        taken so stands only once the store shows the case where it was taken to be;
+        otherwise the batch is applied again to its cases as read."""
         new = _reported_first(requests) if presume_new else set()
-        cases, keys = self._read_cases(requests, new)
+        kept = self._recent.take(_case_ids(requests, new)) if presume_new else {}
+        taken = {case_id: case.version for case_id, case in kept.items()} | dict.fromkeys(new, 0)
+        cases, keys = self._read_cases(requests, new, kept)
         batch = StepBatch(
             cases,
             keys,
@@ -344,43 +350,47 @@ class CaseService(Application[UUID]):
         )
         outcomes = [batch.apply(r, ordered_erasure=ordered_erasure) for r in requests]
         refused = {r.case_id for r, o in zip(requests, outcomes, strict=True) if _refused(o)}
-        if refused & new and self._any_stored(refused & new):
+        if refused & taken.keys() and self._moved({c: taken[c] for c in refused & taken.keys()}):
             return self._record_batch(requests, ordered_erasure=ordered_erasure, presume_new=False)
         if batch.changed:
             try:
                 self._save(batch.keys, *batch.changed)
             except IntegrityError:
                 return None
+        self._recent.keep(cases)
         for request, outcome in zip(requests, outcomes, strict=True):
             if isinstance(outcome, RecordedStep) and not outcome.duplicate:
                 _log_recorded(request, outcome)
         return outcomes
 
     def _read_cases(
-        self, requests: Sequence[StepRequest], new: set[str]
+        self, requests: Sequence[StepRequest], new: set[str], kept: dict[str, Case]
     ) -> tuple[dict[str, Case | None], BatchKeys]:
-        """The batch's cases (the ``new`` ones as not reported, unread) and the keys of those
-        with personal data, read together on one connection; no read at all when every case
-        is new."""
+        """The batch's cases (the ``new`` ones as not reported and the ``kept`` ones as kept,
+        unread) and the keys of those with personal data (read: a key may have been destroyed
+        since), read together on one connection; no read at all when there is none to do."""
         with_data = {r.case_id for r in requests if r.personal_data}
-        unread = [r.case_id for r in requests if r.case_id not in new]
-        if not unread:
-            return dict.fromkeys(new), self.keys.batch(with_data, unstored=with_data)
+        unread = [c for c in _case_ids(requests, new) if c not in kept]
+        cases: dict[str, Case | None] = dict.fromkeys(new)
+        cases.update(kept)
+        if not unread and not with_data - new:
+            return cases, self.keys.batch(with_data, unstored=with_data)
         with self._recorder.reading() as connection:  # cases and keys, on one connection
-            cases = self._load_many(unread, connection)
-            cases.update(dict.fromkeys(new))
+            cases.update(self._load_many(unread, connection))
             unstored = [c for c in with_data if c in cases and cases[c] is None]
             keys = self.keys.batch(with_data, connection, unstored=unstored)
         return cases, keys
 
-    def _any_stored(self, case_ids: Iterable[str]) -> bool:
-        wanted = []
-        for case_id in case_ids:
+    def _moved(self, taken: Mapping[str, int]) -> bool:
+        """True when a case is not stored at the version it was taken to be at (0: new)."""
+        ids = {}
+        for case_id in taken:
             try:
-                wanted.append(UUID(case_id))
+                ids[UUID(case_id)] = case_id
             except (ValueError, TypeError, AttributeError):
                 continue
-        return bool(self._recorder.select_cases(wanted))
+        stored = self._recorder.select_versions(ids)
+        return any(stored.get(uuid, 0) != taken[case_id] for uuid, case_id in ids.items())
 
     def _record_alone(
         self, request: StepRequest, *, ordered_erasure: bool = False, presume_new: bool = True
@@ -432,6 +442,11 @@ def _reported_first(requests: Sequence[StepRequest]) -> set[str]:
     for request in requests:
         first.setdefault(request.case_id, request.step)
     return {case_id for case_id, step in first.items() if step == CASE_REPORTED}
+
+
+def _case_ids(requests: Sequence[StepRequest], leaving: set[str]) -> list[str]:
+    """The cases of ``requests`` but those in ``leaving``, each once, in order."""
+    return [c for c in dict.fromkeys(r.case_id for r in requests) if c not in leaving]
 
 
 def _refused(outcome: RecordedStep | errors.CaseError) -> bool:

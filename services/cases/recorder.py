@@ -147,6 +147,20 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
             found.setdefault(_as_uuid(originator_id), []).append(stored)
         return found
 
+    def select_versions(self, originator_ids: Iterable[UUID]) -> dict[UUID, int]:
+        """The latest stored version of each given case (absent cases left out)."""
+        wanted = sorted(set(originator_ids))
+        if not wanted:
+            return {}
+        table = self._table
+        query = (
+            sa.select(table.c.originator_id, sa.func.max(table.c.originator_version))
+            .where(table.c.originator_id.in_(wanted))
+            .group_by(table.c.originator_id)
+        )
+        with self.reading() as connection:
+            return {_as_uuid(case): version for case, version in connection.execute(query)}
+
     @cached_property
     def _select_cases(self) -> sa.Select[Any]:
         """Built once: building it for each batch's list of ids cost more than running it."""

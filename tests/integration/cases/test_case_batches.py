@@ -16,6 +16,7 @@ from services.cases.application import CaseService, StepRequest
 from services.cases.privacy import case_keys
 from services.cases.views import RecordedStep
 from services.kafka.wakeup import waker_for
+from services.runtime.settings import Settings
 from services.runtime.supervisor import StopFlag
 
 NOW = 1_700_000_000_000
@@ -59,22 +60,77 @@ def keys_of(service: CaseService, case_ids: set[str]) -> set[str]:
         return set(conn.execute(query).scalars())
 
 
+def later_steps(batch: list[StepRequest], submission_id: str = "t") -> list[StepRequest]:
+    fields = {"needs": ["food"]}
+    return [
+        StepRequest(r.case_id, "NeedsAssessed", fields, "commune-22738", submission_id, NOW)
+        for r in batch
+        if r.step == "CaseReported"
+    ]
+
+
+def case_reads_and_writes(service: CaseService, batch: list[StepRequest]) -> tuple[int, int]:
+    engine = service.recorder.datastore.engine  # type: ignore[attr-defined]
+    seen = statements_on(engine, lambda: service.record_many(batch))
+    reads = [s for s in seen if s.startswith("select") and "cases_events" in s]
+    writes = [s for s in seen if s.startswith("insert into cases_events")]
+    return len(reads), len(writes)
+
+
 def test_a_batch_reads_its_cases_in_one_query_and_writes_its_events_in_one_insert(
+    service: CaseService, settings: Settings
+) -> None:
+    first = batch_of(10)
+    CaseService.from_settings(settings).record_many(first)  # by another writer: none kept here
+    later = later_steps(first)
+    assert case_reads_and_writes(service, later) == (1, 1)
+    assert all(len(service.history(r.case_id)) == 5 for r in later)
+
+
+def test_the_cases_a_service_saved_are_not_read_again_by_its_next_batch(
     service: CaseService,
 ) -> None:
     first = batch_of(10)
     service.record_many(first)
-    later = [
-        StepRequest(r.case_id, "NeedsAssessed", {"needs": ["food"]}, "commune-22738", "t", NOW)
-        for r in first
-        if r.step == "CaseReported"
-    ]
-    engine = service.recorder.datastore.engine  # type: ignore[attr-defined]
-    seen = statements_on(engine, lambda: service.record_many(later))
-    reads = [s for s in seen if s.startswith("select") and "cases_events" in s]
-    writes = [s for s in seen if s.startswith("insert into cases_events")]
-    assert (len(reads), len(writes)) == (1, 1)
+    later = later_steps(first)
+    assert case_reads_and_writes(service, later) == (0, 1)
     assert all(len(service.history(r.case_id)) == 5 for r in later)
+    for r in later:
+        assert service.verify(r.case_id).ok
+
+
+def test_a_kept_case_another_writer_moved_on_is_read_again_and_nothing_is_lost(
+    service: CaseService, settings: Settings
+) -> None:
+    first = batch_of(3)
+    service.record_many(first)
+    other = CaseService.from_settings(settings)
+    moved = later_steps(first[:1], "other")
+    assert isinstance(other.record_many(moved)[0], RecordedStep)
+    other.close()
+    outcomes = service.record_many(later_steps(first, "mine"))  # one case kept stale
+    assert [o.sequence for o in outcomes if isinstance(o, RecordedStep)] == [6, 5, 5]
+    history = service.history(first[0].case_id)
+    assert [e.submission_id for e in history][-2:] == ["other", "mine"]
+    assert service.verify(first[0].case_id).ok
+
+
+def test_a_refusal_on_a_kept_case_is_decided_on_the_case_as_stored(
+    service: CaseService, settings: Settings
+) -> None:
+    """Kept closed here, reopened by another writer: a step allowed only on an open case is
+    recorded, not refused on the kept copy."""
+    (report,) = batch_of(1)[:1]
+    case_id = report.case_id
+    closed = StepRequest(case_id, "CaseClosed", {}, "commune-22738", "close", NOW)
+    assert all(isinstance(o, RecordedStep) for o in service.record_many([report, closed]))
+    other = CaseService.from_settings(settings)
+    reopened = StepRequest(case_id, "CaseReopened", {}, "commune-22738", "reopen", NOW)
+    assert isinstance(other.record_many([reopened])[0], RecordedStep)
+    other.close()
+    (outcome,) = service.record_many(later_steps([report], "after"))
+    assert isinstance(outcome, RecordedStep) and outcome.sequence == 4
+    assert service.verify(case_id).ok
 
 
 def test_keys_are_made_for_the_cases_with_personal_data_only(service: CaseService) -> None:
