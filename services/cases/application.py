@@ -305,8 +305,8 @@ class CaseService(Application[UUID]):
         transaction opens keeps PostgreSQL's table lock short."""
         rows = event_rows(self.mapper, (e for case in cases for e in case.collect_events()))
         with self._recorder.transaction(commit=True) as session:
-            keys.write(session.connection())
-            self._recorder.insert_rows(session, rows)
+            self._recorder.insert_rows(session, rows, keys.insert(session.get_bind().dialect))
+        keys.log_created()
 
     @property
     def events_channel(self) -> str:

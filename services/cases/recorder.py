@@ -36,7 +36,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.orm import Session
 
 from services.cases.canonical import PLAIN_SCALARS, is_plain
-from services.cases.rowinsert import RowInsert
+from services.cases.rowinsert import Along, RowInsert
 
 FACTORY_TOPIC = "services.cases.recorder:CaseStoreFactory"
 
@@ -51,10 +51,15 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
         self.insert_rows(session, rows)
         return []  # no recordings: nothing follows this application in-process
 
-    def insert_rows(self, session: Session, rows: Sequence[EventRow]) -> None:
+    def insert_rows(
+        self, session: Session, rows: Sequence[EventRow], along: Along | None = None
+    ) -> None:
         """Insert the rows of stored events (:func:`event_rows`) in ``session``'s transaction,
-        after the library's table lock and with its NOTIFY."""
+        after the library's table lock and with its NOTIFY; ``along``: another table's rows
+        that go with them (the batch's new case keys), in their statement where it can."""
         if not rows:
+            if along is not None:
+                along[0].execute(session.connection(), along[1])
             return
         if self._on_postgresql:
             self._lock_and_notify(session)
@@ -62,7 +67,7 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
             if self._has_autoincrementing_ids:
                 self._lock_table(session)
             self._notify_channel(session)
-        self._row_insert.execute(session.connection(), rows)
+        self._row_insert.execute(session.connection(), rows, along)
 
     def select_notifications(
         self,
