@@ -329,16 +329,16 @@ class CaseService(Application[UUID]):
         """The one recording path: apply the submissions to their cases and save the new
         events and keys in one transaction; None (nothing saved) on a version conflict.
 
-        With ``presume_new``, a case whose first submission in the batch is its report is not
-        read (it is taken to be new, as a report says), nor is a case this process kept from a
-        batch before (:mod:`services.cases.recent`). Should such a case be other than taken
-        (stored after all, moved on by another writer), the batch's first event on it takes a
-        version that is stored already, so the batch collides when it is saved and nothing of
-        it is kept (None), as with any other writer's conflict. A refusal decided on a case
-        taken so stands only once the store shows the case where it was taken to be;
-        otherwise the batch is applied again to its cases as read."""
-        new = _reported_first(requests) if presume_new else set()
-        kept = self._recent.take(_case_ids(requests, new)) if presume_new else {}
+        With ``presume_new``, a case this process kept from a batch before is not read
+        (:mod:`services.cases.recent`), nor is a case whose first submission in the batch is
+        its report (it is taken to be new, as a report says, unless it is kept). Should such a
+        case be other than taken (stored after all, moved on by another writer), the batch's
+        first event on it takes a version that is stored already, so the batch collides when
+        it is saved and nothing of it is kept (None), as with any other writer's conflict. A
+        refusal decided on a case taken so stands only once the store shows the case where it
+        was taken to be; otherwise the batch is applied again to its cases as read."""
+        kept = self._recent.take(_case_ids(requests, set())) if presume_new else {}
+        new = _reported_first(requests) - kept.keys() if presume_new else set()
         taken = {case_id: case.version for case_id, case in kept.items()} | dict.fromkeys(new, 0)
         cases, keys = self._read_cases(requests, new, kept)
         batch = StepBatch(

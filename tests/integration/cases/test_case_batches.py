@@ -238,3 +238,16 @@ def test_a_refusal_of_a_report_taken_as_new_is_decided_on_the_stored_case(
     new = StepRequest(str(uuid.uuid4()), first.step, fields, first.agency, "r0", NOW)
     (outcome,) = service.record_many([new])
     assert isinstance(outcome, errors.PersonalDataInPayload)
+
+
+def test_a_report_sent_again_to_the_service_that_recorded_it_is_answered_unread(
+    service: CaseService,
+) -> None:
+    """The kept case answers the resend: no read, no write, no collision."""
+    first = batch_of(2)
+    service.record_many(first)
+    engine = service.recorder.datastore.engine  # type: ignore[attr-defined]
+    answers: list[RecordedStep | errors.CaseError] = []
+    seen = statements_on(engine, lambda: answers.extend(service.record_many(first)))
+    assert all(isinstance(a, RecordedStep) and a.duplicate for a in answers)
+    assert [s for s in seen if s.startswith(("select", "insert", "with"))] == []
