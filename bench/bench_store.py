@@ -10,8 +10,10 @@ For each store it prints events appended per second through ``CaseService.record
 the rules, hash, save: one transaction per event), the same through ``record_many`` in batches of
 200 events (one transaction a batch, as the intake does), the same with personal data on every
 fifth case (20 %), events read back per second through ``history``, and the raw rate of
-inserting as many rows of the same size with SQLAlchemy Core: one transaction per row, in
-batches of 200 rows a transaction (the shape of ``record_many``'s batches) and in one batch.
+inserting as many rows of the same size with SQLAlchemy Core into a table like the store's (the
+same columns with the same types, its key and its unique index on case and version): one
+transaction per row, in batches of 200 rows a transaction (the shape of ``record_many``'s
+batches) and in one batch.
 The batches of ``record_many``, with and without personal data, and the raw batches of 200 take
 turns, so that the load of a shared machine weighs on all three alike. The shares printed last
 are ``record_many`` to the raw batches of 200, and what personal data on 20 % of cases costs,
@@ -131,7 +133,7 @@ def interleaved(service: CaseService, engine: sa.Engine, cases: int, size: int) 
     connection's write finds SQLite's page cache cold."""
     rounds = Rounds([], [], [])
     spent = (rounds.plain, rounds.personal, rounds.raw)
-    table = raw_table()
+    table = raw_table(store_table(service))
     table.create(engine)
     try:
         for turn, case_ids in enumerate(batches_of([str(uuid.uuid4()) for _ in range(cases)])):
@@ -161,21 +163,31 @@ def average_row_bytes(engine: sa.Engine) -> int:
         return int(connection.exec_driver_sql(query).scalar_one())
 
 
-def raw_table() -> sa.Table:
-    return sa.Table(
-        "bench_raw_events",
-        sa.MetaData(),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
-        sa.Column("originator_id", sa.String(36), nullable=False),
-        sa.Column("originator_version", sa.Integer, nullable=False),
-        sa.Column("topic", sa.Text, nullable=False),
-        sa.Column("state", sa.LargeBinary, nullable=False),
-        sa.UniqueConstraint("originator_id", "originator_version"),
-    )
+def store_table(service: CaseService) -> sa.Table:
+    table: sa.Table = service.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def raw_table(like: sa.Table) -> sa.Table:
+    """A table like the store's events table ``like``: its columns with their very types (the
+    case id a UUID, bound as the store binds it: 16 bytes on SQLite, a native UUID on
+    PostgreSQL), its key and a unique index on (case, version), under another name."""
+    columns = [
+        sa.Column(
+            column.name,
+            column.type,
+            primary_key=column.primary_key,
+            autoincrement=column.autoincrement,
+            nullable=column.nullable,
+        )
+        for column in like.columns
+    ]
+    unique = sa.Index("bench_raw_events_index", "originator_id", "originator_version", unique=True)
+    return sa.Table("bench_raw_events", sa.MetaData(), *columns, unique)
 
 
 def raw_rows(count: int, size: int) -> list[dict[str, object]]:
-    case_ids = [str(uuid.uuid4()) for _ in range(count // EVENTS_PER_CASE + 1)]
+    case_ids = [uuid.uuid4() for _ in range(count // EVENTS_PER_CASE + 1)]
     return [
         {
             "originator_id": case_ids[i // EVENTS_PER_CASE],
@@ -187,9 +199,12 @@ def raw_rows(count: int, size: int) -> list[dict[str, object]]:
     ]
 
 
-def raw_inserts(engine: sa.Engine, alone: int, count: int, size: int) -> tuple[float, float]:
-    """Seconds to insert ``alone`` rows one transaction each, and ``count`` in one batch."""
-    table = raw_table()
+def raw_inserts(
+    engine: sa.Engine, like: sa.Table, alone: int, count: int, size: int
+) -> tuple[float, float]:
+    """Seconds to insert ``alone`` rows one transaction each, and ``count`` in one batch, into
+    a table like ``like``."""
+    table = raw_table(like)
     table.create(engine)
     try:
         per_row = timed(lambda: _insert_each(engine, table, raw_rows(alone, size), 1))
@@ -243,7 +258,7 @@ def bench(store: str, url: str, home: Path, events: int) -> Figures:
         rounds = interleaved(service, engine, cases, size)
         append_s = timed(lambda: append_cases(service, case_ids))
         read_s = timed(lambda: read_cases(service, case_ids))
-        per_row_s, batch_s = raw_inserts(engine, one_by_one, total, size)
+        per_row_s, batch_s = raw_inserts(engine, store_table(service), one_by_one, total, size)
     finally:
         service.close()
         engine.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import NotRequired
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import with_config
 from typing_extensions import TypedDict
 
+from events.instants import from_millis, to_millis
 from services.runtime import tomlfile
 
 ROLES = frozenset(
@@ -66,6 +67,7 @@ class AgencyDirectory:
 
     def __init__(self, agencies: Iterable[Agency], zone: ZoneInfo | None = None) -> None:
         self.zone = zone or ZoneInfo(DEFAULT_ZONE)
+        self._last_day = (0, 0, date.min)  # (first, end) epoch milliseconds of a local day
         self._by_id: dict[str, Agency] = {}
         for agency in agencies:
             if agency.id in self._by_id:
@@ -106,6 +108,22 @@ class AgencyDirectory:
     def local_day(self, instant: datetime) -> date:
         """The province's calendar day of an aware instant (what validity days mean)."""
         return instant.astimezone(self.zone).date()
+
+    def local_day_of(self, millis: int) -> date:
+        """:meth:`local_day` of an instant given in epoch milliseconds. The span of the last
+        day asked is kept (recording asks for every submission, and a batch's fall on a day
+        or two): an instant within it is answered without a datetime. A span is kept only
+        when its first and last millisecond both fall on its day (days follow each other,
+        so every instant between them does too); a zone's odd midnight is just not kept."""
+        start, end, day = self._last_day
+        if start <= millis < end:
+            return day
+        day = self.local_day(from_millis(millis))
+        start = to_millis(datetime.combine(day, time(), self.zone))
+        end = to_millis(datetime.combine(day + timedelta(days=1), time(), self.zone))
+        if self.local_day(from_millis(start)) == day == self.local_day(from_millis(end - 1)):
+            self._last_day = (start, end, day)
+        return day
 
     def by_role(self, role: str) -> list[Agency]:
         """The agencies that have ``role``, in file order."""

@@ -2,12 +2,13 @@
 
 One event store for both databases: eventsourcing with the ``eventsourcing_sqlalchemy``
 persistence module on ``settings.effective_database_url`` (SQLite or PostgreSQL). Recording has
-one path: ``record`` is a batch of one and ``record_many`` a batch of many; each reads its cases,
-applies the submissions (:mod:`services.cases.recording`, where the order of the checks is
-written down) and saves the new events and case keys in one transaction. A version conflict
-(another agency wrote a case meanwhile) reloads and retries, which is safe because the rules are
-checked again on the fresh state; a ``submission_id`` already recorded on the case returns the
-recorded event.
+one path: ``record`` is a batch of one and ``record_many`` a batch of many; each reads its cases
+(but those it reports and those this process kept from its last batches, whose conflicts the
+store's unique version catches), applies the submissions (:mod:`services.cases.recording`,
+where the order of the checks is written down) and saves the new events and case keys in one
+transaction. A version conflict (another agency wrote a case meanwhile) reloads and retries,
+which is safe because the rules are checked again on the fresh state; a ``submission_id``
+already recorded on the case returns the recorded event.
 
 Over 300 lines because this is the one ``eventsourcing`` Application of cases: its commands
 and queries share the application's repository, mapper and recorder, which is why they sit in
@@ -35,7 +36,8 @@ from services.cases.agencies import AgencyDirectory, load_agencies
 from services.cases.chain import ChainedEvent, Verification, verify_chain
 from services.cases.domainmodel import CASE_REPORTED, PERSONAL_DATA_ERASED, Case
 from services.cases.privacy import BatchKeys, KeyStore, create_key_engine, load_master_key
-from services.cases.recorder import FACTORY_TOPIC, BatchRecorder
+from services.cases.recent import RecentCases
+from services.cases.recorder import FACTORY_TOPIC, BatchRecorder, event_rows
 from services.cases.recording import StepBatch, agency_on, case_uuid
 from services.cases.recording import StepRequest as StepRequest  # callers import it from here
 from services.cases.storedentries import EntryReader
@@ -81,6 +83,7 @@ class CaseService(Application[UUID]):
         self.agencies = agencies
         self.keys = keys
         self.database_url = settings.effective_database_url
+        self._recent = RecentCases()
         # The event table is created by the recorder; other processes may be creating it too.
         despite_racing_creators(lambda: super(CaseService, self).__init__(env=store_env(settings)))
 
@@ -149,12 +152,16 @@ class CaseService(Application[UUID]):
     def record_many(self, requests: Sequence[StepRequest]) -> list[RecordedStep | errors.CaseError]:
         """Apply submissions in order and save them all in one transaction.
 
-        Each outcome is the recorded step or the refusal of that submission. If another
-        writer changed one of the cases meanwhile, nothing of the batch was saved and each
-        submission is recorded on its own instead (with ``record``'s retries): submission ids
-        make that safe.
+        Each outcome is the recorded step or the refusal of that submission. If the batch
+        collided with what is stored (a case it took to be new, or another writer changed one
+        of its cases meanwhile), nothing of it was saved: it is applied once more to all its
+        cases as read, and should that collide too, each submission is recorded on its own
+        (with ``record``'s retries): submission ids make that safe. A batch sent again after a
+        crash thus costs two batches, not a transaction per submission.
         """
         outcomes = self._record_batch(requests)
+        if outcomes is None:
+            outcomes = self._record_batch(requests, presume_new=False)
         if outcomes is None:
             log.info("case.batch_conflict", submissions=len(requests))
             return [self._outcome_alone(request) for request in requests]
@@ -296,10 +303,10 @@ class CaseService(Application[UUID]):
         path adds what this application does not use (snapshots, followers notified
         in-process, protocol checks per object), and mapping the events before the
         transaction opens keeps PostgreSQL's table lock short."""
-        stored = [self.mapper.to_stored_event(e) for case in cases for e in case.collect_events()]
+        rows = event_rows(self.mapper, (e for case in cases for e in case.collect_events()))
         with self._recorder.transaction(commit=True) as session:
-            keys.write(session.connection())
-            self._recorder.insert_events(stored, session=session)
+            self._recorder.insert_rows(session, rows, keys.insert(session.get_bind().dialect))
+        keys.log_created()
 
     @property
     def events_channel(self) -> str:
@@ -313,16 +320,27 @@ class CaseService(Application[UUID]):
         return self.recorder
 
     def _record_batch(
-        self, requests: Sequence[StepRequest], *, ordered_erasure: bool = False
+        self,
+        requests: Sequence[StepRequest],
+        *,
+        ordered_erasure: bool = False,
+        presume_new: bool = True,
     ) -> list[RecordedStep | errors.CaseError] | None:
-        """The one recording path: apply the submissions to their cases as read now and save
-        the new events and keys in one transaction; None (nothing saved) on a version
-        conflict."""
-        with self._recorder.reading() as connection:  # cases and keys, on one connection
-            cases = self._load_many((request.case_id for request in requests), connection)
-            with_data = {r.case_id for r in requests if r.personal_data}
-            unstored = [c for c in with_data if c in cases and cases[c] is None]
-            keys = self.keys.batch(with_data, connection, unstored=unstored)
+        """The one recording path: apply the submissions to their cases and save the new
+        events and keys in one transaction; None (nothing saved) on a version conflict.
+
+        With ``presume_new``, a case this process kept from a batch before is not read
+        (:mod:`services.cases.recent`), nor is a case whose first submission in the batch is
+        its report (it is taken to be new, as a report says, unless it is kept). Should such a
+        case be other than taken (stored after all, moved on by another writer), the batch's
+        first event on it takes a version that is stored already, so the batch collides when
+        it is saved and nothing of it is kept (None), as with any other writer's conflict. A
+        refusal decided on a case taken so stands only once the store shows the case where it
+        was taken to be; otherwise the batch is applied again to its cases as read."""
+        kept = self._recent.take(_case_ids(requests, set())) if presume_new else {}
+        new = _reported_first(requests) - kept.keys() if presume_new else set()
+        taken = {case_id: case.version for case_id, case in kept.items()} | dict.fromkeys(new, 0)
+        cases, keys = self._read_cases(requests, new, kept)
         batch = StepBatch(
             cases,
             keys,
@@ -331,21 +349,57 @@ class CaseService(Application[UUID]):
             find=self._find,
         )
         outcomes = [batch.apply(r, ordered_erasure=ordered_erasure) for r in requests]
+        refused = {r.case_id for r, o in zip(requests, outcomes, strict=True) if _refused(o)}
+        if refused & taken.keys() and self._moved({c: taken[c] for c in refused & taken.keys()}):
+            return self._record_batch(requests, ordered_erasure=ordered_erasure, presume_new=False)
         if batch.changed:
             try:
                 self._save(batch.keys, *batch.changed)
             except IntegrityError:
                 return None
-        for request, outcome in zip(requests, outcomes, strict=True):
-            if isinstance(outcome, RecordedStep) and not outcome.duplicate:
-                _log_recorded(request, outcome)
+        self._recent.keep(cases)
+        _log_recorded(requests, outcomes)
         return outcomes
 
-    def _record_alone(self, request: StepRequest, *, ordered_erasure: bool = False) -> RecordedStep:
+    def _read_cases(
+        self, requests: Sequence[StepRequest], new: set[str], kept: dict[str, Case]
+    ) -> tuple[dict[str, Case | None], BatchKeys]:
+        """The batch's cases (the ``new`` ones as not reported and the ``kept`` ones as kept,
+        unread) and the keys of those with personal data (read: a key may have been destroyed
+        since), read together on one connection; no read at all when there is none to do."""
+        with_data = {r.case_id for r in requests if r.personal_data}
+        unread = [c for c in _case_ids(requests, new) if c not in kept]
+        cases: dict[str, Case | None] = dict.fromkeys(new)
+        cases.update(kept)
+        if not unread and not with_data - new:
+            return cases, self.keys.batch(with_data, unstored=with_data)
+        with self._recorder.reading() as connection:  # cases and keys, on one connection
+            cases.update(self._load_many(unread, connection))
+            unstored = [c for c in with_data if c in cases and cases[c] is None]
+            keys = self.keys.batch(with_data, connection, unstored=unstored)
+        return cases, keys
+
+    def _moved(self, taken: Mapping[str, int]) -> bool:
+        """True when a case is not stored at the version it was taken to be at (0: new)."""
+        ids = {}
+        for case_id in taken:
+            try:
+                ids[UUID(case_id)] = case_id
+            except (ValueError, TypeError, AttributeError):
+                continue
+        stored = self._recorder.select_versions(ids)
+        return any(stored.get(uuid, 0) != taken[case_id] for uuid, case_id in ids.items())
+
+    def _record_alone(
+        self, request: StepRequest, *, ordered_erasure: bool = False, presume_new: bool = True
+    ) -> RecordedStep:
         """A batch of one, tried again after a version conflict (the rules are checked again
-        on the fresh state); a refusal is raised."""
+        on the fresh state, read: a report taken to be new may be the conflict); a refusal is
+        raised."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            outcomes = self._record_batch([request], ordered_erasure=ordered_erasure)
+            outcomes = self._record_batch(
+                [request], ordered_erasure=ordered_erasure, presume_new=presume_new and attempt == 1
+            )
             if outcomes is None:
                 log.info("case.version_conflict", case_id=request.case_id, attempt=attempt)
                 time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 8)))
@@ -357,7 +411,7 @@ class CaseService(Application[UUID]):
 
     def _outcome_alone(self, request: StepRequest) -> RecordedStep | errors.CaseError:
         try:
-            return self._record_alone(request)
+            return self._record_alone(request, presume_new=False)  # after a batch's conflict
         except errors.CaseError as refusal:
             return refusal
 
@@ -380,13 +434,37 @@ class CaseService(Application[UUID]):
             return None
 
 
-def _log_recorded(request: StepRequest, outcome: RecordedStep) -> None:
-    event = "case.reported" if outcome.step == CASE_REPORTED else "case.step_recorded"
-    log.info(
-        event,
-        case_id=outcome.case_id,
-        step=outcome.step,
-        agency=request.agency,
-        submission_id=outcome.submission_id,
-        sequence=outcome.sequence,
-    )
+def _reported_first(requests: Sequence[StepRequest]) -> set[str]:
+    """The cases whose first submission in ``requests`` is their report."""
+    first: dict[str, str] = {}
+    for request in requests:
+        first.setdefault(request.case_id, request.step)
+    return {case_id for case_id, step in first.items() if step == CASE_REPORTED}
+
+
+def _case_ids(requests: Sequence[StepRequest], leaving: set[str]) -> list[str]:
+    """The cases of ``requests`` but those in ``leaving``, each once, in order."""
+    return [c for c in dict.fromkeys(r.case_id for r in requests) if c not in leaving]
+
+
+def _refused(outcome: RecordedStep | errors.CaseError) -> bool:
+    return isinstance(outcome, errors.CaseError)
+
+
+def _log_recorded(
+    requests: Sequence[StepRequest], outcomes: Sequence[RecordedStep | errors.CaseError]
+) -> None:
+    """A line for each new event. The logger's method is looked up once: through structlog's
+    lazy proxy, each look-up cost as much as a filtered-out line."""
+    info = log.info
+    for request, outcome in zip(requests, outcomes, strict=True):
+        if isinstance(outcome, RecordedStep) and not outcome.duplicate:
+            event = "case.reported" if outcome.step == CASE_REPORTED else "case.step_recorded"
+            info(
+                event,
+                case_id=outcome.case_id,
+                step=outcome.step,
+                agency=request.agency,
+                submission_id=outcome.submission_id,
+                sequence=outcome.sequence,
+            )

@@ -62,23 +62,58 @@ def event_hash(case_id: str, sequence: int, event: ChainedEvent, *, legacy: bool
     content = hashed_content(case_id, sequence, event)
     if legacy:
         del content["recorded_at"]
+    return content_hash(content)
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``content`` (:func:`chain_content`)."""
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
 def hashed_content(case_id: str, sequence: int, event: ChainedEvent) -> dict[str, Any]:
     """What ``event_hash`` covers, before its canonical JSON."""
+    return chain_content(
+        case_id,
+        sequence,
+        event.step,
+        event.payload,
+        event.agency,
+        event.role,
+        event.occurred_at,
+        event.recorded_at,
+        event.submission_id,
+        event.sealed_personal_data,
+        event.previous_hash,
+    )
+
+
+def chain_content(
+    case_id: str,
+    sequence: int,
+    step: str,
+    payload: Mapping[str, Any],
+    agency: str,
+    role: str,
+    occurred_at: int,
+    recorded_at: int,
+    submission_id: str,
+    personal_data: str,
+    previous_hash: str,
+) -> dict[str, Any]:
+    """:func:`hashed_content` of the values an event is made of (the domain model hashes a new
+    event so, without reading them back from it)."""
     return {
         "case_id": case_id,
         "sequence": sequence,
-        "step": event.step,
-        "payload": event.payload,
-        "agency": event.agency,
-        "role": event.role,
-        "occurred_at": event.occurred_at,
-        "recorded_at": event.recorded_at,
-        "submission_id": event.submission_id,
-        "personal_data": event.sealed_personal_data,
-        "previous_hash": event.previous_hash,
+        "step": step,
+        "payload": payload,
+        "agency": agency,
+        "role": role,
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+        "submission_id": submission_id,
+        "personal_data": personal_data,
+        "previous_hash": previous_hash,
     }
 
 

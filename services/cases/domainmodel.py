@@ -36,7 +36,7 @@ from events.steps import CASE_CLOSED, CASE_REOPENED
 from events.steps import CASE_REPORTED as CASE_REPORTED  # still imported from here by the
 from events.steps import PERSONAL_DATA_ERASED as PERSONAL_DATA_ERASED  # application service
 from services.cases import errors
-from services.cases.chain import GENESIS, event_hash
+from services.cases.chain import GENESIS, chain_content, content_hash
 from services.cases.workflow import CLOSED, OPEN, StepRule, Workflow
 
 PERSONAL_FIELDS = frozenset(
@@ -110,17 +110,16 @@ def content_digest(step: str, payload: Mapping[str, Any], agency: str, occurred_
 _last_instant = (0, from_millis(0))
 
 
-def _recording_time() -> datetime:
+def _recording_time() -> tuple[int, datetime]:
     """The recording time, the event's ``timestamp``, to the millisecond the wire and the hash
-    carry: the clock ``datetime.now`` reads, floored to the millisecond. The datetime of the
-    previous call's millisecond is used again (a batch records many events within one)."""
+    carry, as epoch milliseconds and as a datetime: the clock ``datetime.now`` reads, floored
+    to the millisecond. The datetime of the previous call's millisecond is used again (a batch
+    records many events within one)."""
     global _last_instant
     millis = time.time_ns() // 1_000_000
-    last, timestamp = _last_instant
-    if millis != last:
-        timestamp = from_millis(millis)
-        _last_instant = (millis, timestamp)
-    return timestamp
+    if millis != _last_instant[0]:
+        _last_instant = (millis, from_millis(millis))
+    return _last_instant
 
 
 def _new_event(
@@ -139,25 +138,32 @@ def _new_event(
     Built as the library's dataclass ``__init__`` builds it (the same attributes in field order,
     which is the order of the stored state's keys; ``hash`` last) but without its call per
     field, its keyword copies and checks: recording makes one for every event. The case id is a
-    UUID (what the library's ``__post_init__`` checks)."""
+    UUID (what the library's ``__post_init__`` checks). Its hash is taken over the values it is
+    made of (``chain.hashed_content`` of the event, without reading them back)."""
     if not isinstance(case_id, UUID):
         raise TypeError(f"a case id must be a UUID, not {case_id!r}")
+    recorded_at, timestamp = _recording_time()
+    payload = dict(submission.payload)  # the event's own copy
     event = object.__new__(event_class)
     state = vars(event)
     state["originator_id"] = case_id
     state["originator_version"] = sequence
-    state["timestamp"] = _recording_time()
+    state["timestamp"] = timestamp
     if originator_topic:
         state["originator_topic"] = originator_topic
-    state["step"] = submission.step
-    state["payload"] = dict(submission.payload)  # the event's own copy
-    state["agency"] = submission.agency
-    state["role"] = submission.role
-    state["occurred_at"] = submission.occurred_at
-    state["submission_id"] = submission.submission_id
-    state["sealed_personal_data"] = submission.sealed_personal_data
+    state["step"] = step = submission.step
+    state["payload"] = payload
+    state["agency"] = agency = submission.agency
+    state["role"] = role = submission.role
+    state["occurred_at"] = occurred_at = submission.occurred_at
+    state["submission_id"] = submission_id = submission.submission_id
+    state["sealed_personal_data"] = sealed = submission.sealed_personal_data
     state["previous_hash"] = previous
-    state["hash"] = event_hash(case_text, sequence, event)
+    content = chain_content(
+        case_text, sequence, step, payload, agency, role, occurred_at, recorded_at,
+        submission_id, sealed, previous,
+    )  # fmt: skip
+    state["hash"] = content_hash(content)
     return event
 
 
@@ -198,8 +204,8 @@ class Case(Aggregate):
         self._status = OPEN
         self._counts: Counter[str] = Counter()
         self._payloads: dict[str, list[dict[str, Any]]] = {}
-        self._receipts: dict[str, Receipt] = {}
-        self._last: Receipt | None = None
+        self._recorded: dict[str, Case.Event] = {}  # by submission id: receipts, when asked
+        self._last: Case.Event | None = None
         self._head = GENESIS
         self._sealed = ""
         self._erased = False
@@ -278,11 +284,17 @@ class Case(Aggregate):
 
     def receipt(self, submission_id: str) -> Receipt | None:
         """Where ``submission_id`` was recorded, if it was (idempotency)."""
-        return self._receipts.get(submission_id)
+        event = self._recorded.get(submission_id)
+        return None if event is None else _receipt_of(event)
 
     @property
     def last_receipt(self) -> Receipt:
         """Where the latest event was recorded."""
+        return _receipt_of(self.last_event)
+
+    @property
+    def last_event(self) -> Case.Event:
+        """The latest event (recording answers with it without a receipt in between)."""
         if self._last is None:
             raise errors.CaseNotReported("-", "not reported", "the case has no events")
         return self._last
@@ -358,24 +370,28 @@ class Case(Aggregate):
 
     def _evolve(self, event: Case.Event) -> None:
         self._counts[event.step] += 1
-        payload = dict(event.payload)
-        self._payloads.setdefault(event.step, []).append(payload)
-        self._last = Receipt(
-            event.originator_version,
-            event.step,
-            event.submission_id,
-            event.hash,
-            payload,
-            event.agency,
-            event.occurred_at,
-        )
-        self._receipts[event.submission_id] = self._last
+        self._payloads.setdefault(event.step, []).append(dict(event.payload))
+        self._last = self._recorded[event.submission_id] = event
         self._head = event.hash
         if event.sealed_personal_data:
             self._sealed = event.sealed_personal_data
         self._status = _next_status(self._status, event.step)
         if event.step == PERSONAL_DATA_ERASED:
             self._erased = True
+
+
+def _receipt_of(event: Case.Event) -> Receipt:
+    """Where ``event`` was recorded: made when asked (a resend, ``forget``), not for every event
+    applied."""
+    return Receipt(
+        event.originator_version,
+        event.step,
+        event.submission_id,
+        event.hash,
+        event.payload,
+        event.agency,
+        event.occurred_at,
+    )
 
 
 def _next_status(status: str, step: str) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from deploy.process import create_once
 from services.cases.errors import PersonalDataErasedError
-from services.cases.rowinsert import RowInsert
+from services.cases.rowinsert import Along, RowInsert
 from services.ops.erasures import add_erasure
 from services.runtime.database import open_database
 from services.runtime.logs import get_logger
@@ -230,13 +230,18 @@ class BatchKeys:
                     self._known.pop(case_id, None)
             raise
 
-    def write(self, connection: sa.Connection) -> None:
-        """Insert the keys created for this batch, on the batch's connection."""
+    def insert(self, dialect: sa.Dialect) -> Along | None:
+        """The insert of the keys created for this batch and their rows (None: none made), to
+        go in with the batch's events, in its transaction (on PostgreSQL in their statement:
+        a round trip of its own was most of what personal data added to a batch)."""
         if not self._created:
-            return
+            return None
         now = _now()
         rows = [(case_id, wrapped, now) for case_id, wrapped in self._created.items()]
-        self._store.key_insert(connection.dialect).execute(connection, rows)
+        return self._store.key_insert(dialect), rows
+
+    def log_created(self) -> None:
+        """Log the keys the batch made, once they are saved."""
         for case_id in self._created:
             log.info("case.key_created", case_id=case_id)
 

@@ -22,13 +22,21 @@ from uuid import UUID
 
 import orjson
 import sqlalchemy as sa
-from eventsourcing.persistence import JSONTranscoder, Notification, StoredEvent, Transcoder
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    Notification,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.utils import get_topic
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.orm import Session
 
 from services.cases.canonical import PLAIN_SCALARS, is_plain
-from services.cases.rowinsert import RowInsert
+from services.cases.rowinsert import Along, RowInsert
 
 FACTORY_TOPIC = "services.cases.recorder:CaseStoreFactory"
 
@@ -39,17 +47,27 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int]:
-        if not stored_events:
-            return []
+        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events]
+        self.insert_rows(session, rows)
+        return []  # no recordings: nothing follows this application in-process
+
+    def insert_rows(
+        self, session: Session, rows: Sequence[EventRow], along: Along | None = None
+    ) -> None:
+        """Insert the rows of stored events (:func:`event_rows`) in ``session``'s transaction,
+        after the library's table lock and with its NOTIFY; ``along``: another table's rows
+        that go with them (the batch's new case keys), in their statement where it can."""
+        if not rows:
+            if along is not None:
+                along[0].execute(session.connection(), along[1])
+            return
         if self._on_postgresql:
             self._lock_and_notify(session)
         else:
             if self._has_autoincrementing_ids:
                 self._lock_table(session)
             self._notify_channel(session)
-        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events]
-        self._row_insert.execute(session.connection(), rows)
-        return []  # no recordings: nothing follows this application in-process
+        self._row_insert.execute(session.connection(), rows, along)
 
     def select_notifications(
         self,
@@ -134,6 +152,20 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
             found.setdefault(_as_uuid(originator_id), []).append(stored)
         return found
 
+    def select_versions(self, originator_ids: Iterable[UUID]) -> dict[UUID, int]:
+        """The latest stored version of each given case (absent cases left out)."""
+        wanted = sorted(set(originator_ids))
+        if not wanted:
+            return {}
+        table = self._table
+        query = (
+            sa.select(table.c.originator_id, sa.func.max(table.c.originator_version))
+            .where(table.c.originator_id.in_(wanted))
+            .group_by(table.c.originator_id)
+        )
+        with self.reading() as connection:
+            return {_as_uuid(case): version for case, version in connection.execute(query)}
+
     @cached_property
     def _select_cases(self) -> sa.Select[Any]:
         """Built once: building it for each batch's list of ids cost more than running it."""
@@ -158,6 +190,35 @@ class BatchRecorder(SQLAlchemyApplicationRecorder):
     def _table(self) -> sa.Table:
         table: sa.Table = self.events_record_cls.__table__  # type: ignore[attr-defined]
         return table
+
+
+EventRow = tuple[UUID | str, int, str, bytes]
+"""A stored event as the table's columns take it: case, version, topic, state."""
+
+
+def event_rows(mapper: Mapper[UUID], events: Iterable[DomainEventProtocol[UUID]]) -> list[EventRow]:
+    """The rows of ``events``, as the library's ``Mapper.to_stored_event`` makes them, without
+    a StoredEvent for each (recording writes every row once, straight away): the event's
+    attributes but its id and version, with its class version past 1, through the mapper's
+    transcoder. A mapper with a compressor or a cipher maps each event itself."""
+    if mapper.compressor is not None or mapper.cipher is not None:
+        mapped = map(mapper.to_stored_event, events)
+        return [(e.originator_id, e.originator_version, e.topic, e.state) for e in mapped]
+    encode = mapper.transcoder.encode
+    kinds: dict[type[Any], tuple[str, int]] = {}
+    rows = []
+    for event in events:
+        kind = type(event)
+        topic, class_version = kinds.get(kind) or kinds.setdefault(
+            kind, (get_topic(kind), getattr(kind, "class_version", 1))
+        )
+        state = vars(event).copy()
+        originator_id = state.pop("originator_id")
+        version = state.pop("originator_version")
+        if class_version > 1:
+            state["class_version"] = class_version
+        rows.append((originator_id, version, topic, encode(state)))
+    return rows
 
 
 class StateTranscoder(JSONTranscoder):

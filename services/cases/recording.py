@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from events.instants import from_millis, to_millis
+from events.instants import to_millis
 from services.cases import errors
 from services.cases.agencies import Agency, AgencyDirectory
 from services.cases.domainmodel import (
@@ -33,7 +33,7 @@ from services.cases.domainmodel import (
     Submission,
 )
 from services.cases.privacy import BatchKeys
-from services.cases.views import RecordedStep, recorded
+from services.cases.views import RecordedStep, recorded, recorded_now
 from services.cases.workflow import Workflow
 from services.runtime.logs import get_logger
 
@@ -128,7 +128,7 @@ class StepBatch:
                 submission = replace(submission, sealed_personal_data=sealed)
             case.record(submission, self._workflow)
         self._changed[case_id] = case
-        return recorded(case_id, case.last_receipt, duplicate=False)
+        return recorded_now(case_id, case.last_event)
 
     def _submission(self, request: StepRequest) -> Submission:
         agency = agency_on(self._agencies, request.agency, request.occurred_at)
@@ -154,7 +154,7 @@ def agency_on(agencies: AgencyDirectory, agency_id: str, occurred_at: int) -> Ag
     agency = agencies.get(agency_id)
     if agency is None:
         raise errors.UnknownAgency(agency_id)
-    day = agencies.local_day(from_millis(occurred_at))
+    day = agencies.local_day_of(occurred_at)
     if not agency.valid_on(day):
         acting = agencies.in_office(agency_id, day)
         raise errors.AgencyNotValid(agency_id, day.isoformat(), acting.id if acting else None)

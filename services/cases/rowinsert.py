@@ -16,6 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+_NOTHING = object()
+Along = tuple["RowInsert", Sequence[Sequence[Any]]]
+"""Another insert and its rows, to go in with a statement's (:meth:`RowInsert.execute`)."""
+
 
 class RowInsert:
     """The INSERT of rows of ``columns`` (values in that order) into ``table``."""
@@ -30,6 +34,7 @@ class RowInsert:
             for index, name in enumerate(names)
             if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         ]
+        self._last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(self._process)
         self._many_rows = dialect.name == "postgresql"
         if self._many_rows:  # psycopg's positional placeholders, a group of them per row
             self._head = compiled.string.split(" VALUES ")[0] + " VALUES "
@@ -38,9 +43,19 @@ class RowInsert:
             raise TypeError(f"unexpected parameters in {compiled.string!r}")
         self._statement = compiled.string
 
-    def execute(self, connection: sa.Connection, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert ``rows`` on ``connection``."""
+    def execute(
+        self,
+        connection: sa.Connection,
+        rows: Sequence[Sequence[Any]],
+        along: Along | None = None,
+    ) -> None:
+        """Insert ``rows`` on ``connection``; and ``along``, another insert's rows, before
+        them: on PostgreSQL in the same statement (a data-modifying ``WITH``, one round trip
+        for both), elsewhere first on its own."""
         bound = [self._bind(row) for row in rows]
+        if along is not None and (not self._many_rows or not bound):
+            along[0].execute(connection, along[1])
+            along = None
         if not bound:
             return
         if not self._many_rows:
@@ -49,10 +64,31 @@ class RowInsert:
         for start in range(0, len(bound), self.MAX_ROWS):
             chunk = bound[start : start + self.MAX_ROWS]
             statement = self._head + ",".join([self._group] * len(chunk))
-            connection.exec_driver_sql(statement, tuple(v for row in chunk for v in row))
+            values = tuple(v for row in chunk for v in row)
+            if along is not None:
+                other, other_rows = along
+                with_values = [other._bind(row) for row in other_rows]
+                if len(with_values) > self.MAX_ROWS:
+                    other.execute(connection, other_rows)
+                else:
+                    head = other._head + ",".join([other._group] * len(with_values))
+                    statement = f"WITH along AS ({head}) {statement}"
+                    values = tuple(v for row in with_values for v in row) + values
+                along = None
+            connection.exec_driver_sql(statement, values)
 
     def _bind(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """The row's values as the driver takes them. The value of each processed column is
+        processed again only when it is not the previous row's very object: a batch's events
+        follow each other case by case, and share their case's id (a UUID bound as bytes or
+        text by a Python type decorator, which cost more than the rest of the row)."""
         values = list(row)
-        for index, process in self._process:
-            values[index] = process(values[index])
+        last = self._last
+        for position, (index, process) in enumerate(self._process):
+            value = values[index]
+            given, bound = last[position]
+            if value is not given:
+                bound = process(value)
+                last[position] = (value, bound)
+            values[index] = bound
         return tuple(values)

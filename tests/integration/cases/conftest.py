@@ -11,7 +11,13 @@ from services.runtime.settings import Settings
 
 
 @pytest.fixture
-def service(make_settings: Callable[..., Settings], database_url: str) -> Iterator[CaseService]:
-    app = CaseService.from_settings(make_settings(database_url=database_url))
+def settings(make_settings: Callable[..., Settings], database_url: str) -> Settings:
+    """The settings of ``service``: another service made of them writes to the same store."""
+    return make_settings(database_url=database_url)
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[CaseService]:
+    app = CaseService.from_settings(settings)
     yield app
     app.close()

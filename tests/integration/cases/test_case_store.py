@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,18 +14,6 @@ from services.cases.views import RecordedStep
 from services.runtime.settings import Settings
 
 NOW = 1_700_000_000_000  # 2023-11-14, while every sample agency exists
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], database_url: str) -> Settings:
-    return make_settings(database_url=database_url)
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[CaseService]:
-    app = CaseService.from_settings(settings)
-    yield app
-    app.close()
 
 
 def report(service: CaseService, **personal_data: str) -> str:

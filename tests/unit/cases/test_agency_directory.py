@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from events.instants import to_millis
 from services.cases.agencies import ROLES, Agency, AgencyDirectory, load_agencies
 from services.cases.workflow import load_workflow
 from services.runtime.settings import DEFAULT_CONFIG_DIR
@@ -55,6 +57,25 @@ def test_an_unknown_role_is_a_configuration_error(tmp_path: Path) -> None:
 
 def test_validity_days_are_the_province_s_local_days() -> None:
     assert DIRECTORY.local_day(datetime(2025, 6, 30, 18, tzinfo=UTC)) == date(2025, 7, 1)
+
+
+@pytest.mark.parametrize(
+    "zone", ["Asia/Ho_Chi_Minh", "Europe/Berlin", "America/Sao_Paulo", "Pacific/Apia"]
+)
+def test_the_local_day_of_epoch_milliseconds_is_the_local_day_of_the_instant(zone: str) -> None:
+    """Around midnights and the clock changes of zones with summer time (Sao Paulo's began at
+    midnight; Apia skipped 30 December 2011), asked in order and out of order."""
+    directory = AgencyDirectory(DIRECTORY.all(), ZoneInfo(zone))
+    days = [(2018, 11, 3), (2011, 12, 29), (2025, 3, 29), (2025, 6, 30)]
+    starts = [datetime(*day, tzinfo=UTC) for day in days]
+    instants = [
+        start + timedelta(minutes=step * 7, milliseconds=offset)
+        for start in starts
+        for step in range(0, 48 * 60 // 7)
+        for offset in (-1, 0, 1)
+    ]
+    for at in [*instants, *reversed(instants)]:
+        assert directory.local_day_of(to_millis(at)) == directory.local_day(at), at
 
 
 def test_an_unknown_time_zone_in_the_directory_fails_loudly(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from services.cases import errors
 from services.cases.chain import GENESIS, event_hash
 from services.cases.domainmodel import Case, Submission
+from services.cases.views import RecordedStep, recorded, recorded_now
 from services.cases.workflow import load_workflow, parse_workflow
 from services.runtime.settings import DEFAULT_CONFIG_DIR, REPO_ROOT
 
@@ -242,3 +243,16 @@ def test_the_workflow_covers_every_step_of_the_design() -> None:
 def test_a_rule_naming_an_unknown_step_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="Nowhere"):
         parse_workflow({"steps": {"A": {"roles": ["court"], "requires": ["Nowhere"]}}})
+
+
+def test_the_answer_to_a_new_step_is_the_one_its_dataclass_constructor_makes() -> None:
+    """Recording answers each new event without the frozen dataclass's constructor: the same
+    attributes, in field order, equal to the constructor's answer and to the case's receipt."""
+    case = given(REPORTED)
+    case.record(submit(step("TransferredToCommune", "hotline", commune_code="22738"), 1), WORKFLOW)
+    answer = recorded_now(str(CASE_ID), case.last_event)
+    names = [f.name for f in dataclasses.fields(RecordedStep)]
+    assert list(vars(answer)) == names
+    assert answer == RecordedStep(**{name: getattr(answer, name) for name in names})
+    assert answer == recorded(str(CASE_ID), case.last_receipt, duplicate=False)
+    assert (answer.sequence, answer.submission_id, answer.duplicate) == (2, "s1", False)
