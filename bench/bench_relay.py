@@ -134,26 +134,29 @@ def producer_settings(producer: KafkaProducer) -> dict[str, Any]:
 def raw_seconds(settings: Settings, batches: list[list[Message]]) -> float:
     producer = reliable_producer(settings)
     try:
-        return sum(raw_batch_seconds(producer, batch) for batch in batches)
+        return sum(raw_batch_times(producer, batch)[0] for batch in batches)
     finally:
         producer.close(timeout=5)
 
 
-def raw_batch_seconds(producer: KafkaProducer, batch: list[Message]) -> float:
-    """One batch of the baseline: sent, then every acknowledgement awaited, as the relay does."""
-    start = time.perf_counter()
+def raw_batch_times(producer: KafkaProducer, batch: list[Message]) -> tuple[float, float]:
+    """One batch of the baseline, sent, then every acknowledgement awaited as the relay does:
+    its wall-clock and CPU seconds (the process's, the producer's
+    sender thread included)."""
+    start, cpu = time.perf_counter(), time.process_time()
     futures = [producer.send(m.topic, m.value, key=m.key) for m in batch]
     producer.flush()
     for future in futures:
         future.get(timeout=0)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def relay_step_seconds(relay: Relay) -> tuple[float, int]:
-    """One step of the relay (its batch published, the next planned meanwhile) and its events."""
-    start = time.perf_counter()
+def relay_step_times(relay: Relay) -> tuple[float, float, int]:
+    """One step of the relay (its batch published, the next planned meanwhile): its wall-clock
+    and CPU seconds (the process's, the producer's sender thread included) and its events."""
+    start, cpu = time.perf_counter(), time.process_time()
     events = relay.step()
-    return time.perf_counter() - start, events
+    return time.perf_counter() - start, time.process_time() - cpu, events
 
 
 def bench(args: argparse.Namespace, home: Path) -> dict[str, Any]:
@@ -182,6 +185,8 @@ def bench(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     messages = sum(len(batch) for batch in batches)
     relay_s = statistics.median(r["relay_s"] for r in rounds)
     raw_s = statistics.median(r["raw_s"] for r in rounds)
+    relay_cpu = statistics.median(r["relay_cpu_s"] for r in rounds) / args.events * 1e6
+    raw_cpu = statistics.median(r["raw_cpu_s"] for r in rounds) / args.events * 1e6
     return {
         "store": "postgresql" if on_postgres else "sqlite",
         "events": args.events,
@@ -190,6 +195,9 @@ def bench(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         "relay_messages_per_s": messages / relay_s,
         "raw_messages_per_s": messages / raw_s,
         "share_of_raw": statistics.median(r["raw_s"] / r["relay_s"] for r in rounds),
+        "relay_cpu_us_per_event": relay_cpu,
+        "raw_cpu_us_per_event": raw_cpu,
+        "relay_own_cpu_us_per_event": relay_cpu - raw_cpu,
         "producer": producer,
         "rounds": rounds,
     }
@@ -233,24 +241,29 @@ def one_round(
     relay = fresh_relay(settings, service)
     relay.producer()  # both made before any clock starts
     producer = reliable_producer(settings)
-    raw_s = relay_s = 0.0
+    raw = [0.0, 0.0]  # wall-clock, CPU seconds
+    relayed = [0.0, 0.0]
     try:
         for batch in batches:
             if not relay_first:
-                raw_s += raw_batch_seconds(producer, batch)
-            seconds, _ = relay_step_seconds(relay)
-            relay_s += seconds
+                _add(raw, raw_batch_times(producer, batch))
+            _add(relayed, relay_step_times(relay))
             if relay_first:
-                raw_s += raw_batch_seconds(producer, batch)
+                _add(raw, raw_batch_times(producer, batch))
         while True:  # the last look, which finds nothing left (in the relay's time too)
-            seconds, events = relay_step_seconds(relay)
-            relay_s += seconds
-            if not events:
+            times = relay_step_times(relay)
+            _add(relayed, times)
+            if not times[2]:
                 break
     finally:
         producer.close(timeout=5)
         relay._reset_producer()
-    return {"raw_s": raw_s, "relay_s": relay_s}
+    return {"raw_s": raw[0], "relay_s": relayed[0], "raw_cpu_s": raw[1], "relay_cpu_s": relayed[1]}
+
+
+def _add(totals: list[float], times: tuple[float, ...]) -> None:
+    totals[0] += times[0]
+    totals[1] += times[1]
 
 
 def main() -> None:
@@ -275,6 +288,9 @@ def main() -> None:
         f"({figures['relay_events_per_s']:.0f} events/s)\n"
         f"raw produce {figures['raw_messages_per_s']:>9.0f} messages/s, same messages and "
         f"producer settings\n"
+        f"CPU         relay {figures['relay_cpu_us_per_event']:.0f} us/event, raw produce "
+        f"{figures['raw_cpu_us_per_event']:.0f}: the relay's own "
+        f"{figures['relay_own_cpu_us_per_event']:.0f} us/event\n"
         f"producer    {', '.join(f'{k}={v}' for k, v in figures['producer'].items())}\n"
         f"relay at {figures['share_of_raw']:.0%} of the raw produce (goal >= 70 %), median of "
         f"{len(figures['rounds'])} rounds: "
