@@ -38,6 +38,7 @@ class EntryReader:
         plain = mapper.cipher is None and mapper.compressor is None
         self._transcodings: dict[str, Any] | None = names if plain else None
         self._case_topics: dict[str, bool] = {}
+        self._last_stamp: tuple[str, int] = ("", 0)  # a recording's text and its milliseconds
 
     def sealed_entry(self, stored: StoredEvent) -> tuple[HistoryEntry, str]:
         if self._transcodings is not None and self._plain_case_event(stored.topic):
@@ -67,7 +68,9 @@ class EntryReader:
         return known
 
     def _direct(self, stored: StoredEvent, names: dict[str, Any]) -> tuple[HistoryEntry, str]:
-        state = _revived(orjson.loads(stored.state), names)
+        state = orjson.loads(stored.state)
+        recorded_at = self._recorded_at(state, names)
+        state = _revived(state, names)
         if "class_version" in state:
             raise ValueError("a versioned state: the library upcasts it")
         originator = stored.originator_id
@@ -83,13 +86,32 @@ class EntryReader:
             agency=state["agency"],
             role=state["role"],
             occurred_at=state["occurred_at"],
-            recorded_at=to_millis(state["timestamp"]),
+            recorded_at=to_millis(state["timestamp"]) if recorded_at is None else recorded_at,
             submission_id=state["submission_id"],
             previous_hash=state["previous_hash"],
             hash=state["hash"],
             has_personal_data=bool(sealed),
         )
         return entry, sealed
+
+    def _recorded_at(self, state: dict[str, Any], names: dict[str, Any]) -> int | None:
+        """The state's timestamp in milliseconds, taken out of ``state`` if it is the library's
+        usual ``datetime_iso`` object (else None: the walk revives it as any other). The events
+        of a recording share their timestamp, so the last one's text and milliseconds are kept:
+        decoding it and subtracting the epoch for every event cost a thirtieth of the relay's
+        time an event."""
+        stamp = state.get("timestamp")
+        if type(stamp) is not dict or len(stamp) != 2 or stamp.get("_type_") != "datetime_iso":
+            return None
+        text = stamp.get("_data_")
+        if type(text) is not str:
+            return None
+        last, millis = self._last_stamp
+        if text != last:
+            millis = to_millis(names["datetime_iso"].decode(text))
+            self._last_stamp = (text, millis)
+        del state["timestamp"]
+        return millis
 
 
 def _revived(value: Any, names: dict[str, Any]) -> Any:

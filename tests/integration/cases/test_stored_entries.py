@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import TranscodingNotRegisteredError
 
-from services.cases.application import CaseService
+from services.cases.application import CaseService, StepRequest
 from services.cases.domainmodel import Case
 from services.cases.views import HistoryEntry, entry_of
 
@@ -73,6 +73,25 @@ def test_every_kind_of_stored_event_reads_as_the_library_reads_it(
     assert read[0][2] and read[0][1].has_personal_data  # the sealed data, still sealed
     assert isinstance(read[1][1].payload["is_typed"][0], datetime)  # as the library revives it
     assert decoded == []  # all read without the library's decoding
+
+
+def test_events_recorded_together_and_apart_read_with_their_own_recording_instants(
+    service: CaseService,
+) -> None:
+    """The reader keeps the last recording instant it decoded: a batch's events share it, the
+    next recording's differs."""
+    cases = [str(uuid.uuid4()) for _ in range(3)]
+    service.record_many(
+        [StepRequest(c, "CaseReported", {"channel": "web"}, "hotline-111", c, NOW) for c in cases]
+    )
+    service.record(cases[0], "NeedsAssessed", {"needs": ["school"]}, "commune-22738", "s", NOW)
+    expected = the_librarys_way(service)
+
+    read = service.sealed_entries_since(0, 1000)
+
+    assert read == expected
+    instants = [entry.recorded_at for _, entry, _ in read]
+    assert instants[0] == instants[1] == instants[2] <= instants[3]
 
 
 @pytest.mark.parametrize(
