@@ -83,6 +83,7 @@ class Relay:
         self._producer: KafkaProducer | None = None
         self._ahead: Batch | None = None
         self._public_keys: dict[str, str] = {}
+        self._inboxes: dict[str, str] = {}
 
     def run(self, stop: StopFlag, idle_wait: float = 0.2, retry_wait: float = 2.0) -> None:
         """Relay until ``stop`` is set; the batch in flight is always finished first.
@@ -225,8 +226,15 @@ class Relay:
         for delivery in deliveries:
             sealed = self._personal_data(entry, delivery.agency) if delivery.personal_data else b""
             value = self._envelope(entry, payload, sealed) if sealed else plain
-            messages.append(Message(self.topics.inbox(delivery.agency), key, value))
+            messages.append(Message(self._inbox(delivery.agency), key, value))
         return messages
+
+    def _inbox(self, agency: str) -> str:
+        """The agency's inbox topic, its name checked once (not for every message)."""
+        topic = self._inboxes.get(agency)
+        if topic is None:
+            topic = self._inboxes[agency] = self.topics.inbox(agency)
+        return topic
 
     def _envelope(self, entry: HistoryEntry, payload: bytes, personal_data: bytes) -> bytes:
         """The CaseEvent around a payload just checked by its encoding: written, not checked
