@@ -36,6 +36,7 @@ from events.steps import CASE_CLOSED, CASE_REOPENED
 from events.steps import CASE_REPORTED as CASE_REPORTED  # still imported from here by the
 from events.steps import PERSONAL_DATA_ERASED as PERSONAL_DATA_ERASED  # application service
 from services.cases import errors
+from services.cases.canonical import PLAIN_SCALARS, PlainDict, is_plain
 from services.cases.chain import GENESIS, chain_content, content_hash
 from services.cases.workflow import CLOSED, OPEN, StepRule, Workflow
 
@@ -129,11 +130,13 @@ def _new_event(
     sequence: int,
     submission: Submission,
     previous: str,
+    plain: bool,
     originator_topic: str = "",
 ) -> Any:
     """The domain event of ``submission`` at ``sequence`` of the case (``case_text`` is
     ``str(case_id)``), chained to ``previous``; ``originator_topic`` for the event that
-    creates the case.
+    creates the case. ``plain``: the rules found the payload plain (``_admit``), so the event's
+    copy of it is a :class:`~services.cases.canonical.PlainDict`.
 
     Built as the library's dataclass ``__init__`` builds it (the same attributes in field order,
     which is the order of the stored state's keys; ``hash`` last) but without its call per
@@ -143,7 +146,7 @@ def _new_event(
     if not isinstance(case_id, UUID):
         raise TypeError(f"a case id must be a UUID, not {case_id!r}")
     recorded_at, timestamp = _recording_time()
-    payload = dict(submission.payload)  # the event's own copy
+    payload = PlainDict(submission.payload) if plain else dict(submission.payload)  # its own
     event = object.__new__(event_class)
     state = vars(event)
     state["originator_id"] = case_id
@@ -227,7 +230,7 @@ class Case(Aggregate):
         event carries (in place of ``submission.sealed_personal_data``): the caller makes a case
         key only for a case that opens, and the rules are asked once.
         """
-        rule = _admit(workflow, submission)
+        rule, plain = _admit(workflow, submission)
         if not rule.first:
             raise errors.CaseNotReported(
                 submission.step, "not reported", "a case starts with a first step"
@@ -237,7 +240,9 @@ class Case(Aggregate):
             submission = replace(submission, sealed_personal_data=sealed)
         case_text = str(case_id)
         version, topic = cls.INITIAL_VERSION, get_topic(cls)
-        event = _new_event(cls.Reported, case_id, case_text, version, submission, GENESIS, topic)
+        event = _new_event(
+            cls.Reported, case_id, case_text, version, submission, GENESIS, plain, topic
+        )
         case = cls.__new__(cls)  # what the library's Created.mutate does, without its look-ups
         case.__base_init__(case_id, cls.INITIAL_VERSION, event.timestamp)
         case.__init__()  # type: ignore[misc]
@@ -247,7 +252,7 @@ class Case(Aggregate):
 
     def record(self, submission: Submission, workflow: Workflow) -> None:
         """Record a later step, if the workflow allows it on the case as it stands."""
-        rule = _admit(workflow, submission)
+        rule, plain = _admit(workflow, submission)
         self._check(rule, submission)
         event_class = (
             self.PersonalDataErased
@@ -257,7 +262,10 @@ class Case(Aggregate):
         if not self._text:
             self._text = str(self.id)
         sequence = self.version + 1
-        self._append(_new_event(event_class, self.id, self._text, sequence, submission, self._head))
+        event = _new_event(
+            event_class, self.id, self._text, sequence, submission, self._head, plain
+        )
+        self._append(event)
 
     # Queries
 
@@ -402,8 +410,10 @@ def _next_status(status: str, step: str) -> str:
     return status
 
 
-def _admit(workflow: Workflow, submission: Submission) -> StepRule:
-    """Checks that do not depend on the case: the step, the role, the payload's shape."""
+def _admit(workflow: Workflow, submission: Submission) -> tuple[StepRule, bool]:
+    """Checks that do not depend on the case: the step, the role, the payload's shape; and
+    whether the payload is plain in the stricter sense of its JSON (``canonical.is_plain``: no
+    float, no tuple, no subclass), found in the same walk."""
     rule = workflow.rule(submission.step)
     if rule is None:
         raise errors.UnknownStep(submission.step)
@@ -412,10 +422,15 @@ def _admit(workflow: Workflow, submission: Submission) -> StepRule:
     if not PERSONAL_FIELDS.isdisjoint(submission.payload):
         leaked = sorted(PERSONAL_FIELDS & set(submission.payload))
         raise errors.PersonalDataInPayload(submission.step, leaked)
-    for value in submission.payload.values():
+    payload = submission.payload
+    plain = type(payload) is dict
+    for key, value in payload.items():
+        if type(key) is str and (type(value) in PLAIN_SCALARS or is_plain(value)):
+            continue
+        plain = False
         if type(value) not in PRIMITIVE_TYPES and not _is_plain(value):
             raise errors.InvalidValue(submission.step, "-", "payload fields must be primitives")
-    return rule
+    return rule, plain
 
 
 def _is_plain(value: Any) -> bool:

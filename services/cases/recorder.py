@@ -35,7 +35,7 @@ from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.orm import Session
 
-from services.cases.canonical import PLAIN_SCALARS, is_plain
+from services.cases.canonical import PLAIN_VALUES, is_plain
 from services.cases.rowinsert import Along, RowInsert
 
 FACTORY_TOPIC = "services.cases.recorder:CaseStoreFactory"
@@ -247,7 +247,7 @@ class StateTranscoder(JSONTranscoder):
         instants = []
         for key, value in state.items():
             kind = type(value)
-            if kind in PLAIN_SCALARS:
+            if kind in PLAIN_VALUES:  # a new event's payload among them
                 continue
             if kind is datetime:
                 instants.append(key)

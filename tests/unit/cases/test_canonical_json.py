@@ -3,6 +3,7 @@ chain's canonical form (hashes depend on every byte) and the event state the sto
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -13,8 +14,14 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
-from services.cases.canonical import canonical_json, is_plain
+from services.cases.canonical import PlainDict, canonical_json, is_plain
+from services.cases.chain import hashed_content
+from services.cases.domainmodel import Case, Submission
 from services.cases.recorder import StateTranscoder
+from services.cases.workflow import load_workflow
+from services.runtime.settings import DEFAULT_CONFIG_DIR
+
+WORKFLOW = load_workflow(DEFAULT_CONFIG_DIR / "workflow.toml")
 
 
 class Colour(StrEnum):
@@ -60,6 +67,23 @@ def test_only_exact_plain_types_count_as_plain() -> None:
     assert not is_plain({"a": Colour.RED})
     assert not is_plain({1: "integer key"})
     assert not is_plain({"a": (1, 2)})
+    assert is_plain({"a": PlainDict({"b": 1})})
+
+
+@pytest.mark.parametrize("value", [*VALUES, (1, "x")], ids=repr)
+def test_a_new_events_payload_is_marked_plain_exactly_when_it_is(value: Any) -> None:
+    """The rules' walk of a payload decides whether the event's copy is a PlainDict, which the
+    canonical form and the stored state then take as plain without looking inside: both are
+    still the standard library's bytes."""
+    payload = {"field": value, "list": [value]}
+    submission = Submission("CaseReported", payload, "hotline-111", "hotline", 1000, "s0")
+    event = Case.report(UUID(int=1), submission, WORKFLOW).last_event
+    assert (type(event.payload) is PlainDict) is is_plain(payload)
+    assert event.payload == payload
+    content = hashed_content(str(event.originator_id), 1, event) | {"payload": payload}
+    assert event.hash == hashlib.sha256(standard(content)).hexdigest()
+    state = vars(event) | {"payload": payload}
+    assert fast_transcoder().encode(vars(event)) == library_transcoder().encode(state)
 
 
 def library_transcoder() -> JSONTranscoder:
