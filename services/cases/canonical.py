@@ -5,9 +5,10 @@ Recording encodes every event twice (the canonical JSON its chain hash is taken 
 state the store keeps), and ``json``'s encoder took about a fifth of the time spent per event.
 For text, booleans, null, integers and lists and objects of them with text keys, orjson writes
 what ``json`` writes with compact separators and ``ensure_ascii=False`` (keys sorted by code
-point when asked: UTF-8 byte order is code point order). It spells floats its own way (``1e16``
-for ``1e+16``) and serializes types that ``json`` hands to ``default`` (UUIDs, dataclasses) or
-walks differently (subclasses), so only a value made of exactly those plain types takes orjson;
+point when asked: UTF-8 byte order is code point order). It spells floats its own way
+(``1e-7`` for ``1e-07``, ``null`` for infinity) and serializes types that ``json`` hands to
+``default`` (UUIDs, dataclasses) or walks differently (subclasses), so only a value made of
+exactly those plain types takes orjson;
 anything else, or anything orjson refuses (an integer beyond 64 bits, nesting too deep), is
 written by ``json``. The bytes are the same either way (tests/unit/cases/test_canonical_json.py).
 
@@ -60,10 +61,11 @@ def is_plain(value: Any) -> bool:
     return False
 
 
-def canonical_json(content: dict[str, Any]) -> bytes:
+def canonical_json(content: dict[str, Any], plain: bool = False) -> bytes:
     """``json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as
-    UTF-8: the canonical form hashes are taken over."""
-    if is_plain(content):
+    UTF-8: the canonical form hashes are taken over. ``plain``: the caller knows ``content``
+    is (:func:`is_plain`), having made it of values it checked."""
+    if plain or is_plain(content):
         try:
             return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:  # an integer beyond 64 bits, say: json decides

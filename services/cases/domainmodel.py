@@ -142,7 +142,9 @@ def _new_event(
     which is the order of the stored state's keys; ``hash`` last) but without its call per
     field, its keyword copies and checks: recording makes one for every event. The case id is a
     UUID (what the library's ``__post_init__`` checks). Its hash is taken over the values it is
-    made of (``chain.hashed_content`` of the event, without reading them back)."""
+    made of (``chain.hashed_content`` of the event, without reading them back), and known to
+    be plain JSON when its payload is and its other values are exactly texts and integers (the
+    case's text and the instants are made so here)."""
     if not isinstance(case_id, UUID):
         raise TypeError(f"a case id must be a UUID, not {case_id!r}")
     recorded_at, timestamp = _recording_time()
@@ -166,7 +168,18 @@ def _new_event(
         case_text, sequence, step, payload, agency, role, occurred_at, recorded_at,
         submission_id, sealed, previous,
     )  # fmt: skip
-    state["hash"] = content_hash(content)
+    plain = (
+        plain
+        and type(step) is str
+        and type(agency) is str
+        and type(role) is str
+        and type(occurred_at) is int
+        and type(submission_id) is str
+        and type(sealed) is str
+        and type(previous) is str
+        and type(sequence) is int
+    )
+    state["hash"] = content_hash(content, plain)
     return event
 
 

@@ -46,6 +46,7 @@ VALUES: list[Any] = [
     {"z": 1, "a": 2, "é": 3, "😀": 4, "\uff5a": 5, "": 6},  # code point order, astral last
     1.5,
     1e16,  # orjson would write 1e16, json writes 1e+16
+    1e-7,  # orjson writes 1e-7, json writes 1e-07
     Colour.RED,
 ]
 
@@ -84,6 +85,17 @@ def test_a_new_events_payload_is_marked_plain_exactly_when_it_is(value: Any) -> 
     assert event.hash == hashlib.sha256(standard(content)).hexdigest()
     state = vars(event) | {"payload": payload}
     assert fast_transcoder().encode(vars(event)) == library_transcoder().encode(state)
+
+
+def test_a_plain_payload_beside_a_value_orjson_spells_its_own_way_is_hashed_as_json_writes_it() -> (
+    None
+):
+    """A plain payload alone does not make the event's canonical form plain: its other values
+    are looked at too (an instant given as a float, which orjson would write as 1e-7)."""
+    submission = Submission("CaseReported", {"round": 1}, "hotline-111", "hotline", 1e-7, "s0")  # type: ignore[arg-type]
+    event = Case.report(UUID(int=1), submission, WORKFLOW).last_event
+    content = hashed_content(str(event.originator_id), 1, event)
+    assert event.hash == hashlib.sha256(standard(content)).hexdigest()
 
 
 def library_transcoder() -> JSONTranscoder:
