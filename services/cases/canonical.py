@@ -9,7 +9,8 @@ point when asked: UTF-8 byte order is code point order). It spells floats its ow
 (``1e-7`` for ``1e-07``, ``null`` for infinity) and serializes types that ``json`` hands to
 ``default`` (UUIDs, dataclasses) or walks differently (subclasses), so only a value made of
 exactly those plain types takes orjson; anything else, or anything orjson refuses (an integer
-beyond 64 bits, nesting too deep), is written by ``json``. The bytes are the same either way (tests/unit/cases/test_canonical_json.py).
+beyond 64 bits, nesting too deep), is written by ``json``. The bytes are the same either way
+(tests/unit/cases/test_canonical_json.py).
 
 Every event's payload is walked once for this, when the rules admit it (they walk it anyway): a
 payload found plain becomes a :class:`PlainDict`, which the checks of its canonical form and of
