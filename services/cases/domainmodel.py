@@ -323,11 +323,17 @@ class Case(Aggregate):
     # Rules
 
     def _check(self, rule: StepRule, submission: Submission) -> None:
-        self._check_state(rule)
+        """The rules on the case as it stands, in order (the first that fails is the refusal);
+        a check with nothing to look at for this rule is not called: this runs for every step."""
+        if rule.first or self._status not in rule.states:
+            self._check_state(rule)
         self._check_history(rule)
-        _check_choices(rule, self._status, submission.payload)
-        self._check_defines(rule, submission.payload)
-        self._check_reference(rule, submission)
+        if rule.choices:
+            _check_choices(rule, self._status, submission.payload)
+        if rule.defines:
+            self._check_defines(rule, submission.payload)
+        if rule.refers_to is not None:
+            self._check_reference(rule, submission)
         if submission.sealed_personal_data and self._erased:
             raise errors.PersonalDataErasedError(str(self.id))
 
@@ -343,12 +349,15 @@ class Case(Aggregate):
         raise errors.StepNotAllowed(rule.step, self._status, f"only while {sorted(rule.states)}")
 
     def _check_history(self, rule: StepRule) -> None:
-        if rule.once and self._counts[rule.step]:
+        counts = self._counts
+        if rule.once and counts[rule.step]:
             raise errors.AlreadyRecorded(rule.step, self._status, "may be recorded only once")
-        missing = [step for step in rule.requires if not self._counts[step]]
-        if missing:
-            raise errors.MissingPrerequisite(rule.step, self._status, f"needs {missing} first")
-        if rule.requires_any and not any(self._counts[s] for s in rule.requires_any):
+        for step in rule.requires:  # a loop: the list of those missing is made only to refuse
+            if not counts[step]:
+                missing = [step for step in rule.requires if not counts[step]]
+                why = f"needs {missing} first"
+                raise errors.MissingPrerequisite(rule.step, self._status, why)
+        if rule.requires_any and not any(counts[s] for s in rule.requires_any):
             why = f"needs one of {list(rule.requires_any)} first"
             raise errors.MissingPrerequisite(rule.step, self._status, why)
 
@@ -391,7 +400,10 @@ class Case(Aggregate):
 
     def _evolve(self, event: Case.Event) -> None:
         self._counts[event.step] += 1
-        self._payloads.setdefault(event.step, []).append(dict(event.payload))
+        payloads = self._payloads.get(event.step)  # no list made for a step seen before
+        if payloads is None:
+            payloads = self._payloads[event.step] = []
+        payloads.append(event.payload)  # the event's own: only read (``_find``)
         self._last = self._recorded[event.submission_id] = event
         self._head = event.hash
         if event.sealed_personal_data:
