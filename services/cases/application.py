@@ -350,7 +350,11 @@ class CaseService(Application[UUID]):
             find=self._find,
         )
         outcomes = [batch.apply(r, ordered_erasure=ordered_erasure) for r in requests]
-        refused = {r.case_id for r, o in zip(requests, outcomes, strict=True) if _refused(o)}
+        refused = {
+            r.case_id
+            for r, o in zip(requests, outcomes, strict=True)
+            if isinstance(o, errors.CaseError)  # not a call for every outcome
+        }
         if refused & taken.keys() and self._moved({c: taken[c] for c in refused & taken.keys()}):
             return self._record_batch(requests, ordered_erasure=ordered_erasure, presume_new=False)
         if batch.changed:
@@ -445,11 +449,8 @@ def _reported_first(requests: Sequence[StepRequest]) -> set[str]:
 
 def _case_ids(requests: Sequence[StepRequest], leaving: set[str]) -> list[str]:
     """The cases of ``requests`` but those in ``leaving``, each once, in order."""
-    return [c for c in dict.fromkeys(r.case_id for r in requests) if c not in leaving]
-
-
-def _refused(outcome: RecordedStep | errors.CaseError) -> bool:
-    return isinstance(outcome, errors.CaseError)
+    case_ids = dict.fromkeys([r.case_id for r in requests])  # a list: no generator resumed
+    return [c for c in case_ids if c not in leaving]  # for every request
 
 
 def _log_recorded(
