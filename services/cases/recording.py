@@ -123,9 +123,10 @@ class StepBatch:
         elif case is None:
             raise errors.CaseNotFound(case_id)
         else:
-            sealed = _seal_merged(self.keys, case_id, case, request.personal_data)
-            if sealed:
-                submission = replace(submission, sealed_personal_data=sealed)
+            if request.personal_data:  # most steps carry none: nothing to check or seal
+                sealed = _seal_merged(self.keys, case_id, case, request.personal_data)
+                if sealed:
+                    submission = replace(submission, sealed_personal_data=sealed)
             case.record(submission, self._workflow)
         self._changed[case_id] = case
         return recorded_now(case_id, case.last_event)
