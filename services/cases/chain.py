@@ -65,9 +65,10 @@ def event_hash(case_id: str, sequence: int, event: ChainedEvent, *, legacy: bool
     return content_hash(content)
 
 
-def content_hash(content: dict[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``content`` (:func:`chain_content`)."""
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+def content_hash(content: dict[str, Any], plain: bool = False) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``content`` (:func:`chain_content`); ``plain``:
+    known to be plain (``canonical_json``)."""
+    return hashlib.sha256(canonical_json(content, plain)).hexdigest()
 
 
 def hashed_content(case_id: str, sequence: int, event: ChainedEvent) -> dict[str, Any]:

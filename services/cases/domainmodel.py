@@ -36,6 +36,7 @@ from events.steps import CASE_CLOSED, CASE_REOPENED
 from events.steps import CASE_REPORTED as CASE_REPORTED  # still imported from here by the
 from events.steps import PERSONAL_DATA_ERASED as PERSONAL_DATA_ERASED  # application service
 from services.cases import errors
+from services.cases.canonical import PLAIN_SCALARS, PlainDict, is_plain
 from services.cases.chain import GENESIS, chain_content, content_hash
 from services.cases.workflow import CLOSED, OPEN, StepRule, Workflow
 
@@ -129,21 +130,25 @@ def _new_event(
     sequence: int,
     submission: Submission,
     previous: str,
+    plain: bool,
     originator_topic: str = "",
 ) -> Any:
     """The domain event of ``submission`` at ``sequence`` of the case (``case_text`` is
     ``str(case_id)``), chained to ``previous``; ``originator_topic`` for the event that
-    creates the case.
+    creates the case. ``plain``: the rules found the payload plain (``_admit``), so the event's
+    copy of it is a :class:`~services.cases.canonical.PlainDict`.
 
     Built as the library's dataclass ``__init__`` builds it (the same attributes in field order,
     which is the order of the stored state's keys; ``hash`` last) but without its call per
     field, its keyword copies and checks: recording makes one for every event. The case id is a
     UUID (what the library's ``__post_init__`` checks). Its hash is taken over the values it is
-    made of (``chain.hashed_content`` of the event, without reading them back)."""
+    made of (``chain.hashed_content`` of the event, without reading them back), and known to
+    be plain JSON when its payload is and its other values are exactly texts and integers (the
+    case's text and the instants are made so here)."""
     if not isinstance(case_id, UUID):
         raise TypeError(f"a case id must be a UUID, not {case_id!r}")
     recorded_at, timestamp = _recording_time()
-    payload = dict(submission.payload)  # the event's own copy
+    payload = PlainDict(submission.payload) if plain else dict(submission.payload)  # its own
     event = object.__new__(event_class)
     state = vars(event)
     state["originator_id"] = case_id
@@ -163,7 +168,18 @@ def _new_event(
         case_text, sequence, step, payload, agency, role, occurred_at, recorded_at,
         submission_id, sealed, previous,
     )  # fmt: skip
-    state["hash"] = content_hash(content)
+    plain = (
+        plain
+        and type(step) is str
+        and type(agency) is str
+        and type(role) is str
+        and type(occurred_at) is int
+        and type(submission_id) is str
+        and type(sealed) is str
+        and type(previous) is str
+        and type(sequence) is int
+    )
+    state["hash"] = content_hash(content, plain)
     return event
 
 
@@ -227,7 +243,7 @@ class Case(Aggregate):
         event carries (in place of ``submission.sealed_personal_data``): the caller makes a case
         key only for a case that opens, and the rules are asked once.
         """
-        rule = _admit(workflow, submission)
+        rule, plain = _admit(workflow, submission)
         if not rule.first:
             raise errors.CaseNotReported(
                 submission.step, "not reported", "a case starts with a first step"
@@ -237,7 +253,9 @@ class Case(Aggregate):
             submission = replace(submission, sealed_personal_data=sealed)
         case_text = str(case_id)
         version, topic = cls.INITIAL_VERSION, get_topic(cls)
-        event = _new_event(cls.Reported, case_id, case_text, version, submission, GENESIS, topic)
+        event = _new_event(
+            cls.Reported, case_id, case_text, version, submission, GENESIS, plain, topic
+        )
         case = cls.__new__(cls)  # what the library's Created.mutate does, without its look-ups
         case.__base_init__(case_id, cls.INITIAL_VERSION, event.timestamp)
         case.__init__()  # type: ignore[misc]
@@ -247,7 +265,7 @@ class Case(Aggregate):
 
     def record(self, submission: Submission, workflow: Workflow) -> None:
         """Record a later step, if the workflow allows it on the case as it stands."""
-        rule = _admit(workflow, submission)
+        rule, plain = _admit(workflow, submission)
         self._check(rule, submission)
         event_class = (
             self.PersonalDataErased
@@ -257,7 +275,10 @@ class Case(Aggregate):
         if not self._text:
             self._text = str(self.id)
         sequence = self.version + 1
-        self._append(_new_event(event_class, self.id, self._text, sequence, submission, self._head))
+        event = _new_event(
+            event_class, self.id, self._text, sequence, submission, self._head, plain
+        )
+        self._append(event)
 
     # Queries
 
@@ -302,11 +323,17 @@ class Case(Aggregate):
     # Rules
 
     def _check(self, rule: StepRule, submission: Submission) -> None:
-        self._check_state(rule)
+        """The rules on the case as it stands, in order (the first that fails is the refusal);
+        a check with nothing to look at for this rule is not called: this runs for every step."""
+        if rule.first or self._status not in rule.states:
+            self._check_state(rule)
         self._check_history(rule)
-        _check_choices(rule, self._status, submission.payload)
-        self._check_defines(rule, submission.payload)
-        self._check_reference(rule, submission)
+        if rule.choices:
+            _check_choices(rule, self._status, submission.payload)
+        if rule.defines:
+            self._check_defines(rule, submission.payload)
+        if rule.refers_to is not None:
+            self._check_reference(rule, submission)
         if submission.sealed_personal_data and self._erased:
             raise errors.PersonalDataErasedError(str(self.id))
 
@@ -322,12 +349,15 @@ class Case(Aggregate):
         raise errors.StepNotAllowed(rule.step, self._status, f"only while {sorted(rule.states)}")
 
     def _check_history(self, rule: StepRule) -> None:
-        if rule.once and self._counts[rule.step]:
+        counts = self._counts
+        if rule.once and counts[rule.step]:
             raise errors.AlreadyRecorded(rule.step, self._status, "may be recorded only once")
-        missing = [step for step in rule.requires if not self._counts[step]]
-        if missing:
-            raise errors.MissingPrerequisite(rule.step, self._status, f"needs {missing} first")
-        if rule.requires_any and not any(self._counts[s] for s in rule.requires_any):
+        for step in rule.requires:  # a loop: the list of those missing is made only to refuse
+            if not counts[step]:
+                missing = [step for step in rule.requires if not counts[step]]
+                why = f"needs {missing} first"
+                raise errors.MissingPrerequisite(rule.step, self._status, why)
+        if rule.requires_any and not any(counts[s] for s in rule.requires_any):
             why = f"needs one of {list(rule.requires_any)} first"
             raise errors.MissingPrerequisite(rule.step, self._status, why)
 
@@ -370,7 +400,10 @@ class Case(Aggregate):
 
     def _evolve(self, event: Case.Event) -> None:
         self._counts[event.step] += 1
-        self._payloads.setdefault(event.step, []).append(dict(event.payload))
+        payloads = self._payloads.get(event.step)  # no list made for a step seen before
+        if payloads is None:
+            payloads = self._payloads[event.step] = []
+        payloads.append(event.payload)  # the event's own: only read (``_find``)
         self._last = self._recorded[event.submission_id] = event
         self._head = event.hash
         if event.sealed_personal_data:
@@ -402,8 +435,10 @@ def _next_status(status: str, step: str) -> str:
     return status
 
 
-def _admit(workflow: Workflow, submission: Submission) -> StepRule:
-    """Checks that do not depend on the case: the step, the role, the payload's shape."""
+def _admit(workflow: Workflow, submission: Submission) -> tuple[StepRule, bool]:
+    """Checks that do not depend on the case: the step, the role, the payload's shape; and
+    whether the payload is plain in the stricter sense of its JSON (``canonical.is_plain``: no
+    float, no tuple, no subclass), found in the same walk."""
     rule = workflow.rule(submission.step)
     if rule is None:
         raise errors.UnknownStep(submission.step)
@@ -412,10 +447,15 @@ def _admit(workflow: Workflow, submission: Submission) -> StepRule:
     if not PERSONAL_FIELDS.isdisjoint(submission.payload):
         leaked = sorted(PERSONAL_FIELDS & set(submission.payload))
         raise errors.PersonalDataInPayload(submission.step, leaked)
-    for value in submission.payload.values():
+    payload = submission.payload
+    plain = type(payload) is dict
+    for key, value in payload.items():
+        if type(key) is str and (type(value) in PLAIN_SCALARS or is_plain(value)):
+            continue
+        plain = False
         if type(value) not in PRIMITIVE_TYPES and not _is_plain(value):
             raise errors.InvalidValue(submission.step, "-", "payload fields must be primitives")
-    return rule
+    return rule, plain
 
 
 def _is_plain(value: Any) -> bool:

@@ -35,10 +35,11 @@ from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.orm import Session
 
-from services.cases.canonical import PLAIN_SCALARS, is_plain
+from services.cases.canonical import PLAIN_VALUES, is_plain
 from services.cases.rowinsert import Along, RowInsert
 
 FACTORY_TOPIC = "services.cases.recorder:CaseStoreFactory"
+_STAMPED_VALUES = PLAIN_VALUES | {datetime}
 
 
 class BatchRecorder(SQLAlchemyApplicationRecorder):
@@ -243,11 +244,24 @@ class StateTranscoder(JSONTranscoder):
 
     def _plain(self, state: dict[Any, Any]) -> dict[Any, Any] | None:
         """``state`` with its datetimes transcoded (a copy, if it has any), or None if a value
-        is not plain."""
+        is not plain. A state whose values are of plain types but for one datetime, its
+        ``timestamp`` (a new event's: its payload a PlainDict), is told so by the types of its
+        values, taken and compared in C (a loop over them cost about 0.7 us an event)."""
+        kinds = list(map(type, state.values()))
+        if PLAIN_VALUES.issuperset(kinds):
+            return state
+        if (
+            kinds.count(datetime) == 1
+            and type(state.get("timestamp")) is datetime
+            and _STAMPED_VALUES.issuperset(kinds)
+        ):
+            plain = state.copy()
+            plain["timestamp"] = self._instant(state["timestamp"])
+            return plain
         instants = []
         for key, value in state.items():
             kind = type(value)
-            if kind in PLAIN_SCALARS:
+            if kind in PLAIN_VALUES:  # a new event's payload among them
                 continue
             if kind is datetime:
                 instants.append(key)

@@ -123,9 +123,10 @@ class StepBatch:
         elif case is None:
             raise errors.CaseNotFound(case_id)
         else:
-            sealed = _seal_merged(self.keys, case_id, case, request.personal_data)
-            if sealed:
-                submission = replace(submission, sealed_personal_data=sealed)
+            if request.personal_data:  # most steps carry none: nothing to check or seal
+                sealed = _seal_merged(self.keys, case_id, case, request.personal_data)
+                if sealed:
+                    submission = replace(submission, sealed_personal_data=sealed)
             case.record(submission, self._workflow)
         self._changed[case_id] = case
         return recorded_now(case_id, case.last_event)
@@ -139,14 +140,16 @@ class StepBatch:
             key: value if type(value) in PRIMITIVE_TYPES else _primitive(value)
             for key, value in request.fields.items()
         }
-        return Submission(
-            request.step,
-            payload,
-            agency.id,
-            agency.role,
-            request.occurred_at,
-            request.submission_id,
-        )
+        submission = object.__new__(Submission)  # the frozen dataclass's __init__, without
+        fields = vars(submission)  # a call per field (one submission for every event)
+        fields["step"] = request.step
+        fields["payload"] = payload
+        fields["agency"] = agency.id
+        fields["role"] = agency.role
+        fields["occurred_at"] = request.occurred_at
+        fields["submission_id"] = request.submission_id
+        fields["sealed_personal_data"] = ""
+        return submission
 
 
 def agency_on(agencies: AgencyDirectory, agency_id: str, occurred_at: int) -> Agency:
