@@ -210,13 +210,28 @@ def _pairs(items: Sequence[str]) -> dict[str, str]:
     return pairs
 
 
+JSON_OBJECT = "write the fields as one JSON object with names in double quotes"
+
+
 def _json_fields(source: str | None) -> dict[str, Any]:
+    """The fields in ``--json`` (a file, or ``-``: standard input); a file that cannot be read
+    or holds no JSON object is refused with where to look, not taken for an unexpected failure."""
     if source is None:
         return {}
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    loaded = json.loads(text)
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        message = f"cannot read --json {source} as text; check the path and that it is UTF-8 JSON"
+        raise UserError("unreadable_json", message) from None
+    try:
+        loaded = json.loads(text) if text.strip() else None
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        message = f"--json {source} is not JSON ({where}); {JSON_OBJECT}"
+        raise UserError("bad_json", message) from None
     if not isinstance(loaded, dict):
-        raise SystemExit("--json must hold a JSON object of fields")
+        message = f"--json {source} holds no JSON object of fields; {JSON_OBJECT}"
+        raise UserError("bad_json", message)
     return loaded
 
 

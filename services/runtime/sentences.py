@@ -43,6 +43,11 @@ TEMPLATES: tuple[str, ...] = (
     "start`), or set BACKBONE_KAFKA_BOOTSTRAP_SERVERS",
     # services/commands/*.py
     "a --field value does not fit its field: {problem}",
+    "cannot read --json {source} as text; check the path and that it is UTF-8 JSON",
+    "--json {source} is not JSON (line {line}, column {column}); write the fields as one JSON "
+    "object with names in double quotes",
+    "--json {source} holds no JSON object of fields; write the fields as one JSON object with "
+    "names in double quotes",
     "--head anchors a single case: give one case id",
     "--as-of {at} is in the future; give a past instant, or leave it out for now",
     "{given} is not a case id; a case id is a UUID such as 3e99acc3-5b1f-4c58-9d0e-1a2b3c4d5e6f "

@@ -201,12 +201,48 @@ def test_ctrl_c_exits_130_quietly(settings: Settings, tmp_path: Path) -> None:
         wchan = Path(f"/proc/{proc.pid}/wchan")
         poll_until(lambda: wchan.read_text().endswith("pipe_read"), 60, "waiting for its input")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        # Its input stays open, as at a terminal: closing it at once (communicate() does) could
+        # wake the read with an end of input before the signal, an empty --json instead of Ctrl-C.
+        proc.wait(timeout=30)
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = proc.stdout.read(), proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
+        proc.communicate()
     assert proc.returncode == 130
     assert out == "" and err == "", err
+
+
+SUBMIT_JSON = ["submit", "CaseReported", "--agency", "hotline-111", "--case", CASE, "--json"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "english", "vietnamese_words"),
+    [
+        ("{channel: hotline_111}", "--json - is not JSON (line 1, column 2)",
+         "--json - không phải là JSON (dòng 1, cột 2)"),
+        ("", "--json - holds no JSON object of fields", "--json - không chứa một đối tượng JSON"),
+        ('["hotline_111"]', "--json - holds no JSON object of fields",
+         "--json - không chứa một đối tượng JSON"),
+    ],
+    ids=["not json", "nothing typed", "a list"],
+)  # fmt: skip
+def test_fields_that_are_no_json_object_are_refused_with_where_to_look(
+    settings: Settings, vietnamese: Settings, typed: str, english: str, vietnamese_words: str
+) -> None:
+    done = backbone(settings, *SUBMIT_JSON, "-", stdin=typed)
+    assert_one_line(done, 2, english, "one JSON object with names in double quotes")
+    done = backbone(vietnamese, *SUBMIT_JSON, "-", stdin=typed)
+    assert_one_line(done, 2, vietnamese_words, "tên trường đặt trong dấu ngoặc kép")
+
+
+def test_a_json_file_that_is_not_there_is_refused_with_its_path(
+    settings: Settings, tmp_path: Path
+) -> None:
+    missing = tmp_path / "fields.jsn"
+    done = backbone(settings, *SUBMIT_JSON, str(missing))
+    assert_one_line(done, 2, f"cannot read --json {missing} as text", "check the path")
 
 
 def test_a_wrong_anchor_on_an_intact_case_says_the_anchor_does_not_match(
