@@ -32,7 +32,7 @@ class PipelineCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         case_events = Topics(self.settings.topic_prefix).case_events
-        yield from families(gather(self.settings, self.engine), case_events)
+        yield from families(gather(self.settings, self.engine, processes=False), case_events)
 
 
 def families(status: Status, case_events: str) -> Iterator[GaugeMetricFamily]:

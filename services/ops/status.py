@@ -15,6 +15,7 @@ dashboards never disagree.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,11 @@ from services.ops.backup import store_positions
 from services.ops.processes import ProcessFigures, look
 from services.runtime.kafkaclients import broker_endpoint, client_config
 from services.runtime.settings import Settings
+
+# A look at the broker gives up after this long: a broker that does not answer is a finding to
+# show (``broker_error``), and a scrape or ``backbone status`` waiting the clients' default 30 s
+# for it would look hung.
+BROKER_LOOK_MS = 10_000
 
 
 @dataclass
@@ -72,12 +78,14 @@ class Status:
         }
 
 
-def gather(settings: Settings, engine: sa.Engine) -> Status:
+def gather(settings: Settings, engine: sa.Engine, *, processes: bool = True) -> Status:
     """Read the figures from the store and the broker (a broker that cannot be reached is
-    itself a finding, not an error)."""
+    itself a finding, not an error); with ``processes``, also what each process's endpoints
+    say. The web server's ``/metrics`` gathers without them: it is one of those endpoints, and
+    asking itself would start a new scrape of itself at every scrape."""
     positions = store_positions(settings.effective_database_url)
     status = Status(store_position=positions["store_position"])
-    if settings.metrics_port:
+    if processes and settings.metrics_port:
         status.processes = look(settings)
     relays = positions["relay_positions"] or {"relay": 0}
     status.relay_backlog = {name: status.store_position - at for name, at in relays.items()}
@@ -114,8 +122,12 @@ def gather(settings: Settings, engine: sa.Engine) -> Status:
     return status
 
 
+def _look_config(settings: Settings) -> dict[str, Any]:
+    return client_config(broker_endpoint(settings)) | {"bootstrap_timeout_ms": BROKER_LOOK_MS}
+
+
 def _end_offsets(settings: Settings, topic: str) -> dict[int, int]:
-    consumer = KafkaConsumer(**client_config(broker_endpoint(settings)))
+    consumer = KafkaConsumer(**_look_config(settings))
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         ends = consumer.end_offsets([TopicPartition(topic, p) for p in sorted(partitions)])
@@ -126,7 +138,7 @@ def _end_offsets(settings: Settings, topic: str) -> dict[int, int]:
 
 def _intake_lag(settings: Settings) -> dict[tuple[str, int], int]:
     """Per intake partition: what the agencies sent minus what the intake group committed."""
-    config = client_config(broker_endpoint(settings))
+    config = _look_config(settings)
     pattern = re.compile(Topics(settings.topic_prefix).intake_pattern)
     consumer = KafkaConsumer(**config)
     admin = KafkaAdminClient(**config)
@@ -136,10 +148,23 @@ def _intake_lag(settings: Settings) -> dict[tuple[str, int], int]:
             TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t))
         ]
         ends = consumer.end_offsets(partitions)
-        group = f"{settings.topic_prefix}.intake"
-        committed = admin.list_group_offsets({group: None}).get(group, {})
+        committed = _committed(admin, f"{settings.topic_prefix}.intake")
     finally:
         consumer.close()
         admin.close()
     done = {tp: int(at.offset) for tp, at in committed.items() if at.offset >= 0}
     return {(tp.topic, tp.partition): int(end) - done.get(tp, 0) for tp, end in ends.items()}
+
+
+def _committed(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, Any]:
+    """The group's committed offsets. A fresh broker has no coordinator until its offsets topic
+    is made, which the first question starts: retriable answers are asked again, for as long as
+    a look at the broker may take."""
+    deadline = time.monotonic() + BROKER_LOOK_MS / 1000
+    while True:
+        try:
+            return dict(admin.list_group_offsets({group: None}).get(group, {}))
+        except KafkaError as error:
+            if not error.retriable or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)

@@ -28,7 +28,7 @@ def test_status_is_healthy_when_nothing_waits_and_names_each_backlog_when_proces
     topic = Topics(kafka_settings.topic_prefix).case_events
     ensure_topics(broker_endpoint(kafka_settings), [topic], 2, 1)
     code, healthy = status(kafka_settings)
-    assert (code, healthy["healthy"]) == (0, True), healthy
+    assert (code, healthy["healthy"]) == (0, True), json.dumps(healthy)
     assert healthy["relay_backlog"] == {"relay": 0}
     assert healthy["projection_lag"] == {"0": 0, "1": 0}
 
